@@ -1,0 +1,1 @@
+"""aks-runbook: an executable workshop and runbook for running AKS securely."""

@@ -1,0 +1,37 @@
+"""Progress bars that stay readable both in a terminal and in a CI log or notebook output."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from tqdm.auto import tqdm
+
+
+def bar(**kwargs) -> tqdm:
+    """A tqdm bar: live in a terminal, a line every 30 s where stderr is a log file."""
+    interactive = sys.stderr.isatty()
+    kwargs.setdefault("mininterval", 0.5 if interactive else 30)
+    kwargs.setdefault("dynamic_ncols", True)
+    return tqdm(**kwargs)
+
+
+@contextmanager
+def ticking(progress: tqdm) -> Iterator[tqdm]:
+    """Keep the elapsed time moving while a long step prints nothing (a Go link, a wait)."""
+    every = 1.0 if sys.stderr.isatty() else 30.0
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.wait(every):
+            progress.refresh()
+
+    thread = threading.Thread(target=tick, daemon=True)
+    thread.start()
+    try:
+        yield progress
+    finally:
+        stop.set()
+        thread.join()

@@ -1,0 +1,1 @@
+"""Where the runbook runs: the embedded local cluster, kind, or AKS."""

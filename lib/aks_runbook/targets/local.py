@@ -1,0 +1,307 @@
+"""The default target: a real Kubernetes control plane on 127.0.0.1 with kwok-simulated nodes.
+
+kwokctl (`--runtime binary`) runs etcd, kube-apiserver, kube-controller-manager, kube-scheduler
+and the kwok controller as local processes. Its state lives in this checkout's state directory,
+so nothing is shared with other kwok clusters on the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+import yaml
+
+from aks_runbook import paths
+from aks_runbook.progress import bar, ticking
+from aks_runbook.targets import binaries
+from aks_runbook.targets.nodepools import DEFAULT_POOLS, PoolShape, node_manifests
+
+CLUSTER_NAME = "aks-runbook"
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler",
+              "kwok-controller")
+SERVICE_CIDR = "10.0.0.0/16"  # AKS's default service CIDR
+POD_CIDR = "10.244.0.0/16"  # AKS's default pod CIDR; must not overlap the service CIDR
+
+
+class LocalClusterError(RuntimeError):
+    """Something the user can act on went wrong with the local cluster."""
+
+
+@dataclass
+class Status:
+    exists: bool
+    processes: dict[str, int | None] = field(default_factory=dict)  # component -> pid if alive
+    server: str | None = None
+    kubeconfig: Path | None = None
+    healthy: bool = False
+    nodes: dict[str, list[str]] = field(default_factory=dict)  # pool -> node names
+
+    @property
+    def running(self) -> bool:
+        return self.exists and all(self.processes.get(c) for c in COMPONENTS)
+
+    def describe(self) -> str:
+        if not self.exists:
+            return "local cluster: not created (run `aks-runbook local up`)"
+        lines = [f"local cluster {CLUSTER_NAME!r}: "
+                 + ("running" if self.running and self.healthy else "NOT healthy")]
+        for name in COMPONENTS:
+            pid = self.processes.get(name)
+            lines.append(f"  {name:<24} {'pid ' + str(pid) if pid else 'not running'}")
+        lines.append(f"  API server   {self.server or 'unknown'}")
+        lines.append(f"  kubeconfig   {self.kubeconfig}")
+        for pool, names in sorted(self.nodes.items()):
+            lines.append(f"  pool {pool:<8} {len(names)} node(s): {', '.join(names)}")
+        return "\n".join(lines)
+
+
+class LocalCluster:
+    def __init__(self, state: Path | None = None, name: str = CLUSTER_NAME):
+        self.state = state or paths.state_dir() / "local"
+        self.name = name
+        self.workdir = self.state / "kwok"
+        self.cluster_dir = self.workdir / "clusters" / name
+        self.kubeconfig = self.state / "kubeconfig"
+
+    # ---- verbs ------------------------------------------------------------------------------
+
+    def up(self, pools: tuple[PoolShape, ...] = DEFAULT_POOLS, timeout: float = 120) -> Status:
+        """Create the cluster, or recover it, or do nothing if it is already healthy."""
+        bins = binaries.resolve()
+        self.state.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.state, 0o700)
+        if self._config_written():
+            current = self.status()
+            if not (current.running and current.healthy):
+                self._recover(bins, timeout)
+        else:
+            self._force_remove()
+            self._create(bins, timeout)
+        self._write_kubeconfig()
+        self._ensure_nodes(pools, timeout)
+        return self.status()
+
+    def down(self) -> None:
+        """Stop every process the cluster started and remove its state."""
+        if self._config_written():
+            self._kwokctl("delete", "cluster", check=False, timeout=120)
+        self._force_remove()
+
+    def status(self) -> Status:
+        if not self._config_written():
+            return Status(exists=False)
+        status = Status(exists=True, kubeconfig=self.kubeconfig)
+        status.processes = {c: self._alive_pid(c) for c in COMPONENTS}
+        if self.kubeconfig.is_file():
+            status.server = _server_of(self.kubeconfig)
+            status.healthy = self._api_ready()
+            if status.healthy:
+                status.nodes = self._nodes_by_pool()
+        return status
+
+    # ---- lifecycle steps ----------------------------------------------------------------------
+
+    def _create(self, bins: dict[str, Path], timeout: float) -> None:
+        config = self.state / "kwokctl.yaml"
+        config.write_text(yaml.safe_dump_all(_kwokctl_config(bins)))
+        self._kwokctl("create", "cluster", "--config", str(config), "--kubeconfig", "",
+                      "--wait", f"{int(timeout)}s", timeout=timeout + 60,
+                      progress="starting control plane")
+
+    def _recover(self, bins: dict[str, Path], timeout: float) -> None:
+        """Restart the components that died; if that fails, rebuild the cluster from scratch."""
+        print("local cluster is not healthy: restarting its stopped components", file=sys.stderr)
+        started = self._kwokctl("start", "cluster", check=False, timeout=timeout,
+                                progress="restarting control plane")
+        self._write_kubeconfig()
+        if started.returncode == 0 and self._wait_api(timeout=60):
+            return
+        print("restart failed: recreating the local cluster", file=sys.stderr)
+        self.down()
+        self.state.mkdir(parents=True, exist_ok=True)
+        self._create(bins, timeout)
+
+    def _force_remove(self) -> None:
+        """Kill anything still running from our workdir (e.g. after kwokctl was killed)."""
+        for proc in self._our_processes():
+            proc.terminate()
+        gone, alive = psutil.wait_procs(self._our_processes(), timeout=10)
+        for proc in alive:
+            proc.kill()
+        psutil.wait_procs(alive, timeout=10)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        self.kubeconfig.unlink(missing_ok=True)
+        (self.state / "kwokctl.yaml").unlink(missing_ok=True)
+
+    def _write_kubeconfig(self) -> None:
+        result = self._kwokctl("get", "kubeconfig", timeout=60)
+        fd = os.open(self.kubeconfig, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(result.stdout)
+        os.chmod(self.kubeconfig, 0o600)
+
+    def _ensure_nodes(self, pools: tuple[PoolShape, ...], timeout: float) -> None:
+        core = self.api().CoreV1Api()
+        wanted = node_manifests(pools, kubelet_version=binaries.kubernetes_version())
+        existing = {n.metadata.name: n for n in core.list_node(label_selector="type=kwok").items}
+        for node in wanted:
+            name = node["metadata"]["name"]
+            if name not in existing:
+                core.create_node(node)
+            elif existing[name].metadata.labels != node["metadata"]["labels"]:
+                core.patch_node(name, {"metadata": {"labels": node["metadata"]["labels"]},
+                                       "spec": {"taints": node["spec"]["taints"]}})
+        for name in set(existing) - {n["metadata"]["name"] for n in wanted}:
+            core.delete_node(name)
+        self._wait_nodes_ready([n["metadata"]["name"] for n in wanted], timeout)
+
+    def _wait_nodes_ready(self, names: list[str], timeout: float) -> None:
+        core = self.api().CoreV1Api()
+        deadline = time.monotonic() + timeout
+        progress = bar(total=len(names), desc="nodes Ready", unit=" node", file=sys.stderr,
+                       leave=False)
+        with ticking(progress):
+            while True:
+                ready = {n.metadata.name for n in core.list_node(label_selector="type=kwok").items
+                         if _is_ready(n)}
+                progress.n = len(ready & set(names))
+                progress.refresh()
+                if set(names) <= ready:
+                    break
+                if time.monotonic() > deadline:
+                    progress.close()
+                    raise LocalClusterError(
+                        f"nodes not Ready after {timeout:.0f} s: {sorted(set(names) - ready)}. "
+                        f"Is the kwok controller running? See `aks-runbook local status` and "
+                        f"the logs in {self.cluster_dir / 'logs'}."
+                    )
+                time.sleep(0.5)
+        progress.close()
+
+    # ---- helpers --------------------------------------------------------------------------------
+
+    def api(self):
+        """A kubernetes client module configured for this cluster (the real client)."""
+        from kubernetes import client, config
+
+        config.load_kube_config(config_file=str(self.kubeconfig))
+        return client
+
+    def _config_written(self) -> bool:
+        return (self.cluster_dir / "kwok.yaml").is_file()
+
+    def _alive_pid(self, component: str) -> int | None:
+        pid_file = self.cluster_dir / "pids" / f"{component}.pid"
+        try:
+            pid = int(pid_file.read_text().strip())
+            proc = psutil.Process(pid)
+            if proc.status() != psutil.STATUS_ZOMBIE and str(self.cluster_dir) in " ".join(
+                    proc.cmdline()):
+                return pid
+        except (OSError, ValueError, psutil.Error):
+            pass
+        return None
+
+    def _our_processes(self) -> list[psutil.Process]:
+        mine = str(self.workdir)
+        found = []
+        for proc in psutil.process_iter(["cmdline", "cwd"]):
+            try:
+                cmdline = " ".join(proc.info["cmdline"] or [])
+                if proc.pid != os.getpid() and (mine in cmdline or
+                                                (proc.info["cwd"] or "").startswith(mine)):
+                    found.append(proc)
+            except psutil.Error:
+                continue
+        return found
+
+    def _api_ready(self) -> bool:
+        try:
+            self.api().ApiClient().call_api("/readyz", "GET", _request_timeout=3,
+                                            response_type="str", auth_settings=["BearerToken"])
+            return True
+        except Exception:  # noqa: BLE001 - any failure means "not ready"
+            return False
+
+    def _wait_api(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._api_ready():
+                return True
+            time.sleep(0.5)
+        return False
+
+    def _nodes_by_pool(self) -> dict[str, list[str]]:
+        pools: dict[str, list[str]] = {}
+        for node in self.api().CoreV1Api().list_node().items:
+            pool = (node.metadata.labels or {}).get("agentpool", "(none)")
+            pools.setdefault(pool, []).append(node.metadata.name)
+        return {pool: sorted(names) for pool, names in pools.items()}
+
+    def _kwokctl(self, *args: str, check: bool = True, timeout: float = 120,
+                 progress: str | None = None) -> subprocess.CompletedProcess:
+        bins = binaries.resolve(build=False)
+        env = dict(os.environ)
+        env["KWOK_WORKDIR"] = str(self.workdir)
+        env["PATH"] = f"{binaries.kubectl().parent}{os.pathsep}{env.get('PATH', '')}"
+        cmd = [str(bins["kwokctl"]), "--name", self.name, *args]
+        if progress:
+            with ticking(bar(desc=progress, bar_format="{desc}: {elapsed}", file=sys.stderr,
+                             leave=False)) as shown:
+                result = subprocess.run(cmd, env=env, capture_output=True, text=True,
+                                        timeout=timeout)
+                shown.close()
+        else:
+            result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+        if check and result.returncode != 0:
+            raise LocalClusterError(
+                f"kwokctl {' '.join(args[:2])} failed (exit {result.returncode}):\n"
+                f"{result.stderr.strip()[-2000:]}\nLogs: {self.cluster_dir / 'logs'}"
+            )
+        return result
+
+
+def _kwokctl_config(bins: dict[str, Path]) -> list[dict]:
+    group = "config.kwok.x-k8s.io/v1alpha1"
+    service_range = {"key": "service-cluster-ip-range", "value": SERVICE_CIDR}
+    return [
+        {
+            "apiVersion": group,
+            "kind": "KwokctlConfiguration",
+            "options": {
+                "runtime": "binary",
+                "bindAddress": "127.0.0.1",
+                "kubeApiserverBinary": str(bins["kube-apiserver"]),
+                "kubeControllerManagerBinary": str(bins["kube-controller-manager"]),
+                "kubeSchedulerBinary": str(bins["kube-scheduler"]),
+                "kwokControllerBinary": str(bins["kwok"]),
+                "etcdBinary": str(bins["etcd"]),
+                "kubectlBinary": str(binaries.kubectl()),
+                "quietPull": True,
+            },
+            "componentsPatches": [
+                {"name": "kube-apiserver", "extraArgs": [service_range]},
+                {"name": "kube-controller-manager", "extraArgs": [service_range]},
+            ],
+        },
+        {"apiVersion": group, "kind": "KwokConfiguration", "options": {"cidr": POD_CIDR}},
+    ]
+
+
+def _server_of(kubeconfig: Path) -> str | None:
+    try:
+        config = yaml.safe_load(kubeconfig.read_text())
+        return config["clusters"][0]["cluster"]["server"]
+    except (OSError, KeyError, IndexError, TypeError, yaml.YAMLError):
+        return None
+
+
+def _is_ready(node) -> bool:
+    return any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or [])
