@@ -10,8 +10,8 @@ from typing import Any
 import yaml
 
 
-def render(name: str, **values: Any) -> list[dict]:
-    """Render manifests/<name>.yaml; non-string values are inserted as JSON (valid YAML)."""
-    text = resources.files(__package__).joinpath(f"{name}.yaml").read_text()
+def render(template: str, /, **values: Any) -> list[dict]:
+    """Render manifests/<template>.yaml; non-string values are inserted as JSON (valid YAML)."""
+    text = resources.files(__package__).joinpath(f"{template}.yaml").read_text()
     encoded = {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
     return [doc for doc in yaml.safe_load_all(Template(text).substitute(encoded)) if doc]

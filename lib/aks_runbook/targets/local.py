@@ -118,6 +118,11 @@ class LocalCluster:
     def _recover(self, bins: dict[str, Path], timeout: float) -> None:
         """Restart the components that died; if that fails, rebuild the cluster from scratch."""
         print("local cluster is not healthy: restarting its stopped components", file=sys.stderr)
+        for component in COMPONENTS:
+            if not self._alive_pid(component):
+                # kwokctl trusts any pid that still exists; a killed component whose parent
+                # is an init that does not reap (containers, sandboxes) stays as a zombie.
+                (self.cluster_dir / "pids" / f"{component}.pid").unlink(missing_ok=True)
         started = self._kwokctl("start", "cluster", check=False, timeout=timeout,
                                 progress="restarting control plane")
         self._write_kubeconfig()
@@ -171,8 +176,7 @@ class LocalCluster:
             while True:
                 ready = {n.metadata.name for n in core.list_node(label_selector="type=kwok").items
                          if _is_ready(n)}
-                progress.n = len(ready & set(names))
-                progress.refresh()
+                progress.update(len(ready & set(names)) - progress.n)
                 if set(names) <= ready:
                     break
                 if time.monotonic() > deadline:
@@ -224,8 +228,12 @@ class LocalCluster:
 
     def _api_ready(self) -> bool:
         try:
-            self.api().ApiClient().call_api("/readyz", "GET", _request_timeout=3,
-                                            response_type="str", auth_settings=["BearerToken"])
+            api = self.api()
+            configuration = api.Configuration.get_default_copy()
+            configuration.retries = 0  # a health probe answers now or not at all
+            client = api.ApiClient(configuration)
+            client.call_api("/readyz", "GET", auth_settings=["BearerToken"],
+                            _preload_content=False, _request_timeout=3)
             return True
         except Exception:  # noqa: BLE001 - any failure means "not ready"
             return False
@@ -289,9 +297,10 @@ def _kwokctl_config(bins: dict[str, Path]) -> list[dict]:
             "componentsPatches": [
                 {"name": "kube-apiserver", "extraArgs": [service_range]},
                 {"name": "kube-controller-manager", "extraArgs": [service_range]},
+                # A KwokConfiguration document would replace kwok's defaults wholesale.
+                {"name": "kwok-controller", "extraArgs": [{"key": "cidr", "value": POD_CIDR}]},
             ],
         },
-        {"apiVersion": group, "kind": "KwokConfiguration", "options": {"cidr": POD_CIDR}},
     ]
 
 
@@ -304,4 +313,7 @@ def _server_of(kubeconfig: Path) -> str | None:
 
 
 def _is_ready(node) -> bool:
-    return any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or [])
+    """Ready, and the node controller has lifted its not-ready taint so pods can land."""
+    ready = any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or [])
+    startup_taints = {"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"}
+    return ready and not any(t.key in startup_taints for t in node.spec.taints or [])

@@ -1,0 +1,33 @@
+"""One real local cluster per test session, in a state directory of its own."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from aks_runbook.targets.local import LocalCluster
+
+
+@pytest.fixture(scope="session")
+def local_cluster(tmp_path_factory):
+    cluster = LocalCluster(state=tmp_path_factory.mktemp("local-cluster"))
+    cluster.up()
+    yield cluster
+    cluster.down()
+
+
+@pytest.fixture(scope="session")
+def k8s(local_cluster):
+    """The real kubernetes client module, configured for the session's cluster."""
+    return local_cluster.api()
+
+
+@pytest.fixture
+def namespace(k8s):
+    """A fresh namespace per test, deleted afterwards."""
+    name = f"t-{uuid.uuid4().hex[:8]}"
+    core = k8s.CoreV1Api()
+    core.create_namespace({"metadata": {"name": name}})
+    yield name
+    core.delete_namespace(name)

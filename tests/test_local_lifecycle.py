@@ -1,0 +1,98 @@
+"""`aks-runbook local up | down | status` on a cluster of its own: idempotence, recovery, cleanup."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from aks_runbook.targets.local import COMPONENTS, LocalCluster
+
+
+def cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "aks_runbook.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def state(tmp_path_factory):
+    return tmp_path_factory.mktemp("lifecycle")
+
+
+@pytest.fixture(scope="module")
+def env(state):
+    return dict(os.environ, AKS_RUNBOOK_STATE=str(state))
+
+
+def processes_under(path: Path) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        if str(path) in " ".join(proc.info["cmdline"] or []):
+            found.append(proc)
+    return found
+
+
+def test_up_prints_nodes_by_pool_and_status_reports_running(env, state):
+    up = cli("local", "up", env=env)
+    assert up.returncode == 0, up.stderr
+    assert re.search(r"pool system +1 node\(s\): aks-system-\d{8}-vmss000000\n", up.stdout)
+    assert re.search(r"pool user +2 node\(s\): aks-user-", up.stdout)
+    status = cli("local", "status", env=env)
+    assert status.returncode == 0, status.stdout + status.stderr
+    for component in COMPONENTS:
+        assert f"{component}" in status.stdout
+    assert "not running" not in status.stdout
+    assert str(state / "local" / "kubeconfig") in status.stdout
+    assert cli("local", "kubeconfig", env=env).stdout.strip() == str(state / "local" / "kubeconfig")
+
+
+def test_up_twice_is_a_no_op(state):
+    cluster = LocalCluster(state=state / "local")
+    before = cluster.status().processes
+    cluster.up()
+    after = cluster.status().processes
+    assert before == after and all(after.values()), (before, after)
+
+
+def test_up_recovers_after_a_component_is_killed(state):
+    cluster = LocalCluster(state=state / "local")
+    pid = cluster.status().processes["kube-apiserver"]
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while cluster.status().healthy and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not cluster.status().healthy
+    recovered = cluster.up()
+    assert recovered.running and recovered.healthy
+    assert recovered.processes["kube-apiserver"] != pid
+    assert recovered.nodes["user"], "nodes survive in etcd across the restart"
+
+
+def test_down_leaves_no_process_behind(env, state):
+    assert processes_under(state), "the cluster should be running before down"
+    down = cli("local", "down", env=env)
+    assert down.returncode == 0, down.stderr
+    assert processes_under(state) == []
+    status = cli("local", "status", env=env)
+    assert status.returncode != 0 and "not created" in status.stdout
+
+
+def test_missing_go_and_binaries_says_what_to_provide(tmp_path):
+    bare_path = tmp_path / "bin"
+    bare_path.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KWOK")}
+    env.update(PATH=str(bare_path), AKS_RUNBOOK_CACHE=str(tmp_path / "empty-cache"),
+               AKS_RUNBOOK_STATE=str(tmp_path / "state"))
+    result = cli("local", "up", env=env)
+    assert result.returncode == 2
+    assert "no Go toolchain" in result.stderr
+    for variable in ("KWOK_KUBE_APISERVER_BINARY", "KWOK_ETCD_BINARY", "KWOKCTL_BINARY"):
+        assert variable in result.stderr
+    assert "Traceback" not in result.stderr
