@@ -22,7 +22,7 @@ test: $(BIN)/.installed
 
 ## bench: benchmarks (not part of the tests); results go to bench/README.md
 bench: $(BIN)/.installed
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(ARGS)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check lib tests bench
