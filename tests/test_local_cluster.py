@@ -11,6 +11,8 @@ from kubernetes.client.exceptions import ApiException
 
 from aks_runbook.targets import binaries
 
+VOTE_IMAGE = "mcr.microsoft.com/azuredocs/azure-vote-front:v1"
+
 
 def eventually(check, timeout=60.0, interval=0.5):
     """Poll until check() returns a truthy value; return it, or fail with the last value."""
@@ -45,7 +47,7 @@ def deployment(name, replicas, labels=None):
             "selector": {"matchLabels": labels},
             "template": {
                 "metadata": {"labels": labels},
-                "spec": {"containers": [{"name": "web", "image": "mcr.microsoft.com/azuredocs/azure-vote-front:v1"}]},
+                "spec": {"containers": [{"name": "web", "image": VOTE_IMAGE}]},
             },
         },
     }

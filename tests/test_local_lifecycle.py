@@ -1,4 +1,4 @@
-"""`aks-runbook local up | down | status` on a cluster of its own: idempotence, recovery, cleanup."""
+"""`aks-runbook local up | down | status` on a cluster of its own: no-op, recovery, cleanup."""
 
 from __future__ import annotations
 
