@@ -1,0 +1,59 @@
+"""The run's transcript: one JSON line per command or API read, already redacted.
+
+A recording is replayed in order: each request takes the next unused entry with the same
+command (or API call), so a presenter's replay shows exactly what the recorded run showed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+class ReplayMissing(LookupError):
+    """The replayed notebook asked for something the recording does not contain."""
+
+
+class Transcript:
+    """Appends entries to a JSONL file (or keeps them in memory when no path is given)."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path) if path else None
+        self.entries: list[dict[str, Any]] = []
+        if self.path:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def append(self, entry: dict[str, Any]) -> None:
+        entry = {"seq": len(self.entries) + 1, **entry}
+        self.entries.append(entry)
+        if self.path:
+            with self.path.open("a") as handle:
+                handle.write(json.dumps(entry, sort_keys=True) + "\n")
+
+
+class Recording:
+    """A recorded transcript, served back in order."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            lines = self.path.read_text().splitlines()
+        except FileNotFoundError:
+            raise ReplayMissing(f"transcript not found: {self.path}") from None
+        self.entries = [json.loads(line) for line in lines if line.strip()]
+        self._used: set[int] = set()
+
+    def next(self, key: str) -> dict[str, Any]:
+        for index, entry in enumerate(self.entries):
+            if index not in self._used and entry.get("key") == key:
+                self._used.add(index)
+                return entry
+        recorded = sorted({e.get("key", "") for e in self.entries})
+        near = [k for k in recorded if k.split(" ")[:2] == key.split(" ")[:2]][:5]
+        raise ReplayMissing(
+            f"not in the recording {self.path}: {key}\n"
+            + (f"recorded commands like it: {near}\n" if near else "")
+            + "Record the run again with the same parameters (target local), or replay the "
+              "notebooks the recording was made from."
+        )
