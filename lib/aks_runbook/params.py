@@ -148,6 +148,13 @@ class ApiServer(Strict):
 
     @model_validator(mode="after")
     def _one_or_the_other(self) -> ApiServer:
+        reserved = [str(r) for r in self.authorized_ip_ranges if not r.is_global]
+        if reserved:
+            raise ValueError(_join([(
+                "authorized_ip_ranges", reserved,
+                "must be public (global) ranges: private, documentation and other reserved "
+                "ranges never reach the public API server endpoint, and az aks rejects them")],
+                prefix="api_server"))
         if self.private_cluster and self.authorized_ip_ranges:
             raise ValueError(_join([(
                 "authorized_ip_ranges", [str(r) for r in self.authorized_ip_ranges],
