@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from aks_runbook import azplan, azvalidate, params, runs
 from aks_runbook.targets import binaries
 from aks_runbook.targets.kind import KindCluster, KindUnavailable
 from aks_runbook.targets.local import LocalCluster, LocalClusterError
+from aks_runbook.transcript import ReplayMissing
 
 
 def _local(args: argparse.Namespace) -> int:
@@ -44,6 +46,37 @@ def _local(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plan(args: argparse.Namespace) -> int:
+    env = params.load(args.env_file)
+    steps = azplan.validated(env)
+    if args.chapter:
+        steps = [s for s in steps if s.chapter.startswith(args.chapter)]
+    print(azplan.render(steps, env, args.format))
+    invalid = [s for s in steps if s.validation and s.validation.status == "invalid"]
+    return 1 if invalid else 0
+
+
+def _validate_az(args: argparse.Namespace) -> int:
+    text = "\n".join(args.lines) if args.lines else sys.stdin.read()
+    results = azvalidate.validate(azvalidate.join_continuations(text), deep=not args.shallow)
+    for result in results:
+        print(result.describe())
+    return 1 if any(r.status == "invalid" for r in results) else 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    overrides = dict(params.parse_override(p) for p in args.param)
+    only = [part.strip() for part in args.only.split(",")] if args.only else None
+    result = runs.run(args.env_file, only=only, overrides=overrides)
+    print(f"run folder: {result.folder}")
+    for notebook in result.notebooks:
+        print(f"  {notebook.name:<28} {notebook.status}")
+    if not result.ok:
+        print(f"error: {runs.failure_message(result)}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="aks-runbook", description="Executable workshop and runbook for secure AKS.")
@@ -57,6 +90,26 @@ def parser() -> argparse.ArgumentParser:
     local.add_argument("--driver", choices=["kwok", "kind"], default="kwok",
                        help="kwok (default, no Docker needed) or kind (needs Docker or Podman)")
     local.set_defaults(func=_local)
+
+    plan = commands.add_parser("plan", help="the az steps for an environment, validated offline")
+    plan.add_argument("env_file", help="environment file, e.g. environments/aks-dev.yaml")
+    plan.add_argument("--format", choices=["text", "json", "sh"], default="text")
+    plan.add_argument("--chapter", help="only one chapter's steps, e.g. 02")
+    plan.set_defaults(func=_plan)
+
+    check = commands.add_parser(
+        "validate-az", help="check az command lines with azure-cli's own parser (offline)")
+    check.add_argument("lines", nargs="*", help="az lines; read from stdin when none are given")
+    check.add_argument("--shallow", action="store_true",
+                       help="parser and validators only (skip running az aks create's handler)")
+    check.set_defaults(func=_validate_az)
+
+    run = commands.add_parser("run", help="execute the notebooks with papermill into runs/")
+    run.add_argument("env_file", help="environment file, e.g. environments/local.yaml")
+    run.add_argument("--only", help="notebook numbers, e.g. 01,03")
+    run.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                     help="override a parameter (value parsed as YAML)")
+    run.set_defaults(func=_run)
     return top
 
 
@@ -64,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (binaries.MissingBinaries, LocalClusterError, KindUnavailable) as error:
+    except (binaries.MissingBinaries, LocalClusterError, KindUnavailable,
+            params.ParameterError, ReplayMissing) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

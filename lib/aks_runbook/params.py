@@ -227,11 +227,15 @@ class Environment(Strict):
                                     description="Kubernetes version, e.g. 1.36")
     node_pools: list[NodePool] = Field(default_factory=_default_pools, min_length=1,
                                        description="node pools; at least one System pool")
-    network: Network = Field(default_factory=Network)
-    api_server: ApiServer = Field(default_factory=ApiServer)
-    egress: Egress = Field(default_factory=Egress)
-    entra: Entra = Field(default_factory=Entra)
-    upgrades: Upgrades = Field(default_factory=Upgrades)
+    network: Network = Field(default_factory=Network,
+                             description="CNI, policy engine, VNET, subnets and CIDRs")
+    api_server: ApiServer = Field(default_factory=ApiServer,
+                                  description="authorized IP ranges or a private cluster")
+    egress: Egress = Field(default_factory=Egress, description="outbound type")
+    entra: Entra = Field(default_factory=Entra,
+                         description="Entra ID, Azure RBAC and local accounts")
+    upgrades: Upgrades = Field(default_factory=Upgrades,
+                               description="upgrade channels and the maintenance window")
     production: bool = Field(False, description="production: destructive steps need confirmation")
     execute: bool = Field(False, description="run az for real (target aks only)")
     confirm_destructive: bool = Field(False, description="allow destructive steps in production")

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 
 def bar(**kwargs) -> tqdm:

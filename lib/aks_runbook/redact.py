@@ -87,7 +87,7 @@ class Redactor:
             text = text.replace(value, MASK)
         for pattern, replacement in PATTERNS:
             text = pattern.sub(replacement, text)
-        return text
+        return _mask_secret_objects(text)
 
     def data(self, value: Any) -> Any:
         """Mask inside JSON-like data (API objects recorded in the transcript)."""
@@ -96,9 +96,33 @@ class Redactor:
         if isinstance(value, list):
             return [self.data(v) for v in value]
         if isinstance(value, dict):
-            return {k: (MASK if _secret_key(k) and isinstance(v, str) else self.data(v))
+            secret_object = value.get("kind") == "Secret" or {"data", "type", "metadata"} <= set(
+                value)
+            return {k: (MASK if (_secret_key(k) and isinstance(v, str)) else
+                        {dk: MASK for dk in v} if (secret_object and k in ("data", "stringData")
+                                                   and isinstance(v, dict)) else self.data(v))
                     for k, v in value.items()}
         return value
+
+
+_YAML_DATA = re.compile(r"^(?P<indent>[ \t]*)(?:data|stringData):[ \t]*\n"
+                        r"(?P<body>(?:(?P=indent)[ \t]+\S[^\n]*\n?)+)", re.MULTILINE)
+_JSON_DATA = re.compile(r"(\"(?:data|stringData)\":\s*\{)([^{}]*)(\})")
+
+
+def _mask_secret_objects(text: str) -> str:
+    """The values of a Secret's data/stringData, in kubectl's YAML or JSON output."""
+    if not re.search(r"kind\"?:\s*\"?Secret\b", text):
+        return text
+
+    def yaml_block(match: re.Match) -> str:
+        body = re.sub(r"^(\s+[^:\n]+:)[ \t]*\S.*$", r"\1 " + MASK, match.group("body"),
+                      flags=re.MULTILINE)
+        return match.group(0)[: match.start("body") - match.start(0)] + body
+
+    text = _YAML_DATA.sub(yaml_block, text)
+    return _JSON_DATA.sub(lambda m: m.group(1) + re.sub(r'(":\s*)"[^"]*"', r'\1"' + MASK + '"',
+                                                       m.group(2)) + m.group(3), text)
 
 
 def _secret_key(key: str) -> bool:

@@ -77,6 +77,9 @@ class Result:
     def ok(self) -> bool:
         return self.exit_code == 0
 
+    def _ipython_display_(self) -> None:
+        """The command already showed its output; a cell ending in run() adds nothing."""
+
     def json(self) -> Any:
         return json.loads(self.stdout)
 
@@ -111,7 +114,9 @@ class Runner:
 
     def run(self, command: str | Sequence[str], *, step: str, input: str | None = None,
             check: bool = True, timeout: float = 900, retries: int | None = None,
-            quiet: bool = False) -> Result:
+            quiet: bool = False, stream: bool = False) -> Result:
+        """Run one command. Output is shown once it is complete and redacted as a whole
+        (a Secret's data spans lines); `stream=True` shows long operations line by line."""
         argv = shlex.split(command) if isinstance(command, str) else list(command)
         shown = self.redactor.text(shlex.join(argv))
         key = shown
@@ -122,7 +127,7 @@ class Runner:
         if self.echo and not quiet:
             print(f"$ {shown}", flush=True)
         for attempt in range(1, attempts + 1):
-            result, duration = self._attempt(argv, key, input, timeout, quiet)
+            result, duration = self._attempt(argv, key, input, timeout, quiet, stream)
             self.transcript.append({
                 "kind": "command", "key": key, "step": step, "command": shown,
                 "attempt": attempt, "exit_code": result.exit_code,
@@ -146,7 +151,7 @@ class Runner:
         return result
 
     def _attempt(self, argv: list[str], key: str, input: str | None, timeout: float,
-                 quiet: bool) -> tuple[Result, float]:
+                 quiet: bool, stream: bool) -> tuple[Result, float]:
         if self.replay:
             entry = self.replay.next(key)
             result = Result(entry["command"], entry["exit_code"], entry["stdout"],
@@ -154,11 +159,14 @@ class Runner:
             self._show(result, quiet)
             return result, entry.get("duration_s", 0.0)
         started = time.monotonic()
-        result = self._execute(argv, input, timeout, quiet)
+        result = self._execute(argv, input, timeout, quiet=quiet or not stream)
+        if not stream:
+            self._show(result, quiet)
         return result, time.monotonic() - started
 
     def _execute(self, argv: list[str], input: str | None, timeout: float,
                  quiet: bool) -> Result:
+        """Run the process; with quiet=False stream stdout line by line as it comes."""
         executable = resolve_tool(argv[0])
         env = {**os.environ, **self.env}
         try:
@@ -192,7 +200,8 @@ class Runner:
             stderr += f"\n(killed after {timeout:.0f} s)"
         if stderr and self.echo and not quiet:
             print(stderr, end="" if stderr.endswith("\n") else "\n", file=sys.stderr, flush=True)
-        return Result(shlex.join(argv), code, "".join(stdout_lines), stderr)
+        stdout = self.redactor.text("".join(stdout_lines))  # again whole: multi-line secrets
+        return Result(shlex.join(argv), code, stdout, stderr)
 
     def _show(self, result: Result, quiet: bool) -> None:
         if not self.echo or quiet:

@@ -72,7 +72,8 @@ class LocalCluster:
 
     # ---- verbs ------------------------------------------------------------------------------
 
-    def up(self, pools: tuple[PoolShape, ...] = DEFAULT_POOLS, timeout: float = 120) -> Status:
+    def up(self, pools: tuple[PoolShape, ...] = DEFAULT_POOLS, region: str = "japaneast",
+           timeout: float = 120) -> Status:
         """Create the cluster, or recover it, or do nothing if it is already healthy."""
         bins = binaries.resolve()
         self.state.mkdir(parents=True, exist_ok=True)
@@ -85,7 +86,7 @@ class LocalCluster:
             self._force_remove()
             self._create(bins, timeout)
         self._write_kubeconfig()
-        self._ensure_nodes(pools, timeout)
+        self._ensure_nodes(pools, region, timeout)
         return self.status()
 
     def down(self) -> None:
@@ -152,9 +153,10 @@ class LocalCluster:
             handle.write(result.stdout)
         os.chmod(self.kubeconfig, 0o600)
 
-    def _ensure_nodes(self, pools: tuple[PoolShape, ...], timeout: float) -> None:
+    def _ensure_nodes(self, pools: tuple[PoolShape, ...], region: str, timeout: float) -> None:
         core = self.api().CoreV1Api()
-        wanted = node_manifests(pools, kubelet_version=binaries.kubernetes_version())
+        wanted = node_manifests(pools, kubelet_version=binaries.kubernetes_version(),
+                                region=region)
         existing = {n.metadata.name: n for n in core.list_node(label_selector="type=kwok").items}
         for node in wanted:
             name = node["metadata"]["name"]

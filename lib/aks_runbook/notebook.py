@@ -1,0 +1,185 @@
+"""What a notebook needs, in two calls: `begin(globals())` before the parameters cell and
+`start(globals(), chapter)` after it. The session then gives the runner, the cluster, the plan.
+
+Unknown parameters are caught here too (papermill alone only warns): every name defined
+between `begin` and `start` must be a declared parameter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import pprint
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from aks_runbook import azplan, manifests, paths
+from aks_runbook.params import Environment, ParameterError, fields, load
+from aks_runbook.runner import Runner
+from aks_runbook.transcript import Recording, Transcript
+
+BASELINE = "_aks_runbook_names"
+RUN_DIR_ENV = "AKS_RUNBOOK_RUN_DIR"
+
+
+def begin(namespace: dict[str, Any]) -> None:
+    """Remember the names that exist before the parameters cell."""
+    namespace[BASELINE] = set(namespace) | {BASELINE}
+
+
+def declared(namespace: dict[str, Any]) -> dict[str, Any]:
+    baseline = namespace.get(BASELINE, set())
+    return {k: v for k, v in namespace.items()
+            if k not in baseline and not k.startswith("_") and k not in ("In", "Out")}
+
+
+def start(namespace: dict[str, Any], chapter: str) -> Session:
+    """Validate the parameters (before any command runs) and open the session."""
+    given = declared(namespace)
+    known = set(fields())
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise ParameterError(
+            f"unknown parameter(s): {', '.join(unknown)}. Known parameters: "
+            f"{', '.join(fields())}")
+    env = load(given)
+    return Session(env, chapter)
+
+
+class Session:
+    def __init__(self, env: Environment, chapter: str):
+        self.env, self.chapter = env, chapter
+        run_dir = os.environ.get(RUN_DIR_ENV)
+        self.run_dir = Path(run_dir) if run_dir else None
+        transcript = Transcript(self.run_dir / "transcript.jsonl" if self.run_dir else None)
+        replay = Recording(_resolve(env.transcript)) if env.target == "replay" else None
+        self.kubeconfig = self._cluster_kubeconfig()
+        self.runner = Runner(transcript=transcript, replay=replay,
+                             env={"KUBECONFIG": str(self.kubeconfig)} if self.kubeconfig else {})
+        self.findings: list[dict[str, Any]] = []
+
+    # ---- where we run -----------------------------------------------------------------------
+
+    @property
+    def has_cluster(self) -> bool:
+        """Kubernetes steps run (or replay); on plan-only aks there is no cluster yet."""
+        return self.env.target in ("local", "kind", "replay") or not self.env.plan_only
+
+    def _cluster_kubeconfig(self) -> Path | None:
+        target = self.env.target
+        if target == "local":
+            from aks_runbook.targets.local import LocalCluster
+            from aks_runbook.targets.nodepools import PoolShape
+
+            pools = tuple(PoolShape(p.name, p.count, p.vm_size, p.mode)
+                          for p in self.env.node_pools)
+            cluster = LocalCluster()
+            with contextlib.redirect_stderr(io.StringIO()):  # progress bars: not notebook output
+                cluster.up(pools=pools, region=self.env.location)
+            return cluster.kubeconfig
+        if target == "kind":
+            from aks_runbook.targets.kind import KindCluster
+
+            return KindCluster().kubeconfig
+        if target == "aks" and not self.env.plan_only:
+            return paths.state_dir() / "aks" / f"{self.env.cluster}.kubeconfig"
+        return None
+
+    def describe(self) -> str:
+        e = self.env
+        where = {"local": "the local cluster (real control plane, kwok nodes)",
+                 "kind": "the kind cluster",
+                 "replay": "a recorded run (no cluster, no Azure)",
+                 "aks": f"AKS cluster {e.cluster} in {e.rg}" +
+                        ("" if not e.plan_only else " (plan only: execute is false)")}[e.target]
+        return (f"environment {e.environment!r}, target {e.target}: {where}\n"
+                f"Azure names: resource group {e.rg}, cluster {e.cluster}, registry {e.acr}")
+
+    # ---- commands -----------------------------------------------------------------------------
+
+    def kubectl(self, args: str, step: str, **kwargs):
+        return self.runner.run(f"kubectl {args}", step=step, **kwargs)
+
+    def apply(self, template: str, step: str, **values: Any):
+        """Render manifests/<template>.yaml and `kubectl apply` it (idempotent)."""
+        docs = manifests.render(template, **values)
+        text = yaml.safe_dump_all(docs, sort_keys=False)
+        return self.runner.run("kubectl apply -f -", step=step, input=text)
+
+    def read(self, call: str, fetch) -> Any:
+        """An API read: live through the kubernetes client, or from the recording."""
+        return self.runner.api(call, fetch)
+
+    def api(self):
+        """The real kubernetes client, configured for this session's cluster."""
+        from kubernetes import client, config
+
+        config.load_kube_config(config_file=str(self.kubeconfig))
+        return client
+
+    # ---- Azure ----------------------------------------------------------------------------------
+
+    def plan(self) -> list[azplan.Step]:
+        """This chapter's az steps, each validated offline by azure-cli."""
+        return azplan.validated(self.env, chapter=self.chapter)
+
+    def show_plan(self) -> list[azplan.Step]:
+        steps = self.plan()
+        print(azplan.render(steps, self.env))
+        return steps
+
+    def allow_destructive(self, what: str) -> bool:
+        """Production needs confirm_destructive; otherwise say so and skip."""
+        if self.env.production and not self.env.confirm_destructive:
+            print(f"refused: {what} is destructive and environment {self.env.environment!r} "
+                  f"is production; set confirm_destructive: true to allow it")
+            return False
+        return True
+
+    # ---- evidence -----------------------------------------------------------------------------
+
+    def record_findings(self, rows: list[dict[str, Any]]) -> None:
+        self.findings.extend(rows)
+        if self.run_dir:
+            with (self.run_dir / "findings.jsonl").open("a") as handle:
+                for row in rows:
+                    handle.write(json.dumps({"chapter": self.chapter, **row}) + "\n")
+
+
+def _resolve(path: str | None) -> Path:
+    if not path:
+        raise ParameterError("transcript = None: target 'replay' needs a recorded transcript")
+    candidate = Path(path)
+    if not candidate.is_absolute() and not candidate.exists():
+        candidate = paths.project_root() / path
+    return candidate
+
+
+def parameters_cell(defaults_file: str | Path | None = None) -> str:
+    """The `parameters` cell every notebook carries, generated from the environment model.
+
+    Defaults come from environments/local.yaml, so a notebook opened in JupyterLab runs
+    against the local cluster as it is.
+    """
+    defaults_file = defaults_file or paths.project_root() / "environments" / "local.yaml"
+    defaults = yaml.safe_load(Path(defaults_file).read_text())
+    env = load(defaults)
+    values = env.model_dump(mode="json")
+    lines = ["# Parameters: papermill injects an environment file's values after this cell.",
+             "# Every name is validated by aks_runbook.params in the next cell."]
+    for name, info in fields().items():
+        value = defaults[name] if name in defaults else values[name]
+        kind = {dict: "dict", list: "list", bool: "bool", int: "int", str: "str"}.get(
+            type(value), "str | None")
+        text = pprint.pformat(value, width=96 - len(name), sort_dicts=False)
+        if "\n" in text:
+            lines.append(f"# {info.description}")
+            lines.append(f"{name}: {kind} = " + text.replace("\n", "\n" + " " * (len(name) +
+                                                                               len(kind) + 5)))
+        else:
+            lines.append(f"{name}: {kind} = {text}  # {info.description}")
+    return "\n".join(lines)
