@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import pytest
@@ -10,8 +11,17 @@ from aks_runbook.targets.local import LocalCluster
 
 
 @pytest.fixture(scope="session")
-def local_cluster(tmp_path_factory):
-    cluster = LocalCluster(state=tmp_path_factory.mktemp("local-cluster"))
+def state_dir(tmp_path_factory):
+    """The session's state directory; notebook kernels inherit it through the environment."""
+    path = tmp_path_factory.mktemp("state")
+    os.environ["AKS_RUNBOOK_STATE"] = str(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def local_cluster(state_dir):
+    cluster = LocalCluster()
+    assert cluster.state == state_dir / "local"
     cluster.up()
     yield cluster
     cluster.down()

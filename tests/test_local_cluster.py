@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import stat
 import time
 
+import kubernetes.client
 import pytest
 from kubernetes.client.exceptions import ApiException
 
@@ -147,10 +149,11 @@ def test_namespaced_role_denies_outside_its_namespace(k8s, namespace):
 
         token = core.create_namespaced_service_account_token(
             "dev", namespace, {"spec": {"expirationSeconds": 600}}).status.token
-        config = k8s.Configuration.get_default_copy()
+        config = copy.copy(k8s.api_client.configuration)
         config.api_key = {"authorization": "Bearer " + token}
         config.cert_file = config.key_file = None
-        as_dev = k8s.CoreV1Api(k8s.ApiClient(config))
+        as_dev = kubernetes.client.CoreV1Api(
+            kubernetes.client.ApiClient(config))
         assert as_dev.list_namespaced_pod(namespace).items == []
         with pytest.raises(ApiException) as denied:
             as_dev.list_namespaced_pod(other)

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from aks_runbook import azplan, manifests, paths
+from aks_runbook.kube import Client, client_for
 from aks_runbook.params import Environment, ParameterError, fields, load
 from aks_runbook.runner import Runner
 from aks_runbook.transcript import Recording, Transcript
@@ -61,6 +62,7 @@ class Session:
         self.runner = Runner(transcript=transcript, replay=replay,
                              env={"KUBECONFIG": str(self.kubeconfig)} if self.kubeconfig else {})
         self.findings: list[dict[str, Any]] = []
+        self._client: Client | None = None
 
     # ---- where we run -----------------------------------------------------------------------
 
@@ -114,12 +116,11 @@ class Session:
         """An API read: live through the kubernetes client, or from the recording."""
         return self.runner.api(call, fetch)
 
-    def api(self):
-        """The real kubernetes client, configured for this session's cluster."""
-        from kubernetes import client, config
-
-        config.load_kube_config(config_file=str(self.kubeconfig))
-        return client
+    def api(self) -> Client:
+        """The real kubernetes client, bound to this session's cluster."""
+        if self._client is None:
+            self._client = client_for(self.kubeconfig)
+        return self._client
 
     # ---- Azure ----------------------------------------------------------------------------------
 
@@ -173,8 +174,8 @@ def parameters_cell(defaults_file: str | Path | None = None) -> str:
              "# Every name is validated by aks_runbook.params in the next cell."]
     for name, info in fields().items():
         value = defaults[name] if name in defaults else values[name]
-        kind = {dict: "dict", list: "list", bool: "bool", int: "int", str: "str"}.get(
-            type(value), "str | None")
+        # papermill's parameter inspection reads simple annotations only (not `str | None`)
+        kind = {dict: "dict", list: "list", bool: "bool", int: "int"}.get(type(value), "str")
         text = pprint.pformat(value, width=96 - len(name), sort_dicts=False)
         if "\n" in text:
             lines.append(f"# {info.description}")

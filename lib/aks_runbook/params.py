@@ -34,7 +34,7 @@ from aks_runbook.analysis.addresses import (
 
 TARGETS = ("local", "kind", "aks", "replay")
 SECRET_NAME = re.compile(r"(password|passwd|secret|token|api_?key|client_?key|connection_?string|"
-                         r"sas|credential|private_?key)", re.IGNORECASE)
+                         r"sas|credential|private_?key|(?:^|_)key$)", re.IGNORECASE)
 
 
 # Azure's naming rules for the names the runbook derives.
@@ -42,7 +42,8 @@ NAME_RULES = {
     "resource_group": (r"[-\w.()]{0,89}[-\w()]",
                        "1-90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.'"),
     "cluster_name": (r"[A-Za-z0-9]([-_A-Za-z0-9]{0,61}[A-Za-z0-9])?",
-                     "1-63 letters, digits, '-' or '_', starting and ending with a letter or digit"),
+                     "1-63 letters, digits, '-' or '_', starting and ending with a letter or "
+                     "digit"),
     "acr_name": (r"[a-z0-9]{5,50}", "5-50 lower-case letters or digits"),
 }
 
@@ -328,7 +329,10 @@ def _explain(error: ValidationError) -> str:
             continue
         if item["type"] == "value_error":
             message = str(item.get("ctx", {}).get("error", item["msg"]))
-            for line in message.splitlines():
+            if " = " not in message:  # a field's own rule: name the value here
+                lines.append(f"{loc} = {item['input']!r}: {message}")
+                continue
+            for line in message.splitlines():  # a model's rules: they name their fields
                 lines.append(f"{loc + '.' if loc and not line.startswith(loc) else ''}{line}")
             continue
         message = item["msg"]

@@ -39,6 +39,8 @@ TRANSIENT: list[tuple[re.Pattern[str], str]] = [
 ]
 
 HINTS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"No such file|command not found|executable file not found", re.IGNORECASE),
+     "a tool is missing: install the project (`make run` sets up .venv with kubectl and az)"),
     (re.compile(r"az login|AADSTS|No subscription found", re.IGNORECASE),
      "sign in with `az login`, then `az account set --subscription <id>`"),
     (re.compile(r"forbidden|AuthorizationFailed|does not have authorization", re.IGNORECASE),
@@ -51,8 +53,6 @@ HINTS: list[tuple[re.Pattern[str], str]] = [
      "it exists already: re-run with apply/update, or clean up first"),
     (re.compile(r"NotFound|not found", re.IGNORECASE),
      "it does not exist: did an earlier step run? check the name and the namespace"),
-    (re.compile(r"No such file|command not found|executable file not found", re.IGNORECASE),
-     "a tool is missing: install the project (`make run` sets up .venv with kubectl and az)"),
 ]
 
 

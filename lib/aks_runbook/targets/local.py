@@ -19,6 +19,7 @@ import psutil
 import yaml
 
 from aks_runbook import paths
+from aks_runbook.kube import Client, client_for
 from aks_runbook.progress import bar, ticking
 from aks_runbook.targets import binaries
 from aks_runbook.targets.nodepools import DEFAULT_POOLS, PoolShape, node_manifests
@@ -193,12 +194,9 @@ class LocalCluster:
 
     # ---- helpers --------------------------------------------------------------------------------
 
-    def api(self):
-        """A kubernetes client module configured for this cluster (the real client)."""
-        from kubernetes import client, config
-
-        config.load_kube_config(config_file=str(self.kubeconfig))
-        return client
+    def api(self, retries: int | None = None) -> Client:
+        """The real kubernetes client, bound to this cluster's kubeconfig."""
+        return client_for(self.kubeconfig, retries=retries)
 
     def _config_written(self) -> bool:
         return (self.cluster_dir / "kwok.yaml").is_file()
@@ -230,11 +228,8 @@ class LocalCluster:
 
     def _api_ready(self) -> bool:
         try:
-            api = self.api()
-            configuration = api.Configuration.get_default_copy()
-            configuration.retries = 0  # a health probe answers now or not at all
-            client = api.ApiClient(configuration)
-            client.call_api("/readyz", "GET", auth_settings=["BearerToken"],
+            # a health probe answers now or not at all: no retries
+            self.api(retries=0).api_client.call_api("/readyz", "GET", auth_settings=["BearerToken"],
                             _preload_content=False, _request_timeout=3)
             return True
         except Exception:  # noqa: BLE001 - any failure means "not ready"

@@ -1,0 +1,104 @@
+"""Papermill runs into runs/<env>/<timestamp>/, and record-then-replay."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from aks_runbook import runs
+from aks_runbook.notebook import Session
+from aks_runbook.params import ParameterError, load
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = Path(__file__).parent / "notebooks"
+LOCAL = ROOT / "environments" / "local.yaml"
+
+
+def outputs(path: Path) -> list[list[tuple]]:
+    cells = nbformat.read(path, as_version=4).cells
+    return [[(o.get("name"), o.get("text"), json.dumps(o.get("data"), sort_keys=True))
+             for o in c.get("outputs", [])] for c in cells if c.cell_type == "code"]
+
+
+@pytest.fixture(scope="module")
+def recorded(local_cluster, tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    result = runs.run(LOCAL, directory=NOTEBOOKS, runs_root=root)
+    assert result.ok, runs.failure_message(result)
+    return result
+
+
+def test_run_folder_holds_the_evidence(recorded):
+    folder = recorded.folder
+    assert folder.parent.name == "local" and folder.name.endswith("Z")
+    for name in ("00-smoke.ipynb", "00-smoke.html", "transcript.jsonl", "findings.csv",
+                 "findings.json", "summary.json", "summary.md", "parameters.json"):
+        assert (folder / name).is_file(), name
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["ok"] and summary["notebooks"][0]["status"] == "passed"
+    assert json.loads((folder / "findings.json").read_text())[0]["check"] == "smoke"
+    assert "<html" in (folder / "00-smoke.html").read_text()[:500].lower()
+    nodes_cell = outputs(folder / "00-smoke.ipynb")
+    assert any("aks-user-" in (text or "") for cell in nodes_cell for _, text, _ in cell)
+
+
+def test_replay_shows_what_the_recorded_run_showed(recorded, tmp_path):
+    transcript = recorded.folder / "transcript.jsonl"
+    replayed = runs.run(LOCAL, directory=NOTEBOOKS, runs_root=tmp_path,
+                        overrides={"target": "replay", "transcript": str(transcript)})
+    assert replayed.ok, runs.failure_message(replayed)
+    live, replay = outputs(recorded.folder / "00-smoke.ipynb"), outputs(
+        replayed.folder / "00-smoke.ipynb")
+    session_cell = 3  # its describe() names the target, which differs by design
+    assert "target replay" in replay[session_cell][0][1]
+    assert [c for i, c in enumerate(live) if i != session_cell] == \
+        [c for i, c in enumerate(replay) if i != session_cell]
+
+
+def test_replay_of_a_missing_command_fails_clearly(tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    result = runs.run(LOCAL, directory=NOTEBOOKS, runs_root=tmp_path,
+                      overrides={"target": "replay", "transcript": str(empty)})
+    assert not result.ok
+    assert "ReplayMissing" in result.notebooks[0].error
+    assert "not in the recording" in result.notebooks[0].error
+
+
+def test_bad_parameters_fail_before_any_run_folder_exists(tmp_path):
+    with pytest.raises(ParameterError, match="prefix = 'Bad Prefix'"):
+        runs.run(LOCAL, directory=NOTEBOOKS, runs_root=tmp_path,
+                 overrides={"prefix": "Bad Prefix"})
+    with pytest.raises(ParameterError, match="no notebook numbered 07"):
+        runs.run(LOCAL, only=["07"], directory=NOTEBOOKS, runs_root=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_rejects_unknown_parameter_before_running(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "aks_runbook.cli", "run", str(LOCAL),
+                          "-p", "clustr_name=x"], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 2
+    assert "clustr_name: unknown parameter" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_failed_notebook_is_named_with_its_cell(local_cluster, tmp_path):
+    result = runs.run(LOCAL, directory=NOTEBOOKS / "failing", runs_root=tmp_path)
+    assert not result.ok
+    message = runs.failure_message(result)
+    # In [5] in the executed notebook: papermill's injected parameters cell counts too
+    assert message.startswith("01-fails.ipynb failed at cell 5: StepFailed")
+    assert "step 'a step that fails' failed" in message
+    assert (result.folder / "01-fails.ipynb").is_file(), "the failed notebook is kept"
+
+
+def test_production_refuses_destructive_steps_unless_confirmed(capsys):
+    prod = load(ROOT / "environments" / "aks-prod.yaml")
+    assert not Session(prod, "04-maintenance").allow_destructive("cleanup")
+    assert "refused: cleanup is destructive" in capsys.readouterr().out
+    confirmed = load(ROOT / "environments" / "aks-prod.yaml", {"confirm_destructive": True})
+    assert Session(confirmed, "04-maintenance").allow_destructive("cleanup")
