@@ -411,3 +411,40 @@ def execute(steps: list[Step], env: Environment, runner: Runner) -> None:
             print(f"# stopped at {step.id}; the steps before it are in place, re-running "
                   f"continues from here (existing resources are skipped)")
             raise
+
+
+def planned_cluster(env: Environment) -> dict:
+    """The cluster this plan creates, shaped like `az aks show` output (camelCase)."""
+    net, api, entra, up = env.network, env.api_server, env.entra, env.upgrades
+    return {
+        "name": env.cluster,
+        "location": env.location,
+        "kubernetesVersion": env.kubernetes_version,
+        "enableRbac": True,
+        "disableLocalAccounts": entra.disable_local_accounts,
+        "aadProfile": {"managed": True, "enableAzureRbac": entra.azure_rbac,
+                       "adminGroupObjectIDs": [str(g) for g in entra.admin_group_object_ids]}
+        if entra.enabled else None,
+        "apiServerAccessProfile": {
+            "enablePrivateCluster": True if api.private_cluster else None,
+            "authorizedIpRanges": [str(r) for r in api.authorized_ip_ranges] or None,
+        },
+        "networkProfile": {
+            "networkPlugin": net.plugin, "networkPluginMode": net.plugin_mode,
+            "networkPolicy": net.policy, "networkDataplane": net.dataplane,
+            "outboundType": env.egress.outbound_type, "serviceCidr": str(net.service_cidr),
+            "dnsServiceIp": str(net.dns_service_ip),
+            "podCidr": str(net.pod_cidr) if net.uses_pod_cidr else None,
+        },
+        "identity": {"type": "UserAssigned"},
+        "oidcIssuerProfile": {"enabled": True},
+        "securityProfile": {"workloadIdentity": {"enabled": True}},
+        "addonProfiles": {"azurepolicy": {"enabled": True},
+                          "azureKeyvaultSecretsProvider": {"enabled": True}},
+        "autoUpgradeProfile": {"upgradeChannel": up.auto_upgrade_channel,
+                               "nodeOsUpgradeChannel": up.node_os_upgrade_channel},
+        "agentPoolProfiles": [
+            {"name": p.name, "count": p.count, "vmSize": p.vm_size, "mode": p.mode,
+             "maxPods": p.max_pods, "orchestratorVersion": env.kubernetes_version,
+             "enableNodePublicIp": False, "osSku": "Ubuntu"} for p in env.node_pools],
+    }

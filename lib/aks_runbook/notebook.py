@@ -17,7 +17,9 @@ from typing import Any
 
 import yaml
 
-from aks_runbook import azplan, manifests, paths
+from aks_runbook import azplan, checks, manifests, paths
+from aks_runbook.analysis import reachability as reach
+from aks_runbook.checks.state import gather
 from aks_runbook.kube import Client, client_for
 from aks_runbook.params import Environment, ParameterError, fields, load
 from aks_runbook.runner import Runner
@@ -140,6 +142,37 @@ class Session:
                   f"is production; set confirm_destructive: true to allow it")
             return False
         return True
+
+    # ---- checks and analysis --------------------------------------------------------------------
+
+    def cluster_config(self) -> tuple[dict, str]:
+        """`az aks show` on a live AKS cluster, else the configuration the plan would create."""
+        if self.env.target == "aks" and not self.env.plan_only:
+            shown = self.runner.run(["az", "aks", "show", "--resource-group", self.env.rg,
+                                     "--name", self.env.cluster, "-o", "json"],
+                                    step="az aks show", quiet=True)
+            return shown.json(), "az aks show"
+        return azplan.planned_cluster(self.env), "planned configuration"
+
+    def state(self, namespaces: tuple[str, ...] | None = None) -> checks.State:
+        config, source = self.cluster_config()
+        client = self.api() if self.has_cluster and not self.runner.replay else None
+        return gather(self.read, client, config, source, has_cluster=self.has_cluster,
+                      allowed_registries=(f"{self.env.acr}.azurecr.io", "mcr.microsoft.com"),
+                      namespaces=namespaces)
+
+    def posture(self, namespaces: tuple[str, ...] | None = None):
+        """This chapter's posture checks as a table; also recorded as the run's findings."""
+        findings = checks.run(self.state(namespaces), chapter=self.chapter)
+        self.record_findings([f.as_dict() for f in findings])
+        return checks.table(findings)
+
+    def reachability(self, namespace: str) -> list[reach.Connection]:
+        state = self.state((namespace,))
+        namespaces = {n["metadata"]["name"]: n["metadata"].get("labels") or {}
+                      for n in state.objects.get("namespaces", [])}
+        pods = reach.pods_from_api(state.items("pods"))
+        return reach.Analyzer(pods, namespaces, state.items("networkpolicies")).matrix()
 
     # ---- evidence -----------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import psutil
@@ -112,7 +113,8 @@ class LocalCluster:
 
     def _create(self, bins: dict[str, Path], timeout: float) -> None:
         config = self.state / "kwokctl.yaml"
-        config.write_text(yaml.safe_dump_all(_kwokctl_config(bins)))
+        config.write_text(yaml.safe_dump_all(_kwokctl_config(bins) +
+                                             _simulated_containers(self.state)))
         self._kwokctl("create", "cluster", "--config", str(config), "--kubeconfig", "",
                       "--wait", f"{int(timeout)}s", timeout=timeout + 60,
                       progress="starting control plane")
@@ -298,6 +300,31 @@ def _kwokctl_config(bins: dict[str, Path]) -> list[dict]:
                 {"name": "kwok-controller", "extraArgs": [{"key": "cidr", "value": POD_CIDR}]},
             ],
         },
+    ]
+
+
+def _simulated_containers(state: Path) -> list[dict]:
+    """kwok's stand-ins for container logs and exec, for the workshop's voting app.
+
+    `kubectl logs` returns a recorded log file; `kubectl exec` runs the command on this machine
+    in a work directory of its own, with the container's environment variables.
+    """
+    group = "kwok.x-k8s.io/v1alpha1"
+    logs_dir = Path(str(resources.files("aks_runbook.manifests") / "pod-logs"))
+    selector = {"matchNamespaces": ["azure-vote"]}
+    workdir = state / "pod-root" / "azure-vote-front"
+    workdir.mkdir(parents=True, exist_ok=True)
+    return [
+        {"apiVersion": group, "kind": "ClusterLogs", "metadata": {"name": "azure-vote"},
+         "spec": {"selector": selector, "logs": [
+             {"containers": [name], "logsFile": str(logs_dir / f"{name}.log")}
+             for name in ("azure-vote-front", "azure-vote-back")]}},
+        {"apiVersion": group, "kind": "ClusterExec", "metadata": {"name": "azure-vote"},
+         "spec": {"selector": selector, "execs": [
+             {"containers": ["azure-vote-front"],
+              "local": {"workDir": str(workdir),
+                        "envs": [{"name": "REDIS", "value": "azure-vote-back"},
+                                 {"name": "PATH", "value": "/usr/bin:/bin"}]}}]}},
     ]
 
 

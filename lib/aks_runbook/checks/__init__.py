@@ -1,0 +1,140 @@
+"""Posture checks: one catalog, each check a function of the cluster's state.
+
+A check reads live API objects and, for Azure-level settings, the cluster's configuration:
+`az aks show` JSON on AKS, or the planned configuration on plan-only targets. It returns one
+Finding per resource it judged: pass, fail or not-applicable, with evidence and the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+STATUSES = ("pass", "fail", "not-applicable")
+SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+
+
+def severity(score: float) -> str:
+    """kubescape's bands for a base score: 1-3 low, 4-6 medium, 7-8 high, 9+ critical."""
+    if score >= 9:
+        return "critical"
+    if score >= 7:
+        return "high"
+    if score >= 4:
+        return "medium"
+    return "low"
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    title: str
+    resource: str  # Kind/namespace/name, or Kind/name when cluster-scoped
+    status: str
+    severity: str
+    evidence: str
+    remediation: str
+    public_ids: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class State:
+    """What the checks read. `objects` maps a plural kind to API objects (camelCase JSON)."""
+
+    objects: dict[str, list[dict]] = field(default_factory=dict)
+    cluster: dict | None = None  # az aks show JSON, or the planned configuration
+    cluster_source: str = "none"  # "az aks show" | "planned configuration" | "none"
+    has_cluster: bool = True
+    allowed_registries: tuple[str, ...] = ("mcr.microsoft.com",)
+    namespaces: tuple[str, ...] | None = None  # limit namespaced checks to these
+
+    def items(self, kind: str) -> list[dict]:
+        items = self.objects.get(kind, [])
+        if self.namespaces is None:
+            return items
+        return [i for i in items if i["metadata"].get("namespace") in (None, *self.namespaces)]
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    chapter: str
+    title: str
+    score: float
+    public_ids: str
+    remediation: str
+    evaluate: Callable[[State, Check], list[Finding]]
+    scope: str = "kubernetes"  # "kubernetes" (API objects) or "azure" (cluster configuration)
+
+    @property
+    def severity(self) -> str:
+        return severity(self.score)
+
+    def finding(self, resource: str, status: str, evidence: str) -> Finding:
+        assert status in STATUSES, status
+        return Finding(self.id, self.title, resource, status, self.severity, evidence,
+                       self.remediation if status == "fail" else "", self.public_ids)
+
+
+CATALOG: list[Check] = []
+
+
+def check(id: str, chapter: str, title: str, score: float, public_ids: str, remediation: str,
+          scope: str = "kubernetes"):
+    """Register a check function in the catalog."""
+
+    def register(evaluate):
+        CATALOG.append(Check(id, chapter, title, score, public_ids, remediation, evaluate,
+                             scope))
+        return evaluate
+
+    return register
+
+
+def run(state: State, chapter: str | None = None) -> list[Finding]:
+    from aks_runbook.checks import network, overview  # noqa: F401 - they register themselves
+
+    findings = []
+    for item in CATALOG:
+        if chapter and not item.chapter.startswith(chapter):
+            continue
+        if item.scope == "kubernetes" and not state.has_cluster:
+            findings.append(item.finding("Cluster", "not-applicable",
+                                         "no cluster to read (plan only)"))
+            continue
+        if item.scope == "azure" and state.cluster is None:
+            findings.append(item.finding("ManagedCluster", "not-applicable",
+                                         "no cluster configuration (pass --cluster-json)"))
+            continue
+        findings.extend(item.evaluate(state, item))
+    return sorted(findings, key=lambda f: (f.check, f.resource))
+
+
+def table(findings: list[Finding]):
+    """Findings as a pandas DataFrame with the columns a reader expects, in a stable order."""
+    import pandas as pd
+
+    columns = ["check", "resource", "status", "severity", "evidence", "remediation",
+               "public_ids"]
+    return pd.DataFrame([f.as_dict() for f in findings], columns=[*columns, "title"])[columns]
+
+
+def resource(obj: dict, kind: str) -> str:
+    meta = obj["metadata"]
+    namespace = meta.get("namespace")
+    return f"{kind}/{namespace}/{meta['name']}" if namespace else f"{kind}/{meta['name']}"
+
+
+def field_of(data: dict | None, path: str) -> Any:
+    """A dotted path in `az aks show` JSON, accepting either casing (enableRbac, enableRBAC)."""
+    current: Any = data
+    for part in path.split("."):
+        if not isinstance(current, dict):
+            return None
+        lowered = {k.lower(): v for k, v in current.items()}
+        current = lowered.get(part.lower())
+    return current
