@@ -11,14 +11,20 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-## run: the main job: bring the local cluster up and show its nodes by pool
+## run: the main job: the runbook's notebooks against the local cluster (evidence in runs/)
 run: $(BIN)/.installed
 	$(BIN)/aks-runbook local up
+	$(BIN)/aks-runbook run $(ENV)
 
 ## test: build the local cluster's binaries if needed (cached), then the whole test suite
 test: $(BIN)/.installed
 	$(BIN)/aks-runbook local build
 	$(BIN)/python -m pytest
+
+## notebooks: regenerate the notebooks' stored outputs from a run against the local cluster
+notebooks: $(BIN)/.installed
+	$(BIN)/aks-runbook local up
+	$(BIN)/python -m aks_runbook.storedoutputs
 
 ## bench: benchmarks (not part of the tests); results go to bench/README.md
 bench: $(BIN)/.installed

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
 
+from aks_runbook import paths
 from aks_runbook.targets.local import LocalCluster
 
 
 @pytest.fixture(scope="session")
-def state_dir(tmp_path_factory):
-    """The session's state directory; notebook kernels inherit it through the environment."""
-    path = tmp_path_factory.mktemp("state")
-    os.environ["AKS_RUNBOOK_STATE"] = str(path)
-    return path
+def state_dir():
+    """The session's state directory (set up by the root conftest for tests and notebooks)."""
+    return paths.state_dir()
 
 
 @pytest.fixture(scope="session")
@@ -23,8 +21,7 @@ def local_cluster(state_dir):
     cluster = LocalCluster()
     assert cluster.state == state_dir / "local"
     cluster.up()
-    yield cluster
-    cluster.down()
+    yield cluster  # removed at the end of the session (root conftest): nbval uses it too
 
 
 @pytest.fixture(scope="session")

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
 from aks_runbook import azplan, azvalidate, params, runs
 from aks_runbook.targets import binaries
 from aks_runbook.targets.kind import KindCluster, KindUnavailable
 from aks_runbook.targets.local import LocalCluster, LocalClusterError
 from aks_runbook.transcript import ReplayMissing
+
+CHAPTER_NUMBERS = {"overview": "01", "network": "02", "auth": "03", "maintenance": "04"}
+
+
+class CannotRun(RuntimeError):
+    """The command cannot do its job (no cluster, bad input file); exit non-zero."""
 
 
 def _local(args: argparse.Namespace) -> int:
@@ -77,6 +85,75 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _client(args: argparse.Namespace):
+    from kubernetes import config as kubeconfig
+
+    from aks_runbook.kube import Client
+
+    try:
+        api_client = kubeconfig.new_client_from_config(config_file=args.kubeconfig,
+                                                       context=args.context)
+    except (kubeconfig.ConfigException, OSError) as error:
+        raise CannotRun(f"cannot load the kubeconfig ({args.kubeconfig or '~/.kube/config'}): "
+                        f"{error}") from None
+    return Client(api_client)
+
+
+def _read_objects(args: argparse.Namespace):
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
+
+    from aks_runbook.checks.state import plain_read, read_objects
+
+    client = _client(args)
+    client.api_client.configuration.retries = 1
+    try:
+        return read_objects(plain_read, client)
+    except (ApiException, HTTPError, OSError) as error:
+        raise CannotRun(f"cannot read the cluster: {str(error).splitlines()[0]}") from None
+
+
+def _posture(args: argparse.Namespace) -> int:
+    from aks_runbook import checks
+
+    cluster = None
+    if args.cluster_json:
+        try:
+            cluster = json.loads(Path(args.cluster_json).read_text())
+        except (OSError, json.JSONDecodeError) as error:
+            raise CannotRun(f"--cluster-json {args.cluster_json}: {error}") from None
+    state = checks.State(_read_objects(args), cluster,
+                         "az aks show" if cluster else "none",
+                         allowed_registries=tuple(args.allowed_registry))
+    findings = checks.run(state, chapter=CHAPTER_NUMBERS.get(args.chapter, args.chapter))
+    rows = [f.as_dict() for f in findings]
+    if args.format == "json":
+        print(json.dumps(rows, indent=2))
+    elif args.format == "csv":
+        print(checks.table(findings).to_csv(index=False), end="")
+    else:
+        print(checks.table(findings).to_string(index=False))
+    return 0
+
+
+def _reachability(args: argparse.Namespace) -> int:
+    from aks_runbook.analysis import reachability as reach
+
+    objects = _read_objects(args)
+    namespaces = {n["metadata"]["name"]: n["metadata"].get("labels") or {}
+                  for n in objects["namespaces"]}
+    chosen = set(args.namespace or namespaces)
+    pods = [p for p in reach.pods_from_api(objects["pods"]) if p.namespace in chosen]
+    connections = reach.Analyzer(pods, namespaces, objects["networkpolicies"]).matrix()
+    if args.format == "json":
+        print(json.dumps([c.as_dict() for c in connections], indent=2))
+    else:
+        for c in connections:
+            print(f"{'allow' if c.allowed else 'deny ':<6} {c.source:<40} -> "
+                  f"{c.destination:<40} {c.port:<10} {','.join(c.policies)}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="aks-runbook", description="Executable workshop and runbook for secure AKS.")
@@ -110,6 +187,30 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                      help="override a parameter (value parsed as YAML)")
     run.set_defaults(func=_run)
+
+    def cluster_args(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or "
+                                              "~/.kube/config)")
+        sub.add_argument("--context", help="kubeconfig context (default: the current one)")
+
+    posture = commands.add_parser("posture", help="run the posture checks on a cluster")
+    cluster_args(posture)
+    posture.add_argument("--cluster-json", help="`az aks show -o json` output, for the Azure "
+                                                "checks (accepts either field casing)")
+    posture.add_argument("--chapter", choices=sorted(CHAPTER_NUMBERS),
+                         help="only one chapter's checks")
+    posture.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    posture.add_argument("--allowed-registry", action="append",
+                         default=["mcr.microsoft.com"],
+                         help="registries images may come from (repeat; MCR is always allowed)")
+    posture.set_defaults(func=_posture)
+
+    reach = commands.add_parser("reachability",
+                                help="which pod may reach which, as the NetworkPolicies say")
+    cluster_args(reach)
+    reach.add_argument("--namespace", action="append", help="limit to these namespaces")
+    reach.add_argument("--format", choices=["table", "json"], default="table")
+    reach.set_defaults(func=_reachability)
     return top
 
 
@@ -118,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (binaries.MissingBinaries, LocalClusterError, KindUnavailable,
-            params.ParameterError, ReplayMissing) as error:
+            params.ParameterError, ReplayMissing, CannotRun) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

@@ -12,6 +12,8 @@ import io
 import json
 import os
 import pprint
+import time
+import types
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,7 @@ import yaml
 
 from aks_runbook import azplan, checks, manifests, paths
 from aks_runbook.analysis import reachability as reach
-from aks_runbook.checks.state import gather
+from aks_runbook.checks.state import LISTS, gather
 from aks_runbook.kube import Client, client_for
 from aks_runbook.params import Environment, ParameterError, fields, load
 from aks_runbook.runner import Runner
@@ -37,7 +39,8 @@ def begin(namespace: dict[str, Any]) -> None:
 def declared(namespace: dict[str, Any]) -> dict[str, Any]:
     baseline = namespace.get(BASELINE, set())
     return {k: v for k, v in namespace.items()
-            if k not in baseline and not k.startswith("_") and k not in ("In", "Out")}
+            if k not in baseline and not k.startswith("_") and k not in ("In", "Out")
+            and not isinstance(v, types.ModuleType | types.FunctionType | type)}
 
 
 def start(namespace: dict[str, Any], chapter: str) -> Session:
@@ -50,7 +53,17 @@ def start(namespace: dict[str, Any], chapter: str) -> Session:
             f"unknown parameter(s): {', '.join(unknown)}. Known parameters: "
             f"{', '.join(fields())}")
     env = load(given)
+    _readable_tables()
     return Session(env, chapter)
+
+
+def _readable_tables() -> None:
+    """Findings have long evidence and remediation text: show it, don't wrap the table."""
+    import pandas as pd
+
+    pd.set_option("display.width", 250)
+    pd.set_option("display.max_colwidth", 110)
+    pd.set_option("display.max_rows", 200)
 
 
 class Session:
@@ -59,9 +72,10 @@ class Session:
         run_dir = os.environ.get(RUN_DIR_ENV)
         self.run_dir = Path(run_dir) if run_dir else None
         transcript = Transcript(self.run_dir / "transcript.jsonl" if self.run_dir else None)
-        replay = Recording(_resolve(env.transcript)) if env.target == "replay" else None
+        replay = Recording(_resolve(env.transcript), scope=chapter) \
+            if env.target == "replay" else None
         self.kubeconfig = self._cluster_kubeconfig()
-        self.runner = Runner(transcript=transcript, replay=replay,
+        self.runner = Runner(transcript=transcript, replay=replay, scope=chapter,
                              env={"KUBECONFIG": str(self.kubeconfig)} if self.kubeconfig else {})
         self.findings: list[dict[str, Any]] = []
         self._client: Client | None = None
@@ -161,11 +175,59 @@ class Session:
                       allowed_registries=(f"{self.env.acr}.azurecr.io", "mcr.microsoft.com"),
                       namespaces=namespaces)
 
-    def posture(self, namespaces: tuple[str, ...] | None = None):
-        """This chapter's posture checks as a table; also recorded as the run's findings."""
+    def posture(self, namespaces: tuple[str, ...] | None = None, only: str | None = None):
+        """This chapter's posture checks as a table. The full table (no `only`) is the
+        chapter's evidence and goes to the run's findings; a single check is a spot check."""
         findings = checks.run(self.state(namespaces), chapter=self.chapter)
+        if only:
+            return checks.table([f for f in findings if f.check == only])
         self.record_findings([f.as_dict() for f in findings])
         return checks.table(findings)
+
+    def objects(self, kind: str, namespace: str | None = None) -> list[dict]:
+        """Live API objects of a kind (e.g. "pods"), optionally of one namespace."""
+        client = None if self.runner.replay else self.api()
+        items = self.read(f"list {kind}", lambda: LISTS[kind](client))["items"]
+        return [i for i in items if namespace in (None, i["metadata"].get("namespace"))]
+
+    def wait_endpoints(self, namespace: str, service: str, ready: bool) -> None:
+        """Wait until a Service has ready endpoints (or, with ready=False, none)."""
+        client = None if self.runner.replay else self.api()
+        selector = f"kubernetes.io/service-name={service}"
+
+        def count(slices: dict) -> int:
+            return sum(1 for s in slices["items"] for e in s.get("endpoints") or []
+                       if (e.get("conditions") or {}).get("ready"))
+
+        self.wait_until(
+            f"endpointslices {namespace}/{service}",
+            lambda: client.DiscoveryV1Api().list_namespaced_endpoint_slice(
+                namespace, label_selector=selector),
+            lambda slices: bool(count(slices)) == ready, step=f"endpoints of {service}")
+
+    def wait_until(self, call: str, fetch, done, timeout: float = 60, step: str = "wait"):
+        """Poll an API read until done(value); every read is recorded, so replay agrees."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = self.runner.api(call, fetch, step=step)
+            if done(value):
+                return value
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{step}: not done after {timeout:.0f} s")
+            time.sleep(0 if self.runner.replay else 0.5)
+
+    def reset(self, namespace: str, *cluster_objects: str) -> None:
+        """Remove what an interrupted earlier run left behind; prints nothing."""
+        for obj in cluster_objects:
+            kind, _, name = obj.partition("/")
+            ns = []
+            if "/" in name:
+                ns_name, name = name.split("/", 1)
+                ns = ["--namespace", ns_name]
+            self.runner.run(["kubectl", "delete", kind, name, *ns, "--ignore-not-found"],
+                            step="reset", quiet=True)
+        self.runner.run(["kubectl", "delete", "namespace", namespace, "--ignore-not-found",
+                         "--wait", "--timeout=120s"], step="reset", quiet=True)
 
     def reachability(self, namespace: str) -> list[reach.Connection]:
         state = self.state((namespace,))

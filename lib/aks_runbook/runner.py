@@ -101,8 +101,10 @@ def _transient(text: str) -> str | None:
 class Runner:
     def __init__(self, transcript: Transcript | None = None, replay: Recording | None = None,
                  redactor: Redactor | None = None, env: dict[str, str] | None = None,
-                 retries: int = 2, retry_delay: float = 2.0, echo: bool = True):
+                 retries: int = 2, retry_delay: float = 2.0, echo: bool = True,
+                 scope: str | None = None):
         self.transcript = transcript or Transcript()
+        self.scope = scope  # recorded with each entry (the notebook's chapter)
         self.replay = replay
         self.redactor = redactor or Redactor()
         self.env = dict(env or {})
@@ -125,11 +127,12 @@ class Runner:
             key += f"  <stdin sha1:{hashlib.sha1(masked_input.encode()).hexdigest()[:12]}>"
         attempts = 1 + (self.retries if retries is None else retries)
         if self.echo and not quiet:
-            print(f"$ {shown}", flush=True)
+            _say(f"$ {shown}")
         for attempt in range(1, attempts + 1):
             result, duration = self._attempt(argv, key, input, timeout, quiet, stream)
             self.transcript.append({
-                "kind": "command", "key": key, "step": step, "command": shown,
+                "kind": "command", "key": key, "scope": self.scope, "step": step,
+                "command": shown,
                 "attempt": attempt, "exit_code": result.exit_code,
                 "duration_s": round(duration, 3), "stdout": result.stdout,
                 "stderr": result.stderr,
@@ -140,8 +143,7 @@ class Runner:
             reason = _transient(result.stderr + result.stdout)
             if reason and attempt < attempts:
                 delay = 0 if self.replay else self.retry_delay * attempt
-                print(f"(transient: {reason}; retrying, attempt {attempt + 1} of {attempts})",
-                      flush=True)
+                _say(f"(transient: {reason}; retrying, attempt {attempt + 1} of {attempts})")
                 time.sleep(delay)
                 continue
             break
@@ -190,7 +192,7 @@ class Runner:
             masked = self.redactor.text(line)
             stdout_lines.append(masked)
             if self.echo and not quiet:
-                print(masked, end="", flush=True)
+                _say(masked, end="")
         code = proc.wait()
         timed_out = not watchdog.is_alive()
         watchdog.cancel()
@@ -199,7 +201,7 @@ class Runner:
         if timed_out:
             stderr += f"\n(killed after {timeout:.0f} s)"
         if stderr and self.echo and not quiet:
-            print(stderr, end="" if stderr.endswith("\n") else "\n", file=sys.stderr, flush=True)
+            _say(stderr, stream=sys.stderr)
         stdout = self.redactor.text("".join(stdout_lines))  # again whole: multi-line secrets
         return Result(shlex.join(argv), code, stdout, stderr)
 
@@ -207,10 +209,9 @@ class Runner:
         if not self.echo or quiet:
             return
         if result.stdout:
-            print(result.stdout, end="", flush=True)
+            _say(result.stdout)
         if result.stderr:
-            print(result.stderr, end="" if result.stderr.endswith("\n") else "\n",
-                  file=sys.stderr, flush=True)
+            _say(result.stderr, stream=sys.stderr)
 
     # ---- API reads --------------------------------------------------------------------------
 
@@ -221,9 +222,19 @@ class Runner:
             return self.replay.next(key)["result"]
         started = time.monotonic()
         value = self.redactor.data(_plain(fetch()))
-        self.transcript.append({"kind": "api", "key": key, "step": step, "result": value,
+        self.transcript.append({"kind": "api", "key": key, "scope": self.scope, "step": step,
+                                "result": value,
                                 "duration_s": round(time.monotonic() - started, 3)})
         return value
+
+
+def _say(text: str, stream=None, end: str = "\n") -> None:
+    """One write per message, so notebooks store it as one output whatever the timing."""
+    stream = stream or sys.stdout
+    if end and not text.endswith(end):
+        text += end
+    stream.write(text)
+    stream.flush()
 
 
 def _plain(value: Any) -> Any:

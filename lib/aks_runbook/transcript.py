@@ -33,15 +33,17 @@ class Transcript:
 
 
 class Recording:
-    """A recorded transcript, served back in order."""
+    """A recorded transcript, served back in order. A run's transcript holds every notebook;
+    `scope` (the chapter) keeps each notebook to its own entries."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, scope: str | None = None):
         self.path = Path(path)
         try:
             lines = self.path.read_text().splitlines()
         except FileNotFoundError:
             raise ReplayMissing(f"transcript not found: {self.path}") from None
-        self.entries = [json.loads(line) for line in lines if line.strip()]
+        entries = [json.loads(line) for line in lines if line.strip()]
+        self.entries = [e for e in entries if scope is None or e.get("scope") == scope]
         self._used: set[int] = set()
 
     def next(self, key: str) -> dict[str, Any]:

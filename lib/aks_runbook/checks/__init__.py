@@ -123,6 +123,16 @@ def table(findings: list[Finding]):
     return pd.DataFrame([f.as_dict() for f in findings], columns=[*columns, "title"])[columns]
 
 
+def owner(pod: dict) -> str:
+    """The workload a pod belongs to (ReplicaSet/ns/name, DaemonSet/ns/name), else the pod:
+    pod names end in random suffixes, their owners' names do not."""
+    meta = pod["metadata"]
+    ref = (meta.get("ownerReferences") or [None])[0]
+    if ref:
+        return f"{ref['kind']}/{meta['namespace']}/{ref['name']}"
+    return resource(pod, "Pod")
+
+
 def resource(obj: dict, kind: str) -> str:
     meta = obj["metadata"]
     namespace = meta.get("namespace")

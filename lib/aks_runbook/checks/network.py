@@ -4,7 +4,7 @@ node public IPs, default-deny NetworkPolicies, unselected pods, exposure and Ing
 from __future__ import annotations
 
 from aks_runbook.analysis.reachability import Analyzer, isolated, pods_from_api
-from aks_runbook.checks import Check, Finding, State, check, field_of, resource
+from aks_runbook.checks import Check, Finding, State, check, field_of, owner, resource
 
 SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 
@@ -110,16 +110,14 @@ def default_deny(state: State, me: Check) -> list[Finding]:
 def unselected_pods(state: State, me: Check) -> list[Finding]:
     items = [i for i in state.items("pods") if i["metadata"]["namespace"] not in
              SYSTEM_NAMESPACES]
-    owners = {f"{i['metadata']['namespace']}/{i['metadata']['name']}":
-              ((i["metadata"].get("ownerReferences") or [{}])[0]).get("name") for i in items}
+    owners = {f"{i['metadata']['namespace']}/{i['metadata']['name']}": owner(i) for i in items}
     namespaces = {n["metadata"]["name"]: n["metadata"].get("labels") or {}
                   for n in state.objects.get("namespaces", [])}
     analyzer = Analyzer(pods_from_api(items), namespaces,
                         state.objects.get("networkpolicies", []))
     judged: set[tuple[str, str]] = set()  # one row per ReplicaSet (pod names are random)
     for pod in analyzer.pods:
-        owner = owners.get(pod.key)
-        where = f"ReplicaSet/{pod.namespace}/{owner}" if owner else f"Pod/{pod.key}"
+        where = owners[pod.key]
         sides = isolated(analyzer, pod)
         judged.add((where, "+".join(k for k, v in sides.items() if v) or "none"))
     return [me.finding(where, "pass" if text == "ingress+egress" else "fail",

@@ -3,7 +3,7 @@ images from registries other than your ACR and MCR."""
 
 from __future__ import annotations
 
-from aks_runbook.checks import Check, Finding, State, check, resource
+from aks_runbook.checks import Check, Finding, State, check, owner, resource
 
 SYSTEM_PREFIX = "system:"
 
@@ -78,10 +78,7 @@ def allowed_registries(state: State, me: Check) -> list[Finding]:
         images = [c["image"] for c in (pod.get("spec") or {}).get("containers", [])]
         outside = [i for i in images if not any(i.startswith(r + "/")
                                                 for r in state.allowed_registries)]
-        owner = ((pod["metadata"].get("ownerReferences") or [{}])[0]).get("name")
-        where = resource(pod, "Pod") if not owner else resource(
-            {"metadata": {"namespace": pod["metadata"]["namespace"], "name": owner}},
-            "ReplicaSet")
+        where = owner(pod)
         if outside:
             findings.append(me.finding(where, "fail", "images " + ", ".join(sorted(outside))))
         else:

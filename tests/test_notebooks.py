@@ -1,0 +1,113 @@
+"""The chapter notebooks headless under papermill: local (twice: re-runs pass), replay of the
+local run, and plan-only aks. Their stored outputs are compared by nbval (see pyproject.toml:
+the notebooks/ directory is collected with --nbval; tests/nbval-sanitize.cfg lists what is
+sanitized, and no cell is ignored)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from aks_runbook import runs
+
+ROOT = Path(__file__).resolve().parents[1]
+ENVIRONMENTS = ROOT / "environments"
+
+
+def outputs(path: Path) -> list[list[tuple]]:
+    """Each code cell's outputs; consecutive stream chunks merged (as nbval does), images
+    left out (a PNG's bytes are not stable across matplotlib runs)."""
+    result = []
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        merged: list[tuple] = []
+        for out in cell.get("outputs", []):
+            if out.get("name") and merged and merged[-1][0] == out["name"]:
+                merged[-1] = (out["name"], merged[-1][1] + out["text"], "{}")
+                continue
+            data = {k: v for k, v in (out.get("data") or {}).items() if k != "image/png"}
+            merged.append((out.get("name"), out.get("text"), json.dumps(data, sort_keys=True)))
+        result.append(merged)
+    return result
+
+
+def text_of(path: Path) -> str:
+    return "\n".join(str(part) for cell in outputs(path) for out in cell for part in out)
+
+
+@pytest.fixture(scope="module")
+def local_runs(local_cluster, tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    first = runs.run(ENVIRONMENTS / "local.yaml", runs_root=root)
+    assert first.ok, runs.failure_message(first)
+    second = runs.run(ENVIRONMENTS / "local.yaml", runs_root=root)
+    return first, second
+
+
+def test_local_run_passes_twice_on_the_same_cluster(local_runs):
+    first, second = local_runs
+    assert [n.name for n in first.notebooks] == ["01-overview.ipynb", "02-network.ipynb"]
+    assert second.ok, runs.failure_message(second)
+
+
+def test_overview_checks_find_the_problems_and_pass_once_fixed(local_runs):
+    text = text_of(local_runs[0].folder / "01-overview.ipynb")
+    assert "ClusterRoleBinding/kubernetes-dashboard   fail  critical" in text
+    assert "selector app=azure-vote-bak matches no ready pod" in text
+    assert "Pod/azure-vote/web-from-docker-hub   fail" in text
+    findings = json.loads((local_runs[0].folder / "findings.json").read_text())
+    overview = [f for f in findings if f["chapter"] == "01-overview"]
+    assert overview and all(f["status"] == "pass" for f in overview), overview
+
+
+def test_network_finds_missing_default_deny_and_computes_the_matrix(local_runs):
+    text = text_of(local_runs[0].folder / "02-network.ipynb")
+    assert "no default deny for ingress and egress" in text
+    assert "front-1      back-1  TCP/6379  azure-vote/front-to-redis, azure-vote/redis-from-front" \
+        in text
+    assert "did you mean: userDefinedRouting" in text
+    assert "--api-server-authorized-ip-ranges is not supported for private cluster" in text
+    findings = json.loads((local_runs[0].folder / "findings.json").read_text())
+    network = {f["resource"]: f["status"] for f in findings if f["chapter"] == "02-network"}
+    assert network["Namespace/azure-vote"] == "pass"
+    assert network["ReplicaSet/azure-vote/azure-vote-back-" + next(
+        r.split("azure-vote-back-")[1] for r in network if "azure-vote-back-" in r)] == "pass"
+
+
+def test_replay_of_the_local_run_shows_the_same_outputs(local_runs, tmp_path):
+    recorded = local_runs[0]
+    replayed = runs.run(ENVIRONMENTS / "local.yaml", runs_root=tmp_path, overrides={
+        "target": "replay", "transcript": str(recorded.folder / "transcript.jsonl")})
+    assert replayed.ok, runs.failure_message(replayed)
+    for name in ("01-overview.ipynb", "02-network.ipynb"):
+        live, replay = outputs(recorded.folder / name), outputs(replayed.folder / name)
+        session_cell = 3  # after papermill's injected cell; describe() names the target
+        assert "target replay" in replay[session_cell][0][1]
+        assert [c for i, c in enumerate(live) if i != session_cell] == \
+            [c for i, c in enumerate(replay) if i != session_cell], name
+
+
+def test_plan_only_aks_runs_without_a_cluster(tmp_path):
+    result = runs.run(ENVIRONMENTS / "aks-dev.yaml", runs_root=tmp_path)
+    assert result.ok, runs.failure_message(result)
+    text = text_of(result.folder / "02-network.ipynb")
+    assert "plan only: execute is false" in text and "kubectl" not in text
+    findings = json.loads((result.folder / "findings.json").read_text())
+    azure = [f for f in findings if f["resource"].startswith("ManagedCluster/aks-team1-dev")]
+    assert azure and all("planned configuration" in f["evidence"] for f in azure)
+    assert any(f["status"] == "not-applicable" and f["evidence"].startswith("no cluster")
+               for f in findings)
+
+
+def test_stored_parameters_cells_come_from_the_model():
+    from aks_runbook.notebook import parameters_cell
+
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb")):
+        cells = nbformat.read(path, as_version=4).cells
+        tagged = [c for c in cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(tagged) == 1, path.name
+        assert tagged[0].source == parameters_cell(), f"{path.name}: run `make notebooks`"
