@@ -68,6 +68,8 @@ def placeholders(env: Environment) -> dict[str, Placeholder]:
         "SUBSCRIPTION_ID": Placeholder(
             "SUBSCRIPTION_ID", "az account show --query id -o tsv",
             "00000000-0000-0000-0000-000000000000"),
+        "KUBECONFIG": Placeholder(
+            "KUBECONFIG", 'echo "${KUBECONFIG:-$HOME/.kube/config}"', "/tmp/aks-kubeconfig"),
         "FIREWALL_PUBLIC_IP": Placeholder(
             "FIREWALL_PUBLIC_IP",
             _az("az", "network", "public-ip", "show", "--resource-group", env.rg, "--name",
@@ -149,7 +151,7 @@ def build(env: Environment) -> list[Step]:
              "User credentials (Entra ID, through kubelogin); with local accounts disabled, "
              "`--admin` fails by design.",
              _az("az", "aks", "get-credentials", "--resource-group", rg, "--name", env.cluster,
-                 "--format", "exec", "--overwrite-existing")),
+                 "--format", "exec", "--file", "$KUBECONFIG", "--overwrite-existing")),
         *_maintenance_steps(env),
         Step("upgrades", "04-maintenance", "operate",
              "Which Kubernetes versions this cluster can move to.",
@@ -392,7 +394,8 @@ def execute(steps: list[Step], env: Environment, runner: Runner) -> None:
     if not account.ok:
         raise NotLoggedIn("az is not signed in: run `az login` (and `az account set "
                           "--subscription <id>`), then run again. Nothing was run.")
-    values = {"SUBSCRIPTION_ID": account.stdout.strip()}
+    values = {"SUBSCRIPTION_ID": account.stdout.strip(),
+              "KUBECONFIG": runner.env.get("KUBECONFIG", "")}
     holders = placeholders(env)
     for step in steps:
         if step.exists and runner.run(step.exists, step=f"{step.id}:exists", check=False,
@@ -406,7 +409,7 @@ def execute(steps: list[Step], env: Environment, runner: Runner) -> None:
                                           quiet=True).stdout.strip()
             command = command.replace(f"${name}", values[name])
         try:
-            runner.run(command, step=step.id)
+            runner.run(command, step=step.id, stream=True)  # long operations show progress
         except StepFailed:
             print(f"# stopped at {step.id}; the steps before it are in place, re-running "
                   f"continues from here (existing resources are skipped)")

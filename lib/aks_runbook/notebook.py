@@ -149,6 +149,13 @@ class Session:
         print(azplan.render(steps, self.env))
         return steps
 
+    def provision(self) -> None:
+        """Create the Azure resources for real (target aks, execute: true): the plan's
+        provisioning steps, validated first; stops before anything runs without `az login`."""
+        steps = [s for s in azplan.validated(self.env) if s.phase == "provision"]
+        self.kubeconfig.parent.mkdir(parents=True, exist_ok=True)
+        azplan.execute(steps, self.env, self.runner)
+
     def allow_destructive(self, what: str) -> bool:
         """Production needs confirm_destructive; otherwise say so and skip."""
         if self.env.production and not self.env.confirm_destructive:

@@ -1,0 +1,126 @@
+"""The posture check catalog: Azure settings from az aks show (either casing) or the plan,
+and the posture / reachability commands' output contracts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aks_runbook import azplan, checks
+from aks_runbook.params import load
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SHOW_SDK = {  # az aks show (camelCase from the SDK)
+    "name": "aks1", "enableRbac": True, "disableLocalAccounts": True,
+    "apiServerAccessProfile": {"enablePrivateCluster": None,
+                               "authorizedIpRanges": ["131.107.0.0/16"]},
+    "networkProfile": {"networkPlugin": "azure", "networkPluginMode": "overlay",
+                       "networkPolicy": "cilium", "outboundType": "loadBalancer"},
+    "agentPoolProfiles": [{"name": "system", "enableNodePublicIp": False},
+                          {"name": "user", "enableNodePublicIp": True}],
+}
+SHOW_ARM = {  # the same cluster in raw ARM casing
+    "name": "aks1", "enableRBAC": True, "disableLocalAccounts": True,
+    "apiServerAccessProfile": {"authorizedIPRanges": ["131.107.0.0/16"]},
+    "networkProfile": {"networkPlugin": "azure", "networkPluginMode": "overlay",
+                       "networkPolicy": "cilium", "outboundType": "loadBalancer"},
+    "agentPoolProfiles": [{"name": "system", "enableNodePublicIP": False},
+                          {"name": "user", "enableNodePublicIP": True}],
+}
+
+
+def azure_findings(cluster: dict) -> dict[tuple[str, str], str]:
+    state = checks.State(cluster=cluster, cluster_source="az aks show", has_cluster=False)
+    return {(f.check, f.resource): f.status for f in checks.run(state, chapter="02")
+            if f.resource != "Cluster"}
+
+
+@pytest.mark.parametrize("cluster", [SHOW_SDK, SHOW_ARM], ids=["sdk-casing", "arm-casing"])
+def test_azure_checks_read_either_casing(cluster):
+    assert azure_findings(cluster) == {
+        ("AKS-NET-001", "ManagedCluster/aks1"): "pass",
+        ("AKS-NET-002", "ManagedCluster/aks1"): "pass",
+        ("AKS-NET-003", "ManagedCluster/aks1"): "fail",
+        ("AKS-NET-004", "AgentPool/system"): "pass",
+        ("AKS-NET-004", "AgentPool/user"): "fail",
+    }
+
+
+def test_open_api_server_fails_and_private_passes():
+    open_cluster = {**SHOW_SDK, "apiServerAccessProfile": {"enablePrivateCluster": None}}
+    assert azure_findings(open_cluster)[("AKS-NET-001", "ManagedCluster/aks1")] == "fail"
+    private = {**SHOW_SDK, "apiServerAccessProfile": {"enablePrivateCluster": True}}
+    assert azure_findings(private)[("AKS-NET-001", "ManagedCluster/aks1")] == "pass"
+
+
+def test_planned_configuration_of_prod_is_judged():
+    prod = load(ROOT / "environments" / "aks-prod.yaml")
+    found = azure_findings(azplan.planned_cluster(prod))
+    assert found[("AKS-NET-001", "ManagedCluster/aks-team1-prod")] == "pass"  # private
+    assert found[("AKS-NET-003", "ManagedCluster/aks-team1-prod")] == "pass"  # UDR
+
+
+def test_severity_follows_kubescape_bands():
+    assert [checks.severity(s) for s in (2, 5, 7.5, 9)] == ["low", "medium", "high", "critical"]
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "aks_runbook.cli", *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_posture_json_contract_and_exit_code(local_cluster, tmp_path):
+    show = tmp_path / "show.json"
+    show.write_text(json.dumps(SHOW_ARM))
+    out = cli("posture", "--kubeconfig", str(local_cluster.kubeconfig), "--cluster-json",
+              str(show), "--format", "json")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert rows and all({"check", "resource", "status", "severity", "evidence",
+                         "remediation"} <= set(r) for r in rows)
+    assert {r["status"] for r in rows} <= {"pass", "fail", "not-applicable"}
+    assert any(r["status"] == "fail" for r in rows), "failures do not change the exit code"
+    assert all(r["resource"].count("/") in (1, 2) for r in rows)
+
+
+def test_posture_without_cluster_json_marks_azure_checks_not_applicable(local_cluster):
+    out = cli("posture", "--kubeconfig", str(local_cluster.kubeconfig), "--chapter",
+              "network", "--format", "csv")
+    assert out.returncode == 0
+    assert "AKS-NET-001,ManagedCluster,not-applicable" in out.stdout
+
+
+def test_posture_that_cannot_run_exits_nonzero(tmp_path):
+    out = cli("posture", "--kubeconfig", str(tmp_path / "missing"))
+    assert out.returncode != 0 and "cannot load the kubeconfig" in out.stderr
+
+
+def test_reachability_json_contract(local_cluster, k8s, namespace):
+    labels = {"app": "web"}
+    k8s.AppsV1Api().create_namespaced_deployment(namespace, {
+        "metadata": {"name": "web"},
+        "spec": {"replicas": 2, "selector": {"matchLabels": labels},
+                 "template": {"metadata": {"labels": labels}, "spec": {"containers": [
+                     {"name": "web", "image": "mcr.microsoft.com/azurelinux/busybox:1.36",
+                      "ports": [{"containerPort": 8080}]}]}}}})
+    k8s.NetworkingV1Api().create_namespaced_network_policy(namespace, {
+        "metadata": {"name": "deny"}, "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}})
+    import time
+
+    for _ in range(60):
+        out = cli("reachability", "--kubeconfig", str(local_cluster.kubeconfig), "--namespace",
+                  namespace, "--format", "json")
+        rows = json.loads(out.stdout)
+        if len(rows) == 2:
+            break
+        time.sleep(0.5)
+    assert len(rows) == 2, rows
+    for row in rows:
+        assert set(row) >= {"source", "destination", "port", "allowed", "policies"}
+        assert row["source"].startswith(f"{namespace}/web-") and row["port"] == "TCP/8080"
+        assert row["allowed"] is False and row["policies"] == []
