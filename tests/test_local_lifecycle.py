@@ -96,3 +96,16 @@ def test_missing_go_and_binaries_says_what_to_provide(tmp_path):
     for variable in ("KWOK_KUBE_APISERVER_BINARY", "KWOK_ETCD_BINARY", "KWOKCTL_BINARY"):
         assert variable in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_binaries_named_by_environment_variables_are_used(monkeypatch, tmp_path):
+    from aks_runbook.targets import binaries
+
+    cached = binaries.resolve(build=False)
+    monkeypatch.setenv("AKS_RUNBOOK_CACHE", str(tmp_path / "empty"))  # nothing cached there
+    for component in binaries.COMPONENTS:
+        monkeypatch.setenv(component.env, str(cached[component.name]))
+    assert binaries.resolve(build=False) == cached
+    monkeypatch.setenv("KWOK_ETCD_BINARY", str(tmp_path / "no-such-etcd"))
+    with pytest.raises(binaries.MissingBinaries, match="KWOK_ETCD_BINARY=.*does not name"):
+        binaries.resolve(build=False)

@@ -87,3 +87,23 @@ def test_replay_of_an_unrecorded_command_is_a_clear_error(tmp_path):
     Runner(Transcript(path)).run([sys.executable, "-c", "print(1)"], step="a")
     with pytest.raises(ReplayMissing, match="not in the recording"):
         Runner(replay=Recording(path)).run("kubectl get pods -A", step="x")
+
+
+def test_background_command_runs_for_the_block_and_is_stopped(tmp_path):
+    runner = Runner(Transcript())
+    code = "import time; print('listening', flush=True); time.sleep(60)"
+    with runner.background(f"{sys.executable} -c {code!r}", step="server", ready="listening"):
+        pid_lines = runner.transcript.entries[-1]["stdout"]
+        assert "listening" in pid_lines
+    import psutil
+
+    assert not [p for p in psutil.process_iter(["cmdline"])
+                if code in " ".join(p.info["cmdline"] or [])]
+
+
+def test_background_command_that_never_gets_ready_fails_clearly():
+    runner = Runner(Transcript())
+    code = "print('unable to listen on any of the requested ports')"
+    with pytest.raises(StepFailed, match="unable to listen"):
+        with runner.background(f"{sys.executable} -c {code!r}", step="pf", ready="Forwarding"):
+            pytest.fail("the block must not run")

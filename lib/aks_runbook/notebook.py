@@ -197,6 +197,16 @@ class Session:
         items = self.read(f"list {kind}", lambda: LISTS[kind](client))["items"]
         return [i for i in items if namespace in (None, i["metadata"].get("namespace"))]
 
+    def http_get(self, url: str) -> dict[str, Any]:
+        """GET a local URL (e.g. through a port-forward); recorded, so replay shows it too."""
+        import urllib.request
+
+        def fetch() -> dict[str, Any]:
+            with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - local
+                return {"status": response.status, "body": response.read().decode()}
+
+        return self.read(f"GET {url}", fetch)
+
     def wait_endpoints(self, namespace: str, service: str, ready: bool) -> None:
         """Wait until a Service has ready endpoints (or, with ready=False, none)."""
         client = None if self.runner.replay else self.api()

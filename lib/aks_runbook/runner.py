@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -212,6 +213,46 @@ class Runner:
             _say(result.stdout)
         if result.stderr:
             _say(result.stderr, stream=sys.stderr)
+
+    @contextmanager
+    def background(self, command: str, *, step: str, ready: str, timeout: float = 30):
+        """Run a long-lived command (e.g. `kubectl port-forward`) for the length of a `with`
+        block: started, awaited until its output contains `ready`, stopped at the end."""
+        argv = shlex.split(command)
+        shown = self.redactor.text(shlex.join(argv))
+        key = f"{shown} &"
+        if self.echo:
+            _say(f"$ {key}")
+        if self.replay:
+            self.replay.next(key)
+            yield
+            return
+        proc = subprocess.Popen([resolve_tool(argv[0]), *argv[1:]], text=True,
+                                env={**os.environ, **self.env}, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        watchdog = threading.Timer(timeout, proc.kill)
+        watchdog.start()
+        seen = []
+        for line in proc.stdout:
+            seen.append(self.redactor.text(line))
+            if ready in line:
+                break
+        watchdog.cancel()
+        output = "".join(seen)
+        self.transcript.append({"kind": "background", "key": key, "scope": self.scope,
+                                "step": step, "command": shown, "stdout": output})
+        try:
+            if ready not in output:
+                proc.kill()
+                raise StepFailed(step, shown, proc.wait(), output, hint_for(output))
+            yield
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
     # ---- API reads --------------------------------------------------------------------------
 

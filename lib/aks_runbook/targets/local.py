@@ -80,6 +80,13 @@ class LocalCluster:
         bins = binaries.resolve()
         self.state.mkdir(parents=True, exist_ok=True)
         os.chmod(self.state, 0o700)
+        config = self.state / "kwokctl.yaml"
+        wanted = yaml.safe_dump_all(_kwokctl_config(bins) + _simulated_containers(self.state))
+        if self._config_written() and config.is_file() and config.read_text() != wanted:
+            print("local cluster: its configuration changed (new binaries or settings), "
+                  "recreating it", file=sys.stderr)
+            self.down()
+            self.state.mkdir(parents=True, exist_ok=True)
         if self._config_written():
             current = self.status()
             if not (current.running and current.healthy):
@@ -325,7 +332,21 @@ def _simulated_containers(state: Path) -> list[dict]:
               "local": {"workDir": str(workdir),
                         "envs": [{"name": "REDIS", "value": "azure-vote-back"},
                                  {"name": "PATH", "value": "/usr/bin:/bin"}]}}]}},
+        {"apiVersion": group, "kind": "ClusterPortForward", "metadata": {"name": "azure-vote"},
+         "spec": {"selector": selector, "forwards": [
+             {"ports": [80], "command": ["sh", "-c", VOTE_PAGE_RESPONSE]}]}},
     ]
+
+
+# What the front end's port 80 answers through `kubectl port-forward` (kwok pipes the
+# connection to this command): the voting app's page, served from this machine.
+_VOTE_PAGE = ("<!DOCTYPE html><html><head><title>Azure Voting App</title></head><body>"
+              "<h1>Azure Voting App</h1><form><button>Cats</button><button>Dogs</button>"
+              "</form></body></html>")
+VOTE_PAGE_RESPONSE = (
+    "printf 'HTTP/1.1 200 OK\\r\\nContent-Type: text/html\\r\\n"
+    f"Content-Length: {len(_VOTE_PAGE)}\\r\\nConnection: close\\r\\n\\r\\n%s' '{_VOTE_PAGE}'"
+)
 
 
 def _server_of(kubeconfig: Path) -> str | None:
