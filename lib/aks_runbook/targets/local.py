@@ -310,17 +310,19 @@ def _kwokctl_config(bins: dict[str, Path]) -> list[dict]:
     ]
 
 
+NOBODY = 65534
+
+
 def _simulated_containers(state: Path) -> list[dict]:
     """kwok's stand-ins for container logs and exec, for the workshop's voting app.
 
     `kubectl logs` returns a recorded log file; `kubectl exec` runs the command on this machine
-    in a work directory of its own, with the container's environment variables.
+    as user nobody, with the container's environment variables; `kubectl port-forward` gets
+    the app's page.
     """
     group = "kwok.x-k8s.io/v1alpha1"
     logs_dir = Path(str(resources.files("aks_runbook.manifests") / "pod-logs"))
     selector = {"matchNamespaces": ["azure-vote"]}
-    workdir = state / "pod-root" / "azure-vote-front"
-    workdir.mkdir(parents=True, exist_ok=True)
     return [
         {"apiVersion": group, "kind": "ClusterLogs", "metadata": {"name": "azure-vote"},
          "spec": {"selector": selector, "logs": [
@@ -329,7 +331,9 @@ def _simulated_containers(state: Path) -> list[dict]:
         {"apiVersion": group, "kind": "ClusterExec", "metadata": {"name": "azure-vote"},
          "spec": {"selector": selector, "execs": [
              {"containers": ["azure-vote-front"],
-              "local": {"workDir": str(workdir),
+              # Runs on this machine, so as nobody (never as the user running the cluster)
+              "local": {"workDir": "/tmp",
+                        "securityContext": {"runAsUser": NOBODY, "runAsGroup": NOBODY},
                         "envs": [{"name": "REDIS", "value": "azure-vote-back"},
                                  {"name": "PATH", "value": "/usr/bin:/bin"}]}}]}},
         {"apiVersion": group, "kind": "ClusterPortForward", "metadata": {"name": "azure-vote"},
