@@ -132,6 +132,10 @@ class Session:
         """An API read: live through the kubernetes client, or from the recording."""
         return self.runner.api(call, fetch)
 
+    def _live_client(self) -> Client | None:
+        """The client for API reads; none when replaying (reads come from the recording)."""
+        return None if self.runner.replay else self.api()
+
     def api(self) -> Client:
         """The real kubernetes client, bound to this session's cluster."""
         if self._client is None:
@@ -177,7 +181,7 @@ class Session:
 
     def state(self, namespaces: tuple[str, ...] | None = None) -> checks.State:
         config, source = self.cluster_config()
-        client = self.api() if self.has_cluster and not self.runner.replay else None
+        client = self._live_client() if self.has_cluster else None
         return gather(self.read, client, config, source, has_cluster=self.has_cluster,
                       allowed_registries=(f"{self.env.acr}.azurecr.io", "mcr.microsoft.com"),
                       namespaces=namespaces)
@@ -193,7 +197,7 @@ class Session:
 
     def objects(self, kind: str, namespace: str | None = None) -> list[dict]:
         """Live API objects of a kind (e.g. "pods"), optionally of one namespace."""
-        client = None if self.runner.replay else self.api()
+        client = self._live_client()
         items = self.read(f"list {kind}", lambda: LISTS[kind](client))["items"]
         return [i for i in items if namespace in (None, i["metadata"].get("namespace"))]
 
@@ -209,7 +213,7 @@ class Session:
 
     def wait_endpoints(self, namespace: str, service: str, ready: bool) -> None:
         """Wait until a Service has ready endpoints (or, with ready=False, none)."""
-        client = None if self.runner.replay else self.api()
+        client = self._live_client()
         selector = f"kubernetes.io/service-name={service}"
 
         def count(slices: dict) -> int:

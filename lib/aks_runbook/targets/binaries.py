@@ -139,7 +139,7 @@ def resolve(build: bool = True) -> dict[str, Path]:
     return {name: path for name, path in found.items() if path is not None}
 
 
-def _go_env(go: str) -> dict[str, str]:
+def _go_env() -> dict[str, str]:
     env = dict(os.environ)
     env["GOFLAGS"] = "-mod=readonly -buildvcs=false"
     env["GOCACHE"] = str(paths.cache_dir() / "go-build")
@@ -173,7 +173,7 @@ def _build(missing: list[Component]) -> None:
         f"{paths.cache_dir()} and reused afterwards.",
         file=sys.stderr, flush=True,
     )
-    env = _go_env(go)
+    env = _go_env()
     for group in groups:
         _download(go, group, env, missing)
     for component in missing:

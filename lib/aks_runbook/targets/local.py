@@ -81,7 +81,7 @@ class LocalCluster:
         self.state.mkdir(parents=True, exist_ok=True)
         os.chmod(self.state, 0o700)
         config = self.state / "kwokctl.yaml"
-        wanted = yaml.safe_dump_all(_kwokctl_config(bins) + _simulated_containers(self.state))
+        wanted = yaml.safe_dump_all(_kwokctl_config(bins) + _simulated_containers())
         if self._config_written() and config.is_file() and config.read_text() != wanted:
             print("local cluster: its configuration changed (new binaries or settings), "
                   "recreating it", file=sys.stderr)
@@ -90,10 +90,10 @@ class LocalCluster:
         if self._config_written():
             current = self.status()
             if not (current.running and current.healthy):
-                self._recover(bins, timeout)
+                self._recover(wanted, timeout)
         else:
             self._force_remove()
-            self._create(bins, timeout)
+            self._create(wanted, timeout)
         self._write_kubeconfig()
         self._ensure_nodes(pools, region, timeout)
         return self.status()
@@ -118,15 +118,14 @@ class LocalCluster:
 
     # ---- lifecycle steps ----------------------------------------------------------------------
 
-    def _create(self, bins: dict[str, Path], timeout: float) -> None:
+    def _create(self, config_text: str, timeout: float) -> None:
         config = self.state / "kwokctl.yaml"
-        config.write_text(yaml.safe_dump_all(_kwokctl_config(bins) +
-                                             _simulated_containers(self.state)))
+        config.write_text(config_text)
         self._kwokctl("create", "cluster", "--config", str(config), "--kubeconfig", "",
                       "--wait", f"{int(timeout)}s", timeout=timeout + 60,
                       progress="starting control plane")
 
-    def _recover(self, bins: dict[str, Path], timeout: float) -> None:
+    def _recover(self, config_text: str, timeout: float) -> None:
         """Restart the components that died; if that fails, rebuild the cluster from scratch."""
         print("local cluster is not healthy: restarting its stopped components", file=sys.stderr)
         for component in COMPONENTS:
@@ -142,7 +141,7 @@ class LocalCluster:
         print("restart failed: recreating the local cluster", file=sys.stderr)
         self.down()
         self.state.mkdir(parents=True, exist_ok=True)
-        self._create(bins, timeout)
+        self._create(config_text, timeout)
 
     def _force_remove(self) -> None:
         """Kill anything still running from our workdir (e.g. after kwokctl was killed)."""
@@ -313,7 +312,7 @@ def _kwokctl_config(bins: dict[str, Path]) -> list[dict]:
 NOBODY = 65534
 
 
-def _simulated_containers(state: Path) -> list[dict]:
+def _simulated_containers() -> list[dict]:
     """kwok's stand-ins for container logs and exec, for the workshop's voting app.
 
     `kubectl logs` returns a recorded log file; `kubectl exec` runs the command on this machine
