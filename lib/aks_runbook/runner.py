@@ -123,8 +123,8 @@ class Runner:
         argv = shlex.split(command) if isinstance(command, str) else list(command)
         shown = self.redactor.text(shlex.join(argv))
         key = shown
-        if input is not None:
-            masked_input = self.redactor.text(input)
+        masked_input = self.redactor.text(input) if input is not None else None
+        if masked_input is not None:
             key += f"  <stdin sha1:{hashlib.sha1(masked_input.encode()).hexdigest()[:12]}>"
         attempts = 1 + (self.retries if retries is None else retries)
         if self.echo and not quiet:
@@ -137,7 +137,7 @@ class Runner:
                 "attempt": attempt, "exit_code": result.exit_code,
                 "duration_s": round(duration, 3), "stdout": result.stdout,
                 "stderr": result.stderr,
-                **({"stdin": self.redactor.text(input)} if input is not None else {}),
+                **({"stdin": masked_input} if masked_input is not None else {}),
             })
             if result.ok:
                 return result
