@@ -169,7 +169,7 @@ def _build(missing: list[Component]) -> None:
     print(
         f"Building {', '.join(c.name for c in missing)} from source "
         f"({', '.join(f'{g} {pinned_version(g)}' for g in groups)}).\n"
-        f"The first build takes many minutes (about 30 on 2 cores); it is cached in "
+        f"The first build takes many minutes (about 6-10 on 2 cores); it is cached in "
         f"{paths.cache_dir()} and reused afterwards.",
         file=sys.stderr, flush=True,
     )
