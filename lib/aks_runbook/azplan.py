@@ -175,6 +175,9 @@ def _egress_steps(env: Environment, n: dict[str, str], fw: tuple) -> list[Step]:
     net, rg, loc = env.network, env.rg, env.location
     nodes = str(net.node_subnet_cidr)
     return [
+        Step("firewall-extension", "02-network", "provision",
+             "Azure Firewall's commands come from an az extension (not part of core az).",
+             _az("az", "extension", "add", "--name", "azure-firewall", "--upgrade")),
         Step("firewall-subnet", "02-network", "provision",
              "Azure Firewall needs its own subnet named AzureFirewallSubnet.",
              _az("az", "network", "vnet", "subnet", "create", "--resource-group", rg,
@@ -350,9 +353,8 @@ def _render_sh(steps: list[Step], env: Environment) -> str:
     holders = placeholders(env)
     out = ["#!/usr/bin/env bash", f"# aks-runbook plan for environment {env.environment!r}",
            "set -euo pipefail", ""]
-    ordered = [s for s in steps]
     defined: set[str] = set()
-    for step in ordered:
+    for step in steps:
         for name in step.placeholders:
             if name in needed and name not in defined:
                 out.append(f"{name}=$({holders[name].lookup})")
