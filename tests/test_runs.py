@@ -74,6 +74,9 @@ def test_bad_parameters_fail_before_any_run_folder_exists(tmp_path):
     with pytest.raises(ParameterError, match="prefix = 'Bad Prefix'"):
         runs.run(LOCAL, directory=NOTEBOOKS, runs_root=tmp_path,
                  overrides={"prefix": "Bad Prefix"})
+    with pytest.raises(ParameterError, match="transcript = 'nowhere.jsonl': no such file"):
+        runs.run(LOCAL, directory=NOTEBOOKS, runs_root=tmp_path,
+                 overrides={"target": "replay", "transcript": "nowhere.jsonl"})
     with pytest.raises(ParameterError, match="no notebook numbered 07"):
         runs.run(LOCAL, only=["07"], directory=NOTEBOOKS, runs_root=tmp_path)
     assert list(tmp_path.iterdir()) == []

@@ -72,7 +72,7 @@ class Session:
         run_dir = os.environ.get(RUN_DIR_ENV)
         self.run_dir = Path(run_dir) if run_dir else None
         transcript = Transcript(self.run_dir / "transcript.jsonl" if self.run_dir else None)
-        replay = Recording(_resolve(env.transcript), scope=chapter) \
+        replay = Recording(resolve_transcript(env.transcript), scope=chapter) \
             if env.target == "replay" else None
         self.kubeconfig = self._cluster_kubeconfig()
         self.runner = Runner(transcript=transcript, replay=replay, scope=chapter,
@@ -102,7 +102,12 @@ class Session:
         if target == "kind":
             from aks_runbook.targets.kind import KindCluster
 
-            return KindCluster().kubeconfig
+            kubeconfig = KindCluster().kubeconfig
+            if not kubeconfig.is_file():
+                raise ParameterError("target = 'kind': no kind cluster is up; start one with "
+                                     "`aks-runbook local up --driver kind` (needs Docker or "
+                                     "Podman), or use target 'local'")
+            return kubeconfig
         if target == "aks" and not self.env.plan_only:
             return paths.state_dir() / "aks" / f"{self.env.cluster}.kubeconfig"
         return None
@@ -267,12 +272,16 @@ class Session:
                     handle.write(json.dumps({"chapter": self.chapter, **row}) + "\n")
 
 
-def _resolve(path: str | None) -> Path:
+def resolve_transcript(path: str | None) -> Path:
+    """A transcript path as given, else relative to the project (notebooks run in notebooks/)."""
     if not path:
         raise ParameterError("transcript = None: target 'replay' needs a recorded transcript")
     candidate = Path(path)
     if not candidate.is_absolute() and not candidate.exists():
         candidate = paths.project_root() / path
+    if not candidate.is_file():
+        raise ParameterError(f"transcript = {path!r}: no such file; give the transcript.jsonl "
+                             f"of a recorded run (runs/<environment>/<timestamp>/)")
     return candidate
 
 

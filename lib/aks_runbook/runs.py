@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from aks_runbook import paths
-from aks_runbook.notebook import RUN_DIR_ENV
+from aks_runbook.notebook import RUN_DIR_ENV, resolve_transcript
 from aks_runbook.params import Environment, ParameterError, load, to_papermill
 from aks_runbook.progress import bar
 
@@ -69,6 +69,8 @@ def run(env_file: str | Path, only: list[str] | None = None,
         overrides: dict[str, Any] | None = None, runs_root: Path | None = None,
         directory: Path | None = None) -> RunResult:
     env = load(env_file, overrides)  # before anything runs
+    if env.target == "replay":
+        resolve_transcript(env.transcript)
     chosen = select(only, directory)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     folder = (runs_root or paths.project_root() / "runs") / env.environment / stamp
