@@ -7,22 +7,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from aks_runbook import runs
 from aks_runbook.notebook import Session
 from aks_runbook.params import ParameterError, load
+from notebook_outputs import outputs
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = Path(__file__).parent / "notebooks"
 LOCAL = ROOT / "environments" / "local.yaml"
-
-
-def outputs(path: Path) -> list[list[tuple]]:
-    cells = nbformat.read(path, as_version=4).cells
-    return [[(o.get("name"), o.get("text"), json.dumps(o.get("data"), sort_keys=True))
-             for o in c.get("outputs", [])] for c in cells if c.cell_type == "code"]
 
 
 @pytest.fixture(scope="module")
