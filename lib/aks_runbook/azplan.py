@@ -303,9 +303,10 @@ def _maintenance_steps(env: Environment) -> list[Step]:
 
 # ---- validation, rendering, execution -------------------------------------------------------
 
-def for_validation(step: Step, env: Environment) -> str:
+def for_validation(step: Step, holders: dict[str, Placeholder]) -> str:
+    """The step with documentation-range samples in place of its $PLACEHOLDERS."""
     command = step.command
-    for name, holder in placeholders(env).items():
+    for name, holder in holders.items():
         command = command.replace(f"${name}", holder.sample)
     return command
 
@@ -313,7 +314,8 @@ def for_validation(step: Step, env: Environment) -> str:
 def validated(env: Environment, chapter: str | None = None) -> list[Step]:
     """The plan (or one chapter of it) with each line checked by azure-cli's own code."""
     steps = [s for s in build(env) if chapter in (None, s.chapter)]
-    results = validate([for_validation(s, env) for s in steps])
+    holders = placeholders(env)
+    results = validate([for_validation(s, holders) for s in steps])
     return [replace(s, validation=v) for s, v in zip(steps, results, strict=True)]
 
 

@@ -140,8 +140,7 @@ def _reachability(args: argparse.Namespace) -> int:
     from aks_runbook.analysis import reachability as reach
 
     objects = _read_objects(args)
-    namespaces = {n["metadata"]["name"]: n["metadata"].get("labels") or {}
-                  for n in objects["namespaces"]}
+    namespaces = reach.namespace_labels(objects["namespaces"])
     chosen = set(args.namespace or namespaces)
     pods = [p for p in reach.pods_from_api(objects["pods"]) if p.namespace in chosen]
     connections = reach.Analyzer(pods, namespaces, objects["networkpolicies"]).matrix()

@@ -21,6 +21,7 @@ import yaml
 
 from aks_runbook import azplan, checks, manifests, paths
 from aks_runbook.analysis import reachability as reach
+from aks_runbook.checks.overview import ready_endpoints
 from aks_runbook.checks.state import LISTS, gather
 from aks_runbook.kube import Client, client_for
 from aks_runbook.params import Environment, ParameterError, fields, load
@@ -221,15 +222,12 @@ class Session:
         client = self._live_client()
         selector = f"kubernetes.io/service-name={service}"
 
-        def count(slices: dict) -> int:
-            return sum(1 for s in slices["items"] for e in s.get("endpoints") or []
-                       if (e.get("conditions") or {}).get("ready"))
-
         self.wait_until(
             f"endpointslices {namespace}/{service}",
             lambda: client.DiscoveryV1Api().list_namespaced_endpoint_slice(
                 namespace, label_selector=selector),
-            lambda slices: bool(count(slices)) == ready, step=f"endpoints of {service}")
+            lambda slices: bool(ready_endpoints(slices["items"])) == ready,
+            step=f"endpoints of {service}")
 
     def wait_until(self, call: str, fetch, done, timeout: float = 60, step: str = "wait"):
         """Poll an API read until done(value); every read is recorded, so replay agrees."""
@@ -257,8 +255,7 @@ class Session:
 
     def reachability(self, namespace: str) -> list[reach.Connection]:
         state = self.state((namespace,))
-        namespaces = {n["metadata"]["name"]: n["metadata"].get("labels") or {}
-                      for n in state.objects.get("namespaces", [])}
+        namespaces = reach.namespace_labels(state.objects.get("namespaces", []))
         pods = reach.pods_from_api(state.items("pods"))
         return reach.Analyzer(pods, namespaces, state.items("networkpolicies")).matrix()
 

@@ -81,6 +81,11 @@ def matches(selector: dict | None, labels: dict[str, str]) -> bool:
     return True
 
 
+def namespace_labels(items: list[dict]) -> dict[str, dict[str, str]]:
+    """Namespace name -> labels, from Namespace API objects (for namespaceSelectors)."""
+    return {n["metadata"]["name"]: n["metadata"].get("labels") or {} for n in items}
+
+
 def pods_from_api(items: list[dict]) -> list[Pod]:
     """Pods (API JSON, camelCase) that are scheduled and not finished."""
     pods = []

@@ -3,7 +3,12 @@ node public IPs, default-deny NetworkPolicies, unselected pods, exposure and Ing
 
 from __future__ import annotations
 
-from aks_runbook.analysis.reachability import Analyzer, isolated, pods_from_api
+from aks_runbook.analysis.reachability import (
+    Analyzer,
+    isolated,
+    namespace_labels,
+    pods_from_api,
+)
 from aks_runbook.checks import Check, Finding, State, check, field_of, owner, resource
 
 SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
@@ -111,8 +116,7 @@ def unselected_pods(state: State, me: Check) -> list[Finding]:
     items = [i for i in state.items("pods") if i["metadata"]["namespace"] not in
              SYSTEM_NAMESPACES]
     owners = {f"{i['metadata']['namespace']}/{i['metadata']['name']}": owner(i) for i in items}
-    namespaces = {n["metadata"]["name"]: n["metadata"].get("labels") or {}
-                  for n in state.objects.get("namespaces", [])}
+    namespaces = namespace_labels(state.objects.get("namespaces", []))
     analyzer = Analyzer(pods_from_api(items), namespaces,
                         state.objects.get("networkpolicies", []))
     judged: set[tuple[str, str]] = set()  # one row per ReplicaSet (pod names are random)

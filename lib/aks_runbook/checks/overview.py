@@ -35,17 +35,17 @@ def cluster_admin_bindings(state: State, me: Check) -> list[Finding]:
     return findings
 
 
+def ready_endpoints(slices: list[dict]) -> int:
+    """Ready endpoints in EndpointSlices (a missing `ready` condition means ready)."""
+    return sum(1 for s in slices for e in s.get("endpoints") or []
+               if (e.get("conditions") or {}).get("ready", True))
+
+
 def _ready_endpoints(state: State, namespace: str, service: str) -> int:
-    count = 0
-    for slice_ in state.objects.get("endpointslices", []):
-        meta = slice_["metadata"]
-        if meta.get("namespace") != namespace or \
-                (meta.get("labels") or {}).get("kubernetes.io/service-name") != service:
-            continue
-        for endpoint in slice_.get("endpoints") or []:
-            if (endpoint.get("conditions") or {}).get("ready", True):
-                count += 1
-    return count
+    return ready_endpoints([
+        s for s in state.objects.get("endpointslices", [])
+        if s["metadata"].get("namespace") == namespace
+        and (s["metadata"].get("labels") or {}).get("kubernetes.io/service-name") == service])
 
 
 @check("AKS-OV-002", "01-overview", "Service selects no ready pod (no endpoints)", 5.0,
