@@ -103,7 +103,7 @@ def _read_objects(args: argparse.Namespace):
     from kubernetes.client.exceptions import ApiException
     from urllib3.exceptions import HTTPError
 
-    from aks_runbook.checks.state import plain_read, read_objects
+    from aks_runbook.objects import plain_read, read_objects
 
     client = _client(args)
     client.api_client.configuration.retries = 1
@@ -111,6 +111,21 @@ def _read_objects(args: argparse.Namespace):
         return read_objects(plain_read, client)
     except (ApiException, HTTPError, OSError) as error:
         raise CannotRun(f"cannot read the cluster: {str(error).splitlines()[0]}") from None
+
+
+def _objects(args: argparse.Namespace) -> dict[str, list[dict]]:
+    """The objects to analyse: from manifest files (--from-files) or the live cluster."""
+    if not args.from_files:
+        return _read_objects(args)
+    from aks_runbook.objects import ManifestError, load_files
+
+    try:
+        manifests = load_files(args.from_files)
+    except ManifestError as error:
+        raise CannotRun(str(error)) from None
+    if note := manifests.note():
+        print(note, file=sys.stderr)
+    return manifests.objects
 
 
 def _posture(args: argparse.Namespace) -> int:
@@ -191,6 +206,9 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or "
                                               "~/.kube/config)")
         sub.add_argument("--context", help="kubeconfig context (default: the current one)")
+        sub.add_argument("--from-files", nargs="+", metavar="PATH",
+                         help="analyse manifest files or folders (YAML or JSON) instead of a "
+                              "cluster")
 
     posture = commands.add_parser("posture", help="run the posture checks on a cluster")
     cluster_args(posture)

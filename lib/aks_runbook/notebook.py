@@ -22,8 +22,9 @@ import yaml
 from aks_runbook import azplan, checks, manifests, paths
 from aks_runbook.analysis import reachability as reach
 from aks_runbook.checks.overview import ready_endpoints
-from aks_runbook.checks.state import LISTS, gather
+from aks_runbook.checks.state import gather
 from aks_runbook.kube import Client, client_for
+from aks_runbook.objects import LISTS
 from aks_runbook.params import Environment, ParameterError, fields, load
 from aks_runbook.runner import Runner
 from aks_runbook.transcript import Recording, Transcript
