@@ -255,10 +255,12 @@ class Session:
                          "--wait", "--timeout=120s"], step="reset", quiet=True)
 
     def reachability(self, namespace: str) -> list[reach.Connection]:
+        """Pod-to-pod rows of the namespace (outside addresses left out, for a readable matrix);
+        ipBlocks do not match pods (Cilium's behaviour, see analysis.reachability)."""
         state = self.state((namespace,))
         namespaces = reach.namespace_labels(state.objects.get("namespaces", []))
         pods = reach.pods_from_api(state.items("pods"))
-        return reach.Analyzer(pods, namespaces, state.items("networkpolicies")).matrix()
+        return list(reach.Analyzer(pods, namespaces, state.items("networkpolicies")).matrix())
 
     # ---- evidence -----------------------------------------------------------------------------
 

@@ -40,14 +40,34 @@ def pods_per_node(nodes: list[dict], pods: list[dict], owners: dict[str, str]) -
 
 def reachability_matrix(connections: list[Connection], short: dict[str, str] | None = None
                         ) -> pd.DataFrame:
-    """Sources as rows, destination:port as columns, 'allow' / '-' in the cells."""
+    """Sources as rows; columns `destination port` for each port (or range) some source may
+    reach there, `destination *` when none may; cells 'allow' when the source may reach that
+    whole port or range, '-' when not, '' on the diagonal."""
+    from aks_runbook.analysis.reachability import port_range
+
     def name(key: str) -> str:
         return (short or {}).get(key, key.split("/", 1)[1])
 
-    rows = {}
+    granted: dict[tuple[str, str], list[tuple[str, int, int] | None]] = {}
+    columns: dict[str, set[str]] = {}
     for c in connections:
-        rows.setdefault(name(c.source), {})[f"{name(c.destination)} {c.port}"] = (
-            "allow" if c.allowed else "-")
+        source, destination = name(c.source), name(c.destination)
+        granted.setdefault((source, destination), [])
+        columns.setdefault(destination, set())
+        if c.allowed:
+            granted[(source, destination)].append(port_range(c.port))
+            columns[destination].add(c.port)
+
+    def allows(ranges: list[tuple[str, int, int] | None], port: str) -> bool:
+        wanted = port_range(port)
+        return any(r is None or (wanted is not None and r[0] == wanted[0]
+                                 and r[1] <= wanted[1] and wanted[2] <= r[2]) for r in ranges)
+
+    rows: dict[str, dict[str, str]] = {}
+    for (source, destination), ranges in granted.items():
+        for port in columns[destination] or {"*"}:
+            rows.setdefault(source, {})[f"{destination} {port}"] = (
+                "allow" if allows(ranges, port) else "-")
     frame = pd.DataFrame(rows).T.sort_index().fillna("")
     return frame[sorted(frame.columns)]
 

@@ -1,31 +1,180 @@
-"""Which pod may talk to which pod on which port, as the NetworkPolicies say.
+"""Which pod may reach which pod, and which outside addresses, on which ports, as the
+NetworkPolicies say (networking.k8s.io/v1, read the way the API server stores them).
 
-Semantics follow the Kubernetes NetworkPolicy documentation:
-- A pod is isolated for ingress (egress) once any policy in its namespace selects it with
-  policyType Ingress (Egress); then only what some such policy's rules allow gets through.
-  policyTypes defaults to [Ingress], plus Egress when the policy has egress rules.
-- A connection needs both: the source's egress allowed and the destination's ingress allowed.
-- A peer is a podSelector (pods in the policy's namespace), a namespaceSelector (all pods in
-  matching namespaces), both (matching pods in matching namespaces), or an ipBlock (CIDR minus
-  `except`). ipBlock is matched against pod IPs here, as Calico and Cilium do; the API leaves
-  that implementation-defined.
-- A rule without `from`/`to` matches every peer; without `ports` every port. Ports are a
-  number, a range (`endPort`) or a name resolved against the destination pod's container ports.
-Policies are stored by every cluster but enforced only by a CNI that implements them (not by
-the local kwok cluster; kind with Calico and AKS with azure/calico/cilium do).
+Semantics:
+- policyTypes: when empty or absent the API server defaults it to [Ingress], plus Egress only
+  when `egress` holds at least one rule; so `egress: []` or `egress: null` without policyTypes
+  leaves egress alone, and [Egress] alone leaves ingress alone.
+- A pod is isolated for ingress (egress) when a policy of its namespace selects it (podSelector;
+  empty selects every pod) with that type. A side that is not isolated allows everything; an
+  isolated side allows only the union of what the rules of those policies allow (additive, so
+  an allow-all next to a deny-all allows all). A connection needs both: the source's egress
+  and the destination's ingress.
+- A peer is a podSelector alone (pods of the policy's namespace), a namespaceSelector alone
+  (every pod of the matching namespaces; `{}` is every namespace), both (matching pods in
+  matching namespaces) or an ipBlock (the CIDR minus `except`). A rule without `from`/`to` (or
+  an empty list) matches every pod and every address. Namespaces carry the
+  `kubernetes.io/metadata.name` label the API server adds.
+- Ports: `protocol` defaults to TCP; an entry without `port` is every port of its protocol;
+  `port`..`endPort` is a range; a named port is resolved per destination pod against its
+  containers' ports of that name and protocol (a name the pod does not define matches nothing
+  for it). Towards an outside address there is no pod to define a name, so a named port in an
+  egress rule to an ipBlock matches nothing (as in kube-network-policies, SIG Network's
+  reference implementation); in an ingress rule it names the destination pod's port and
+  applies to every peer, ipBlocks included. A rule without `ports` allows every protocol,
+  including those without ports (ICMP, ...); a rule with ports allows only TCP, UDP and SCTP.
+- `containerPort` is informational: traffic to a port no container declares is judged by the
+  policies alone.
+- ipBlock and pod IPs (`ipblock_matches_pods`, default False): the API leaves it to the
+  engine. Cilium (also AKS's "Azure CNI powered by Cilium") does not apply CIDR rules when both
+  ends are pods or nodes of the cluster, so an ipBlock matches no pod (the default here).
+  Azure NPM turns an ipBlock into an ipset of CIDRs matched against packet addresses, so pod
+  IPs match (read in its source, translatePolicy.go; not stated in its docs). Calico matches
+  pod IPs too (reported in projectcalico/calico#6634; not checked in Calico's docs). With the
+  option on, a pod matches when any of its IPs (`status.podIPs`, else `status.podIP`) is in
+  the block; a pod without an IP (from manifests, or pending) matches no ipBlock.
+- Outside the cluster: addresses that are not pods, as peers named `ip/<cidr>`, computed from
+  the ipBlocks (with `except`) and the rules without peers. Under Cilium, node IPs do not
+  match ipBlocks either unless it is configured to, so these rows speak of addresses beyond
+  the nodes.
+Policies are stored by every cluster but enforced only by an engine that implements them (not
+by the local kwok cluster; kind with Calico and AKS with azure/calico/cilium do).
+
+Rows (`Connection`): for every ordered pair of distinct pods, `port` is `*` (every protocol
+and port) when the pair is allowed everything (one allowed row) or nothing (one denied row);
+otherwise the pair is listed range by range, allowed rows and the denied remainder, sorted by
+protocol (TCP, UDP, SCTP) then port: `TCP/8080`, `UDP/5000-5010`, a whole protocol
+`UDP/1-65535`, and a last denied row `other` for the protocols without ports. `policies` on
+an allowed row names the policies (namespace/name), on either side, that each allow the whole
+row; a side that is not isolated names none. With external peers: for each pod, the outside
+ranges it may reach (`pod -> ip/<cidr>`) and that may reach it (`ip/<cidr> -> pod`), one
+allowed row per CIDR and port range, then one denied row `ip/0.0.0.0/0` (`ip/::/0`) `*`
+standing for every other address and port of that family; an address family allowed in full
+is one allowed row `ip/0.0.0.0/0 *` (`ip/::/0 *`).
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from ipaddress import ip_address, ip_network
+from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network, summarize_address_range
 from typing import Any
 
 ANY_PORT = "*"
+OTHER = "other"
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+MAX_PORT = 65535
+NAME_LABEL = "kubernetes.io/metadata.name"
+FAMILIES = {4: ("0.0.0.0/0", (1 << 32) - 1, IPv4Address),
+            6: ("::/0", (1 << 128) - 1, IPv6Address)}
+
+Intervals = tuple[tuple[int, int], ...]
+Row = tuple[str, bool, tuple[str, ...]]  # port, allowed, policies
+FULL: Intervals = ((1, MAX_PORT),)
+
+
+class PolicyError(ValueError):
+    """A NetworkPolicy that cannot be read (an ipBlock that is not a CIDR)."""
+
+
+def _merge(intervals: list[tuple[int, int]]) -> Intervals:
+    merged: list[tuple[int, int]] = []
+    for low, high in sorted(intervals):
+        if merged and low <= merged[-1][1] + 1:
+            if high > merged[-1][1]:
+                merged[-1] = (merged[-1][0], high)
+        else:
+            merged.append((low, high))
+    return tuple(merged)
+
+
+def _intersect(a: Intervals, b: Intervals) -> Intervals:
+    if a == b:
+        return a
+    out, i, j = [], 0, 0
+    while i < len(a) and j < len(b):
+        low, high = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if low <= high:
+            out.append((low, high))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return tuple(out)
+
+
+def _complement(a: Intervals, top: int = MAX_PORT, bottom: int = 1) -> list[tuple[int, int]]:
+    out, start = [], bottom
+    for low, high in a:
+        if low > start:
+            out.append((start, low - 1))
+        start = high + 1
+    if start <= top:
+        out.append((start, top))
+    return out
+
+
+def _covers(intervals: Intervals, low: int, high: int) -> bool:
+    return any(a <= low and high <= b for a, b in intervals)
+
+
+@dataclass(frozen=True, slots=True)
+class Ports:
+    """A set of connections: port intervals per protocol (TCP, UDP, SCTP), and whether the
+    protocols without ports (ICMP, ...) are in it."""
+
+    ranges: tuple[Intervals, Intervals, Intervals] = ((), (), ())
+    others: bool = False
+
+    def __or__(self, other: Ports) -> Ports:
+        if not other:
+            return self
+        if not self:
+            return other
+        return Ports(tuple(x if x == y else _merge(list(x + y))  # type: ignore[arg-type]
+                           for x, y in zip(self.ranges, other.ranges, strict=True)),
+                     self.others or other.others)
+
+    def __and__(self, other: Ports) -> Ports:
+        return Ports(tuple(_intersect(x, y)  # type: ignore[arg-type]
+                           for x, y in zip(self.ranges, other.ranges, strict=True)),
+                     self.others and other.others)
+
+    def __bool__(self) -> bool:
+        return self.others or any(self.ranges)
+
+    @property
+    def everything(self) -> bool:
+        return self.others and all(r == FULL for r in self.ranges)
+
+
+NOTHING = Ports()
+EVERYTHING = Ports((FULL, FULL, FULL), True)
+OPEN: tuple[Row, ...] = ((ANY_PORT, True, ()),)
+CLOSED: tuple[Row, ...] = ((ANY_PORT, False, ()),)
+
+
+def spell(protocol: int, low: int, high: int) -> str:
+    """`TCP/80`, `UDP/5000-5010`."""
+    return f"{PROTOCOLS[protocol]}/{low}" if low == high else f"{PROTOCOLS[protocol]}/{low}-{high}"
+
+
+def port_range(port: str) -> tuple[str, int, int] | None:
+    """The protocol and range a row's port spells (None for `*`; `other` has no ports: 0-0)."""
+    if port == ANY_PORT:
+        return None
+    if port == OTHER:
+        return (OTHER, 0, 0)
+    protocol, _, numbers = port.partition("/")
+    low, _, high = numbers.partition("-")
+    return (protocol, int(low), int(high or low))
 
 
 @dataclass(frozen=True)
 class Port:
+    """A port a container declares (informational; it names a port for named-port rules)."""
+
     protocol: str
     number: int
     name: str | None = None
@@ -39,7 +188,7 @@ class Pod:
     namespace: str
     name: str
     labels: dict[str, str]
-    ip: str | None = None
+    ips: tuple[str, ...] = ()
     ports: list[Port] = field(default_factory=list)
 
     @property
@@ -47,36 +196,41 @@ class Pod:
         return f"{self.namespace}/{self.name}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Connection:
     source: str
     destination: str
-    port: str  # "TCP/6379" or "*"
+    port: str  # "*", "TCP/6379", "UDP/5000-5010", "other"
     allowed: bool
-    policies: tuple[str, ...]  # names (namespace/name) of the policies that allow it
+    policies: tuple[str, ...]  # the policies (namespace/name) that allow the whole row
 
     def as_dict(self) -> dict[str, Any]:
         return {"source": self.source, "destination": self.destination, "port": self.port,
                 "allowed": self.allowed, "policies": list(self.policies)}
 
 
-def matches(selector: dict | None, labels: dict[str, str]) -> bool:
-    """A LabelSelector (matchLabels and matchExpressions); an empty selector matches all."""
+def matches(selector: dict | None, labels: Mapping[str, str]) -> bool:
+    """A LabelSelector (matchLabels and matchExpressions); an empty or absent one matches all."""
     if selector is None:
         return True
     for key, value in (selector.get("matchLabels") or {}).items():
         if labels.get(key) != value:
             return False
     for expression in selector.get("matchExpressions") or []:
-        key, operator = expression["key"], expression["operator"]
+        key, operator = expression.get("key"), expression.get("operator")
         values = expression.get("values") or []
-        if operator == "In" and labels.get(key) not in values:
-            return False
-        if operator == "NotIn" and key in labels and labels[key] in values:
-            return False
-        if operator == "Exists" and key not in labels:
-            return False
-        if operator == "DoesNotExist" and key in labels:
+        present = key in labels
+        if operator == "In":
+            ok = present and labels[key] in values
+        elif operator == "NotIn":
+            ok = not present or labels[key] not in values
+        elif operator == "Exists":
+            ok = present
+        elif operator == "DoesNotExist":
+            ok = not present
+        else:  # not a valid operator: the API server would have refused the object
+            ok = False
+        if not ok:
             return False
     return True
 
@@ -87,133 +241,482 @@ def namespace_labels(items: list[dict]) -> dict[str, dict[str, str]]:
 
 
 def pods_from_api(items: list[dict]) -> list[Pod]:
-    """Pods (API JSON, camelCase) that are scheduled and not finished."""
+    """Pods (API JSON, camelCase) that are not finished, with all their IPs (dual stack)."""
     pods = []
     for item in items:
-        meta, spec, status = item["metadata"], item.get("spec", {}), item.get("status", {})
+        meta, spec = item["metadata"], item.get("spec") or {}
+        status = item.get("status") or {}
         if status.get("phase") in ("Succeeded", "Failed"):
             continue
-        ports = [Port(p.get("protocol", "TCP"), p["containerPort"], p.get("name"))
-                 for c in spec.get("containers", []) for p in c.get("ports") or []]
+        ips = [entry.get("ip") for entry in status.get("podIPs") or [] if entry.get("ip")]
+        if not ips and status.get("podIP"):
+            ips = [status["podIP"]]
+        ports = [Port(p.get("protocol") or "TCP", int(p["containerPort"]), p.get("name"))
+                 for c in spec.get("containers") or [] for p in c.get("ports") or []
+                 if p.get("containerPort") is not None]
         pods.append(Pod(meta["namespace"], meta["name"], meta.get("labels") or {},
-                        status.get("podIP"), ports))
+                        tuple(dict.fromkeys(ips)), ports))
     return pods
 
 
+# ---- policies, compiled ----------------------------------------------------------------------
+
+NamedPorts = dict[tuple[int, str], tuple[int, ...]]  # (protocol, name) -> numbers
+
+
+@dataclass(frozen=True)
+class _PortSpec:
+    fixed: Ports
+    named: tuple[tuple[int, str], ...] = ()
+
+    def resolve(self, named: NamedPorts) -> Ports:
+        if not self.named:
+            return self.fixed
+        ranges: list[list[tuple[int, int]]] = [list(r) for r in self.fixed.ranges]
+        for protocol, name in self.named:
+            ranges[protocol].extend((n, n) for n in named.get((protocol, name), ()))
+        return Ports(tuple(_merge(r) for r in ranges), self.fixed.others)  # type: ignore[arg-type]
+
+
+def _port_spec(entries: list[dict] | None) -> _PortSpec:
+    if not entries:
+        return _PortSpec(EVERYTHING)
+    ranges: list[list[tuple[int, int]]] = [[], [], []]
+    named: list[tuple[int, str]] = []
+    for entry in entries:
+        entry = entry or {}
+        protocol = entry.get("protocol") or "TCP"
+        if protocol not in PROTOCOLS:
+            continue  # the API server accepts only these three
+        index = PROTOCOLS.index(protocol)
+        port = entry.get("port")
+        if port is None:
+            ranges[index].append((1, MAX_PORT))
+        elif isinstance(port, str) and not port.isdigit():
+            named.append((index, port))
+        else:
+            low = int(port)
+            high = max(int(entry.get("endPort") or low), low)
+            if 1 <= low <= MAX_PORT:
+                ranges[index].append((low, min(high, MAX_PORT)))
+    return _PortSpec(Ports(tuple(_merge(r) for r in ranges)),  # type: ignore[arg-type]
+                     tuple(dict.fromkeys(named)))
+
+
+def _block(cidr: str, excepts: list[str], policy: str) -> tuple[int, Intervals]:
+    """An ipBlock as (address family, address intervals): the CIDR minus its exceptions."""
+    try:
+        network = ip_network(cidr, strict=False)
+        left = [(int(network.network_address), int(network.broadcast_address))]
+        for text in excepts:
+            hole = ip_network(text, strict=False)
+            if hole.version != network.version:
+                continue
+            low, high = int(hole.network_address), int(hole.broadcast_address)
+            left = [piece for a, b in left
+                    for piece in ((a, min(b, low - 1)), (max(a, high + 1), b))
+                    if piece[0] <= piece[1]]
+    except (ValueError, TypeError) as error:
+        raise PolicyError(f"NetworkPolicy {policy}: ipBlock {cidr!r}: {error}") from None
+    return network.version, tuple(left)
+
+
+@dataclass
+class _Rule:
+    id: int
+    everyone: bool  # no from/to: every pod and every address
+    selector_peers: list[int]  # ids of distinct pod/namespace selector peers
+    blocks: list[tuple[int, Intervals]]  # ipBlocks: (family, intervals)
+    block_ids: list[int]
+    ports: _PortSpec
+
+
+@dataclass
+class _Policy:
+    name: str
+    namespace: str
+    selector: dict
+    rules: dict[str, list[_Rule] | None]  # "ingress"/"egress" -> rules; None: type not set
+
+
+DIRECTIONS = (("Ingress", "ingress", "from"), ("Egress", "egress", "to"))
+
+
+@dataclass
+class _Class:
+    """Pods that no policy tells apart: same selecting policies, same peer matches and the
+    same numbers for the named ports the policies use."""
+
+    members: list[int]
+    ingress: tuple[int, ...]  # policies isolating it for ingress
+    egress: tuple[int, ...]
+    rules: frozenset[int]  # rules whose peers include it
+    named: NamedPorts
+
+
+def _key(selector: Any) -> str:
+    return json.dumps(selector, sort_keys=True)
+
+
 class Analyzer:
-    """Precomputes who each policy selects and admits, then answers pairs quickly."""
+    """Groups equivalent pods into classes, then computes what each pair of classes allows."""
 
     def __init__(self, pods: list[Pod], namespaces: dict[str, dict[str, str]],
-                 policies: list[dict]):
+                 policies: list[dict], *, ipblock_matches_pods: bool = False):
         self.pods = sorted(pods, key=lambda p: p.key)
-        self.namespaces = namespaces
         self.index = {p.key: i for i, p in enumerate(self.pods)}
-        self.ingress: dict[int, list[tuple[str, list]]] = {}  # pod -> [(policy, rules)]
-        self.egress: dict[int, list[tuple[str, list]]] = {}
-        for policy in policies:
-            self._add(policy)
+        self.namespaces = {**{p.namespace: {} for p in self.pods}, **namespaces}
+        self.ipblock_matches_pods = ipblock_matches_pods
+        self._selector_peers: dict[tuple, int] = {}  # (namespace|None, pod key, ns key) -> id
+        self._selectors: dict[str, dict | None] = {}
+        self._block_ids: dict[tuple, int] = {}
+        self._blocks: list[tuple[int, Intervals]] = []
+        self._rules: list[_Rule] = []
+        self.policies = [self._compile(p) for p in policies]
+        self._classify()
+        self._resolved: dict[tuple[int, int], Ports] = {}
+        self._sides: dict[tuple, tuple[Row, ...]] = {}
 
-    def _add(self, policy: dict) -> None:
-        meta, spec = policy["metadata"], policy.get("spec") or {}
-        name = f"{meta['namespace']}/{meta['name']}"
-        types = spec.get("policyTypes") or (["Ingress"] + (["Egress"] if "egress" in spec
+    # ---- compiling ----
+
+    def _compile(self, policy: dict) -> _Policy:
+        meta, spec = policy.get("metadata") or {}, policy.get("spec") or {}
+        namespace = meta.get("namespace") or "default"
+        name = f"{namespace}/{meta.get('name')}"
+        types = spec.get("policyTypes") or (["Ingress"] + (["Egress"] if spec.get("egress")
                                                            else []))
-        selected = [i for i, p in enumerate(self.pods) if p.namespace == meta["namespace"]
-                    and matches(spec.get("podSelector") or {}, p.labels)]
-        for kind, key, table in (("Ingress", "ingress", self.ingress),
-                                 ("Egress", "egress", self.egress)):
+        rules: dict[str, list[_Rule] | None] = {}
+        for kind, key, peers_key in DIRECTIONS:
             if kind not in types:
+                rules[key] = None
                 continue
-            rules = [(self._peers(rule.get("from" if key == "ingress" else "to"),
-                                  meta["namespace"]), rule.get("ports"))
-                     for rule in spec.get(key) or []]
-            for i in selected:
-                table.setdefault(i, []).append((name, rules))
+            rules[key] = [self._rule(rule or {}, peers_key, namespace, name)
+                          for rule in spec.get(key) or []]
+        return _Policy(name, namespace, spec.get("podSelector") or {}, rules)
 
-    def _peers(self, peers: list[dict] | None, namespace: str) -> set[int] | None:
-        """Indices of the pods the peers match; None means every peer (from/to empty or absent)."""
-        if not peers:
-            return None
-        found: set[int] = set()
-        for peer in peers:
-            if "ipBlock" in peer:
+    def _rule(self, rule: dict, peers_key: str, namespace: str, policy: str) -> _Rule:
+        peers = rule.get(peers_key)
+        compiled = _Rule(len(self._rules), not peers, [], [], [], _port_spec(rule.get("ports")))
+        for peer in peers or []:
+            peer = peer or {}
+            if peer.get("ipBlock"):
                 block = peer["ipBlock"]
-                cidr = ip_network(block["cidr"], strict=False)
-                excluded = [ip_network(e, strict=False) for e in block.get("except") or []]
-                for i, pod in enumerate(self.pods):
-                    if pod.ip:
-                        address = ip_address(pod.ip)
-                        if address in cidr and not any(address in e for e in excluded):
-                            found.add(i)
+                found = _block(block.get("cidr", ""), block.get("except") or [], policy)
+                if found not in self._block_ids:
+                    self._block_ids[found] = len(self._blocks)
+                    self._blocks.append(found)
+                compiled.blocks.append(found)
+                compiled.block_ids.append(self._block_ids[found])
                 continue
-            pod_selector = peer.get("podSelector")
-            ns_selector = peer.get("namespaceSelector")
-            for i, pod in enumerate(self.pods):
-                if ns_selector is None:
-                    in_scope = pod.namespace == namespace
-                else:
-                    in_scope = matches(ns_selector, self.namespaces.get(pod.namespace, {}))
-                if in_scope and matches(pod_selector or {}, pod.labels):
-                    found.add(i)
+            pod_selector, ns_selector = peer.get("podSelector"), peer.get("namespaceSelector")
+            if pod_selector is None and ns_selector is None:
+                continue  # an empty peer: the API server refuses it; it matches nothing here
+            pod_key, ns_key = _key(pod_selector or {}), _key(ns_selector)
+            self._selectors[pod_key] = pod_selector or {}
+            self._selectors[ns_key] = ns_selector
+            identity = (namespace if ns_selector is None else None, pod_key, ns_key)
+            compiled.selector_peers.append(
+                self._selector_peers.setdefault(identity, len(self._selector_peers)))
+        self._rules.append(compiled)
+        return compiled
+
+    # ---- grouping pods ----
+
+    def _classify(self) -> None:
+        groups: dict[tuple, int] = {}  # (namespace, labels) -> label group
+        group_of = [groups.setdefault((p.namespace, frozenset(p.labels.items())), len(groups))
+                    for p in self.pods]
+        group_pods: dict[int, Pod] = {group_of[i]: p for i, p in enumerate(self.pods)}
+        by_namespace: dict[str, list[int]] = {}
+        for group, pod in group_pods.items():
+            by_namespace.setdefault(pod.namespace, []).append(group)
+        matched: dict[tuple[str, int], bool] = {}
+
+        def selects(selector_key: str, group: int) -> bool:
+            found = matched.get((selector_key, group))
+            if found is None:
+                found = matches(self._selectors[selector_key], group_pods[group].labels)
+                matched[(selector_key, group)] = found
+            return found
+
+        # the policies that isolate each label group
+        sides: dict[int, tuple[list[int], list[int]]] = {g: ([], []) for g in group_pods}
+        for index, policy in enumerate(self.policies):
+            key = _key(policy.selector)
+            self._selectors[key] = policy.selector
+            for group in by_namespace.get(policy.namespace, []):
+                if selects(key, group):
+                    for side, direction in zip(sides[group], ("ingress", "egress"), strict=True):
+                        if policy.rules[direction] is not None:
+                            side.append(index)
+        # the rules whose selector peers match each label group
+        rules_of_peer: dict[int, list[int]] = {}
+        rules_of_block: dict[int, list[int]] = {}
+        for rule in self._rules:
+            for peer in rule.selector_peers:
+                rules_of_peer.setdefault(peer, []).append(rule.id)
+            for block in rule.block_ids:
+                rules_of_block.setdefault(block, []).append(rule.id)
+        group_rules: dict[int, set[int]] = {g: set() for g in group_pods}
+        for (namespace, pod_key, ns_key), peer in self._selector_peers.items():
+            if namespace is not None:
+                scope = [namespace] if namespace in by_namespace else []
+            else:
+                scope = [ns for ns in by_namespace if matches(
+                    self._selectors[ns_key], {**self.namespaces.get(ns, {}), NAME_LABEL: ns})]
+            for ns in scope:
+                for group in by_namespace[ns]:
+                    if selects(pod_key, group):
+                        group_rules[group].update(rules_of_peer.get(peer, ()))
+        # named ports the rules use, and (optionally) ipBlocks that hold pod IPs
+        used = sorted({n for r in self._rules for n in r.ports.named})
+        classes: dict[tuple, int] = {}
+        self.classes: list[_Class] = []
+        self.class_of: list[int] = []
+        for i, pod in enumerate(self.pods):
+            group = group_of[i]
+            rules = frozenset(group_rules[group] | self._rules_by_ip(pod, rules_of_block))
+            declared: dict[tuple[int, str], set[int]] = {}
+            for port in pod.ports:
+                if port.name and port.protocol in PROTOCOLS:
+                    declared.setdefault((PROTOCOLS.index(port.protocol), port.name),
+                                        set()).add(port.number)
+            signature = tuple(tuple(sorted(declared.get(wanted, ()))) for wanted in used)
+            ingress, egress = sides[group]
+            key = (tuple(ingress), tuple(egress), rules, signature)
+            number = classes.get(key)
+            if number is None:
+                number = classes[key] = len(self.classes)
+                self.classes.append(_Class([], tuple(ingress), tuple(egress), rules,
+                                           dict(zip(used, signature, strict=True))))
+            self.classes[number].members.append(i)
+            self.class_of.append(number)
+
+    def _rules_by_ip(self, pod: Pod, rules_of_block: dict[int, list[int]]) -> set[int]:
+        if not self.ipblock_matches_pods or not pod.ips:
+            return set()
+        found: set[int] = set()
+        addresses = []
+        for text in pod.ips:
+            try:
+                address = ip_address(text)
+            except ValueError:
+                continue
+            addresses.append((address.version, int(address)))
+        for block_id, (family, intervals) in enumerate(self._blocks):
+            if any(version == family and _covers(intervals, number, number)
+                   for version, number in addresses):
+                found.update(rules_of_block.get(block_id, ()))
         return found
 
-    @staticmethod
-    def _port_allowed(ports: list[dict] | None, port: Port | None) -> bool:
-        if not ports:
-            return True
-        if port is None:  # "any port": only a rule without port limits covers it
-            return False
-        for entry in ports:
-            if entry.get("protocol", "TCP") != port.protocol:
-                continue
-            wanted = entry.get("port")
-            if wanted is None:
-                return True
-            if isinstance(wanted, str) and not wanted.isdigit():
-                if wanted == port.name:
-                    return True
-                continue
-            low = int(wanted)
-            high = int(entry.get("endPort") or low)
-            if low <= port.number <= high:
-                return True
-        return False
+    # ---- results ----
 
-    def _direction(self, table, subject: int, peer: int, port: Port | None
-                   ) -> tuple[bool, list[str]]:
-        policies = table.get(subject)
+    def isolation(self, pod: Pod) -> dict[str, bool]:
+        cls = self.classes[self.class_of[self.index[pod.key]]]
+        return {"ingress": bool(cls.ingress), "egress": bool(cls.egress)}
+
+    def _ports(self, rule: _Rule, destination: _Class | None) -> Ports:
+        """What a rule allows towards a destination pod class (None: an outside address)."""
+        if not rule.ports.named:
+            return rule.ports.fixed
+        if destination is None:
+            return rule.ports.resolve({})
+        key = (rule.id, id(destination))
+        found = self._resolved.get(key)
+        if found is None:
+            found = self._resolved[key] = rule.ports.resolve(destination.named)
+        return found
+
+    def _side(self, policies: tuple[int, ...], direction: str, peer: _Class,
+              destination: _Class) -> dict[str, Ports] | None:
+        """Per isolating policy, what its rules allow towards this peer (None: not isolated)."""
         if not policies:
-            return True, []  # not isolated in this direction
-        allowing = [name for name, rules in policies
-                    if any((peers is None or peer in peers) and self._port_allowed(ports, port)
-                           for peers, ports in rules)]
-        return bool(allowing), allowing
+            return None
+        allowed: dict[str, Ports] = {}
+        for index in policies:
+            policy = self.policies[index]
+            total = NOTHING
+            for rule in policy.rules[direction] or ():
+                if rule.everyone or rule.id in peer.rules:
+                    total = total | self._ports(rule, destination)
+            if total:
+                allowed[policy.name] = allowed.get(policy.name, NOTHING) | total
+        return allowed
 
-    def connection(self, source: Pod, destination: Pod, port: Port | None) -> Connection:
-        s, d = self.index[source.key], self.index[destination.key]
-        out_ok, out_by = self._direction(self.egress, s, d, port)
-        in_ok, in_by = self._direction(self.ingress, d, s, port)
-        allowed = out_ok and in_ok
-        return Connection(source.key, destination.key, str(port) if port else ANY_PORT,
-                          allowed, tuple(sorted(set(out_by + in_by))) if allowed else ())
+    def pair_rows(self, source: int, destination: int) -> tuple[Row, ...]:
+        """The rows between two pod classes."""
+        s, d = self.classes[source], self.classes[destination]
+        egress = self._side(s.egress, "egress", d, d)
+        ingress = self._side(d.ingress, "ingress", s, d)
+        if egress is None and ingress is None:
+            return OPEN
+        if egress == {} or ingress == {}:
+            return CLOSED
+        key = (None if egress is None else tuple(sorted(egress.items())),
+               None if ingress is None else tuple(sorted(ingress.items())))
+        rows = self._sides.get(key)
+        if rows is None:
+            rows = self._sides[key] = rows_for([side for side in (egress, ingress)
+                                                if side is not None])
+        return rows
 
-    def matrix(self) -> list[Connection]:
-        """Every ordered pair of distinct pods, on each port the destination declares."""
-        result = []
-        for source in self.pods:
-            for destination in self.pods:
-                if source is destination:
+    def external_rows(self, cls: _Class, direction: str) -> list[tuple[str, str, bool,
+                                                                         tuple[str, ...]]]:
+        """(peer `ip/<cidr>`, port, allowed, policies) for a class's egress or ingress."""
+        policies = cls.egress if direction == "egress" else cls.ingress
+        if not policies:
+            return [(f"ip/{FAMILIES[f][0]}", ANY_PORT, True, ()) for f in FAMILIES]
+        destination = None if direction == "egress" else cls
+        owners: dict[int, list[tuple[str, int, int, Ports]]] = {4: [], 6: []}
+        for index in policies:
+            policy = self.policies[index]
+            for rule in policy.rules[direction] or ():
+                ports = self._ports(rule, destination)
+                if not ports:
                     continue
-                for port in destination.ports or [None]:
-                    result.append(self.connection(source, destination, port))
-        return result
+                if rule.everyone:
+                    for family, (_, top, _) in FAMILIES.items():
+                        owners[family].append((policy.name, 0, top, ports))
+                for family, intervals in rule.blocks:
+                    owners[family].extend((policy.name, a, b, ports) for a, b in intervals)
+        rows = []
+        for family, found in owners.items():
+            rows.extend(_external_family(family, found))
+        return rows
+
+    def matrix(self, external: bool = False) -> Matrix:
+        """Every ordered pair of distinct pods (and, with `external`, outside addresses)."""
+        pairs = {}
+        for s, source in enumerate(self.classes):
+            for d in range(len(self.classes)):
+                if s != d or len(source.members) > 1:
+                    pairs[(s, d)] = self.pair_rows(s, d)
+        outside: dict[tuple[int, str], list] = {}
+        if external:
+            cache: dict[tuple, list] = {}
+            for number, cls in enumerate(self.classes):
+                for direction in ("egress", "ingress"):
+                    key = ((direction, cls.egress) if direction == "egress"
+                           else (direction, cls.ingress, tuple(sorted(cls.named.items()))))
+                    if key not in cache:
+                        cache[key] = self.external_rows(cls, direction)
+                    outside[(number, direction)] = cache[key]
+        return Matrix(self, pairs, outside)
+
+
+def rows_for(sides: list[dict[str, Ports]]) -> tuple[Row, ...]:
+    """The rows of one pair, given what each policy of each isolated side allows."""
+    if not sides:
+        return OPEN
+    allowed = EVERYTHING
+    for side in sides:
+        union = NOTHING
+        for ports in side.values():
+            union = union | ports
+        allowed = allowed & union
+    if not allowed:
+        return CLOSED
+    if allowed.everything:
+        return ((ANY_PORT, True, tuple(sorted({name for side in sides
+                                               for name, p in side.items() if p.everything}))),)
+    rows: list[Row] = []
+    for protocol in range(len(PROTOCOLS)):
+        owners = [(name, p.ranges[protocol]) for side in sides for name, p in side.items()]
+        pieces = [(low, high, True, names)
+                  for low, high, names in _attributed(allowed.ranges[protocol], owners)]
+        pieces += [(low, high, False, ()) for low, high in _complement(allowed.ranges[protocol])]
+        rows.extend((spell(protocol, low, high), ok, names)
+                    for low, high, ok, names in sorted(pieces))
+    rows.append((OTHER, False, ()))
+    return tuple(rows)
+
+
+def _attributed(granted: Intervals, owners: list[tuple[str, Intervals]]
+                ) -> list[tuple[int, int, tuple[str, ...]]]:
+    """Cut the granted intervals where the set of policies covering them changes."""
+    cuts = sorted({b for _, intervals in owners for low, high in intervals
+                   for b in (low, high + 1)})
+    pieces: list[tuple[int, int, tuple[str, ...]]] = []
+    for low, high in granted:
+        points = [low, *(c for c in cuts if low < c <= high), high + 1]
+        for a, b in zip(points, points[1:], strict=False):
+            names = tuple(sorted({n for n, intervals in owners if _covers(intervals, a, b - 1)}))
+            if pieces and pieces[-1][2] == names and pieces[-1][1] + 1 == a:
+                pieces[-1] = (pieces[-1][0], b - 1, names)
+            else:
+                pieces.append((a, b - 1, names))
+    return pieces
+
+
+def _external_family(family: int, owners: list[tuple[str, int, int, Ports]]
+                     ) -> list[tuple[str, str, bool, tuple[str, ...]]]:
+    """Rows for one address family from (policy, first address, last address, ports)."""
+    world, top, address = FAMILIES[family]
+    if not owners:
+        return [(f"ip/{world}", ANY_PORT, False, ())]
+    cuts = sorted({0, top + 1} | {b for _, low, high, _ in owners for b in (low, high + 1)})
+    regions: list[tuple[int, int, tuple[Row, ...]]] = []  # (first, last, allowed rows)
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        per_policy: dict[str, Ports] = {}
+        for name, low, high, ports in owners:
+            if low <= a and b - 1 <= high:
+                per_policy[name] = per_policy.get(name, NOTHING) | ports
+        allowed = tuple(row for row in rows_for([per_policy]) if row[1]) if per_policy else ()
+        if regions and regions[-1][2] == allowed:
+            regions[-1] = (regions[-1][0], b - 1, allowed)
+        else:
+            regions.append((a, b - 1, allowed))
+    if len(regions) == 1 and regions[0][2][:1] and regions[0][2][0][0] == ANY_PORT:
+        return [(f"ip/{world}", ANY_PORT, True, regions[0][2][0][2])]
+    rows = []
+    for first, last, allowed in regions:
+        for network in summarize_address_range(address(first), address(last)) if allowed else ():
+            rows.extend((f"ip/{network}", port, True, names) for port, _, names in allowed)
+    rows.append((f"ip/{world}", ANY_PORT, False, ()))
+    return rows
+
+
+class Matrix:
+    """The rows, kept per pair of pod classes and expanded to pods only when iterated.
+
+    Order: for each pod (sorted by namespace/name), its rows to every other pod, then (with
+    external peers) to outside addresses, then from outside addresses."""
+
+    def __init__(self, analyzer: Analyzer, pairs: dict[tuple[int, int], tuple[Row, ...]],
+                 outside: dict[tuple[int, str], list]):
+        self.analyzer = analyzer
+        self.pairs = pairs
+        self.outside = outside
+
+    def __iter__(self) -> Iterator[Connection]:
+        pods, class_of, pairs = self.analyzer.pods, self.analyzer.class_of, self.pairs
+        keys = [p.key for p in pods]
+        for i, source in enumerate(keys):
+            mine = class_of[i]
+            for j, destination in enumerate(keys):
+                if i != j:
+                    for port, allowed, policies in pairs[(mine, class_of[j])]:
+                        yield Connection(source, destination, port, allowed, policies)
+            for peer, port, allowed, policies in self.outside.get((mine, "egress"), ()):
+                yield Connection(source, peer, port, allowed, policies)
+            for peer, port, allowed, policies in self.outside.get((mine, "ingress"), ()):
+                yield Connection(peer, source, port, allowed, policies)
+
+    def __len__(self) -> int:
+        sizes = [len(c.members) for c in self.analyzer.classes]
+        total = sum(len(rows) * sizes[s] * (sizes[d] - (s == d))
+                    for (s, d), rows in self.pairs.items())
+        return total + sum(len(rows) * sizes[number]
+                           for (number, _), rows in self.outside.items())
 
 
 def isolated(analyzer: Analyzer, pod: Pod) -> dict[str, bool]:
-    i = analyzer.index[pod.key]
-    return {"ingress": i in analyzer.ingress, "egress": i in analyzer.egress}
+    """Whether some policy isolates the pod for ingress and for egress."""
+    return analyzer.isolation(pod)
 
 
-def reachability(pods: list[Pod], namespaces: dict[str, dict[str, str]],
-                 policies: list[dict]) -> list[Connection]:
-    return Analyzer(pods, namespaces, policies).matrix()
+def reachability(pods: list[Pod], namespaces: dict[str, dict[str, str]], policies: list[dict],
+                 *, external: bool = False, ipblock_matches_pods: bool = False
+                 ) -> list[Connection]:
+    analyzer = Analyzer(pods, namespaces, policies, ipblock_matches_pods=ipblock_matches_pods)
+    return list(analyzer.matrix(external))
