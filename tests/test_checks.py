@@ -48,25 +48,52 @@ def test_azure_checks_read_either_casing(cluster):
         ("AKS-NET-003", "ManagedCluster/aks1"): "fail",
         ("AKS-NET-004", "AgentPool/system"): "pass",
         ("AKS-NET-004", "AgentPool/user"): "fail",
+        ("AKS-NET-009", "ManagedCluster/aks1"): "fail",
     }
 
 
 def test_open_api_server_fails_and_private_passes():
     open_cluster = {**SHOW_SDK, "apiServerAccessProfile": {"enablePrivateCluster": None}}
-    assert azure_findings(open_cluster)[("AKS-NET-001", "ManagedCluster/aks1")] == "fail"
-    private = {**SHOW_SDK, "apiServerAccessProfile": {"enablePrivateCluster": True}}
-    assert azure_findings(private)[("AKS-NET-001", "ManagedCluster/aks1")] == "pass"
+    found = azure_findings(open_cluster)
+    assert found[("AKS-NET-001", "ManagedCluster/aks1")] == "fail"
+    assert found[("AKS-NET-009", "ManagedCluster/aks1")] == "fail"
+    private = azure_findings({**SHOW_SDK, "apiServerAccessProfile": {"enablePrivateCluster": True}})
+    assert private[("AKS-NET-001", "ManagedCluster/aks1")] == "not-applicable"  # no ranges there
+    assert private[("AKS-NET-009", "ManagedCluster/aks1")] == "pass"
 
 
 def test_planned_configuration_of_prod_is_judged():
     prod = load(ROOT / "environments" / "aks-prod.yaml")
     found = azure_findings(azplan.planned_cluster(prod))
-    assert found[("AKS-NET-001", "ManagedCluster/aks-team1-prod")] == "pass"  # private
+    assert found[("AKS-NET-009", "ManagedCluster/aks-team1-prod")] == "pass"  # private
+    assert found[("AKS-NET-001", "ManagedCluster/aks-team1-prod")] != "pass"  # no public endpoint
     assert found[("AKS-NET-003", "ManagedCluster/aks-team1-prod")] == "pass"  # UDR
 
 
-def test_severity_follows_kubescape_bands():
-    assert [checks.severity(s) for s in (2, 5, 7.5, 9)] == ["low", "medium", "high", "critical"]
+@pytest.mark.parametrize("score, band", [
+    (1, "low"), (3.9, "low"), (4, "medium"), (6.9, "medium"), (7, "high"), (8.9, "high"),
+    (9, "critical"), (10, "critical")])
+def test_severity_follows_kubescape_bands(score, band):
+    assert checks.severity(score) == band
+
+
+def test_every_check_has_ids_and_says_how_it_differs_in_its_findings():
+    state = checks.State(has_cluster=False)
+    found = checks.run(state)
+    assert {f.check for f in found} == {c.id for c in checks.CATALOG}
+    assert len({c.id for c in checks.CATALOG}) == len(checks.CATALOG)
+    for item in checks.CATALOG:
+        assert item.public_ids and "CKV_K8S_33" not in item.public_ids
+    by_id = {f.check: f for f in found}
+    assert all(by_id[c.id].differs == c.differs for c in checks.CATALOG)
+    assert list(checks.table(found).columns) == ["check", "resource", "status", "severity",
+                                                 "evidence", "remediation", "public_ids",
+                                                 "differs"]
+
+
+def test_views_from_files_know_every_kind_views_from_a_cluster_only_what_was_listed():
+    assert checks.State({"pods": []}).unlisted("pods", "secrets") == ["secrets"]
+    assert checks.State({}, origin="files").unlisted("pods", "secrets") == []
 
 
 def cli(*args):
@@ -116,11 +143,18 @@ def test_reachability_json_contract(local_cluster, k8s, namespace):
         out = cli("reachability", "--kubeconfig", str(local_cluster.kubeconfig), "--namespace",
                   namespace, "--format", "json")
         rows = json.loads(out.stdout)
-        if len(rows) == 2:
+        pairs = [r for r in rows if not (r["source"] + r["destination"]).count("ip/")]
+        if len(pairs) == 2:
             break
         time.sleep(0.5)
-    assert len(rows) == 2, rows
     for row in rows:
-        assert set(row) >= {"source", "destination", "port", "allowed", "policies"}
-        assert row["source"].startswith(f"{namespace}/web-") and row["port"] == "TCP/8080"
+        assert set(row) == {"source", "destination", "port", "allowed", "policies"}
+    # ingress denied by policy, whatever port the containers declare: one `*` row per pair
+    assert len(pairs) == 2, rows
+    for row in pairs:
+        assert row["source"].startswith(f"{namespace}/web-") and row["port"] == "*"
         assert row["allowed"] is False and row["policies"] == []
+    # outside addresses: egress is not isolated (everything), ingress is (nothing)
+    outside = {(r["source"].startswith("ip/"), r["port"], r["allowed"]) for r in rows
+               if r not in pairs}
+    assert outside == {(False, "*", True), (True, "*", False)}, rows

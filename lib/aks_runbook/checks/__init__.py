@@ -1,8 +1,13 @@
 """Posture checks: one catalog, each check a function of the cluster's state.
 
-A check reads live API objects and, for Azure-level settings, the cluster's configuration:
-`az aks show` JSON on AKS, or the planned configuration on plan-only targets. It returns one
-Finding per resource it judged: pass, fail or not-applicable, with evidence and the fix.
+A check reads one view of Kubernetes objects (listed from a cluster, or loaded from manifest
+files) and, for Azure-level settings, the cluster's configuration: `az aks show` JSON on AKS, or
+the planned configuration on plan-only targets. It returns one Finding per resource it judged:
+pass, fail or not-applicable, with evidence and the fix. A kind the view could not list never
+makes a check pass: the check says not-applicable and names the kind.
+
+Each check cites the public controls it corresponds to; `differs` says where it deliberately
+judges differently from them (it is shown next to the ids).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ class Finding:
     evidence: str
     remediation: str
     public_ids: str
+    differs: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -51,6 +57,18 @@ class State:
     has_cluster: bool = True
     allowed_registries: tuple[str, ...] = ("mcr.microsoft.com",)
     namespaces: tuple[str, ...] | None = None  # limit namespaced checks to these
+    origin: str = "cluster"  # "cluster": listed from the API server; "files": manifests
+
+    @property
+    def from_files(self) -> bool:
+        return self.origin == "files"
+
+    def unlisted(self, *kinds: str) -> list[str]:
+        """The kinds among these that the view could not list. From files every kind is known
+        (absent means none in the files); from a cluster a kind is known once it was listed."""
+        if self.from_files:
+            return []
+        return [kind for kind in kinds if kind not in self.objects]
 
     def items(self, kind: str) -> list[dict]:
         items = self.objects.get(kind, [])
@@ -69,6 +87,7 @@ class Check:
     remediation: str
     evaluate: Callable[[State, Check], list[Finding]]
     scope: str = "kubernetes"  # "kubernetes" (API objects) or "azure" (cluster configuration)
+    differs: str = ""  # how this check deliberately judges differently from the cited controls
 
     @property
     def severity(self) -> str:
@@ -77,19 +96,24 @@ class Check:
     def finding(self, resource: str, status: str, evidence: str) -> Finding:
         assert status in STATUSES, status
         return Finding(self.id, self.title, resource, status, self.severity, evidence,
-                       self.remediation if status == "fail" else "", self.public_ids)
+                       self.remediation if status == "fail" else "", self.public_ids,
+                       self.differs)
+
+    def not_listed(self, resource: str, kinds: list[str]) -> Finding:
+        return self.finding(resource, "not-applicable",
+                            f"cannot judge: {', '.join(kinds)} could not be listed")
 
 
 CATALOG: list[Check] = []
 
 
 def check(id: str, chapter: str, title: str, score: float, public_ids: str, remediation: str,
-          scope: str = "kubernetes"):
+          scope: str = "kubernetes", differs: str = ""):
     """Register a check function in the catalog."""
 
     def register(evaluate):
         CATALOG.append(Check(id, chapter, title, score, public_ids, remediation, evaluate,
-                             scope))
+                             scope, differs))
         return evaluate
 
     return register
@@ -115,11 +139,12 @@ def run(state: State, chapter: str | None = None) -> list[Finding]:
 
 
 def table(findings: list[Finding]):
-    """Findings as a pandas DataFrame with the columns a reader expects, in a stable order."""
+    """Findings as a pandas DataFrame with the columns a reader expects, in a stable order;
+    `differs` comes last, after the ids it qualifies."""
     import pandas as pd
 
     columns = ["check", "resource", "status", "severity", "evidence", "remediation",
-               "public_ids"]
+               "public_ids", "differs"]
     return pd.DataFrame([f.as_dict() for f in findings], columns=[*columns, "title"])[columns]
 
 
@@ -131,6 +156,11 @@ def owner(pod: dict) -> str:
     if ref:
         return f"{ref['kind']}/{meta['namespace']}/{ref['name']}"
     return resource(pod, "Pod")
+
+
+def selects(selector: dict[str, str] | None, labels: dict[str, str]) -> bool:
+    """A Service's selector (a plain map) matches these labels; an empty one matches nothing."""
+    return bool(selector) and all(labels.get(k) == v for k, v in (selector or {}).items())
 
 
 def resource(obj: dict, kind: str) -> str:

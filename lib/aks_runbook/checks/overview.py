@@ -1,11 +1,26 @@
-"""Checks for chapter 01 (overview): cluster-admin bindings, Services without endpoints,
+"""Checks for chapter 01 (overview): who holds cluster-admin, Services without endpoints,
 images from registries other than your ACR and MCR."""
 
 from __future__ import annotations
 
-from aks_runbook.checks import Check, Finding, State, check, owner, resource
+from aks_runbook.analysis.reachability import matches
+from aks_runbook.checks import Check, Finding, State, check, owner, resource, selects
 
-SYSTEM_PREFIX = "system:"
+AGGREGATE = "rbac.authorization.k8s.io/aggregate-to-"
+# Built-in ClusterRoles, for views without them (manifests refer to them without defining
+# them). Only their aggregation matters here: none of admin/edit/view grants * on * unless a
+# role aggregated into it does.
+BUILTIN_CLUSTER_ROLES = [
+    {"metadata": {"name": "cluster-admin"},
+     "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},
+               {"nonResourceURLs": ["*"], "verbs": ["*"]}]},
+    {"metadata": {"name": "admin"},
+     "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {AGGREGATE + "admin": "true"}}]}},
+    {"metadata": {"name": "edit", "labels": {AGGREGATE + "admin": "true"}},
+     "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {AGGREGATE + "edit": "true"}}]}},
+    {"metadata": {"name": "view", "labels": {AGGREGATE + "edit": "true"}},
+     "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {AGGREGATE + "view": "true"}}]}},
+]
 
 
 def _subject(subject: dict) -> str:
@@ -15,23 +30,102 @@ def _subject(subject: dict) -> str:
     return f"{kind} {name}"
 
 
-@check("AKS-OV-001", "01-overview", "cluster-admin bound to a service account or user", 9.0,
-       "kubescape C-0035, C-0185; CIS 4.1.1; checkov CKV_K8S_33 (dashboard)",
+def grants_all(rule: dict) -> bool:
+    """Every verb on every resource, of every API group or of the core group: what kubescape's
+    C-0035 calls cluster-admin-equivalent."""
+    return ("*" in (rule.get("verbs") or []) and "*" in (rule.get("resources") or [])
+            and bool({"*", ""} & set(rule.get("apiGroups") or [])))
+
+
+def admin_cluster_roles(roles: list[dict]) -> dict[str, str]:
+    """ClusterRole name -> why it grants * on *, following aggregation: an aggregated role gets
+    the rules of every ClusterRole its selectors match (the controller does this on a cluster;
+    from files it has not happened yet). Aggregated roles may aggregate each other."""
+    why = {r["metadata"]["name"]: "grants * on *" for r in roles
+           if any(grants_all(rule) for rule in r.get("rules") or [])}
+    aggregated = [r for r in roles
+                  if (r.get("aggregationRule") or {}).get("clusterRoleSelectors")]
+    changed = True
+    while changed:
+        changed = False
+        for role in aggregated:
+            name = role["metadata"]["name"]
+            if name in why:
+                continue
+            selectors = role["aggregationRule"]["clusterRoleSelectors"]
+            source = next((o["metadata"]["name"] for o in roles
+                           if o["metadata"]["name"] in why and o["metadata"]["name"] != name
+                           and any(matches(s, o["metadata"].get("labels") or {})
+                                   for s in selectors)), None)
+            if source:
+                why[name] = f"aggregates {source}, which {why[source]}"
+                changed = True
+    return why
+
+
+def _exempt(subject: dict, binding: dict, kind: str) -> bool:
+    """The subjects that hold cluster-admin by design, as kubescape's system exceptions say:
+    group system:masters (the built-in binding `cluster-admin`; it bypasses RBAC anyway) and,
+    on AKS, the local admin user clusterAdmin in the binding AKS creates for it."""
+    who = (subject.get("kind"), subject.get("name"))
+    if who == ("Group", "system:masters"):
+        return True
+    return (who == ("User", "clusterAdmin") and kind == "ClusterRoleBinding"
+            and binding["metadata"]["name"] == "aks-cluster-admin-binding")
+
+
+@check("AKS-OV-001", "01-overview",
+       "Subject holds cluster-admin or a role granting * on * (cluster-admin equivalent)", 9.0,
+       "kubescape C-0035, C-0185; CIS 4.1.1",
        "Delete the binding; grant a namespaced Role with only the verbs needed "
-       "(kubectl delete clusterrolebinding NAME)")
+       "(kubectl delete clusterrolebinding|rolebinding NAME)",
+       differs="C-0185 looks only at ClusterRoleBindings to cluster-admin; this check also fails "
+               "RoleBindings and custom or aggregated roles granting * on *, as C-0035 does. "
+               "Exempt: group system:masters and AKS's clusterAdmin user (kubescape's AKS "
+               "exceptions); every other system: subject, e.g. system:authenticated, fails")
 def cluster_admin_bindings(state: State, me: Check) -> list[Finding]:
-    findings = []
-    for binding in state.objects.get("clusterrolebindings", []):
-        if binding.get("roleRef", {}).get("name") != "cluster-admin":
+    # The API server recreates missing built-in roles at start, so assume them when absent.
+    cluster_roles = list(state.objects.get("clusterroles", []))
+    defined = {r["metadata"]["name"] for r in cluster_roles}
+    cluster_roles += [r for r in BUILTIN_CLUSTER_ROLES if r["metadata"]["name"] not in defined]
+    admin = admin_cluster_roles(cluster_roles)
+    known_cluster = {r["metadata"]["name"] for r in cluster_roles}
+    roles = state.items("roles")
+    admin_roles = {(r["metadata"]["namespace"], r["metadata"]["name"]): "grants * on *"
+                   for r in roles if any(grants_all(rule) for rule in r.get("rules") or [])}
+    known_roles = {(r["metadata"]["namespace"], r["metadata"]["name"]) for r in roles}
+
+    findings: list[Finding] = []
+    bindings = ([("ClusterRoleBinding", b) for b in state.objects.get("clusterrolebindings", [])]
+                + [("RoleBinding", b) for b in state.items("rolebindings")])
+    for kind, binding in bindings:
+        ref = binding.get("roleRef") or {}
+        name, namespace = ref.get("name"), binding["metadata"].get("namespace")
+        if ref.get("kind") == "Role":
+            if kind == "ClusterRoleBinding":
+                continue  # the API server rejects it: it can grant only a ClusterRole
+            why, known = admin_roles.get((namespace, name)), (namespace, name) in known_roles
+        else:
+            why, known = admin.get(name), name in known_cluster
+        where = resource(binding, kind)
+        if not known:
+            if state.from_files:  # on a cluster a binding to a missing role grants nothing
+                findings.append(me.finding(where, "not-applicable", f"{ref.get('kind')} {name} "
+                                           "is not among the files: cannot judge its rules"))
             continue
-        risky = [s for s in binding.get("subjects") or []
-                 if not str(s.get("name", "")).startswith(SYSTEM_PREFIX)]
-        if risky:
-            findings.append(me.finding(resource(binding, "ClusterRoleBinding"), "fail",
-                                       "cluster-admin for " + ", ".join(map(_subject, risky))))
-    if not findings:
-        findings.append(me.finding("ClusterRoleBinding/*", "pass",
-                                   "cluster-admin is bound only to system subjects"))
+        risky = [s for s in binding.get("subjects") or [] if not _exempt(s, binding, kind)]
+        if why is None or not risky:
+            continue
+        role = "cluster-admin" if name == "cluster-admin" else f"{ref.get('kind')} {name} ({why})"
+        scope = f"in namespace {namespace} only" if kind == "RoleBinding" else "cluster-wide"
+        findings.append(me.finding(where, "fail", f"{role} for "
+                                   f"{', '.join(map(_subject, risky))} ({scope})"))
+    missing = state.unlisted("clusterroles", "clusterrolebindings", "roles", "rolebindings")
+    if missing:
+        findings.append(me.not_listed("Binding/*", missing))
+    elif not any(f.status == "fail" for f in findings):
+        findings.append(me.finding("Binding/*", "pass", "no binding gives cluster-admin or * on "
+                                   f"* beyond system:masters ({len(bindings)} bindings checked)"))
     return findings
 
 
@@ -41,47 +135,108 @@ def ready_endpoints(slices: list[dict]) -> int:
                if (e.get("conditions") or {}).get("ready", True))
 
 
-def _ready_endpoints(state: State, namespace: str, service: str) -> int:
-    return ready_endpoints([
-        s for s in state.objects.get("endpointslices", [])
-        if s["metadata"].get("namespace") == namespace
-        and (s["metadata"].get("labels") or {}).get("kubernetes.io/service-name") == service])
+def _slices_by_service(state: State) -> dict[tuple[str, str], list[dict]]:
+    found: dict[tuple[str, str], list[dict]] = {}
+    for s in state.objects.get("endpointslices", []):
+        service = (s["metadata"].get("labels") or {}).get("kubernetes.io/service-name")
+        found.setdefault((s["metadata"].get("namespace"), service), []).append(s)
+    return found
+
+
+def _pods_by_namespace(state: State) -> dict[str, list[dict]]:
+    found: dict[str, list[dict]] = {}
+    for pod in state.items("pods"):
+        found.setdefault(pod["metadata"]["namespace"], []).append(pod)
+    return found
 
 
 @check("AKS-OV-002", "01-overview", "Service selects no ready pod (no endpoints)", 5.0,
        "Popeye SVC-POD; kubectl describe shows Endpoints: <none>",
-       "Fix the Service's selector to match the pods' labels (a wrong selector gives no error)")
+       "Fix the Service's selector to match the pods' labels (a wrong selector gives no error)",
+       differs="From files there are no EndpointSlices: the selector is judged against the pods "
+               "and pod templates in the files, and readiness is not known")
 def services_without_endpoints(state: State, me: Check) -> list[Finding]:
+    missing = state.unlisted("services", "endpointslices")
+    if missing:
+        return [me.not_listed("Service/*", missing)]
+    slices = _slices_by_service(state)
+    pods = _pods_by_namespace(state)
     findings = []
     for service in state.items("services"):
         meta, spec = service["metadata"], service.get("spec") or {}
         selector = spec.get("selector")
         if not selector or spec.get("type") == "ExternalName":
             continue  # endpoints managed by hand, or none by design
-        ready = _ready_endpoints(state, meta["namespace"], meta["name"])
         wanted = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
+        where = resource(service, "Service")
+        if state.from_files:
+            owners = sorted({owner(p) for p in pods.get(meta["namespace"], [])
+                             if selects(selector, p["metadata"].get("labels") or {})})
+            if owners:
+                findings.append(me.finding(where, "pass", f"selector {wanted} matches "
+                                           f"{', '.join(owners)} (from files: pod templates, "
+                                           "readiness not known)"))
+            else:
+                findings.append(me.finding(where, "fail", f"selector {wanted} matches no pod or "
+                                           "pod template in the files"))
+            continue
+        ready = ready_endpoints(slices.get((meta["namespace"], meta["name"]), []))
         if ready:
-            findings.append(me.finding(resource(service, "Service"), "pass",
-                                       f"{ready} ready endpoint(s) for {wanted}"))
+            findings.append(me.finding(where, "pass", f"{ready} ready endpoint(s) for {wanted}"))
         else:
-            findings.append(me.finding(resource(service, "Service"), "fail",
-                                       f"selector {wanted} matches no ready pod"))
+            findings.append(me.finding(where, "fail", f"selector {wanted} matches no ready pod"))
     return findings
 
 
+def registry_path(image: str) -> str:
+    """The image with its registry host made explicit. The first path part is a host only when
+    it has a dot or a port or is localhost; otherwise the image is on Docker Hub."""
+    first, slash, _ = image.partition("/")
+    if not slash:
+        return f"docker.io/library/{image}"
+    if "." in first or ":" in first or first == "localhost":
+        return image
+    return f"docker.io/{image}"
+
+
+def allowed_image(image: str, registries: tuple[str, ...]) -> bool:
+    """From one of these registries (or registry paths): the prefix must end at a `/`, so
+    mcr.microsoft.com.evil.io/x is not from mcr.microsoft.com."""
+    full = registry_path(image)
+    return any(full.startswith(r.rstrip("/") + "/") for r in registries)
+
+
+CONTAINER_FIELDS = (("containers", ""), ("initContainers", "init container"),
+                    ("ephemeralContainers", "ephemeral container"))
+
+
+def images(pod: dict) -> list[tuple[str, str]]:
+    """(image, what runs it) for every container of the pod, init and ephemeral ones too."""
+    spec = pod.get("spec") or {}
+    return [(c.get("image") or "", label) for key, label in CONTAINER_FIELDS
+            for c in spec.get(key) or []]
+
+
 @check("AKS-OV-003", "01-overview", "Image from a registry other than your ACR or MCR", 5.0,
-       "kubescape C-0078; Azure Policy 'allowed container images'",
-       "Push the image to your ACR (az acr import) and reference it from there")
+       "kubescape C-0078; CIS AKS 5.1.4; Azure Policy 'allowed container images'",
+       "Push the image to your ACR (az acr import) and reference it from there",
+       differs="C-0078 reads only `containers`; this check also reads initContainers and "
+               "ephemeralContainers. An image without a registry host (nginx) is Docker Hub's")
 def allowed_registries(state: State, me: Check) -> list[Finding]:
+    missing = state.unlisted("pods")
+    if missing:
+        return [me.not_listed("Pod/*", missing)]
     findings = []
     for pod in state.items("pods"):
-        images = [c["image"] for c in (pod.get("spec") or {}).get("containers", [])]
-        outside = [i for i in images if not any(i.startswith(r + "/")
-                                                for r in state.allowed_registries)]
-        where = owner(pod)
+        used = images(pod)
+        outside = sorted({f"{image} ({registry_path(image).split('/')[0]}"
+                          + (f", {label})" if label else ")")
+                          for image, label in used
+                          if not allowed_image(image, state.allowed_registries)})
         if outside:
-            findings.append(me.finding(where, "fail", "images " + ", ".join(sorted(outside))))
+            findings.append(me.finding(owner(pod), "fail", "images " + ", ".join(outside)))
         else:
-            findings.append(me.finding(where, "pass", "images " + ", ".join(sorted(images))))
-    unique = {(f.resource, f.status): f for f in findings}
+            findings.append(me.finding(owner(pod), "pass",
+                                       "images " + ", ".join(sorted({i for i, _ in used}))))
+    unique = {(f.resource, f.status, f.evidence): f for f in findings}
     return list(unique.values())

@@ -1,0 +1,413 @@
+"""Chapter 02 checks against the public controls they cite. Cases named `C-xxxx <case>` mirror
+the published test cases of the control's rule in kubescape/regolibrary, recreated as small
+objects: C-0247 restrict-access-to-the-control-plane-endpoint, C-0248
+ensure-clusters-are-created-with-private-nodes, C-0240 rule-cni-enabled-aks, C-0206
+internal-networking, C-0260 ensure_network_policy_configured_in_labels, C-0030
+ingress-and-egress-blocked, C-0256 exposure-to-internet, C-0263 ingress-no-tls."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from aks_runbook import checks
+from aks_runbook.checks.network import policy_types
+from aks_runbook.objects import LISTS, PLURALS, load_files
+
+
+def cluster_view(*objects: dict) -> dict[str, list[dict]]:
+    found: dict[str, list[dict]] = {kind: [] for kind in LISTS}
+    for obj in objects:
+        found[PLURALS[obj["kind"]]].append(obj)
+    return found
+
+
+def files_view(tmp_path, *objects: dict) -> dict[str, list[dict]]:
+    (tmp_path / "objects.json").write_text(json.dumps({"kind": "List", "items": list(objects)}))
+    return load_files([tmp_path]).objects
+
+
+def findings(check_id: str, state: checks.State) -> list[checks.Finding]:
+    return [f for f in checks.run(state) if f.check == check_id]
+
+
+def verdicts(check_id: str, objects: dict, **state) -> dict[str, str]:
+    return {f.resource: f.status for f in findings(check_id, checks.State(objects, **state))}
+
+
+# ---- Azure settings ---------------------------------------------------------------------------
+
+def azure(check_id: str, cluster: dict) -> str:
+    state = checks.State(cluster={"name": "aks1", **cluster}, cluster_source="az aks show",
+                         has_cluster=False)
+    [found] = findings(check_id, state)
+    return found.status
+
+
+def access(**profile) -> dict:
+    return {"apiServerAccessProfile": profile}
+
+
+API_CASES = [
+    # (case, cluster, AKS-NET-001 authorized ranges, AKS-NET-009 private cluster)
+    ("C-0247 failed / C-0248 failed: no access profile", {}, "fail", "fail"),
+    ("C-0247 success: ranges on a private cluster",
+     access(authorizedIPRanges=["10.0.0.1", "10.0.0.2"], enablePrivateCluster=True), "pass",
+     "pass"),
+    ("C-0248 success: private, no ranges", access(enablePrivateCluster=True), "not-applicable",
+     "pass"),
+    ("public with ranges", access(authorizedIpRanges=["131.107.0.0/16"]), "pass", "fail"),
+    ("public, enablePrivateCluster null", access(enablePrivateCluster=None), "fail", "fail"),
+    ("public, enablePrivateCluster false", access(enablePrivateCluster=False), "fail", "fail"),
+    ("0.0.0.0/0 is no restriction", access(authorizedIpRanges=["0.0.0.0/0"]), "fail", "fail"),
+    ("0.0.0.0/0 beside a real range", access(authorizedIpRanges=["10.0.0.0/8", "0.0.0.0/0"]),
+     "fail", "fail"),
+    ("::/0 is no restriction", access(authorizedIpRanges=["::/0"]), "fail", "fail"),
+    ("0.0.0.0/1 restricts (half the space)", access(authorizedIpRanges=["0.0.0.0/1"]), "pass",
+     "fail"),
+    ("not a range", access(authorizedIpRanges=["everyone"]), "fail", "fail"),
+    ("empty list", access(authorizedIpRanges=[]), "fail", "fail"),
+    ("null list", access(authorizedIpRanges=None), "fail", "fail"),
+]
+
+
+@pytest.mark.parametrize("cluster, ranges, private", [c[1:] for c in API_CASES],
+                         ids=[c[0] for c in API_CASES])
+def test_api_server_ranges_and_private_cluster_are_separate_checks(cluster, ranges, private):
+    assert (azure("AKS-NET-001", cluster), azure("AKS-NET-009", cluster)) == (ranges, private)
+
+
+def test_api_server_checks_cite_their_own_ids():
+    state = checks.State(cluster={"name": "a"}, has_cluster=False)
+    [ranges], [private] = findings("AKS-NET-001", state), findings("AKS-NET-009", state)
+    assert ranges.public_ids == "kubescape C-0247; checkov CKV_AZURE_6; CIS AKS 5.4.1"
+    assert private.public_ids == "kubescape C-0248; checkov CKV_AZURE_115; CIS AKS 5.4.3"
+    assert "0.0.0.0/0" in ranges.differs
+
+
+def network(plugin, policy) -> dict:
+    return {"networkProfile": {"networkPlugin": plugin, "networkPolicy": policy}}
+
+
+CNI_CASES = [
+    ("C-0240 aks-azure-azure-pass", network("azure", "azure"), "pass"),
+    ("C-0240 aks-calico-azure-pass", network("azure", "calico"), "pass"),
+    ("C-0240 aks-calico-kubenet-pass (differs: kubenet fails here)", network("kubenet", "calico"),
+     "fail"),
+    ("C-0240 aks-empty-fail", network("kubenet", None), "fail"),
+    ("C-0240 aks-kubenet-null-fail", {"networkProfile": {"networkPlugin": "kubenet"}}, "fail"),
+    ("cilium (differs: C-0240 fails it)", network("azure", "cilium"), "pass"),
+    ("policy none (CKV_AZURE_7 would pass)", network("azure", "none"), "fail"),
+    ("bring your own CNI", network("none", None), "fail"),
+]
+
+
+@pytest.mark.parametrize("cluster, expected", [c[1:] for c in CNI_CASES],
+                         ids=[c[0] for c in CNI_CASES])
+def test_cni_and_policy_engine(cluster, expected):
+    assert azure("AKS-NET-002", cluster) == expected
+
+
+def test_cni_difference_is_stated():
+    [found] = findings("AKS-NET-002", checks.State(cluster={}, has_cluster=False))
+    assert "cilium" in found.differs and "C-0240" in found.differs
+
+
+def test_no_node_pools_is_not_a_pass():
+    assert azure("AKS-NET-004", {"agentPoolProfiles": []}) == "not-applicable"
+
+
+# ---- NetworkPolicies --------------------------------------------------------------------------
+
+def pod(name: str, namespace: str = "app", labels: dict | None = None, phase: str = "Running"):
+    return {"kind": "Pod", "metadata": {"name": name, "namespace": namespace,
+                                        "labels": labels or {}},
+            "spec": {"containers": [{"name": "c", "image": "mcr.microsoft.com/a"}]},
+            "status": {"phase": phase}}
+
+
+def policy(name: str, namespace: str = "app", selector: dict | None = None, **spec) -> dict:
+    return {"kind": "NetworkPolicy", "metadata": {"name": name, "namespace": namespace},
+            "spec": {"podSelector": selector or {}, **spec}}
+
+
+DENY_ALL = policy("deny", policyTypes=["Ingress", "Egress"])
+ALLOW_ALL_IN = policy("allow-in", ingress=[{}])
+ALLOW_ALL_OUT = policy("allow-out", policyTypes=["Egress"], egress=[{}])
+WEB = pod("web", labels={"app": "web"})
+
+NAMESPACE_CASES = [
+    # (case, objects, AKS-NET-005 verdict for Namespace/app)
+    ("no policies", [WEB], "fail"),
+    ("default deny for both directions (C-0030 default-policy)", [WEB, DENY_ALL], "pass"),
+    ("deny-all beside allow-all ingress", [WEB, DENY_ALL, ALLOW_ALL_IN], "fail"),
+    ("deny-all beside allow-all egress", [WEB, DENY_ALL, ALLOW_ALL_OUT], "fail"),
+    ("deny-all beside allow from every namespace",
+     [WEB, DENY_ALL, policy("all-pods", ingress=[{"from": [{"namespaceSelector": {}}]}])], "fail"),
+    ("deny-all beside allow from 0.0.0.0/0",
+     [WEB, DENY_ALL, policy("world", ingress=[{"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}])],
+     "fail"),
+    ("deny-all beside 0.0.0.0/0 with exceptions",
+     [WEB, DENY_ALL, policy("internet", policyTypes=["Egress"], egress=[{"to": [{"ipBlock": {
+         "cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}}]}])], "pass"),
+    ("deny-all beside allow-all on one port",
+     [WEB, DENY_ALL, policy("https", ingress=[{"ports": [{"port": 443}]}])], "pass"),
+    ("deny-all beside allow-all of one pod", [WEB, DENY_ALL, policy(
+        "web-open", selector={"matchLabels": {"app": "web"}}, ingress=[{}])], "pass"),
+    ("egress: [] without policyTypes is ingress-only",
+     [WEB, policy("deny", egress=[])], "fail"),
+    ("egress: null without policyTypes is ingress-only",
+     [WEB, policy("deny", egress=None)], "fail"),
+    ("policyTypes [] is defaulted", [WEB, policy("deny", policyTypes=[], egress=[])], "fail"),
+    ("deny ingress and deny egress in two policies",
+     [WEB, policy("in", policyTypes=["Ingress"]), policy("out", policyTypes=["Egress"])], "pass"),
+    ("matchLabels {} selects every pod", [WEB, policy("deny", selector={"matchLabels": {}},
+                                                      policyTypes=["Ingress", "Egress"])], "pass"),
+    ("C-0030 only-egress-policy (C-0030 passes; no ingress deny here)",
+     [WEB, policy("deny", policyTypes=["Egress"])], "fail"),
+    ("C-0206 namespace-failed: the only policy is in another namespace",
+     [WEB, policy("np", "default", {"matchLabels": {"purpose": "x"}}, egress=[
+         {"to": [{"ipBlock": {"cidr": "10.0.0.0/24"}}], "ports": [{"port": 5978}]}])], "fail"),
+    ("C-0206 namespace-passed (differs: any policy is not a default deny)",
+     [WEB, policy("np", "app", {"matchLabels": {"purpose": "x"}}, egress=[
+         {"to": [{"ipBlock": {"cidr": "10.0.0.0/24"}}], "ports": [{"port": 5978}]}])], "fail"),
+]
+
+
+@pytest.mark.parametrize("objects, expected", [c[1:] for c in NAMESPACE_CASES],
+                         ids=[c[0] for c in NAMESPACE_CASES])
+def test_default_deny(objects, expected):
+    assert verdicts("AKS-NET-005", cluster_view(*objects)) == {"Namespace/app": expected}
+
+
+def test_allow_all_evidence_says_policies_are_additive():
+    [found] = findings("AKS-NET-005", checks.State(cluster_view(WEB, DENY_ALL, ALLOW_ALL_IN)))
+    assert "allow-in" in found.evidence and "additive" in found.evidence
+
+
+POD_CASES = [
+    # (case, objects, AKS-NET-006 verdict for the pod)
+    ("C-0260 failed_pod_no_networkpolicy / C-0030 pod", [pod("mypod")], "fail"),
+    ("C-0260 failed_pod_no_matched_label",
+     [pod("mypod", labels={"app": "my-pod"}),
+      policy("np", selector={"matchLabels": {"app": "my-pod1"}}, ingress=[
+          {"ports": [{"protocol": "TCP", "port": 8080}]}])], "fail"),
+    ("C-0260 success_pod_label_match (differs: ingress only, egress not isolated)",
+     [pod("mypod", labels={"app": "my-pod"}),
+      policy("np", selector={"matchLabels": {"app": "my-pod"}}, ingress=[
+          {"ports": [{"protocol": "TCP", "port": 8080}]}])], "fail"),
+    ("C-0260 success_pod_no_pod_selector (differs: ingress only)",
+     [pod("mypod", labels={"app": "my-pod"}),
+      policy("np", ingress=[{"ports": [{"protocol": "TCP", "port": 8080}]}])], "fail"),
+    ("C-0030 default-policy", [pod("mypod"), DENY_ALL], "pass"),
+    ("C-0030 only-egress-policy (differs: C-0030 passes it)",
+     [pod("mypod"), policy("deny", policyTypes=["Egress"])], "fail"),
+    ("isolated both ways by rules, no allow-all",
+     [pod("mypod", labels={"app": "my-pod"}), policy(
+         "np", selector={"matchLabels": {"app": "my-pod"}}, policyTypes=["Ingress", "Egress"],
+         ingress=[{"from": [{"podSelector": {"matchLabels": {"app": "front"}}}]}],
+         egress=[{"to": [{"podSelector": {}}], "ports": [{"port": 53, "protocol": "UDP"}]}])],
+     "pass"),
+    ("deny-all beside allow-all", [pod("mypod"), DENY_ALL, ALLOW_ALL_IN], "fail"),
+    ("deny-all beside allow-all of this pod only",
+     [pod("mypod", labels={"app": "web"}), DENY_ALL,
+      policy("web-open", selector={"matchLabels": {"app": "web"}}, ingress=[{}])], "fail"),
+    ("a port entry without a port opens all ports of its protocol",
+     [pod("mypod"), DENY_ALL, policy("tcp", ingress=[{"ports": [{"protocol": "TCP"}]}])], "fail"),
+    ("egress: [] without policyTypes leaves egress open",
+     [pod("mypod"), policy("deny", egress=[])], "fail"),
+    ("a policy of another namespace selects nothing here",
+     [pod("mypod"), policy("deny", "other", policyTypes=["Ingress", "Egress"])], "fail"),
+    ("matchExpressions select", [pod("mypod", labels={"tier": "db"}), policy(
+        "db", selector={"matchExpressions": [{"key": "tier", "operator": "In", "values": ["db"]}]},
+        policyTypes=["Ingress", "Egress"])], "pass"),
+]
+
+
+@pytest.mark.parametrize("objects, expected", [c[1:] for c in POD_CASES],
+                         ids=[c[0] for c in POD_CASES])
+def test_pod_isolation(objects, expected):
+    assert verdicts("AKS-NET-006", cluster_view(*objects)) == {"Pod/app/mypod": expected}
+
+
+def test_c0260_deployments_from_files(tmp_path):
+    """C-0260 failed_deployment_no_matched_label and success_deployment_label_match (an
+    ingress-only policy: C-0260 passes it, this check wants egress isolated too)."""
+    def deployment(name, labels):
+        return {"kind": "Deployment", "metadata": {"name": name, "namespace": "app"},
+                "spec": {"template": {"metadata": {"labels": labels},
+                                      "spec": {"containers": [{"name": "c", "image": "x"}]}}}}
+    ingress_only = [{"ports": [{"protocol": "TCP", "port": 8080}]}]
+    objects = files_view(tmp_path, deployment("unmatched", {"app": "my-app"}),
+                         deployment("matched", {"app": "my-pod1"}),
+                         policy("np", selector={"matchLabels": {"app": "my-pod1"}},
+                                ingress=ingress_only))
+    assert verdicts("AKS-NET-006", objects, origin="files") == {
+        "Deployment/app/unmatched": "fail", "Deployment/app/matched": "fail"}
+    found = findings("AKS-NET-006", checks.State(objects, origin="files"))
+    assert {f.evidence for f in found} == {"ingress: no policy selects it; egress: no policy "
+                                           "selects it", "egress: no policy selects it"}
+
+
+def test_finished_and_system_pods_are_not_judged():
+    objects = cluster_view(pod("done", phase="Succeeded"), pod("dns", "kube-system"))
+    assert verdicts("AKS-NET-006", objects) == {}
+    assert verdicts("AKS-NET-005", objects) == {}
+
+
+@pytest.mark.parametrize("check_id", ["AKS-NET-005", "AKS-NET-006"])
+def test_unlisted_policies_never_pass(check_id):
+    objects = cluster_view(WEB, DENY_ALL)
+    del objects["networkpolicies"]
+    assert set(verdicts(check_id, objects).values()) == {"not-applicable"}
+
+
+@pytest.mark.parametrize("spec, types", [
+    ({}, {"Ingress"}), ({"egress": []}, {"Ingress"}), ({"egress": None}, {"Ingress"}),
+    ({"egress": [{}]}, {"Ingress", "Egress"}), ({"policyTypes": ["Egress"]}, {"Egress"}),
+    ({"policyTypes": [], "egress": [{}]}, {"Ingress", "Egress"}),
+])
+def test_policy_types_default_as_the_api_server_does(spec, types):
+    assert policy_types({"spec": spec}) == types
+
+
+# ---- exposure and TLS -------------------------------------------------------------------------
+
+def deployment(name: str, labels: dict, namespace: str = "default") -> dict:
+    return {"kind": "Deployment", "metadata": {"name": name, "namespace": namespace},
+            "spec": {"selector": {"matchLabels": labels}, "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "argo-server", "image": "argoproj/argocli"}]}}}}
+
+
+def service(name: str, selector: dict, namespace: str = "default", annotations=None, **spec):
+    return {"kind": "Service", "metadata": {"name": name, "namespace": namespace,
+                                            "annotations": annotations or {}},
+            "spec": {"selector": selector, "ports": [{"port": 80}], **spec}}
+
+
+def ingress(name: str, backend: str, namespace: str = "default", **spec) -> dict:
+    return {"kind": "Ingress", "metadata": {"name": name, "namespace": namespace},
+            "spec": {"rules": [{"host": "a.example.org", "http": {"paths": [{
+                "path": "/", "pathType": "Prefix",
+                "backend": {"service": {"name": backend, "port": {"number": 80}}}}]}}], **spec}}
+
+
+APP = {"app": "my-app"}
+EXPOSURE_CASES = [
+    ("C-0256 failed_with_ingress", [deployment("my-app", APP), service("my-service", APP),
+                                    ingress("my-ingress", "my-service")],
+     {"Deployment/default/my-app": "fail"}),
+    ("C-0256 success_with_ingress: the Ingress routes elsewhere",
+     [deployment("my-app", APP), service("my-service", APP), ingress("my-ingress", "my-service-b")],
+     {"Deployment/default/my-app": "pass"}),
+    ("C-0256 failed_with_service_loadbalancer",
+     [deployment("my-app", {"app": "argo-server"}),
+      service("my-service", {"app": "argo-server"}, type="LoadBalancer")],
+     {"Deployment/default/my-app": "fail"}),
+    ("C-0256 failed_with_service_nodeport (its other Service selects no pod: fails here)",
+     [deployment("my-app", {"app": "argo-server"}, "ns1"),
+      service("my-service", {"app": "argo-server"}, "ns1", type="NodePort"),
+      service("my-service2", {"app": "argo-server"}, "ns2", type="NodePort")],
+     {"Deployment/ns1/my-app": "fail", "Service/ns2/my-service2": "fail"}),
+    ("C-0256 detect_with_ingress: an Ingress with several rules",
+     [deployment("backend", {"app": "api", "tier": "backend"}, "api"),
+      service("api-be", {"app": "api", "tier": "backend"}, "api"),
+      ingress("api-ig", "other", "api", rules=[{"host": h, "http": {"paths": [{"path": "/",
+              "backend": {"service": {"name": s, "port": {"number": 80}}}}]}}
+              for h, s in (("a.example.com", "api-be"), ("b.example.com", "wss-be"))])],
+     {"Deployment/api/backend": "fail"}),
+    ("internal Azure load balancer (differs: C-0256 fails it)",
+     [deployment("my-app", APP), service("lb", APP, type="LoadBalancer", annotations={
+         "service.beta.kubernetes.io/azure-load-balancer-internal": "true"})],
+     {"Deployment/default/my-app": "pass"}),
+    ("ClusterIP with externalIPs", [deployment("my-app", APP),
+                                    service("ext", APP, externalIPs=["203.0.113.7"])],
+     {"Deployment/default/my-app": "fail"}),
+    ("an Ingress's default backend",
+     [deployment("my-app", APP), service("my-service", APP), {
+         "kind": "Ingress", "metadata": {"name": "catch-all", "namespace": "default"},
+         "spec": {"defaultBackend": {"service": {"name": "my-service", "port": {"number": 80}}}}}],
+     {"Deployment/default/my-app": "fail"}),
+    ("an Ingress of another namespace",
+     [deployment("my-app", APP), service("my-service", APP), ingress("i", "my-service", "other")],
+     {"Deployment/default/my-app": "pass"}),
+    ("a plain ClusterIP", [deployment("my-app", APP), service("my-service", APP)],
+     {"Deployment/default/my-app": "pass"}),
+]
+
+
+@pytest.mark.parametrize("objects, expected", [c[1:] for c in EXPOSURE_CASES],
+                         ids=[c[0] for c in EXPOSURE_CASES])
+def test_exposure(tmp_path, objects, expected):
+    assert verdicts("AKS-NET-007", files_view(tmp_path, *objects), origin="files") == expected
+
+
+def replica(labels: dict) -> dict:
+    running = pod("web-7d4-abcde", "default", labels)
+    running["metadata"]["ownerReferences"] = [{"kind": "ReplicaSet", "name": "web-7d4"}]
+    return running
+
+
+@pytest.mark.parametrize("exposure", [
+    [service("web", APP, type="NodePort")],
+    [service("web", APP), ingress("public", "web")],
+    [service("web", APP, externalIPs=["203.0.113.7"])],
+], ids=["NodePort", "ClusterIP behind an Ingress", "ClusterIP with externalIPs"])
+def test_exposure_on_a_cluster_reports_the_replicaset(exposure):
+    objects = cluster_view(replica(APP), *exposure)
+    assert verdicts("AKS-NET-007", objects) == {"ReplicaSet/default/web-7d4": "fail"}
+    del objects["ingresses"]
+    assert verdicts("AKS-NET-007", objects) == {"Pod/*": "not-applicable"}
+
+
+def tls_ingress(tls) -> dict:
+    return ingress("example-ingress-tls", "example-service", tls=tls)
+
+
+SECRET = {"kind": "Secret", "type": "kubernetes.io/tls",
+          "metadata": {"name": "example-tls-secret", "namespace": "default"}}
+TLS = [{"hosts": ["example.com"], "secretName": "example-tls-secret"}]
+TLS_CASES = [
+    ("C-0263 failed_with_ingress: no tls", [ingress("my-ingress", "my-service")], "fail"),
+    ("C-0263 success_with_ingress, its Secret present", [tls_ingress(TLS), SECRET], "pass"),
+    ("C-0263 success_with_ingress as published, no Secret (differs: fails here)",
+     [tls_ingress(TLS)], "fail"),
+    ("the Secret in another namespace",
+     [tls_ingress(TLS), {**SECRET, "metadata": {"name": "example-tls-secret",
+                                                "namespace": "other"}}], "fail"),
+    ("tls: [] (differs: C-0263 passes it)", [tls_ingress([])], "fail"),
+    ("tls entry without secretName (as C-0263: passes)", [tls_ingress([{"hosts": ["a"]}])], "pass"),
+    ("one of two Secrets missing",
+     [tls_ingress([*TLS, {"hosts": ["b"], "secretName": "gone"}]), SECRET], "fail"),
+]
+
+
+@pytest.mark.parametrize("objects, expected", [c[1:] for c in TLS_CASES],
+                         ids=[c[0] for c in TLS_CASES])
+def test_ingress_tls_from_a_cluster(objects, expected):
+    assert verdicts("AKS-NET-008", cluster_view(*objects)) == {
+        f"Ingress/default/{objects[0]['metadata']['name']}": expected}
+
+
+@pytest.mark.parametrize("objects, expected", [c[1:] for c in TLS_CASES],
+                         ids=[c[0] for c in TLS_CASES])
+def test_ingress_tls_from_files(tmp_path, objects, expected):
+    found = verdicts("AKS-NET-008", files_view(tmp_path, *objects), origin="files")
+    assert found == {f"Ingress/default/{objects[0]['metadata']['name']}": expected}
+
+
+def test_default_certificate_and_missing_secret_evidence(tmp_path):
+    [default_cert] = findings("AKS-NET-008", checks.State(cluster_view(tls_ingress([{}]))))
+    assert "default certificate" in default_cert.evidence
+    [absent] = findings("AKS-NET-008", checks.State(files_view(tmp_path, tls_ingress(TLS)),
+                                                    origin="files"))
+    assert absent.evidence == "tls Secret example-tls-secret not found among the files"
+
+
+def test_unlisted_secrets_never_pass():
+    objects = cluster_view(tls_ingress(TLS), SECRET)
+    del objects["secrets"]
+    assert verdicts("AKS-NET-008", objects) == {
+        "Ingress/default/example-ingress-tls": "not-applicable"}
