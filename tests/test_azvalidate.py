@@ -1,77 +1,211 @@
-"""The offline az validator: azure-cli's own parser, validators and (deep) create handler."""
+"""The offline az validator: azure-cli's own parser, validators and (deep) handlers.
+
+Most cases live in tests/data/az-corpus.md (one worker call validates all of it); each az line
+there follows a `# expect: STATUS -- fragment` comment.
+"""
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from aks_runbook import azplan, params
-from aks_runbook.azvalidate import join_continuations, validate
+from aks_runbook import azoffline, azplan, params
+from aks_runbook.azvalidate import (
+    AzLine,
+    fake_ssh_key,
+    fill,
+    join_continuations,
+    read_file,
+    read_markdown,
+    read_script,
+    validate,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
-SUBNET = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
-          "Microsoft.Network/virtualNetworks/v/subnets/s")
+CORPUS = ROOT / "tests" / "data" / "az-corpus.md"
+CLI = [sys.executable, "-m", "aks_runbook.cli", "validate-az"]
+EXPECT = re.compile(r"# expect: (valid \(deep\)|valid|invalid|not validated)(?: -- (.*))?$")
+
+
+def expectations() -> dict[int, tuple[str, str | None]]:
+    """Line number of each corpus az line -> (expected status, message fragment)."""
+    starts = {a.line_number for a in read_file(CORPUS)}
+    found, pending = {}, None
+    for number, line in enumerate(CORPUS.read_text().splitlines(), 1):
+        if match := EXPECT.search(line):
+            pending = match.groups()
+        elif number in starts:
+            assert pending, f"az line {number} of the corpus has no `# expect:` comment"
+            found[number], pending = pending, None
+    return found
 
 
 @pytest.fixture(scope="module")
-def results():
-    lines = [
-        "az aks create -g rg -n aks -l japaneast --no-ssh-key --outbound-type userDefinedRoutiong",
-        "az aks create -g rg -n aks -l japaneast --no-ssh-key --enable-private-cluster "
-        "--api-server-authorized-ip-ranges 131.107.0.0/16",
-        "az aks create -g rg -n aks -l japaneast --no-ssh-key --outbound-type userDefinedRouting",
-        f"az aks create -g rg -n aks -l japaneast --no-ssh-key --outbound-type userDefinedRouting "
-        f"--vnet-subnet-id {SUBNET}",
-        "az network firewall create -g rg -n fw",
-        "az aks frobnicate -g rg",
-        "az aks create -g rg -n aks --network-policy Azure",
-        "az aks get-credentials -g rg -n aks --admin",
-        "az aks create -g rg -n aks --no-such-flag",
-        "kubectl get pods",
-    ]
-    return validate(lines)
+def corpus():
+    return {r.line_number: r for r in validate(read_file(CORPUS))}
 
 
-def test_reference_typo_is_invalid_with_the_right_value_suggested(results):
-    typo = results[0]
-    assert typo.status == "invalid"
-    assert "'userDefinedRoutiong' is not a valid value for '--outbound-type'" in typo.message
-    assert typo.suggestion == "userDefinedRouting"
+def by_text(corpus, fragment: str):
+    return next(r for r in corpus.values() if fragment in r.line)
 
 
-def test_private_cluster_with_authorized_ranges_is_a_conflict(results):
-    assert results[1].status == "invalid" and results[1].depth == "deep"
-    assert "--api-server-authorized-ip-ranges is not supported for private cluster" in \
-        results[1].message
+def test_every_corpus_line_gets_its_expected_status(corpus):
+    expected = expectations()
+    assert set(expected) == set(corpus)
+    wrong = [f"line {n}: expected {status}{f' ({text})' if text else ''}, got\n"
+             f"{corpus[n].describe()}"
+             for n, (status, text) in expected.items()
+             if corpus[n].status != status or (text and text not in corpus[n].message)]
+    assert not wrong, "\n".join(wrong)
 
 
-def test_udr_needs_a_subnet_and_passes_with_one(results):
-    assert results[2].status == "invalid"
-    assert "--vnet-subnet-id must be specified for userDefinedRouting" in results[2].message
-    assert results[3].status == "valid" and results[3].depth == "deep"
-    assert "Azure call" in results[3].message, "deep mode runs the handler up to Azure"
+def test_deep_check_reaches_the_create_request_without_a_location(corpus):
+    # Without --location, aks create first looks up the resource group: that lookup is
+    # answered, so the conflict checks behind it run (they used to be skipped).
+    conflict = by_text(corpus, "--enable-private-cluster --load-balancer-sku basic")
+    assert "--location" not in conflict.line and conflict.status == "invalid"
+    good = by_text(corpus, "az aks create --resource-group rg-aks-dev")
+    assert good.status == "valid (deep)" and "PUT " in good.message
+    assert "managedClusters/aks-dev" in good.message
 
 
-def test_extension_commands_are_never_reported_valid(results):
-    firewall = results[4]
-    assert firewall.status == "not-validated"
-    assert "extension not installed (azure-firewall)" in firewall.message
+def test_a_deep_check_that_stops_early_says_where_and_is_not_deep(corpus):
+    stopped = by_text(corpus, "--attach-acr $(az acr show")
+    assert stopped.status == "valid" and stopped.depth == "parser"
+    assert "stopped at GET" in stopped.message and "roleDefinitions" in stopped.message
 
 
-def test_unknown_commands_flags_and_values_are_invalid(results):
-    assert results[5].status == "invalid" and "misspelled or not recognized" in results[5].message
-    assert results[6].status == "invalid" and "lowercase" in results[6].message
-    assert results[8].status == "invalid" and "unrecognized arguments: --no-such-flag" in \
-        results[8].message
+def test_lookups_needing_a_login_are_not_validated_never_invalid(corpus):
+    for fragment in ("az keyvault set-policy", "az vm create"):
+        result = by_text(corpus, fragment)
+        assert result.status == "not validated" and "Please run 'az login'" not in result.message
+    # Validators that only need the subscription or the group's location do run.
+    assert by_text(corpus, "az acr create -g rg -n acrteamdev02").status == "valid"
 
 
-def test_valid_lines_and_non_az_lines(results):
-    assert results[7].status == "valid" and results[7].command == "aks get-credentials"
-    assert results[9].status == "not-validated" and results[9].message == "not an az command"
+def test_preview_flags_and_misspelt_flags(corpus):
+    preview = by_text(corpus, "az aks create -g rg -n aks --ssh-access disabled")
+    assert preview.status == "not validated" and "aks-preview" in preview.message
+    typo = by_text(corpus, "--enable-managed-identiy")
+    assert typo.status == "invalid" and typo.suggestion == "--enable-managed-identity"
+    enum = by_text(corpus, "--outbound-type userDefinedRoutiong")
+    assert enum.suggestion == "userDefinedRouting"
 
+
+def test_deprecation_warnings_are_kept_and_shown(corpus):
+    bridge = by_text(corpus, "--docker-bridge-address")
+    assert any("'--docker-bridge-address' has been deprecated" in w for w in bridge.warnings)
+    assert "    warning: Option '--docker-bridge-address'" in bridge.describe()
+    sp = by_text(corpus, "--skip-assignment")
+    assert any("'--skip-assignment' has been deprecated" in w for w in sp.warnings)
+
+
+def test_placeholders_get_plausible_values_and_are_reported(corpus):
+    create = by_text(corpus, "-g $RESOURCE_GROUP")
+    assert create.status == "valid (deep)"
+    assert create.placeholders["$LOCATION"] == "eastus"
+    assert create.placeholders["$SUBNET_ID"].endswith("/virtualNetworks/demo1/subnets/demo1")
+    assert create.placeholders["$IDENTITY_ID"].startswith("/subscriptions/00000000-0000-")
+    assert "placeholders filled in: $RESOURCE_GROUP -> demo1" in create.describe()
+    angle = by_text(corpus, "-g <resource-group>")
+    assert angle.placeholders["$MY_IP"] == "131.107.1.1"
+
+
+def test_fill_placeholders_by_flag_name_and_position():
+    filled = fill("az aks create -g $RG -n x --vnet-subnet-id /subscriptions/$SUB/resourceGroups/"
+                  "$RG/providers/Microsoft.Network/virtualNetworks/v/subnets/s "
+                  "--api-server-authorized-ip-ranges $(curl -s ifconfig.me)/32 "
+                  "--ssh-key-value $KEY --zones $WHATEVER --query \"[?name=='$N']\" '$LITERAL'")
+    assert filled.placeholders["$SUB"] == "00000000-0000-0000-0000-000000000000"
+    assert filled.placeholders["$(curl -s ifconfig.me)"] == "131.107.1.1"
+    assert filled.placeholders["$KEY"] == fake_ssh_key()
+    assert filled.placeholders["$WHATEVER"] == "1"
+    assert "$LITERAL" not in filled.placeholders  # single quotes: not a placeholder
+    assert filled.generic == {"$N": "--query"}  # no plausible value known: a generic one
+
+
+def test_describe_and_json_show_exactly_the_four_statuses(corpus):
+    seen = {r.status for r in corpus.values()}
+    assert seen == {"valid", "valid (deep)", "invalid", "not validated"}
+    for result in corpus.values():
+        assert result.describe().startswith(f"[{result.status}] {CORPUS}:{result.line_number}")
+        assert set(result.to_json()) == {"file", "line", "text", "command", "status", "message",
+                                         "warnings", "placeholders", "suggestion"}
+
+
+def test_core_azure_cli_really_lacks_the_extension_commands_and_preview_flags():
+    lines = [f"az {group} list" for group in azoffline.EXTENSION_GROUPS]
+    lines += [f"az {command} -g rg -n aks{' --cluster-name c' if 'nodepool' in command else ''} "
+              f"{flag}{' x' if takes_value else ''}"
+              for flag, (takes_value, commands) in azoffline.PREVIEW_FLAGS.items()
+              for command in commands]
+    for line, result in zip(lines, validate(lines, plain=True), strict=True):
+        assert result.status == "invalid", line
+        assert ("misspelled or not recognized" in result.message
+                or "unrecognized arguments" in result.message), (line, result.message)
+
+
+# ---- reading files --------------------------------------------------------------------------
+
+def test_markdown_reader_keeps_shell_blocks_line_numbers_and_prompts():
+    text = "\n".join([
+        "# Title",                                    # 1
+        "az not-in-a-block",                          # 2
+        "```bash",                                    # 3
+        "export RG=rg1",                              # 4
+        "az group create \\",                         # 5
+        "  -n $RG -l eastus   # a comment",           # 6
+        "kubectl get pods",                           # 7
+        "SUBNET=$(az network vnet show -g rg -n v)",  # 8
+        "az aks list | jq . && az aks show -g rg -n a",  # 9
+        "```",                                        # 10
+        "```azurepowershell",                         # 11
+        "az aks create `",                            # 12
+        "```",                                        # 13
+        "```console",                                 # 14
+        "$ az account show",                          # 15
+        "{ \"az\": 1 }",                              # 16
+        "$ az aks get-credentials \\",                # 17
+        ">   -g rg -n aks",                           # 18
+        "```",                                        # 19
+        "   ```azurecli-interactive",                 # 20
+        "   az acr list",                             # 21
+        "   ```",                                     # 22
+        "```",                                        # 23
+        "az in-an-unlabelled-block",                  # 24
+        "```",                                        # 25
+    ])
+    found = [(a.line_number, a.text) for a in read_markdown(text, "doc.md")]
+    assert found == [(5, "az group create -n $RG -l eastus"),
+                     (8, "az network vnet show -g rg -n v"),
+                     (9, "az aks list"), (9, "az aks show -g rg -n a"),
+                     (15, "az account show"),
+                     (17, "az aks get-credentials -g rg -n aks"),
+                     (21, "az acr list")]
+
+
+def test_script_reader_skips_non_az_lines_and_heredocs():
+    script = ("#!/bin/bash\nset -e\ncat <<EOF > x.yaml\naz not-a-command\nEOF\n"
+              "echo az\naz group list -o table > groups.txt 2>&1\n"
+              "if ! az group exists -n rg; then az group create -n rg -l eastus; fi\n"
+              "  local ID=$(az identity show -g rg -n id --query id -o tsv)\n")
+    assert read_script(script, "s.sh") == [
+        AzLine("az group list -o table", "s.sh", 7), AzLine("az group exists -n rg", "s.sh", 8),
+        AzLine("az group create -n rg -l eastus", "s.sh", 8),
+        AzLine("az identity show -g rg -n id --query id -o tsv", "s.sh", 9)]
+
+
+def test_continuations_are_joined():
+    assert join_continuations("# comment\naz group create \\\n  -n rg \\\n  -l x\n\n") == [
+        "az group create -n rg -l x"]
+
+
+# ---- the plan and the command line ------------------------------------------------------------
 
 @pytest.mark.parametrize("path", sorted((ROOT / "environments").glob("*.yaml")),
                          ids=lambda p: p.name)
@@ -81,31 +215,48 @@ def test_every_example_plan_validates(path):
     for step in steps:
         v = step.validation
         assert v.status != "invalid", f"{step.id}: {v.message}"
-        if v.status == "valid":
+        if v.ok:
             assert v.command and step.command.startswith(f"az {v.command}"), step.id
         else:
             assert step.command.startswith("az network firewall"), step.id
-            assert "extension not installed" in v.message
+            assert "extension azure-firewall not installed" in v.message
     create = next(s for s in steps if s.id == "aks-create")
-    assert create.validation.depth == "deep"
+    assert create.validation.status == "valid (deep)", create.validation.message
 
 
 def test_validation_never_reaches_the_network():
-    code = ("from aks_runbook import azoffline; azoffline._isolate(); import socket\n"
+    code = ("from aks_runbook import azoffline; import shutil, socket\n"
+            "home = azoffline._isolate()\n"
             "try:\n socket.create_connection(('127.0.0.1', 9))\nexcept azoffline.NetworkRefused:"
-            "\n print('refused')")
+            "\n print('refused')\nshutil.rmtree(home)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "refused"
 
 
-def test_cli_exits_nonzero_on_an_invalid_line():
-    cli = [sys.executable, "-m", "aks_runbook.cli", "validate-az"]
-    bad = subprocess.run(cli, input="az aks create -g rg -n c \\\n  --outbound-type "
+def test_cli_exit_codes_strict_and_json(tmp_path):
+    doc = tmp_path / "doc.md"
+    doc.write_text("```bash\naz group create -n rg -l japaneast\naz fleet create -g rg -n f\n```\n")
+    ok = subprocess.run([*CLI, "--file", str(doc), "--format", "json"], capture_output=True,
+                        text=True)
+    assert ok.returncode == 0, ok.stderr
+    report = json.loads(ok.stdout)
+    assert [(r["line"], r["status"]) for r in report["results"]] == [
+        (2, "valid"), (3, "not validated")]
+    assert report["results"][0]["file"] == str(doc)
+    strict = subprocess.run([*CLI, "--file", str(doc), "--strict"], capture_output=True,
+                            text=True)
+    assert strict.returncode == 1 and "[not validated]" in strict.stdout
+    bad = subprocess.run(CLI, input="az aks create -g rg -n c \\\n  --outbound-type "
                          "userDefinedRoutiong\n", capture_output=True, text=True)
     assert bad.returncode == 1 and "did you mean: userDefinedRouting" in bad.stdout
-    good = subprocess.run([*cli, "az group create -n rg -l japaneast"], capture_output=True,
-                          text=True)
-    assert good.returncode == 0 and good.stdout.startswith("[valid]")
+    assert bad.stdout.startswith("[invalid] <stdin>:1  az aks create")
+
+
+def test_cli_unreadable_file_is_a_clear_error(tmp_path):
+    missing = tmp_path / "nope.md"
+    out = subprocess.run([*CLI, "--file", str(missing)], capture_output=True, text=True)
+    assert out.returncode == 2 and f"cannot read --file {missing}" in out.stderr
+    assert out.stdout == ""
 
 
 def test_plan_command_formats():
@@ -115,8 +266,3 @@ def test_plan_command_formats():
     assert sh.returncode == 0 and sh.stdout.startswith("#!/usr/bin/env bash")
     assert "SUBSCRIPTION_ID=$(az account show --query id -o tsv)" in sh.stdout
     assert "az aks create" in sh.stdout
-
-
-def test_continuations_are_joined():
-    assert join_continuations("# comment\naz group create \\\n  -n rg \\\n  -l x\n\n") == [
-        "az group create -n rg -l x"]

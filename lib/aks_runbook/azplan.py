@@ -338,9 +338,9 @@ def _status(step: Step) -> str:
     v = step.validation
     if v is None:
         return "not checked"
-    if v.ok:
-        return "valid (deep)" if v.depth == "deep" else "valid"
-    return "INVALID" if v.status == "invalid" else "not validated: " + v.message.split(":")[0]
+    if v.status != "not validated":
+        return v.status
+    return "not validated: " + v.message.split(":")[0]
 
 
 def _as_dict(step: Step) -> dict:

@@ -65,11 +65,29 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _validate_az(args: argparse.Namespace) -> int:
-    text = "\n".join(args.lines) if args.lines else sys.stdin.read()
-    results = azvalidate.validate(azvalidate.join_continuations(text), deep=not args.shallow)
-    for result in results:
-        print(result.describe())
-    return 1 if any(r.status == "invalid" for r in results) else 0
+    lines: list[str | azvalidate.AzLine] = [
+        line for arg in args.lines for line in azvalidate.join_continuations(arg)]
+    for path in args.file:
+        try:
+            lines += azvalidate.read_file(path)
+        except OSError as error:
+            raise CannotRun(f"cannot read --file {path}: {error.strerror or error}") from error
+        except UnicodeDecodeError as error:
+            raise CannotRun(f"cannot read --file {path}: not UTF-8 text ({error.reason}); "
+                            f"--file takes a shell script or a Markdown file") from error
+    if not args.lines and not args.file:
+        lines = azvalidate.read_script(sys.stdin.read(), "<stdin>")
+    results = azvalidate.validate(lines, deep=not args.shallow)
+    counts = azvalidate.counts(results)
+    if args.format == "json":
+        print(json.dumps({"results": [r.to_json() for r in results], "counts": counts},
+                         indent=2, ensure_ascii=False))
+    else:
+        for result in results:
+            print(result.describe())
+        print(f"{len(results)} az lines: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    failing = ("invalid", "not validated") if args.strict else ("invalid",)
+    return 1 if any(r.status in failing for r in results) else 0
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -134,12 +152,16 @@ def _posture(args: argparse.Namespace) -> int:
     cluster = None
     if args.cluster_json:
         try:
-            cluster = json.loads(Path(args.cluster_json).read_text())
-        except (OSError, json.JSONDecodeError) as error:
+            cluster = json.loads(Path(args.cluster_json).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
             raise CannotRun(f"--cluster-json {args.cluster_json}: {error}") from None
-    state = checks.State(_read_objects(args), cluster,
+        if not isinstance(cluster, dict):
+            raise CannotRun(f"--cluster-json {args.cluster_json}: expected one JSON object "
+                            "(az aks show -o json)")
+    state = checks.State(_objects(args), cluster,
                          "az aks show" if cluster else "none",
-                         allowed_registries=tuple(args.allowed_registry))
+                         allowed_registries=tuple(args.allowed_registry),
+                         origin="files" if args.from_files else "cluster")
     findings = checks.run(state, chapter=CHAPTER_NUMBERS.get(args.chapter, args.chapter))
     rows = [f.as_dict() for f in findings]
     if args.format == "json":
@@ -154,17 +176,34 @@ def _posture(args: argparse.Namespace) -> int:
 def _reachability(args: argparse.Namespace) -> int:
     from aks_runbook.analysis import reachability as reach
 
-    objects = _read_objects(args)
-    namespaces = reach.namespace_labels(objects["namespaces"])
-    chosen = set(args.namespace or namespaces)
-    pods = [p for p in reach.pods_from_api(objects["pods"]) if p.namespace in chosen]
-    connections = reach.Analyzer(pods, namespaces, objects["networkpolicies"]).matrix()
+    objects = _objects(args)
+    namespaces = reach.namespace_labels(objects.get("namespaces", []))
+    pods = reach.pods_from_api(objects.get("pods", []))
+    if args.namespace:
+        pods = [p for p in pods if p.namespace in set(args.namespace)]
+    if args.ipblock_matches_pods and (without := sum(not p.ips for p in pods)):
+        why = "manifests have no pod IPs" if args.from_files else "not running yet"
+        print(f"note: {without} pod(s) have no IP ({why}): no ipBlock matches them",
+              file=sys.stderr)
+    try:
+        analyzer = reach.Analyzer(pods, namespaces, objects.get("networkpolicies", []),
+                                  ipblock_matches_pods=args.ipblock_matches_pods)
+    except reach.PolicyError as error:
+        raise CannotRun(str(error)) from None
+    rows = analyzer.matrix(external=args.external)
+    out = sys.stdout
     if args.format == "json":
-        print(json.dumps([c.as_dict() for c in connections], indent=2))
+        out.write("[")
+        for n, c in enumerate(rows):
+            out.write(("," if n else "") + "\n  " + json.dumps(c.as_dict()))
+        out.write("\n]\n")
     else:
-        for c in connections:
-            print(f"{'allow' if c.allowed else 'deny ':<6} {c.source:<40} -> "
-                  f"{c.destination:<40} {c.port:<10} {','.join(c.policies)}")
+        width = max([len(p.key) for p in pods] + [len("SOURCE")]) + 1
+        out.write(f"{'VERDICT':<8}{'SOURCE':<{width}}{'DESTINATION':<{width}}{'PORT':<16}"
+                  "POLICIES\n")
+        for c in rows:
+            out.write(f"{'allow' if c.allowed else 'deny':<8}{c.source:<{width}}"
+                      f"{c.destination:<{width}}{c.port:<16}{','.join(c.policies)}\n")
     return 0
 
 
@@ -190,9 +229,16 @@ def parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser(
         "validate-az", help="check az command lines with azure-cli's own parser (offline)")
-    check.add_argument("lines", nargs="*", help="az lines; read from stdin when none are given")
+    check.add_argument("lines", nargs="*",
+                       help="az lines; with neither lines nor --file, a script read from stdin")
+    check.add_argument("--file", action="append", default=[], metavar="PATH",
+                       help="a shell script, or a Markdown file (its bash/sh/shell/azurecli/"
+                            "console code blocks); repeatable")
+    check.add_argument("--format", choices=["text", "json"], default="text")
+    check.add_argument("--strict", action="store_true",
+                       help="also exit 1 when a line could not be validated")
     check.add_argument("--shallow", action="store_true",
-                       help="parser and validators only (skip running az aks create's handler)")
+                       help="parser and validators only (no handler runs: no 'valid (deep)')")
     check.set_defaults(func=_validate_az)
 
     run = commands.add_parser("run", help="execute the notebooks with papermill into runs/")
@@ -210,7 +256,8 @@ def parser() -> argparse.ArgumentParser:
                          help="analyse manifest files or folders (YAML or JSON) instead of a "
                               "cluster")
 
-    posture = commands.add_parser("posture", help="run the posture checks on a cluster")
+    posture = commands.add_parser(
+        "posture", help="run the posture checks on a cluster or on manifest files (--from-files)")
     cluster_args(posture)
     posture.add_argument("--cluster-json", help="`az aks show -o json` output, for the Azure "
                                                 "checks (accepts either field casing)")
@@ -227,6 +274,12 @@ def parser() -> argparse.ArgumentParser:
     cluster_args(reach)
     reach.add_argument("--namespace", action="append", help="limit to these namespaces")
     reach.add_argument("--format", choices=["table", "json"], default="table")
+    reach.add_argument("--external", action=argparse.BooleanOptionalAction, default=True,
+                       help="also list the outside addresses (ip/<cidr>) each pod may reach "
+                            "and be reached from (default: on)")
+    reach.add_argument("--ipblock-matches-pods", action="store_true",
+                       help="let ipBlocks match pod IPs, as Calico and Azure NPM do (default: "
+                            "they do not, as with Cilium)")
     reach.set_defaults(func=_reachability)
     return top
 
