@@ -7,25 +7,11 @@ ingress-and-egress-blocked, C-0256 exposure-to-internet, C-0263 ingress-no-tls."
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from aks_runbook import checks
 from aks_runbook.checks.network import policy_types
-from aks_runbook.objects import LISTS, PLURALS, load_files
-
-
-def cluster_view(*objects: dict) -> dict[str, list[dict]]:
-    found: dict[str, list[dict]] = {kind: [] for kind in LISTS}
-    for obj in objects:
-        found[PLURALS[obj["kind"]]].append(obj)
-    return found
-
-
-def files_view(tmp_path, *objects: dict) -> dict[str, list[dict]]:
-    (tmp_path / "objects.json").write_text(json.dumps({"kind": "List", "items": list(objects)}))
-    return load_files([tmp_path]).objects
+from check_views import cluster_view, files_view
 
 
 def findings(check_id: str, state: checks.State) -> list[checks.Finding]:

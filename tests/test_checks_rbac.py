@@ -5,29 +5,15 @@ kubescape/regolibrary, recreated as small objects."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from aks_runbook import checks
-from aks_runbook.objects import LISTS, PLURALS, load_files
+from check_views import cluster_view, files_view
 
 RBAC = "rbac.authorization.k8s.io"
 ALL = {"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}
 AGGREGATE_TO_ADMIN = {f"{RBAC}/aggregate-to-admin": "true"}
 
-
-def cluster_view(*objects: dict) -> dict[str, list[dict]]:
-    """A view listed from a cluster: every kind listed, these objects in it."""
-    found: dict[str, list[dict]] = {kind: [] for kind in LISTS}
-    for obj in objects:
-        found[PLURALS[obj["kind"]]].append(obj)
-    return found
-
-
-def files_view(tmp_path, *objects: dict) -> dict[str, list[dict]]:
-    (tmp_path / "objects.json").write_text(json.dumps({"kind": "List", "items": list(objects)}))
-    return load_files([tmp_path]).objects
 
 
 def verdicts(objects: dict, origin: str = "cluster") -> dict[str, str]:
