@@ -3,6 +3,10 @@
 Everything runs against a local cluster of the session's own, in a temporary state
 directory, so `make test` never touches the cluster that `make run` uses. Notebook kernels
 inherit AKS_RUNBOOK_STATE and so use the same cluster; it is removed when the session ends.
+
+Tests run in random order (pytest-randomly; the seed is printed at the start and the end,
+rerun with `-p randomly --randomly-seed=N`), but a notebook's cells share one kernel: they
+stay together and in their order, the notebook taking the place its first cell was given.
 """
 
 from __future__ import annotations
@@ -10,11 +14,35 @@ from __future__ import annotations
 import os
 import tempfile
 
+import pytest
+from nbval.plugin import IPyNbCell
+
 
 def pytest_configure(config):
     if "AKS_RUNBOOK_STATE" not in os.environ:
         os.environ["AKS_RUNBOOK_STATE"] = tempfile.mkdtemp(prefix="aks-runbook-test-")
         config._aks_runbook_owns_state = True
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-randomly has shuffled
+def pytest_collection_modifyitems(items):
+    cells = {}
+    for item in items:
+        if isinstance(item, IPyNbCell):
+            cells.setdefault(item.parent, []).append(item)
+    ordered = []
+    for item in items:
+        if not isinstance(item, IPyNbCell):
+            ordered.append(item)
+        elif item.parent in cells:
+            ordered.extend(sorted(cells.pop(item.parent), key=lambda cell: cell.cell_num))
+    items[:] = ordered
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    seed = getattr(config.option, "randomly_seed", None)
+    if isinstance(seed, int) and getattr(config.option, "randomly_reorganize", False):
+        terminalreporter.write_line(f"random order: rerun with -p randomly --randomly-seed={seed}")
 
 
 def pytest_unconfigure(config):

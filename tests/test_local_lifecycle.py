@@ -13,6 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from aks_runbook.targets import binaries
 from aks_runbook.targets.local import COMPONENTS, LocalCluster
 
 
@@ -22,13 +23,31 @@ def cli(*args, env=None):
 
 
 @pytest.fixture(scope="module")
-def state(tmp_path_factory):
-    return tmp_path_factory.mktemp("lifecycle")
+def built():
+    """The cluster's binaries, built once if the cache has none (cheap when cached)."""
+    return binaries.resolve()
+
+
+@pytest.fixture(scope="module")
+def state(built, tmp_path_factory):
+    """This module's own state directory; whatever cluster runs there is removed at the end."""
+    state = tmp_path_factory.mktemp("lifecycle")
+    yield state
+    LocalCluster(state=state / "local").down()
 
 
 @pytest.fixture(scope="module")
 def env(state):
     return dict(os.environ, AKS_RUNBOOK_STATE=str(state))
+
+
+@pytest.fixture
+def cluster(state):
+    """The module's cluster, up and healthy (created again if an earlier test removed it)."""
+    cluster = LocalCluster(state=state / "local")
+    status = cluster.up()
+    assert status.running and status.healthy, status.describe()
+    return cluster
 
 
 def processes_under(path: Path) -> list[psutil.Process]:
@@ -39,6 +58,7 @@ def processes_under(path: Path) -> list[psutil.Process]:
     return found
 
 
+@pytest.mark.cluster  # a cluster of its own
 def test_up_prints_nodes_by_pool_and_status_reports_running(env, state):
     up = cli("local", "up", env=env)
     assert up.returncode == 0, up.stderr
@@ -53,16 +73,16 @@ def test_up_prints_nodes_by_pool_and_status_reports_running(env, state):
     assert cli("local", "kubeconfig", env=env).stdout.strip() == str(state / "local" / "kubeconfig")
 
 
-def test_up_twice_is_a_no_op(state):
-    cluster = LocalCluster(state=state / "local")
+@pytest.mark.cluster  # a cluster of its own
+def test_up_twice_is_a_no_op(cluster):
     before = cluster.status().processes
     cluster.up()
     after = cluster.status().processes
     assert before == after and all(after.values()), (before, after)
 
 
-def test_up_recovers_after_a_component_is_killed(state):
-    cluster = LocalCluster(state=state / "local")
+@pytest.mark.cluster  # a cluster of its own
+def test_up_recovers_after_a_component_is_killed(cluster):
     pid = cluster.status().processes["kube-apiserver"]
     os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
@@ -75,7 +95,8 @@ def test_up_recovers_after_a_component_is_killed(state):
     assert recovered.nodes["user"], "nodes survive in etcd across the restart"
 
 
-def test_down_leaves_no_process_behind(env, state):
+@pytest.mark.cluster  # a cluster of its own
+def test_down_leaves_no_process_behind(cluster, env, state):
     assert processes_under(state), "the cluster should be running before down"
     down = cli("local", "down", env=env)
     assert down.returncode == 0, down.stderr
@@ -98,10 +119,8 @@ def test_missing_go_and_binaries_says_what_to_provide(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_binaries_named_by_environment_variables_are_used(monkeypatch, tmp_path):
-    from aks_runbook.targets import binaries
-
-    cached = binaries.resolve(build=False)
+def test_binaries_named_by_environment_variables_are_used(built, monkeypatch, tmp_path):
+    cached = built
     monkeypatch.setenv("AKS_RUNBOOK_CACHE", str(tmp_path / "empty"))  # nothing cached there
     for component in binaries.COMPONENTS:
         monkeypatch.setenv(component.env, str(cached[component.name]))

@@ -45,7 +45,7 @@ def test_overview_checks_find_the_problems_and_pass_once_fixed(local_runs):
 
 def test_network_finds_missing_default_deny_and_computes_the_matrix(local_runs):
     text = text_of(local_runs[0].folder / "02-network.ipynb")
-    assert "no default deny for ingress and egress" in text
+    assert "no default deny for ingress; no default deny for egress" in text
     assert "front-1      back-1  TCP/6379  azure-vote/front-to-redis, azure-vote/redis-from-front" \
         in text
     assert "did you mean: userDefinedRouting" in text
