@@ -224,6 +224,27 @@ def test_every_example_plan_validates(path):
     assert create.validation.status == "valid (deep)", create.validation.message
 
 
+def test_every_outbound_type_plan_reaches_the_create_request():
+    """Each outbound type's plan, its cluster line run through aks_create up to the request,
+    and every other line of it accepted (or, for the firewall extension, not validated)."""
+    base = params.to_papermill(params.load(ROOT / "environments" / "aks-dev.yaml"))
+    designs = {
+        "loadBalancer": {}, "userDefinedRouting": {}, "userAssignedNATGateway": {},
+        "managedNATGateway": {"api_server": {}},
+        "none": {"api_server": {"private_cluster": True}},
+    }
+    plans = [params.load({**base, **changes, "egress": {"outbound_type": outbound}})
+             for outbound, changes in designs.items()]
+    steps = [(env, s) for env in plans for s in azplan.build(env)]
+    results = validate([azplan.for_validation(s, azplan.placeholders(env)) for env, s in steps])
+    for (env, step), result in zip(steps, results, strict=True):
+        where = f"{env.egress.outbound_type}/{step.id}: {result.message}"
+        if step.id == "aks-create":
+            assert result.status == "valid (deep)", where
+        elif not step.command.startswith("az network firewall"):
+            assert result.ok, where
+
+
 def test_validation_never_reaches_the_network():
     code = ("from aks_runbook import azoffline; import shutil, socket\n"
             "home = azoffline._isolate()\n"

@@ -6,6 +6,7 @@ sanitized, and no cell is ignored)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -38,6 +39,8 @@ def test_overview_checks_find_the_problems_and_pass_once_fixed(local_runs):
     assert "ClusterRoleBinding/kubernetes-dashboard   fail  critical" in text
     assert "selector app=azure-vote-bak matches no ready pod" in text
     assert "Pod/azure-vote/web-from-docker-hub   fail" in text
+    assert "[valid] az aks browse --resource-group rg-demo-local" in text
+    assert "node resource group: MC_rg-demo-local_aks-demo-local_japaneast" in text
     findings = json.loads((local_runs[0].folder / "findings.json").read_text())
     overview = [f for f in findings if f["chapter"] == "01-overview"]
     assert overview and all(f["status"] == "pass" for f in overview), overview
@@ -50,6 +53,18 @@ def test_network_finds_missing_default_deny_and_computes_the_matrix(local_runs):
         in text
     assert "did you mean: userDefinedRouting" in text
     assert "--api-server-authorized-ip-ranges is not supported for private cluster" in text
+    # under default deny the ingress controller still reaches the front end, and only it
+    assert "ingress-1     front-1    TCP/80                           " \
+           "azure-vote/front-from-ingress" in text
+    assert "app-routing-system reaches 2 pod(s) on http" in text
+    # the egress design: registry data endpoint, the firewall IP read by query, rules judged
+    assert "--next-hop-ip-address $FIREWALL_PRIVATE_IP" in text
+    assert "FIREWALL_PRIVATE_IP=$(az network firewall show" in text
+    assert "acrdemolocal.japaneast.data.azurecr.io" in text
+    assert "warning: Option '--docker-bridge-address' has been deprecated" in text
+    verdicts = re.findall(r"(AKS-PLAN-00\d) +(pass|fail|not-applicable) ", text)
+    assert len(verdicts) == 18 and {v for _, v in verdicts} == {"pass", "not-applicable"}
+    assert ("AKS-PLAN-007", "pass") in verdicts and ("AKS-PLAN-003", "pass") in verdicts
     findings = json.loads((local_runs[0].folder / "findings.json").read_text())
     network = {f["resource"]: f["status"] for f in findings if f["chapter"] == "02-network"}
     assert network["Namespace/azure-vote"] == "pass"
@@ -74,7 +89,7 @@ def test_plan_only_aks_runs_without_a_cluster(tmp_path):
     result = runs.run(ENVIRONMENTS / "aks-dev.yaml", runs_root=tmp_path)
     assert result.ok, runs.failure_message(result)
     text = text_of(result.folder / "02-network.ipynb")
-    assert "plan only: execute is false" in text and "kubectl" not in text
+    assert "plan only: execute is false" in text and "$ kubectl" not in text
     findings = json.loads((result.folder / "findings.json").read_text())
     azure = [f for f in findings if f["resource"].startswith("ManagedCluster/aks-team1-dev")]
     assert azure and all("planned configuration" in f["evidence"] for f in azure)

@@ -63,15 +63,35 @@ def test_names_are_derived_from_prefix_unless_given():
                   "policy": "azure"}}, "kubenet supports only 'calico' or 'none'"),
     ({"network": {"plugin": "kubenet"}}, "overlay needs plugin 'azure'"),
     ({"network": {"plugin_mode": None, "node_subnet_cidr": "10.224.0.0/24"}},
-     "network.node_subnet_cidr = '10.224.0.0/24': too small for Azure CNI (flat): these node "
-     "pools need 560 addresses (a /22 or larger)"),
+     "network.node_subnet_cidr = '10.224.0.0/24': too small for Azure CNI Node Subnet (legacy): "
+     "these node pools need 560 addresses (a /22 or larger)"),
+    ({"network": {"endpoint_subnet_cidr": "10.225.0.0/28"}},
+     "network.endpoint_subnet_cidr = '10.225.0.0/28': must not overlap firewall_subnet_cidr"),
+    ({"network": {"endpoint_subnet_cidr": "192.168.0.0/24"}},
+     "network.endpoint_subnet_cidr = '192.168.0.0/24': must lie inside vnet_cidr"),
     ({"api_server": {"private_cluster": True, "authorized_ip_ranges": ["131.107.0.0/16"]}},
      "api_server.authorized_ip_ranges = ['131.107.0.0/16']: not allowed with private_cluster"),
     ({"api_server": {"authorized_ip_ranges": ["10.0.0.0/8"]}}, "must be public (global) ranges"),
     ({"api_server": {"authorized_ip_ranges": ["1.2.3.4/40"]}}, "api_server.authorized_ip_ranges"),
     ({"egress": {"outbound_type": "userDefinedRoutiong"}},
-     "egress.outbound_type = 'userDefinedRoutiong': Input should be 'loadBalancer' or "
-     "'userDefinedRouting'"),
+     "egress.outbound_type = 'userDefinedRoutiong': Input should be 'loadBalancer', "
+     "'managedNATGateway', 'userAssignedNATGateway', 'userDefinedRouting' or 'none'"),
+    ({"egress": {"outbound_type": "none"}},
+     "egress.outbound_type = 'none': 'none' is for network isolated clusters, which are private"),
+    ({"egress": {"outbound_type": "managedNATGateway"}, "api_server": {"private_cluster": True}},
+     "egress.outbound_type = 'managedNATGateway': the managed NAT gateway lives in a VNET AKS "
+     "creates"),
+    ({"egress": {"outbound_type": "managedNATGateway"},
+      "api_server": {"authorized_ip_ranges": ["131.107.0.0/16"]}},
+     "egress IPs exist only after creation"),
+    ({"egress": {"firewall_public_ips": 3}},
+     "egress.firewall_public_ips = 3: only used with outbound_type userDefinedRouting"),
+    ({"egress": {"outbound_type": "userDefinedRouting", "firewall_public_ips": 0}},
+     "egress.firewall_public_ips = 0: Input should be greater than or equal to 1"),
+    ({"egress": {"outbound_type": "userDefinedRouting", "firewall_public_ips": 2},
+      "api_server": {"authorized_ip_ranges": [f"20.{i}.0.0/16" for i in range(199)]}},
+     "api_server.authorized_ip_ranges = '199 ranges': with the cluster's 2 egress IP(s) added "
+     "they exceed AKS's limit of 200"),
     ({"entra": {"enabled": False}}, "entra.azure_rbac = True: needs enabled: true"),
     ({"entra": {"admin_group_object_ids": ["not-a-guid"]}}, "entra.admin_group_object_ids.0"),
     ({"upgrades": {"auto_upgrade_channel": "weekly"}}, "upgrades.auto_upgrade_channel"),
@@ -118,3 +138,21 @@ def test_overrides_are_parsed_as_yaml():
         "count"] == 3
     with pytest.raises(params.ParameterError, match="expected name=value"):
         params.parse_override("execute")
+
+
+def test_every_outbound_type_azure_cli_accepts_is_a_parameter_with_its_reason():
+    from azure.cli.command_modules.acs._params import outbound_types
+
+    assert set(params.OUTBOUND_TYPES) == set(outbound_types)
+    for outbound in outbound_types:
+        private = outbound == "none"
+        env = params.load({**BASE, "egress": {"outbound_type": outbound},
+                           "api_server": {"private_cluster": private}})
+        assert env.egress.outbound_type == outbound
+
+
+def test_production_example_uses_overlay_a_private_api_server_and_a_documented_firewall():
+    prod = params.load(ROOT / "environments" / "aks-prod.yaml")
+    assert prod.network.model == "Azure CNI Overlay"
+    assert prod.api_server.private_cluster and prod.egress.outbound_type == "userDefinedRouting"
+    assert prod.egress.firewall_public_ips >= 20

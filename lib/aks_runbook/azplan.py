@@ -1,22 +1,29 @@
 """The az steps each chapter needs, for given parameters, in the order they must run.
 
 A step is one az line with a one-line reason. Values only Azure knows (the subscription, the
-firewall's public IP) appear as $PLACEHOLDERS: the sh format looks them up, execution resolves
-them through the runner, and validation substitutes documentation-range samples.
+firewall's private and public IPs, the identity's principal id) appear as $PLACEHOLDERS, each
+read by an az query: the sh format assigns them to variables before their first use, execution
+resolves them through the runner, and validation substitutes documentation-range samples.
+
+The design follows the AKS documentation of 2026 (egress through Azure Firewall, a registry the
+firewall can allow exactly, rights for the cluster identity before the cluster exists, a private
+registry and an operator path for private clusters); checks.plan judges a plan against it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from dataclasses import asdict, dataclass, field, replace
-from ipaddress import IPv4Network
+from ipaddress import IPv4Address
 
 from aks_runbook.azvalidate import Validation, validate
 from aks_runbook.params import Environment
 from aks_runbook.runner import Runner, StepFailed
 
 CHAPTERS = ("01-overview", "02-network", "03-auth", "04-maintenance")
+PRODUCTION_FIREWALL_IPS = 20  # "Limit network traffic with Azure Firewall in AKS": production
 
 
 @dataclass(frozen=True)
@@ -39,15 +46,15 @@ class Step:
 
     @property
     def placeholders(self) -> list[str]:
-        return [word[1:] for word in _words(self.command) if word.startswith("$")]
+        return list(dict.fromkeys(PLACEHOLDER.findall(self.command)))
 
 
-def _words(command: str) -> list[str]:
-    words = []
-    for token in command.replace(",", " ").replace("/", " ").split():
-        if token.startswith("$"):
-            words.append(token.rstrip("'\""))
-    return words
+PLACEHOLDER = re.compile(r"\$([A-Z][A-Z0-9_]*)")
+
+
+def fill(command: str, values: dict[str, str]) -> str:
+    """The command with $NAME replaced by values[NAME] (whole names only: $A never eats $A_2)."""
+    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), command)
 
 
 def _az(*parts: object) -> str:
@@ -63,78 +70,207 @@ def _az(*parts: object) -> str:
 
 
 def placeholders(env: Environment) -> dict[str, Placeholder]:
-    names = _names(env)
-    return {
-        "SUBSCRIPTION_ID": Placeholder(
-            "SUBSCRIPTION_ID", "az account show --query id -o tsv",
-            "00000000-0000-0000-0000-000000000000"),
-        "KUBECONFIG": Placeholder(
-            "KUBECONFIG", 'echo "${KUBECONFIG:-$HOME/.kube/config}"', "/tmp/aks-kubeconfig"),
-        "FIREWALL_PUBLIC_IP": Placeholder(
-            "FIREWALL_PUBLIC_IP",
-            _az("az", "network", "public-ip", "show", "--resource-group", env.rg, "--name",
-                names["firewall_ip"], "--query", "ipAddress", "-o", "tsv"),
-            "20.48.0.10"),
-    }
+    """Values only Azure knows, each read by an az query (never guessed, never hard-coded)."""
+    n, rg = _names(env), env.rg
+    holders = [
+        Placeholder("SUBSCRIPTION_ID", "az account show --query id -o tsv",
+                    "00000000-0000-0000-0000-000000000000"),
+        Placeholder("KUBECONFIG", 'echo "${KUBECONFIG:-$HOME/.kube/config}"',
+                    "/tmp/aks-kubeconfig"),
+        Placeholder("IDENTITY_PRINCIPAL_ID",
+                    _az("az", "identity", "show", "--resource-group", rg, "--name",
+                        n["identity"], "--query", "principalId", "-o", "tsv"),
+                    "11111111-1111-1111-1111-111111111111"),
+        Placeholder("FIREWALL_PRIVATE_IP",
+                    _az("az", "network", "firewall", "show", "--resource-group", rg, "--name",
+                        n["firewall"], "--query", "ipConfigurations[0].privateIPAddress",
+                        "-o", "tsv"),
+                    str(env.network.firewall_subnet_cidr.network_address + 4)),
+        Placeholder("NAT_PUBLIC_IP", _public_ip(rg, n["nat_ip"]), "20.48.0.40"),
+        Placeholder("API_SERVER_FQDN",
+                    _az("az", "aks", "show", "--resource-group", rg, "--name", env.cluster,
+                        "--query", "fqdn", "-o", "tsv"),
+                    f"{env.cluster}-00000000.hcp.{env.location}.azmk8s.io"),
+    ]
+    for number in range(1, env.egress.firewall_public_ips + 1):
+        holders.append(Placeholder(_firewall_ip_var(number),
+                                   _public_ip(rg, _firewall_ip_name(env, number)),
+                                   str(IPv4Address("20.48.0.10") + number - 1)))
+    return {h.name: h for h in holders}
+
+
+def _public_ip(rg: str, name: str) -> str:
+    return _az("az", "network", "public-ip", "show", "--resource-group", rg, "--name", name,
+               "--query", "ipAddress", "-o", "tsv")
+
+
+def _firewall_ip_var(number: int) -> str:
+    return "FIREWALL_PUBLIC_IP" if number == 1 else f"FIREWALL_PUBLIC_IP_{number}"
+
+
+def _firewall_ip_name(env: Environment, number: int) -> str:
+    return f"pip-fw-{env.cluster}" + ("" if number == 1 else f"-{number}")
 
 
 def _names(env: Environment) -> dict[str, str]:
     return {
         "vnet": f"vnet-{env.cluster}",
         "node_subnet": "snet-nodes",
+        "endpoint_subnet": "snet-endpoints",
         "firewall": f"fw-{env.cluster}",
-        "firewall_ip": f"pip-fw-{env.cluster}",
         "route_table": f"rt-{env.cluster}",
         "identity": f"id-{env.cluster}",
+        "nat_gateway": f"ng-{env.cluster}",
+        "nat_ip": f"pip-ng-{env.cluster}",
+        "registry_endpoint": f"pe-{env.acr}",
     }
 
 
-def firewall_private_ip(subnet: IPv4Network) -> str:
-    """Azure gives the firewall the first address after the 4 it reserves (.4 in a /26)."""
-    return str(subnet.network_address + 4)
+@dataclass(frozen=True)
+class Shape:
+    """The design decisions the parameters imply (what the plan builds, not what it checks)."""
+
+    udr: bool  # egress through Azure Firewall
+    nat_gateway: bool  # egress through a NAT gateway you create
+    own_vnet: bool  # a VNet you create (every outbound type but managedNATGateway)
+    private_registry: bool  # registry reached over a private endpoint, public access off
+    registry_sku: str
+
+    @property
+    def registry_through_firewall(self) -> bool:
+        return self.udr and not self.private_registry
+
+
+def shape(env: Environment) -> Shape:
+    outbound, private = env.egress.outbound_type, env.api_server.private_cluster
+    udr = outbound == "userDefinedRouting"
+    return Shape(udr=udr, nat_gateway=outbound == "userAssignedNATGateway",
+                 own_vnet=outbound != "managedNATGateway", private_registry=private,
+                 registry_sku="Premium" if udr or private else "Standard")
+
+
+REGISTRY_ZONE = "privatelink.azurecr.io"
+
+# Outbound network and FQDN rules for AKS clusters (AKS docs, 2026): what a firewall other than
+# Azure Firewall needs; Azure Firewall gets them through the AzureKubernetesService FQDN tag.
+REQUIRED_FQDNS = (
+    ("*.hcp.{region}.azmk8s.io", "HTTPS:443",
+     "node <-> API server (konnectivity); not needed by private clusters"),
+    ("mcr.microsoft.com", "HTTPS:443", "Microsoft Container Registry: AKS's own images"),
+    ("*.data.mcr.microsoft.com", "HTTPS:443", "MCR storage behind the CDN"),
+    ("mcr-0001.mcr-msedge.net", "HTTPS:443", "MCR storage behind the CDN"),
+    ("management.azure.com", "HTTPS:443", "Kubernetes operations against the Azure API"),
+    ("login.microsoftonline.com", "HTTPS:443", "Microsoft Entra authentication"),
+    ("packages.microsoft.com", "HTTPS:443", "Microsoft packages (cached apt-get)"),
+    ("acs-mirror.azureedge.net", "HTTPS:443", "Kubernetes and Azure CNI binaries"),
+    ("packages.aks.azure.com", "HTTPS:443",
+     "Kubernetes and Azure CNI binaries (replacing acs-mirror.azureedge.net)"),
+)
+
+
+def os_update_fqdns(channel: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(protocols, FQDNs) the nodes fetch OS updates from, for a node OS upgrade channel."""
+    if channel == "SecurityPatch":  # patches come from Ubuntu's snapshot service
+        return ("https=443",), ("snapshot.ubuntu.com",)
+    if channel == "Unmanaged":  # unattended-upgrades on the node
+        return ("http=80",), ("security.ubuntu.com", "azure.archive.ubuntu.com",
+                              "changelogs.ubuntu.com")
+    return (), ()  # NodeImage / None: updates arrive as new node images
+
+
+def registry_fqdns(env: Environment) -> tuple[str, str]:
+    """The registry's login server and its dedicated data endpoint (Premium, when enabled)."""
+    return f"{env.acr}.azurecr.io", f"{env.acr}.{env.location}.data.azurecr.io"
+
+
+@dataclass(frozen=True)
+class NetworkRule:
+    name: str
+    protocol: str
+    port: str
+    destination: str
+    needed: bool
+    reason: str
+
+    @property
+    def fqdn(self) -> bool:
+        return not self.destination.startswith("AzureCloud.") and not self.destination[0].isdigit()
+
+
+def network_rules(env: Environment) -> list[NetworkRule]:
+    """The network (non-HTTP) rules the docs list, each with whether this design needs it."""
+    private = env.api_server.private_cluster
+    region = f"AzureCloud.{env.location}"
+    tunnel = ("legacy tunnel only: new clusters use konnectivity over "
+              f"*.hcp.{env.location}.azmk8s.io:443 (in the FQDN tag); never for private clusters")
+    return [
+        NetworkRule("apiserver-tcp-443", "TCP", "443", "$API_SERVER_FQDN", not private,
+                    "private cluster: the API server is a private endpoint in the VNet"
+                    if private else
+                    "pods that call the API server by its IP (KUBERNETES_SERVICE_HOST), e.g. an "
+                    "ingress controller; AKS injects the FQDN only in kube-system and "
+                    "gatekeeper-system"),
+        NetworkRule("tunnel-udp-1194", "UDP", "1194", region, False, tunnel),
+        NetworkRule("tunnel-tcp-9000", "TCP", "9000", region, False, tunnel),
+        NetworkRule("ntp-udp-123", "UDP", "123", "ntp.ubuntu.com", False,
+                    "NTP: not needed by nodes provisioned after March 2021"),
+    ]
+
+
+def _ids(env: Environment) -> dict[str, str]:
+    n = _names(env)
+    sub = str(env.subscription_id) if env.subscription_id else "$SUBSCRIPTION_ID"
+    group = f"/subscriptions/{sub}/resourceGroups/{env.rg}/providers"
+    return {
+        "subnet": f"{group}/Microsoft.Network/virtualNetworks/{n['vnet']}/subnets/"
+                  f"{n['node_subnet']}",
+        "route_table": f"{group}/Microsoft.Network/routeTables/{n['route_table']}",
+        "identity": f"{group}/Microsoft.ManagedIdentity/userAssignedIdentities/{n['identity']}",
+        "registry": f"{group}/Microsoft.ContainerRegistry/registries/{env.acr}",
+    }
 
 
 def build(env: Environment) -> list[Step]:
-    n = _names(env)
-    net = env.network
-    rg, loc = env.rg, env.location
-    sub = str(env.subscription_id) if env.subscription_id else "$SUBSCRIPTION_ID"
-    subnet_id = (f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/"
-                 f"virtualNetworks/{n['vnet']}/subnets/{n['node_subnet']}")
-    identity_id = (f"/subscriptions/{sub}/resourceGroups/{rg}/providers/"
-                   f"Microsoft.ManagedIdentity/userAssignedIdentities/{n['identity']}")
-    udr = env.egress.outbound_type == "userDefinedRouting"
-    fw = ("--resource-group", rg, "--firewall-name", n["firewall"])
+    s, n, ids = shape(env), _names(env), _ids(env)
+    net, rg, loc = env.network, env.rg, env.location
     steps = [
         Step("resource-group", "01-overview", "provision",
              "One resource group holds everything this environment creates (and deletes).",
              _az("az", "group", "create", "--name", rg, "--location", loc)),
-        Step("vnet", "02-network", "provision",
-             "A VNET of its own (reached over Private Link) rather than a shared VDC: saves "
-             "address space and isolates the cluster.",
-             _az("az", "network", "vnet", "create", "--resource-group", rg, "--name", n["vnet"],
-                 "--location", loc, "--address-prefixes", net.vnet_cidr,
-                 "--subnet-name", n["node_subnet"], "--subnet-prefixes", net.node_subnet_cidr)),
-        Step("identity", "03-auth", "provision",
-             "The control plane's user-assigned managed identity: no service principal secret "
-             "to rotate, and it can be granted rights on the subnet before the cluster exists.",
-             _az("az", "identity", "create", "--resource-group", rg, "--name", n["identity"],
-                 "--location", loc)),
     ]
-    if udr:
-        steps += _egress_steps(env, n, fw)
-    steps += [
-        Step("acr", "01-overview", "provision",
-             "Your private images live in ACR (MCR serves AKS's own); no admin user: AKS pulls "
-             "with its kubelet identity.",
-             _az("az", "acr", "create", "--resource-group", rg, "--name", env.acr,
-                 "--location", loc, "--sku", "Standard", "--admin-enabled", "false"),
-             exists=_az("az", "acr", "show", "--resource-group", rg, "--name", env.acr)),
-        Step("aks-create", "01-overview", "provision",
-             "The cluster, with every security setting of the later chapters at creation time.",
-             _aks_create(env, subnet_id, identity_id, udr),
-             exists=_az("az", "aks", "show", "--resource-group", rg, "--name", env.cluster)),
-    ]
+    if s.own_vnet:
+        steps.append(Step(
+            "vnet", "02-network", "provision",
+            "A VNET of its own (reached over Private Link) rather than a shared VDC: saves "
+            "address space and isolates the cluster.",
+            _az("az", "network", "vnet", "create", "--resource-group", rg, "--name", n["vnet"],
+                "--location", loc, "--address-prefixes", net.vnet_cidr,
+                "--subnet-name", n["node_subnet"], "--subnet-prefixes", net.node_subnet_cidr)))
+    if s.own_vnet and s.private_registry:
+        steps.append(Step(
+            "endpoint-subnet", "02-network", "provision",
+            "A subnet for private endpoints (the registry's), apart from the nodes.",
+            _az("az", "network", "vnet", "subnet", "create", "--resource-group", rg,
+                "--vnet-name", n["vnet"], "--name", n["endpoint_subnet"],
+                "--address-prefixes", net.endpoint_subnet_cidr)))
+    steps.append(Step(
+        "identity", "02-network", "provision",
+        "The control plane's user-assigned managed identity: no secret to rotate, and it "
+        "exists before the cluster, so it can be granted rights on your network first.",
+        _az("az", "identity", "create", "--resource-group", rg, "--name", n["identity"],
+            "--location", loc)))
+    if s.udr:
+        steps += _firewall_steps(env, n)
+    if s.nat_gateway:
+        steps += _nat_gateway_steps(env, n)
+    if s.own_vnet:
+        steps += _role_steps(ids, s)
+    steps += _registry_steps(env, n, ids, s)
+    steps.append(Step(
+        "aks-create", "01-overview", "provision",
+        "The cluster, with every security setting of the later chapters at creation time.",
+        _aks_create(env, ids, s),
+        exists=_az("az", "aks", "show", "--resource-group", rg, "--name", env.cluster)))
     for pool in env.node_pools[1:]:
         steps.append(Step(
             f"nodepool-{pool.name}", "01-overview", "provision",
@@ -146,12 +282,23 @@ def build(env: Environment) -> list[Step]:
                 pool.max_pods),
             exists=_az("az", "aks", "nodepool", "show", "--resource-group", rg,
                        "--cluster-name", env.cluster, "--name", pool.name)))
+    if s.udr:
+        steps += _network_rule_steps(env, n)
+    steps.append(Step(
+        "credentials", "03-auth", "provision",
+        "User credentials (Entra ID, through kubelogin); with local accounts disabled, "
+        "`--admin` fails by design.",
+        _az("az", "aks", "get-credentials", "--resource-group", rg, "--name", env.cluster,
+            "--format", "exec", "--file", "$KUBECONFIG", "--overwrite-existing")))
+    if env.api_server.private_cluster:
+        steps.append(Step(
+            "operator-path", "02-network", "operate",
+            "The way in to a private API server: command invoke runs kubectl in a pod of the "
+            "cluster through Azure Resource Manager (needs the runcommand/action right); for "
+            "daily work use a jump box or Bastion in the VNET.",
+            _az("az", "aks", "command", "invoke", "--resource-group", rg, "--name",
+                env.cluster, "--command", "kubectl get nodes")))
     steps += [
-        Step("credentials", "03-auth", "provision",
-             "User credentials (Entra ID, through kubelogin); with local accounts disabled, "
-             "`--admin` fails by design.",
-             _az("az", "aks", "get-credentials", "--resource-group", rg, "--name", env.cluster,
-                 "--format", "exec", "--file", "$KUBECONFIG", "--overwrite-existing")),
         *_maintenance_steps(env),
         Step("upgrades", "04-maintenance", "operate",
              "Which Kubernetes versions this cluster can move to.",
@@ -171,10 +318,12 @@ def build(env: Environment) -> list[Step]:
     return steps
 
 
-def _egress_steps(env: Environment, n: dict[str, str], fw: tuple) -> list[Step]:
+def _firewall_steps(env: Environment, n: dict[str, str]) -> list[Step]:
     net, rg, loc = env.network, env.rg, env.location
+    fw = ("--resource-group", rg, "--firewall-name", n["firewall"])
     nodes = str(net.node_subnet_cidr)
-    return [
+    count = env.egress.firewall_public_ips
+    steps = [
         Step("firewall-extension", "02-network", "provision",
              "Azure Firewall's commands come from an az extension (not part of core az).",
              _az("az", "extension", "add", "--name", "azure-firewall", "--upgrade")),
@@ -183,50 +332,74 @@ def _egress_steps(env: Environment, n: dict[str, str], fw: tuple) -> list[Step]:
              _az("az", "network", "vnet", "subnet", "create", "--resource-group", rg,
                  "--vnet-name", n["vnet"], "--name", "AzureFirewallSubnet",
                  "--address-prefixes", net.firewall_subnet_cidr)),
-        Step("firewall-ip", "02-network", "provision",
-             "The firewall's public IP: all egress leaves through it (and it must be in the "
-             "API server's authorized ranges).",
-             _az("az", "network", "public-ip", "create", "--resource-group", rg, "--name",
-                 n["firewall_ip"], "--location", loc, "--sku", "Standard")),
-        Step("firewall", "02-network", "provision",
-             "Egress lockdown (出力経路の制限): one firewall sees and filters all outbound "
-             "traffic.",
-             _az("az", "network", "firewall", "create", "--resource-group", rg, "--name",
-                 n["firewall"], "--location", loc, "--enable-dns-proxy", "true")),
-        Step("firewall-ipconfig", "02-network", "provision",
-             "Attach the firewall to its subnet and public IP.",
-             _az("az", "network", "firewall", "ip-config", "create", *fw, "--name",
-                 "fw-ipconfig", "--public-ip-address", n["firewall_ip"], "--vnet-name",
-                 n["vnet"])),
-        Step("firewall-fqdn-rules", "02-network", "provision",
-             "Allow only what AKS needs (FQDN tag AzureKubernetesService) and your own ACR.",
-             _az("az", "network", "firewall", "application-rule", "create", *fw,
-                 "--collection-name", "aks-fqdn", "--name", "aks-required", "--action", "Allow",
-                 "--priority", "100", "--source-addresses", nodes, "--protocols", "http=80",
-                 "https=443", "--fqdn-tags", "AzureKubernetesService")),
-        Step("firewall-acr-rule", "02-network", "provision",
-             "Your registry's login and data endpoints.",
-             _az("az", "network", "firewall", "application-rule", "create", *fw,
-                 "--collection-name", "aks-registry", "--name", "acr", "--action", "Allow",
-                 "--priority", "110", "--source-addresses", nodes, "--protocols", "https=443",
-                 "--target-fqdns", f"{env.acr}.azurecr.io", f"{env.acr}.{loc}.data.azurecr.io")),
-        Step("firewall-network-rules", "02-network", "provision",
-             "Required network rules: tunnel to the control plane (UDP 1194, TCP 9000) and NTP.",
-             _az("az", "network", "firewall", "network-rule", "create", *fw,
-                 "--collection-name", "aks-network", "--name", "aks-tunnel-ntp",
-                 "--action", "Allow", "--priority", "100", "--protocols", "UDP", "TCP",
-                 "--source-addresses", nodes, "--destination-addresses",
-                 f"AzureCloud.{loc}", "--destination-ports", "1194", "9000", "123")),
+    ]
+    for number in range(1, count + 1):
+        steps.append(Step(
+            f"firewall-ip-{number}", "02-network", "provision",
+            f"Firewall frontend public IP {number} of {count}: egress leaves through these "
+            f"(each adds SNAT ports; production wants at least {PRODUCTION_FIREWALL_IPS}).",
+            _az("az", "network", "public-ip", "create", "--resource-group", rg, "--name",
+                _firewall_ip_name(env, number), "--location", loc, "--sku", "Standard")))
+    steps.append(Step(
+        "firewall", "02-network", "provision",
+        "Egress lockdown (出力経路の制限): one firewall sees and filters all outbound traffic "
+        "(DNS proxy on: FQDNs in network rules need it).",
+        _az("az", "network", "firewall", "create", "--resource-group", rg, "--name",
+            n["firewall"], "--location", loc, "--enable-dns-proxy", "true")))
+    for number in range(1, count + 1):
+        first = number == 1
+        steps.append(Step(
+            f"firewall-ipconfig-{number}", "02-network", "provision",
+            "Attach the firewall to its subnet and first public IP." if first else
+            f"Add frontend public IP {number} to the firewall.",
+            _az("az", "network", "firewall", "ip-config", "create", *fw, "--name",
+                f"fw-ipconfig-{number}", "--public-ip-address", _firewall_ip_name(env, number),
+                *(("--vnet-name", n["vnet"]) if first else ()))))
+    steps.append(Step(
+        "firewall-aks-rule", "02-network", "provision",
+        "Application rule: what AKS itself needs, through the FQDN tag AzureKubernetesService "
+        "(Microsoft keeps it equal to the documented FQDN list).",
+        _az("az", "network", "firewall", "application-rule", "create", *fw,
+            "--collection-name", "aks-required", "--name", "aks-fqdn-tag", "--action", "Allow",
+            "--priority", "100", "--source-addresses", nodes, "--protocols", "http=80",
+            "https=443", "--fqdn-tags", "AzureKubernetesService")))
+    protocols, fqdns = os_update_fqdns(env.upgrades.node_os_upgrade_channel)
+    if fqdns:
+        steps.append(Step(
+            "firewall-os-updates-rule", "02-network", "provision",
+            f"Application rule: node OS updates for the {env.upgrades.node_os_upgrade_channel} "
+            f"channel ({', '.join(fqdns)}).",
+            _az("az", "network", "firewall", "application-rule", "create", *fw,
+                "--collection-name", "aks-os-updates", "--name", "ubuntu", "--action", "Allow",
+                "--priority", "110", "--source-addresses", nodes, "--protocols", *protocols,
+                "--target-fqdns", *fqdns)))
+    if shape(env).registry_through_firewall:
+        steps.append(Step(
+            "firewall-registry-rule", "02-network", "provision",
+            "Application rule: your registry's login server and its dedicated data endpoint "
+            "(image layers come from there, not from *.blob.core.windows.net).",
+            _az("az", "network", "firewall", "application-rule", "create", *fw,
+                "--collection-name", "aks-registry", "--name", "acr", "--action", "Allow",
+                "--priority", "120", "--source-addresses", nodes, "--protocols", "https=443",
+                "--target-fqdns", *registry_fqdns(env))))
+    steps += [
         Step("route-table", "02-network", "provision",
              "A route table for the node subnet.",
              _az("az", "network", "route-table", "create", "--resource-group", rg, "--name",
                  n["route_table"], "--location", loc)),
         Step("route-default", "02-network", "provision",
-             "Send 0.0.0.0/0 to the firewall's private IP.",
+             "Send 0.0.0.0/0 to the firewall's private IP, read from the firewall itself.",
              _az("az", "network", "route-table", "route", "create", "--resource-group", rg,
                  "--route-table-name", n["route_table"], "--name", "default-via-firewall",
                  "--address-prefix", "0.0.0.0/0", "--next-hop-type", "VirtualAppliance",
-                 "--next-hop-ip-address", firewall_private_ip(net.firewall_subnet_cidr))),
+                 "--next-hop-ip-address", "$FIREWALL_PRIVATE_IP")),
+        Step("route-firewall-ip", "02-network", "provision",
+             "Send the firewall's own public IP straight to the Internet: replies to traffic "
+             "that came in on it (DNAT) must not loop through the firewall's private side "
+             "(asymmetric routing otherwise).",
+             _az("az", "network", "route-table", "route", "create", "--resource-group", rg,
+                 "--route-table-name", n["route_table"], "--name", "firewall-ip-internet",
+                 "--address-prefix", "$FIREWALL_PUBLIC_IP/32", "--next-hop-type", "Internet")),
         Step("route-table-attach", "02-network", "provision",
              "Attach the route table to the node subnet (required before "
              "--outbound-type userDefinedRouting).",
@@ -234,14 +407,117 @@ def _egress_steps(env: Environment, n: dict[str, str], fw: tuple) -> list[Step]:
                  "--vnet-name", n["vnet"], "--name", n["node_subnet"], "--route-table",
                  n["route_table"])),
     ]
+    return steps
 
 
-def _aks_create(env: Environment, subnet_id: str, identity_id: str, udr: bool) -> str:
+def _network_rule_steps(env: Environment, n: dict[str, str]) -> list[Step]:
+    """Network rules, one protocol and one reason each (after the cluster: the API server's
+    FQDN exists only then)."""
+    fw = ("--resource-group", env.rg, "--firewall-name", n["firewall"])
+    steps = []
+    for priority, rule in enumerate((r for r in network_rules(env) if r.needed), 200):
+        target = "--destination-fqdns" if rule.fqdn else "--destination-addresses"
+        steps.append(Step(
+            f"firewall-{rule.name}", "02-network", "provision",
+            f"Network rule {rule.protocol} {rule.port}: {rule.reason}.",
+            _az("az", "network", "firewall", "network-rule", "create", *fw,
+                "--collection-name", f"aks-{rule.name}", "--name", rule.name, "--action",
+                "Allow", "--priority", priority, "--protocols", rule.protocol,
+                "--source-addresses", env.network.node_subnet_cidr, target, rule.destination,
+                "--destination-ports", rule.port)))
+    return steps
+
+
+def _nat_gateway_steps(env: Environment, n: dict[str, str]) -> list[Step]:
+    rg, loc = env.rg, env.location
+    return [
+        Step("nat-ip", "02-network", "provision",
+             "The NAT gateway's public IP: all egress leaves from it (64,512 SNAT ports).",
+             _az("az", "network", "public-ip", "create", "--resource-group", rg, "--name",
+                 n["nat_ip"], "--location", loc, "--sku", "Standard")),
+        Step("nat-gateway", "02-network", "provision",
+             "A NAT gateway you own (userAssignedNATGateway): scalable egress, no filtering.",
+             _az("az", "network", "nat", "gateway", "create", "--resource-group", rg, "--name",
+                 n["nat_gateway"], "--location", loc, "--public-ip-addresses", n["nat_ip"],
+                 "--idle-timeout", "4")),
+        Step("nat-gateway-attach", "02-network", "provision",
+             "Associate the NAT gateway with the node subnet before az aks create.",
+             _az("az", "network", "vnet", "subnet", "update", "--resource-group", rg,
+                 "--vnet-name", n["vnet"], "--name", n["node_subnet"], "--nat-gateway",
+                 n["nat_gateway"])),
+    ]
+
+
+def _role_steps(ids: dict[str, str], s: Shape) -> list[Step]:
+    scopes = [("role-subnet", "the node subnet (join and read it)", ids["subnet"])]
+    if s.udr:
+        scopes.append(("role-route-table", "the route table (read and write its routes)",
+                       ids["route_table"]))
+    return [Step(step_id, "02-network", "provision",
+                 f"Network Contributor for the cluster identity on {what}, granted before "
+                 f"az aks create (a narrower custom role works too).",
+                 _az("az", "role", "assignment", "create", "--assignee-object-id",
+                     "$IDENTITY_PRINCIPAL_ID", "--assignee-principal-type", "ServicePrincipal",
+                     "--role", "Network Contributor", "--scope", scope))
+            for step_id, what, scope in scopes]
+
+
+def _registry_steps(env: Environment, n: dict[str, str], ids: dict[str, str],
+                    s: Shape) -> list[Step]:
+    rg, loc = env.rg, env.location
+    args: list[object] = ["az", "acr", "create", "--resource-group", rg, "--name", env.acr,
+                          "--location", loc, "--sku", s.registry_sku, "--admin-enabled", "false"]
+    if s.registry_sku == "Premium":
+        args += ["--data-endpoint-enabled", "true"]
+    if s.private_registry:
+        args += ["--public-network-enabled", "false"]
+        why = ("Premium with a private endpoint, public access off: a private cluster pulls "
+               "over the VNET")
+    elif s.udr:
+        why = ("Premium with a dedicated data endpoint, so the firewall can allow exactly this "
+               "registry's layers")
+    else:
+        why = "Standard is enough without an egress firewall"
+    steps = [Step("acr", "01-overview", "provision",
+                  f"Your private images live in ACR (MCR serves AKS's own); no admin user: AKS "
+                  f"pulls with its kubelet identity. {why}.",
+                  _az(*args),
+                  exists=_az("az", "acr", "show", "--resource-group", rg, "--name", env.acr))]
+    if not s.private_registry:
+        return steps
+    return steps + [
+        Step("registry-dns-zone", "02-network", "provision",
+             f"The private DNS zone {REGISTRY_ZONE}: the registry's names resolve to its "
+             f"private endpoint.",
+             _az("az", "network", "private-dns", "zone", "create", "--resource-group", rg,
+                 "--name", REGISTRY_ZONE)),
+        Step("registry-dns-link", "02-network", "provision",
+             "Link the zone to the cluster's VNET so the nodes use it.",
+             _az("az", "network", "private-dns", "link", "vnet", "create", "--resource-group",
+                 rg, "--zone-name", REGISTRY_ZONE, "--name", f"link-{n['vnet']}",
+                 "--virtual-network", n["vnet"], "--registration-enabled", "false")),
+        Step("registry-endpoint", "02-network", "provision",
+             "The registry's private endpoint (group id registry: login server and data "
+             "endpoint) in the endpoint subnet.",
+             _az("az", "network", "private-endpoint", "create", "--resource-group", rg,
+                 "--name", n["registry_endpoint"], "--location", loc, "--vnet-name", n["vnet"],
+                 "--subnet", n["endpoint_subnet"], "--private-connection-resource-id",
+                 ids["registry"], "--group-id", "registry", "--connection-name", "registry")),
+        Step("registry-endpoint-dns", "02-network", "provision",
+             "Let the endpoint write its A records (login server and data endpoint) into the "
+             "zone.",
+             _az("az", "network", "private-endpoint", "dns-zone-group", "create",
+                 "--resource-group", rg, "--endpoint-name", n["registry_endpoint"], "--name",
+                 "registry", "--private-dns-zone", REGISTRY_ZONE, "--zone-name", "registry")),
+    ]
+
+
+def _aks_create(env: Environment, ids: dict[str, str], s: Shape) -> str:
     net, api, entra, up = env.network, env.api_server, env.entra, env.upgrades
     system = next(p for p in env.node_pools if p.mode == "System")
     ranges = [str(r) for r in api.authorized_ip_ranges]
-    if ranges and udr:
-        ranges.append("$FIREWALL_PUBLIC_IP/32")
+    if ranges:  # the cluster's own egress address must reach the API server too
+        ranges += [f"${name}/32" for name in egress_ip_placeholders(env)]
     args: list[object] = [
         "az", "aks", "create", "--resource-group", env.rg, "--name", env.cluster,
         "--location", env.location, "--kubernetes-version", env.kubernetes_version,
@@ -258,13 +534,17 @@ def _aks_create(env: Environment, subnet_id: str, identity_id: str, udr: bool) -
     args += ["--network-policy", net.policy]
     if net.uses_pod_cidr:
         args += ["--pod-cidr", net.pod_cidr]
-    args += ["--service-cidr", net.service_cidr, "--dns-service-ip", net.dns_service_ip,
-             "--vnet-subnet-id", subnet_id, "--outbound-type", env.egress.outbound_type]
+    args += ["--service-cidr", net.service_cidr, "--dns-service-ip", net.dns_service_ip]
+    if s.own_vnet:
+        args += ["--vnet-subnet-id", ids["subnet"]]
+    args += ["--outbound-type", env.egress.outbound_type]
+    if env.egress.outbound_type == "none":  # network isolated: AKS's images from a private ACR
+        args += ["--bootstrap-artifact-source", "Cache"]
     if api.private_cluster:
         args += ["--enable-private-cluster"]
     elif ranges:
         args += ["--api-server-authorized-ip-ranges", ",".join(ranges)]
-    args += ["--enable-managed-identity", "--assign-identity", identity_id]
+    args += ["--enable-managed-identity", "--assign-identity", ids["identity"]]
     if entra.enabled:
         args += ["--enable-aad"]
         if entra.admin_group_object_ids:
@@ -281,6 +561,15 @@ def _aks_create(env: Environment, subnet_id: str, identity_id: str, udr: bool) -
              "--node-os-upgrade-channel", up.node_os_upgrade_channel,
              "--no-ssh-key"]
     return _az(*args)
+
+
+def egress_ip_placeholders(env: Environment) -> list[str]:
+    """The placeholders of the cluster's egress addresses known before it exists."""
+    if env.egress.outbound_type == "userDefinedRouting":
+        return [_firewall_ip_var(i) for i in range(1, env.egress.firewall_public_ips + 1)]
+    if env.egress.outbound_type == "userAssignedNATGateway":
+        return ["NAT_PUBLIC_IP"]
+    return []  # loadBalancer: AKS adds its outbound IP itself
 
 
 def _maintenance_steps(env: Environment) -> list[Step]:
@@ -305,10 +594,7 @@ def _maintenance_steps(env: Environment) -> list[Step]:
 
 def for_validation(step: Step, holders: dict[str, Placeholder]) -> str:
     """The step with documentation-range samples in place of its $PLACEHOLDERS."""
-    command = step.command
-    for name, holder in holders.items():
-        command = command.replace(f"${name}", holder.sample)
-    return command
+    return fill(step.command, {name: h.sample for name, h in holders.items()})
 
 
 def validated(env: Environment, chapter: str | None = None) -> list[Step]:
@@ -324,10 +610,15 @@ def render(steps: list[Step], env: Environment, fmt: str = "text") -> str:
         return json.dumps([_as_dict(s) for s in steps], indent=2)
     if fmt == "sh":
         return _render_sh(steps, env)
+    holders, read = placeholders(env), set()
     lines = []
     for number, step in enumerate(steps, 1):
         status = f"  [{_status(step)}]" if step.validation else ""
         lines.append(f"{number:>2}. [{step.chapter}] {step.reason}{status}")
+        for name in step.placeholders:  # where a value only Azure knows comes from
+            if name not in read:
+                lines.append(f"    {name}=$({holders[name].lookup})")
+                read.add(name)
         lines.append(f"    {step.command}")
         if step.validation and not step.validation.ok:
             lines.append(f"    -> {step.validation.message.splitlines()[0]}")
@@ -358,7 +649,7 @@ def _render_sh(steps: list[Step], env: Environment) -> str:
     defined: set[str] = set()
     for step in steps:
         for name in step.placeholders:
-            if name in needed and name not in defined:
+            if name in needed and name not in defined:  # read once, just before first use
                 out.append(f"{name}=$({holders[name].lookup})")
                 defined.add(name)
         out.append(f"# [{step.chapter}] {step.reason} ({_status(step)})")
@@ -406,12 +697,11 @@ def execute(steps: list[Step], env: Environment, runner: Runner) -> None:
                                       retries=0, quiet=True).ok:
             print(f"# {step.id}: exists already, skipped")
             continue
-        command = step.command
         for name in step.placeholders:
             if name not in values:
                 values[name] = runner.run(holders[name].lookup, step=f"lookup {name}",
                                           quiet=True).stdout.strip()
-            command = command.replace(f"${name}", values[name])
+        command = fill(step.command, values)
         try:
             runner.run(command, step=step.id, stream=True)  # long operations show progress
         except StepFailed:

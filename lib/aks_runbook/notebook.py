@@ -22,6 +22,7 @@ import yaml
 from aks_runbook import azplan, checks, manifests, paths
 from aks_runbook.analysis import reachability as reach
 from aks_runbook.checks.overview import ready_endpoints
+from aks_runbook.checks.plan import controller_probe
 from aks_runbook.checks.state import gather
 from aks_runbook.kube import Client, client_for
 from aks_runbook.objects import LISTS
@@ -254,13 +255,18 @@ class Session:
         self.runner.run(["kubectl", "delete", "namespace", namespace, "--ignore-not-found",
                          "--wait", "--timeout=120s"], step="reset", quiet=True)
 
-    def reachability(self, namespace: str) -> list[reach.Connection]:
-        """Pod-to-pod rows of the namespace (outside addresses left out, for a readable matrix);
+    def reachability(self, namespace: str, external: bool = False,
+                     ingress_namespace: str | None = None) -> list[reach.Connection]:
+        """Pod-to-pod rows of the namespace; with `external`, outside addresses (`ip/<cidr>`)
+        too; with `ingress_namespace`, a pod standing for the ingress controller there.
         ipBlocks do not match pods (Cilium's behaviour, see analysis.reachability)."""
         state = self.state((namespace,))
         namespaces = reach.namespace_labels(state.objects.get("namespaces", []))
         pods = reach.pods_from_api(state.items("pods"))
-        return list(reach.Analyzer(pods, namespaces, state.items("networkpolicies")).matrix())
+        if ingress_namespace:
+            pods.append(controller_probe(ingress_namespace, namespaces))
+        analyzer = reach.Analyzer(pods, namespaces, state.items("networkpolicies"))
+        return list(analyzer.matrix(external))
 
     # ---- evidence -----------------------------------------------------------------------------
 

@@ -33,6 +33,19 @@ from aks_runbook.analysis.addresses import (
 )
 
 TARGETS = ("local", "kind", "aks", "replay")
+# What azure-cli 2.91 accepts for --outbound-type, and when each fits.
+OUTBOUND_TYPES = {
+    "loadBalancer": "AKS's Standard Load Balancer with a public outbound IP (the default); no "
+                    "filtering",
+    "managedNATGateway": "a NAT gateway AKS creates, only with the VNET AKS creates; no "
+                         "filtering, more SNAT ports",
+    "userAssignedNATGateway": "your NAT gateway on your subnet; no filtering, more SNAT ports",
+    "userDefinedRouting": "your route table sends 0.0.0.0/0 to a firewall that filters egress "
+                          "(Azure Firewall here)",
+    "none": "no egress path at all: network isolated clusters (private, AKS images from a "
+            "private registry)",
+}
+MAX_AUTHORIZED_RANGES = 200
 SECRET_NAME = re.compile(r"(password|passwd|secret|token|api_?key|client_?key|connection_?string|"
                          r"sas|credential|private_?key|(?:^|_)key$)", re.IGNORECASE)
 
@@ -71,7 +84,8 @@ class Network(Strict):
     plugin: Literal["azure", "kubenet", "none"] = Field(
         "azure", description="CNI plugin (kubenet retires 2028-03-31)")
     plugin_mode: Literal["overlay"] | None = Field(
-        "overlay", description="'overlay' for Azure CNI Overlay; null for flat Azure CNI")
+        "overlay", description="'overlay' for Azure CNI Overlay; null for Azure CNI Node Subnet "
+                               "(legacy)")
     dataplane: Literal["azure", "cilium"] = Field("cilium", description="network dataplane")
     policy: Literal["azure", "calico", "cilium", "none"] = Field(
         "cilium", description="NetworkPolicy engine")
@@ -80,6 +94,9 @@ class Network(Strict):
                                           description="subnet for the nodes")
     firewall_subnet_cidr: IPv4Network = Field(
         IPv4Network("10.225.0.0/26"), description="AzureFirewallSubnet (/26 or larger)")
+    endpoint_subnet_cidr: IPv4Network = Field(
+        IPv4Network("10.225.1.0/24"), description="subnet for private endpoints (the registry's "
+                                                  "in a private design)")
     pod_cidr: IPv4Network = Field(IPv4Network("10.244.0.0/16"),
                                   description="pod CIDR for overlay and kubenet (not in the VNET)")
     service_cidr: IPv4Network = Field(IPv4Network("10.0.0.0/16"),
@@ -101,13 +118,15 @@ class Network(Strict):
             problems.append(("policy", self.policy,
                              "kubenet supports only 'calico' or 'none' (Azure NPM and Cilium "
                              "need Azure CNI)"))
-        for name in ("node_subnet_cidr", "firewall_subnet_cidr"):
+        subnets = ("node_subnet_cidr", "firewall_subnet_cidr", "endpoint_subnet_cidr")
+        for number, name in enumerate(subnets):
             subnet = getattr(self, name)
             if not subnet.subnet_of(self.vnet_cidr):
                 problems.append((name, str(subnet), f"must lie inside vnet_cidr {self.vnet_cidr}"))
-        if self.node_subnet_cidr.overlaps(self.firewall_subnet_cidr):
-            problems.append(("firewall_subnet_cidr", str(self.firewall_subnet_cidr),
-                             f"must not overlap node_subnet_cidr {self.node_subnet_cidr}"))
+            for other in subnets[:number]:
+                if subnet.overlaps(getattr(self, other)):
+                    problems.append((name, str(subnet),
+                                     f"must not overlap {other} {getattr(self, other)}"))
         if self.firewall_subnet_cidr.prefixlen > 26:
             problems.append(("firewall_subnet_cidr", str(self.firewall_subnet_cidr),
                              "Azure Firewall needs a /26 or larger subnet"))
@@ -165,8 +184,13 @@ class ApiServer(Strict):
 
 
 class Egress(Strict):
-    outbound_type: Literal["loadBalancer", "userDefinedRouting"] = Field(
-        "loadBalancer", description="userDefinedRouting sends 0.0.0.0/0 through Azure Firewall")
+    outbound_type: Literal["loadBalancer", "managedNATGateway", "userAssignedNATGateway",
+                           "userDefinedRouting", "none"] = Field(
+        "loadBalancer", description="how nodes reach the internet; userDefinedRouting sends "
+                                    "0.0.0.0/0 through Azure Firewall")
+    firewall_public_ips: int = Field(
+        1, ge=1, le=250, description="Azure Firewall frontend public IPs (userDefinedRouting; "
+                                     "production: at least 20, for SNAT ports)")
 
 
 class Entra(Strict):
@@ -267,6 +291,7 @@ class Environment(Strict):
                              f"too small for {self.network.model}: these node pools need "
                              f"{demand} addresses (a /{smallest_prefix(demand)} or larger), "
                              f"{subnet} has {subnet_capacity(subnet)}"))
+        problems += self._egress_problems()
         if self.execute and self.target != "aks":
             problems.append(("execute", True, "only target 'aks' runs az for real"))
         if self.target == "replay" and not self.transcript:
@@ -281,6 +306,35 @@ class Environment(Strict):
         if problems:
             raise ValueError(_join(problems))
         return self
+
+    def _egress_problems(self) -> list[tuple[str, Any, str]]:
+        outbound, api = self.egress.outbound_type, self.api_server
+        problems = []
+        if outbound == "none" and not api.private_cluster:
+            problems.append(("egress.outbound_type", outbound,
+                             "'none' is for network isolated clusters, which are private: set "
+                             "api_server.private_cluster: true"))
+        if outbound == "managedNATGateway" and api.private_cluster:
+            problems.append(("egress.outbound_type", outbound,
+                             "the managed NAT gateway lives in a VNET AKS creates, where the "
+                             "private cluster's registry endpoint cannot be planned; use "
+                             "userAssignedNATGateway or userDefinedRouting"))
+        if outbound == "managedNATGateway" and api.authorized_ip_ranges:
+            problems.append(("egress.outbound_type", outbound,
+                             "the managed NAT gateway's egress IPs exist only after creation, "
+                             "yet must be in api_server.authorized_ip_ranges; use "
+                             "userAssignedNATGateway (its IP is created first)"))
+        firewall_ips = self.egress.firewall_public_ips
+        if firewall_ips != 1 and outbound != "userDefinedRouting":
+            problems.append(("egress.firewall_public_ips", firewall_ips,
+                             "only used with outbound_type userDefinedRouting (Azure Firewall)"))
+        egress_ips = {"userDefinedRouting": firewall_ips, "userAssignedNATGateway": 1}
+        ranges = len(api.authorized_ip_ranges)
+        if ranges and ranges + egress_ips.get(outbound, 0) > MAX_AUTHORIZED_RANGES:
+            problems.append(("api_server.authorized_ip_ranges", f"{ranges} ranges",
+                             f"with the cluster's {egress_ips[outbound]} egress IP(s) added "
+                             f"they exceed AKS's limit of {MAX_AUTHORIZED_RANGES}"))
+        return problems
 
     # Derived names: given values win, else built from the prefix and the environment.
     @property

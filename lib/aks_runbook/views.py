@@ -7,7 +7,7 @@ from ipaddress import IPv4Network
 
 import pandas as pd
 
-from aks_runbook import azvalidate
+from aks_runbook import azplan, azvalidate
 from aks_runbook.analysis.addresses import (
     PoolDemand,
     model_name,
@@ -16,7 +16,7 @@ from aks_runbook.analysis.addresses import (
     subnet_demand,
 )
 from aks_runbook.analysis.reachability import Connection
-from aks_runbook.params import Environment
+from aks_runbook.params import OUTBOUND_TYPES, Environment
 
 
 def pods_per_node(nodes: list[dict], pods: list[dict], owners: dict[str, str]) -> pd.DataFrame:
@@ -73,9 +73,13 @@ def reachability_matrix(connections: list[Connection], short: dict[str, str] | N
 
 
 def short_names(pods: list[str]) -> dict[str, str]:
-    """Stable names for pods whose names end in random suffixes: front-1, front-2, back-1."""
+    """Stable names for pods whose names end in random suffixes: front-1, front-2, back-1;
+    outside peers (`ip/<cidr>`) keep their CIDR."""
     names, counter = {}, Counter()
     for key in sorted(pods):
+        if key.startswith("ip/"):
+            names[key] = key[3:]
+            continue
         base = key.split("/", 1)[1].rsplit("-", 2)[0].removeprefix("azure-vote-")
         counter[base] += 1
         names[key] = f"{base}-{counter[base]}"
@@ -121,3 +125,68 @@ def validate_lines(lines: list[str]) -> list[azvalidate.Validation]:
     for result in results:
         print(result.describe())
     return results
+
+
+def outbound_types(env: Environment) -> pd.DataFrame:
+    """Every outbound type azure-cli accepts, when it fits, and which one this plan uses."""
+    rows = [{"outbound type": name, "fits when": why,
+             "this environment": "<-" if name == env.egress.outbound_type else ""}
+            for name, why in OUTBOUND_TYPES.items()]
+    return pd.DataFrame(rows).set_index("outbound type")
+
+
+def network_rules(env: Environment) -> pd.DataFrame:
+    """The firewall network rules the docs list, and whether this design opens each."""
+    rows = [{"rule": r.name, "protocol": r.protocol, "port": r.port,
+             "destination": r.destination, "opened": "yes" if r.needed else "no",
+             "why": r.reason} for r in azplan.network_rules(env)]
+    return pd.DataFrame(rows).set_index("rule")
+
+
+def egress_fqdns(env: Environment) -> pd.DataFrame:
+    """The FQDNs the nodes need (for any firewall), and how this plan allows each."""
+    private = env.api_server.private_cluster
+    rows = []
+    for fqdn, port, why in azplan.REQUIRED_FQDNS:
+        fqdn = fqdn.format(region=env.location)
+        how = "FQDN tag AzureKubernetesService"
+        if private and "azmk8s.io" in fqdn:
+            how = "not needed: private API server"
+        rows.append({"FQDN": fqdn, "port": port, "why": why, "this plan": how})
+    protocols, fqdns = azplan.os_update_fqdns(env.upgrades.node_os_upgrade_channel)
+    for fqdn in fqdns:
+        rows.append({"FQDN": fqdn, "port": protocols[0].replace("=", ":").upper(),
+                     "why": f"node OS updates ({env.upgrades.node_os_upgrade_channel})",
+                     "this plan": "application rule aks-os-updates"})
+    registry = ("private endpoint (not through the firewall)" if private
+                else "application rule aks-registry")
+    for fqdn, why in zip(azplan.registry_fqdns(env), ("registry login server",
+                                                      "registry data endpoint (layers)"),
+                         strict=True):
+        rows.append({"FQDN": fqdn, "port": "HTTPS:443", "why": why, "this plan": registry})
+    return pd.DataFrame(rows).set_index("FQDN")
+
+
+def plan_rules(env: Environment, steps: list[azplan.Step] | None = None) -> pd.DataFrame:
+    """The plan rules (checks.plan) on a plan (default: the environment's whole plan): rule,
+    verdict, evidence and the docs page it comes from."""
+    from aks_runbook.checks import plan
+
+    steps = azplan.build(env) if steps is None else steps
+    rows = [{"rule": f.check, "status": f.status, "evidence": f.evidence,
+             "source": f.public_ids} for f in plan.judge(env, steps)]
+    return pd.DataFrame(rows).set_index("rule")
+
+
+def print_steps(steps: list[azplan.Step], env: Environment, *prefixes: str) -> None:
+    """The plan's steps whose id starts with one of the prefixes, in plan order."""
+    print(azplan.render([s for s in steps if s.id.startswith(prefixes)], env))
+
+
+def ingress_reachability(state, controller_namespace: str) -> pd.DataFrame:
+    """AKS-PLAN-010 on a cluster's (or files') objects: may the ingress controller's namespace
+    reach every Ingress backend under the NetworkPolicies?"""
+    from aks_runbook.checks import plan, table
+
+    return table(plan.ingress_reachable(state, controller_namespace))[
+        ["check", "resource", "status", "evidence", "remediation"]]

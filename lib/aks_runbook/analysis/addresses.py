@@ -1,8 +1,9 @@
 """How many subnet addresses each network model consumes (the network chapter's calculator).
 
-Azure reserves 5 addresses in every subnet. With Azure CNI (flat, non-overlay) every node takes
-one address plus one per pod it may run (pre-allocated up to max pods). With kubenet and with
-Azure CNI Overlay pods live in a separate, non-VNET pod CIDR, so a node takes one address.
+Azure reserves 5 addresses in every subnet. With Azure CNI Node Subnet (legacy, once "flat")
+every node takes one address plus one per pod it may run (pre-allocated up to max pods). With
+kubenet and with Azure CNI Overlay pods live in a separate, non-VNET pod CIDR, so a node takes
+one address.
 An upgrade surges one extra node per pool (max surge 1, AKS's default).
 """
 
@@ -29,7 +30,7 @@ def addresses_per_node(plugin: str, plugin_mode: str | None, max_pods: int) -> i
 
 def model_name(plugin: str, plugin_mode: str | None) -> str:
     if plugin == "azure":
-        return "Azure CNI Overlay" if plugin_mode == "overlay" else "Azure CNI (flat)"
+        return "Azure CNI Overlay" if plugin_mode == "overlay" else "Azure CNI Node Subnet (legacy)"
     return {"kubenet": "kubenet", "none": "BYO CNI"}.get(plugin, plugin)
 
 

@@ -70,8 +70,10 @@ def private_cluster(state: State, me: Check) -> list[Finding]:
 
 @check("AKS-NET-002", "02-network", "Azure CNI with a network policy engine", 6.0,
        "checkov CKV2_AZURE_29, CKV_AZURE_7; kubescape C-0240; CIS AKS 5.4.4",
-       "Create the cluster with --network-plugin azure and --network-policy azure|calico|"
-       "cilium (policy engine cannot be added to a kubenet cluster later)", scope="azure",
+       "Create the cluster with --network-plugin azure --network-plugin-mode overlay and "
+       "--network-policy cilium --network-dataplane cilium (the path forward: Azure NPM "
+       "retires on Linux 2028-09-30, on Windows 2026-09-30) or calico; kubenet retires "
+       "2028-03-31", scope="azure",
        differs="C-0240 accepts only azure or calico (and calico on kubenet); here cilium passes "
                "too, and kubenet fails whatever the policy, as CKV2_AZURE_29 wants Azure CNI. "
                "CKV_AZURE_7 accepts any value; 'none' fails here")
@@ -80,6 +82,9 @@ def cni_and_policy(state: State, me: Check) -> list[Finding]:
     mode = field_of(state.cluster, "networkProfile.networkPluginMode")
     policy = field_of(state.cluster, "networkProfile.networkPolicy")
     evidence = f"plugin {plugin}{' ' + mode if mode else ''}, policy {policy}" + _source(state)
+    if policy == "azure":
+        evidence += ("; Azure Network Policy Manager retires (Linux 2028-09-30, Windows "
+                     "2026-09-30): migrate to Cilium")
     ok = plugin == "azure" and policy in ("azure", "calico", "cilium")
     return [me.finding(_cluster(state), "pass" if ok else "fail", evidence)]
 
