@@ -5,7 +5,9 @@ with one documented requirement broken, the way an older or hand-edited plan wou
 
 from __future__ import annotations
 
+import json
 import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -319,3 +321,20 @@ def test_policy_engine_check_says_azure_npm_retires_and_points_to_cilium():
     assert "retires (Linux 2028-09-30, Windows 2026-09-30): migrate to Cilium" in npm.evidence
     assert "retires" not in net_002("cilium").evidence
     assert "Azure NPM retires on Linux 2028-09-30" in net_002("none").remediation
+
+
+def test_plan_command_shows_the_rules_and_fails_when_one_fails(tmp_path):
+    cli = [sys.executable, "-m", "aks_runbook.cli", "plan"]
+    ok = subprocess.run([*cli, str(ROOT / "environments" / "aks-prod.yaml")],
+                        capture_output=True, text=True, timeout=600)
+    assert ok.returncode == 0, ok.stderr
+    assert "[pass] AKS-PLAN-007 Plan/prod: 20 frontend IP(s)" in ok.stdout
+    given = yaml.safe_load((ROOT / "environments" / "aks-prod.yaml").read_text())
+    given["egress"]["firewall_public_ips"] = 2
+    few = tmp_path / "few-ips.yaml"
+    few.write_text(yaml.safe_dump(given))
+    failing = subprocess.run([*cli, str(few), "--format", "json"], capture_output=True,
+                             text=True, timeout=600)
+    assert failing.returncode == 1
+    assert isinstance(json.loads(failing.stdout), list)  # the rules go to stderr with JSON
+    assert "[fail] AKS-PLAN-007" in failing.stderr

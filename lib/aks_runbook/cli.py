@@ -61,7 +61,22 @@ def _plan(args: argparse.Namespace) -> int:
         steps = [s for s in steps if s.chapter.startswith(args.chapter)]
     print(azplan.render(steps, env, args.format))
     invalid = [s for s in steps if s.validation and s.validation.status == "invalid"]
-    return 1 if invalid else 0
+    failed = _plan_rules(env, args.format)
+    return 1 if invalid or failed else 0
+
+
+def _plan_rules(env: params.Environment, fmt: str) -> int:
+    """The plan rules on the whole plan: a table after the text plan, else on stderr so the
+    JSON or the script stays as it is. Returns how many failed."""
+    from aks_runbook.checks import plan as plan_rules
+
+    findings = plan_rules.judge(env, azplan.validated(env))
+    lines = [f"[{f.status}] {f.check} {f.resource}: {f.evidence}" for f in findings]
+    failed = sum(f.status == "fail" for f in findings)
+    summary = f"plan rules: {len(findings) - failed} of {len(findings)} without a failure"
+    print("\n".join(["", "Plan rules (AKS docs, 2026):", *lines, summary]),
+          file=sys.stdout if fmt == "text" else sys.stderr)
+    return failed
 
 
 def _validate_az(args: argparse.Namespace) -> int:
