@@ -59,6 +59,8 @@ LISTS: dict[str, Callable[[Client], Any]] = {
     "clusterrolebindings": lambda c: c.RbacAuthorizationV1Api().list_cluster_role_binding(),
     "roles": lambda c: c.RbacAuthorizationV1Api().list_role_for_all_namespaces(),
     "rolebindings": lambda c: c.RbacAuthorizationV1Api().list_role_binding_for_all_namespaces(),
+    "poddisruptionbudgets":
+        lambda c: c.PolicyV1Api().list_pod_disruption_budget_for_all_namespaces(),
 }
 
 # kind -> plural, for the kinds the analyses read from files
@@ -71,6 +73,7 @@ PLURALS = {
     "Deployment": "deployments", "ReplicaSet": "replicasets", "StatefulSet": "statefulsets",
     "DaemonSet": "daemonsets", "Job": "jobs", "CronJob": "cronjobs",
     "ReplicationController": "replicationcontrollers",
+    "PodDisruptionBudget": "poddisruptionbudgets",
 }
 CLUSTER_SCOPED = {"Namespace", "Node", "ClusterRole", "ClusterRoleBinding"}
 WORKLOADS = {"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob",

@@ -1,0 +1,457 @@
+"""Checks for chapter 03 (auth): what pods may do on their node (privileged, host namespaces,
+hostPath, capabilities, root, privilege escalation, seccomp), their credentials (service
+account tokens, Secrets in environment variables), Pod Security Admission labels, and the
+cluster's identity settings (Entra ID, Azure RBAC, local accounts, managed and workload
+identity, Azure Policy, Key Vault secrets provider).
+
+Pod checks judge every container kind (containers, initContainers, ephemeralContainers), give one
+row per workload (`owner(pod)`), and skip the namespaces AKS manages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aks_runbook.checks import Check, Finding, State, check, field_of, owner, resource
+from aks_runbook.checks.network import SYSTEM_NAMESPACES
+from aks_runbook.checks.overview import CONTAINER_FIELDS
+
+SYSTEM_NOTE = ("kube-system, kube-public and kube-node-lease are skipped (AKS manages them; "
+               "kubescape's AKS exceptions exempt AKS's workloads there)")
+PSA_ENFORCE = "pod-security.kubernetes.io/enforce"
+SAFE_SECCOMP = ("RuntimeDefault", "Localhost")
+
+Verdict = tuple[str, str]  # (status, evidence)
+
+
+# ---- helpers shared with the maintenance checks -------------------------------------------------
+
+ALL_KINDS = ("containers", "initContainers", "ephemeralContainers")
+
+
+def containers(pod: dict, kinds: tuple[str, ...] = ALL_KINDS) -> list[tuple[str, dict]]:
+    """(how to name it, container) for the pod's containers of these kinds."""
+    spec = pod.get("spec") or {}
+    return [(f"{label or 'container'} {c.get('name')}", c) for key, label in CONTAINER_FIELDS
+            if key in kinds for c in spec.get(key) or []]
+
+
+def user_pods(state: State) -> list[dict]:
+    return [p for p in state.items("pods") if p["metadata"]["namespace"] not in SYSTEM_NAMESPACES]
+
+
+def per_workload(state: State, me: Check, judge: Callable[[dict], Verdict | None]) -> list[Finding]:
+    """One row per workload: `judge(pod)` gives its verdict, or None when it is not judged."""
+    missing = state.unlisted("pods")
+    if missing:
+        return [me.not_listed("Pod/*", missing)]
+    judged: dict[tuple[str, str, str], Finding] = {}
+    for pod in user_pods(state):
+        found = judge(pod)
+        if found:
+            judged[(owner(pod), *found)] = me.finding(owner(pod), *found)
+    return list(judged.values())
+
+
+def verdict(problems: list[str], passed: str) -> Verdict:
+    return ("fail", "; ".join(problems)) if problems else ("pass", passed)
+
+
+def context(container: dict) -> dict:
+    return container.get("securityContext") or {}
+
+
+def pod_context(pod: dict) -> dict:
+    return (pod.get("spec") or {}).get("securityContext") or {}
+
+
+def windows(pod: dict) -> bool:
+    """PSS exempt Windows pods (spec.os.name) from the Linux-only restricted controls."""
+    return ((pod.get("spec") or {}).get("os") or {}).get("name") == "windows"
+
+
+LINUX_ONLY: Verdict = ("not-applicable", "Windows pod (spec.os.name windows): a Linux-only control")
+
+
+# ---- pods: what they may do on the node ---------------------------------------------------------
+
+@check("AKS-AUTH-001", "03-auth", "Privileged container", 8.0,
+       "kubescape C-0057; checkov CKV_K8S_16; CIS AKS 4.2.1; PSS baseline 'Privileged Containers'",
+       "Remove securityContext.privileged: true and the SYS_ADMIN capability; grant only the "
+       "capabilities needed (AKS-AUTH-004)",
+       differs="As C-0057, adding SYS_ADMIN counts as privileged and init and ephemeral "
+               "containers are read (CKV_K8S_16 reads neither). " + SYSTEM_NOTE)
+def privileged(state: State, me: Check) -> list[Finding]:
+    def judge(pod: dict) -> Verdict:
+        problems = []
+        for name, container in containers(pod):
+            added = (context(container).get("capabilities") or {}).get("add") or []
+            if context(container).get("privileged") is True:
+                problems.append(f"{name}: privileged")
+            elif "SYS_ADMIN" in added:
+                problems.append(f"{name}: adds SYS_ADMIN (privileged in all but name)")
+        return verdict(problems, "no privileged container")
+
+    return per_workload(state, me, judge)
+
+
+HOST_NAMESPACES = ("hostNetwork", "hostPID", "hostIPC")
+
+
+@check("AKS-AUTH-002", "03-auth", "Pod shares the node's network, PID or IPC namespace", 7.0,
+       "kubescape C-0041, C-0038; checkov CKV_K8S_19, CKV_K8S_17, CKV_K8S_18; CIS AKS "
+       "4.2.2-4.2.4; PSS baseline 'Host Namespaces'",
+       "Remove hostNetwork, hostPID and hostIPC (false is the default); expose ports through a "
+       "Service instead",
+       differs=SYSTEM_NOTE)
+def host_namespaces(state: State, me: Check) -> list[Finding]:
+    def judge(pod: dict) -> Verdict:
+        spec = pod.get("spec") or {}
+        shared = [f"{field}: true" for field in HOST_NAMESPACES if spec.get(field) is True]
+        return verdict(shared, "no host namespace shared")
+
+    return per_workload(state, me, judge)
+
+
+def _mounts(pod: dict, volume: str) -> list[tuple[str, bool]]:
+    """(container, writable) for each mount of this volume."""
+    return [(name, m.get("readOnly") is not True) for name, c in containers(pod)
+            for m in c.get("volumeMounts") or [] if m.get("name") == volume]
+
+
+@check("AKS-AUTH-003", "03-auth", "hostPath volume (node's filesystem in the pod)", 7.0,
+       "kubescape C-0048, C-0045 (writable); CIS Kubernetes 5.2.12; PSS baseline 'HostPath "
+       "Volumes'",
+       "Replace hostPath with a PersistentVolumeClaim, emptyDir, ConfigMap or CSI volume; if it "
+       "must stay, mount it readOnly: true",
+       differs="C-0048 fails a hostPath volume only when a container mounts it; here every "
+               "hostPath volume fails, as PSS baseline forbids them, and the evidence says which "
+               "mounts are writable (C-0045: readOnly not true), ephemeral containers' too. "
+               + SYSTEM_NOTE)
+def host_path(state: State, me: Check) -> list[Finding]:
+    def judge(pod: dict) -> Verdict:
+        problems = []
+        for volume in (pod.get("spec") or {}).get("volumes") or []:
+            if "hostPath" not in volume:
+                continue
+            path = (volume.get("hostPath") or {}).get("path")
+            mounts = _mounts(pod, volume.get("name"))
+            writable = [name for name, rw in mounts if rw]
+            how = (f"writable by {', '.join(writable)}" if writable
+                   else "read-only" if mounts else "not mounted")
+            problems.append(f"hostPath {path} (volume {volume.get('name')}, {how})")
+        return verdict(problems, "no hostPath volume")
+
+    return per_workload(state, me, judge)
+
+
+@check("AKS-AUTH-004", "03-auth", "Container keeps or adds Linux capabilities", 7.0,
+       "kubescape C-0046; checkov CKV_K8S_25, CKV_K8S_37; CIS AKS 4.2.7, 4.2.8; PSS restricted "
+       "'Capabilities'",
+       "In every container set securityContext.capabilities.drop: [ALL] and add back only "
+       "NET_BIND_SERVICE if it binds a port below 1024",
+       differs="C-0046 fails only capabilities on its insecure list, CKV_K8S_25 any added one; "
+               "here, as PSS restricted, every container (init and ephemeral too) must drop ALL "
+               "and may add only NET_BIND_SERVICE. Windows pods are not-applicable. "
+               + SYSTEM_NOTE)
+def capabilities(state: State, me: Check) -> list[Finding]:
+    def judge(pod: dict) -> Verdict:
+        if windows(pod):
+            return LINUX_ONLY
+        problems = []
+        for name, container in containers(pod):
+            caps = context(container).get("capabilities") or {}
+            added = [c for c in caps.get("add") or [] if c != "NET_BIND_SERVICE"]
+            wrong = ([] if "ALL" in (caps.get("drop") or []) else ["does not drop ALL"])
+            wrong += [f"adds {', '.join(added)}"] if added else []
+            if wrong:
+                problems.append(f"{name}: {' and '.join(wrong)}")
+        return verdict(problems, "every container drops ALL (adds at most NET_BIND_SERVICE)")
+
+    return per_workload(state, me, judge)
+
+
+def _effective(pod: dict, container: dict, field: str):
+    """A securityContext field: the container's wins over the pod's."""
+    value = context(container).get(field)
+    return pod_context(pod).get(field) if value is None else value
+
+
+@check("AKS-AUTH-005", "03-auth", "Container may run as root", 6.0,
+       "kubescape C-0013; checkov CKV_K8S_23; CIS AKS 4.2.6; PSS restricted 'Running as "
+       "Non-root', 'Running as Non-root user'",
+       "Set securityContext.runAsNonRoot: true (pod level) and a runAsUser above 0; build the "
+       "image with a numeric non-root USER",
+       differs="As C-0013 and CKV_K8S_23, runAsNonRoot: true or a runAsUser above 0 passes (the "
+               "container's value wins over the pod's); C-0013 also fails an unset or 0 "
+               "runAsGroup, which is not judged here. runAsUser 0 fails even beside runAsNonRoot: "
+               "true. Windows pods are not-applicable. " + SYSTEM_NOTE)
+def run_as_root(state: State, me: Check) -> list[Finding]:
+    def judge(pod: dict) -> Verdict:
+        if windows(pod):
+            return LINUX_ONLY
+        problems = []
+        for name, container in containers(pod):
+            user = _effective(pod, container, "runAsUser")
+            non_root = _effective(pod, container, "runAsNonRoot")
+            if user == 0:
+                problems.append(f"{name}: runAsUser 0")
+            elif non_root is not True and not (isinstance(user, int) and user > 0):
+                why = "runAsNonRoot false" if non_root is False else "no runAsNonRoot: true"
+                problems.append(f"{name}: {why} and no runAsUser above 0 (the image decides)")
+        return verdict(problems, "every container runs as non-root")
+
+    return per_workload(state, me, judge)
+
+
+@check("AKS-AUTH-006", "03-auth", "Privilege escalation allowed (allowPrivilegeEscalation not "
+       "false)", 6.0,
+       "kubescape C-0016; checkov CKV_K8S_20; CIS AKS 4.2.5; PSS restricted 'Privilege "
+       "Escalation'",
+       "Set securityContext.allowPrivilegeEscalation: false in every container (absent means "
+       "allowed)",
+       differs="C-0016 reads only `containers`; here init and ephemeral containers too, as PSS "
+               "restricted. Windows pods are not-applicable. " + SYSTEM_NOTE)
+def privilege_escalation(state: State, me: Check) -> list[Finding]:
+    def judge(pod: dict) -> Verdict:
+        if windows(pod):
+            return LINUX_ONLY
+        problems = []
+        for name, container in containers(pod):
+            value = context(container).get("allowPrivilegeEscalation")
+            if value is not False:
+                problems.append(f"{name}: allowPrivilegeEscalation "
+                                + ("true" if value is True else "not set (allowed)"))
+        return verdict(problems, "allowPrivilegeEscalation false in every container")
+
+    return per_workload(state, me, judge)
+
+
+@check("AKS-AUTH-007", "03-auth", "No seccomp profile (RuntimeDefault or Localhost)", 4.0,
+       "kubescape C-0210; checkov CKV_K8S_31; CIS Kubernetes 5.7.2; PSS restricted 'Seccomp'",
+       "Set spec.securityContext.seccompProfile.type: RuntimeDefault on the pod (containers may "
+       "override it only with RuntimeDefault or Localhost)",
+       differs="C-0210 and CKV_K8S_31 accept only RuntimeDefault; here Localhost passes too, as "
+               "PSS restricted allows it. The container's profile wins over the pod's; init and "
+               "ephemeral containers are read (C-0210 reads only `containers`); the deprecated "
+               "seccomp annotations are not. Windows pods are not-applicable. " + SYSTEM_NOTE)
+def seccomp(state: State, me: Check) -> list[Finding]:
+    def judge(pod: dict) -> Verdict:
+        if windows(pod):
+            return LINUX_ONLY
+        problems = []
+        for name, container in containers(pod):
+            profile = _effective(pod, container, "seccompProfile") or {}
+            kind = profile.get("type")
+            if kind not in SAFE_SECCOMP:
+                problems.append(f"{name}: " + (f"seccomp {kind}" if kind else "no seccomp profile"))
+        return verdict(problems, "every container under RuntimeDefault or Localhost seccomp")
+
+    return per_workload(state, me, judge)
+
+
+# ---- pods: their credentials --------------------------------------------------------------------
+
+@check("AKS-AUTH-008", "03-auth", "Service account token mounted automatically", 6.0,
+       "kubescape C-0034, C-0190; checkov CKV_K8S_38; CIS AKS 4.1.6; Popeye 301",
+       "Set automountServiceAccountToken: false on the ServiceAccount or the pod; mount a "
+       "projected token only in pods that call the API server (workload identity needs none)",
+       differs="As C-0034, the pod's field wins over its ServiceAccount's, a ServiceAccount with "
+               "automountServiceAccountToken: false passes pods that leave it unset (CKV_K8S_38 "
+               "passes only the pod field), and a pod setting it true fails. " + SYSTEM_NOTE)
+def token_automount(state: State, me: Check) -> list[Finding]:
+    accounts_listed = not state.unlisted("serviceaccounts")
+    accounts = {(a["metadata"].get("namespace"), a["metadata"]["name"]): a
+                for a in state.objects.get("serviceaccounts", [])}
+
+    def judge(pod: dict) -> Verdict:
+        spec = pod.get("spec") or {}
+        own = spec.get("automountServiceAccountToken")
+        if own is False:
+            return "pass", "automountServiceAccountToken: false on the pod"
+        if own is True:
+            return "fail", "automountServiceAccountToken: true on the pod (wins over its " \
+                           "ServiceAccount)"
+        name = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
+        if not accounts_listed:
+            return ("not-applicable", f"cannot judge: serviceaccounts could not be listed "
+                                      f"(ServiceAccount {name})")
+        account = accounts.get((pod["metadata"]["namespace"], name))
+        if account is None:
+            place = "among the files" if state.from_files else "in the namespace"
+            return "fail", f"ServiceAccount {name} not found {place}: the token is mounted"
+        if account.get("automountServiceAccountToken") is False:
+            return "pass", f"ServiceAccount {name} sets automountServiceAccountToken: false"
+        return "fail", (f"neither the pod nor ServiceAccount {name} sets "
+                        "automountServiceAccountToken: false")
+
+    return per_workload(state, me, judge)
+
+
+@check("AKS-AUTH-009", "03-auth", "Secret exposed as environment variables", 4.0,
+       "kubescape C-0207; checkov CKV_K8S_35; CIS AKS 4.5.1",
+       "Mount the Secret as a file (a secret volume or the Key Vault CSI driver) and read it "
+       "from there; environment variables leak into logs, crash dumps and child processes",
+       differs="C-0207 reads containers and initContainers; here ephemeral containers too. "
+               + SYSTEM_NOTE)
+def secrets_in_env(state: State, me: Check) -> list[Finding]:
+    def judge(pod: dict) -> Verdict:
+        problems = []
+        for name, container in containers(pod):
+            used = [f"{e.get('name')} from Secret {e['valueFrom']['secretKeyRef'].get('name')}"
+                    for e in container.get("env") or []
+                    if (e.get("valueFrom") or {}).get("secretKeyRef")]
+            used += [f"all keys of Secret {(f.get('secretRef') or {}).get('name')}"
+                     for f in container.get("envFrom") or [] if "secretRef" in f]
+            if used:
+                problems.append(f"{name}: env {', '.join(used)}")
+        return verdict(problems, "no Secret in environment variables")
+
+    return per_workload(state, me, judge)
+
+
+@check("AKS-AUTH-010", "03-auth", "Namespace without Pod Security Admission enforce "
+       "(baseline or restricted)", 7.0,
+       "kubescape C-0193, C-0192; CIS Kubernetes 5.2.1, 5.2.2; Pod Security Admission",
+       "kubectl label namespace NAME pod-security.kubernetes.io/enforce=restricted (or baseline; "
+       "try warn=restricted first to see what would be refused)",
+       differs="As C-0193, only an enforce label of baseline or restricted passes; C-0192 also "
+               "passes namespaces that a namespaced admission webhook covers (Gatekeeper, "
+               "Kyverno): here only the label counts, so AKS Automatic's Deployment Safeguards do "
+               "not either. From files, a namespace the files use but do not declare has no "
+               "labels. " + SYSTEM_NOTE)
+def pod_security_admission(state: State, me: Check) -> list[Finding]:
+    missing = state.unlisted("namespaces")
+    if missing:
+        return [me.not_listed("Namespace/*", missing)]
+    findings = []
+    for namespace in state.items("namespaces"):
+        name = namespace["metadata"]["name"]
+        if name in SYSTEM_NAMESPACES or (state.namespaces and name not in state.namespaces):
+            continue
+        labels = namespace["metadata"].get("labels") or {}
+        level = labels.get(PSA_ENFORCE)
+        where = resource(namespace, "Namespace")
+        if level in ("baseline", "restricted"):
+            version = labels.get(f"{PSA_ENFORCE}-version")
+            findings.append(me.finding(where, "pass", f"enforce: {level}"
+                                       + (f" (version {version})" if version else "")))
+        else:
+            findings.append(me.finding(where, "fail", f"enforce: {level}: admits privileged pods"
+                                       if level else "no enforce label: admits privileged pods"))
+    return findings
+
+
+# ---- the cluster's identity settings (az aks show, or the plan) ---------------------------------
+
+def _cluster(state: State) -> str:
+    return f"ManagedCluster/{field_of(state.cluster, 'name') or 'cluster'}"
+
+
+def _source(state: State) -> str:
+    return f" ({state.cluster_source})"
+
+
+def _true(value) -> bool:
+    """A boolean from az JSON, where add-on config values are strings ("true")."""
+    return value is True or str(value).lower() == "true"
+
+
+def _one(state: State, me: Check, problems: list[str], passed: str) -> list[Finding]:
+    status, evidence = verdict(problems, passed)
+    return [me.finding(_cluster(state), status, evidence + _source(state))]
+
+
+@check("AKS-AUTH-011", "03-auth", "Entra ID integration with Azure RBAC not enabled", 7.0,
+       "kubescape C-0241 (CIS AKS 5.2.2)",
+       "az aks update --enable-aad --aad-admin-group-object-ids <group> --enable-azure-rbac",
+       scope="azure",
+       differs="C-0241 reads only aadProfile.enableAzureRBAC; here managed Entra integration "
+               "(aadProfile.managed) is required too")
+def entra_azure_rbac(state: State, me: Check) -> list[Finding]:
+    aad = field_of(state.cluster, "aadProfile") or {}
+    problems = []
+    if not aad:
+        problems.append("no Entra ID integration (aadProfile empty)")
+    elif field_of(aad, "managed") is not True:
+        problems.append("legacy Entra integration (aadProfile.managed not true): retired")
+    if aad and field_of(aad, "enableAzureRbac") is not True:
+        problems.append("Azure RBAC off: only Kubernetes RBAC authorizes Entra users")
+    return _one(state, me, problems, "managed Entra ID integration with Azure RBAC")
+
+
+@check("AKS-AUTH-012", "03-auth", "Local accounts enabled (static admin credential)", 7.0,
+       "checkov CKV_AZURE_141",
+       "az aks update --disable-local-accounts (needs Entra ID integration, else no one can log "
+       "in), then az aks rotate-certs to revoke admin certificates already handed out",
+       scope="azure")
+def local_accounts(state: State, me: Check) -> list[Finding]:
+    disabled = field_of(state.cluster, "disableLocalAccounts") is True
+    problems = [] if disabled else ["local accounts enabled: az aks get-credentials --admin "
+                                    "gives a cluster-admin certificate that bypasses Entra ID"]
+    return _one(state, me, problems, "disableLocalAccounts true")
+
+
+@check("AKS-AUTH-013", "03-auth", "Kubernetes RBAC not enabled", 7.0,
+       "kubescape C-0088 (CIS AKS 5.5.1); checkov CKV_AZURE_5",
+       "Recreate the cluster with RBAC (the default; it cannot be turned on later)",
+       scope="azure")
+def kubernetes_rbac(state: State, me: Check) -> list[Finding]:
+    enabled = _true(field_of(state.cluster, "enableRbac"))
+    return _one(state, me, [] if enabled else ["enableRbac not true"], "enableRbac true")
+
+
+@check("AKS-AUTH-014", "03-auth", "Cluster identity is a service principal, not a managed "
+       "identity", 5.0,
+       "AKS docs managed-identity-overview (no public check id)",
+       "az aks update --enable-managed-identity (then upgrade the node pools so kubelet uses it)",
+       scope="azure")
+def managed_identity(state: State, me: Check) -> list[Finding]:
+    kind = field_of(state.cluster, "identity.type")
+    client = field_of(state.cluster, "servicePrincipalProfile.clientId")
+    if kind in ("SystemAssigned", "UserAssigned"):
+        return _one(state, me, [], f"managed identity ({kind})")
+    return _one(state, me, [f"no managed identity (identity.type {kind}, service principal "
+                            f"{client}): its secret expires and is stored on every node"], "")
+
+
+@check("AKS-AUTH-015", "03-auth", "Workload identity or the OIDC issuer not enabled", 5.0,
+       "AKS docs workload-identity-overview, use-oidc-issuer (no public check id)",
+       "az aks update --enable-oidc-issuer --enable-workload-identity; federate each "
+       "application's managed identity with its ServiceAccount",
+       scope="azure")
+def workload_identity(state: State, me: Check) -> list[Finding]:
+    problems = []
+    if field_of(state.cluster, "oidcIssuerProfile.enabled") is not True:
+        problems.append("OIDC issuer off")
+    if field_of(state.cluster, "securityProfile.workloadIdentity.enabled") is not True:
+        problems.append("workload identity off")
+    if field_of(state.cluster, "podIdentityProfile.enabled") is True:
+        problems.append("pod-managed identity on (unsupported since 2025-09)")
+    return _one(state, me, problems, "OIDC issuer and workload identity on")
+
+
+@check("AKS-AUTH-016", "03-auth", "Azure Policy add-on not enabled", 5.0,
+       "checkov CKV_AZURE_116",
+       "az aks enable-addons --addons azure-policy, then assign the Kubernetes pod security "
+       "initiative (audit first)",
+       scope="azure")
+def azure_policy(state: State, me: Check) -> list[Finding]:
+    on = _true(field_of(state.cluster, "addonProfiles.azurepolicy.enabled"))
+    return _one(state, me, [] if on else ["azurepolicy add-on off"], "azurepolicy add-on on")
+
+
+@check("AKS-AUTH-017", "03-auth", "Key Vault secrets provider off or without rotation", 5.0,
+       "checkov CKV_AZURE_172; CIS AKS 4.5.2 (kubescape C-0208)",
+       "az aks enable-addons --addons azure-keyvault-secrets-provider; az aks addon update "
+       "--addon azure-keyvault-secrets-provider --enable-secret-rotation",
+       scope="azure",
+       differs="CKV_AZURE_172 reads only enableSecretRotation; here the add-on must be enabled "
+               "too (rotation is off by default)")
+def key_vault_provider(state: State, me: Check) -> list[Finding]:
+    addon = field_of(state.cluster, "addonProfiles.azureKeyvaultSecretsProvider") or {}
+    if not _true(field_of(addon, "enabled")):
+        return _one(state, me, ["azureKeyvaultSecretsProvider add-on off"], "")
+    rotation = _true(field_of(addon, "config.enableSecretRotation"))
+    interval = field_of(addon, "config.rotationPollInterval") or "2m"
+    return _one(state, me, [] if rotation else ["add-on on, secret rotation off"],
+                f"add-on on, rotation every {interval}")

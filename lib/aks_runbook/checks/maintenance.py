@@ -1,0 +1,357 @@
+"""Checks for chapter 04 (maintenance): Kubernetes versions (supported, control plane to node
+skew), automatic upgrade channels, and what lets workloads survive node upgrades: pinned image
+tags, resource requests and limits, PodDisruptionBudgets and readiness probes."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from aks_runbook.analysis.reachability import matches
+from aks_runbook.checks import Check, Finding, State, check, field_of, owner, resource
+from aks_runbook.checks.auth import (
+    Verdict,
+    containers,
+    per_workload,
+    user_pods,
+    verdict,
+)
+
+# AKS standard support in late 2026 (supported-kubernetes-versions.md: 1.37 GA 2026-10, 1.34 out
+# of support 2026-11). Re-check with `az aks get-versions` and update with the calendar.
+SUPPORTED_MINORS = (35, 36, 37)
+SUPPORT_AS_OF = "2026-11"
+SKEW_POLICY = "Kubernetes Version Skew Policy (kubelet)"
+
+
+def minor(version: str | None) -> tuple[int, int] | None:
+    """(major, minor) of v1.33.2, 1.33.2 or 1.33; None when it is not a version."""
+    found = re.match(r"v?(\d+)\.(\d+)", str(version or "").strip())
+    return (int(found[1]), int(found[2])) if found else None
+
+
+def _cluster(state: State) -> str:
+    return f"ManagedCluster/{field_of(state.cluster, 'name') or 'cluster'}"
+
+
+def _source(state: State) -> str:
+    return f" ({state.cluster_source})"
+
+
+def _kubelet(node: dict) -> str | None:
+    return ((node.get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion")
+
+
+def _supported() -> str:
+    return ", ".join(f"1.{m}" for m in SUPPORTED_MINORS)
+
+
+@check("AKS-MNT-001", "04-maintenance", "Node runs a Kubernetes version out of AKS support", 5.0,
+       "kubescape C-0273; Popeye 405",
+       "az aks upgrade -k <supported version> (one minor at a time), then the node pools",
+       differs="C-0273 compares kubelets with upstream's three newest minors; here with AKS's "
+               f"supported minors ({_supported()} as of {SUPPORT_AS_OF}; N-3 has platform "
+               "support only). A version newer than that list is not-applicable, so is an older "
+               "one under the LTS support plan")
+def supported_version(state: State, me: Check) -> list[Finding]:
+    missing = state.unlisted("nodes")
+    if missing:
+        return [me.not_listed("Node/*", missing)]
+    nodes = state.objects.get("nodes", [])
+    if not nodes:
+        return [me.finding("Node/*", "not-applicable", "no nodes to judge")]
+    lts = field_of(state.cluster, "supportPlan") == "AKSLongTermSupport"
+    findings = []
+    for node in nodes:
+        version = _kubelet(node)
+        found = minor(version)
+        where = resource(node, "Node")
+        if found is None:
+            findings.append(me.finding(where, "not-applicable", f"kubelet version {version!r} "
+                                       "is not a version"))
+        elif found[0] == 1 and found[1] in SUPPORTED_MINORS:
+            findings.append(me.finding(where, "pass", f"kubelet {version}: 1.{found[1]} is in "
+                                       f"AKS support ({_supported()}, as of {SUPPORT_AS_OF})"))
+        elif found > (1, max(SUPPORTED_MINORS)):
+            findings.append(me.finding(where, "not-applicable", f"kubelet {version} is newer "
+                                       f"than this check's list ({_supported()}, as of "
+                                       f"{SUPPORT_AS_OF}): check az aks get-versions"))
+        elif lts:
+            findings.append(me.finding(where, "not-applicable", f"kubelet {version} under the "
+                                       "LTS support plan: check az aks get-versions"))
+        else:
+            behind = max(SUPPORTED_MINORS) - found[1] if found[0] == 1 else None
+            note = " (N-3: platform support only, no Kubernetes fixes)" if behind == 3 else ""
+            findings.append(me.finding(where, "fail", f"kubelet {version}: out of AKS support"
+                                       f"{note}; supported {_supported()} (as of "
+                                       f"{SUPPORT_AS_OF})"))
+    return findings
+
+
+def skew(control_plane: tuple[int, int], kubelet: tuple[int, int]) -> str | None:
+    """Why this kubelet breaks the version skew policy against this API server, or None.
+    kubelet may be up to three minors older (two when it is older than 1.25), never newer."""
+    if kubelet > control_plane:
+        return "newer than the control plane"
+    allowed = 3 if kubelet >= (1, 25) else 2
+    if kubelet[0] != control_plane[0] or control_plane[1] - kubelet[1] > allowed:
+        return f"more than {allowed} minor versions older than the control plane"
+    return None
+
+
+@check("AKS-MNT-002", "04-maintenance", "Node pool or kubelet outside the version skew policy",
+       7.0, SKEW_POLICY,
+       "az aks nodepool upgrade -k <control plane version> for each pool behind; a pool can "
+       "never be newer than the control plane",
+       scope="azure",
+       differs="The policy speaks of kubelets; here each agent pool's version in the "
+               "configuration is judged too, and each node's kubelet when nodes were listed")
+def version_skew(state: State, me: Check) -> list[Finding]:
+    version = (field_of(state.cluster, "currentKubernetesVersion")
+               or field_of(state.cluster, "kubernetesVersion"))
+    control_plane = minor(version)
+    if control_plane is None:
+        return [me.finding(_cluster(state), "not-applicable", "no Kubernetes version in the "
+                           "configuration" + _source(state))]
+    judged = [(f"AgentPool/{field_of(p, 'name')}", "pool",
+               field_of(p, "currentOrchestratorVersion") or field_of(p, "orchestratorVersion"))
+              for p in field_of(state.cluster, "agentPoolProfiles") or []]
+    judged += [(resource(n, "Node"), "kubelet", _kubelet(n))
+               for n in state.objects.get("nodes", [])]
+    findings = []
+    for where, what, theirs in judged:
+        found = minor(theirs)
+        if found is None:
+            findings.append(me.finding(where, "not-applicable", f"{what} version {theirs!r} not "
+                                       "known" + _source(state)))
+            continue
+        why = skew(control_plane, found)
+        status = "fail" if why else "pass"
+        behind = control_plane[1] - found[1] if found[0] == control_plane[0] else None
+        detail = why or ("same minor" if behind == 0 else f"{behind} minor(s) behind")
+        findings.append(me.finding(where, status, f"{what} {theirs} vs control plane {version}: "
+                                   f"{detail}" + _source(state)))
+    if not findings:
+        findings.append(me.finding(_cluster(state), "not-applicable", "no agent pools or nodes "
+                                   "to compare" + _source(state)))
+    return findings
+
+
+KUBERNETES_CHANNELS = ("patch", "stable", "rapid")
+NODE_OS_CHANNELS = ("nodeimage", "securitypatch")
+
+
+@check("AKS-MNT-003", "04-maintenance", "No automatic Kubernetes upgrade channel", 5.0,
+       "checkov CKV_AZURE_171",
+       "az aks update --auto-upgrade-channel patch (or stable), and a maintenance window: az aks "
+       "maintenanceconfiguration add -n aksManagedAutoUpgradeSchedule ...",
+       scope="azure",
+       differs="CKV_AZURE_171 passes any channel but none; here node-image fails too: that legacy "
+               "channel renews node images only and leaves Kubernetes versions to you")
+def upgrade_channel(state: State, me: Check) -> list[Finding]:
+    channel = field_of(state.cluster, "autoUpgradeProfile.upgradeChannel")
+    ok = str(channel).lower() in KUBERNETES_CHANNELS
+    why = {"node-image": " (node images only: Kubernetes versions stay manual)"}
+    evidence = f"upgradeChannel {channel}" + why.get(str(channel).lower(), "")
+    return [me.finding(_cluster(state), "pass" if ok else "fail", evidence + _source(state))]
+
+
+@check("AKS-MNT-004", "04-maintenance", "No managed node OS upgrade channel", 5.0,
+       "AKS docs auto-upgrade-node-os-image (CKV_AZURE_171 covers only the cluster channel)",
+       "az aks update --node-os-upgrade-channel NodeImage (or SecurityPatch), and a window: az "
+       "aks maintenanceconfiguration add -n aksManagedNodeOSUpgradeSchedule ...",
+       scope="azure",
+       differs="Unmanaged fails: the OS patches itself but never reboots (you would need kured); "
+               "None and an absent channel fail")
+def node_os_channel(state: State, me: Check) -> list[Finding]:
+    channel = field_of(state.cluster, "autoUpgradeProfile.nodeOsUpgradeChannel")
+    ok = str(channel).lower() in NODE_OS_CHANNELS
+    why = {"unmanaged": " (OS patches without reboots: kured needed)",
+           "none": " (no OS patches)"}
+    evidence = f"nodeOsUpgradeChannel {channel}" + why.get(str(channel).lower(), "")
+    return [me.finding(_cluster(state), "pass" if ok else "fail", evidence + _source(state))]
+
+
+# ---- workloads ----------------------------------------------------------------------------------
+
+def image_tag(image: str) -> str | None:
+    """The tag of an image reference ("" when none), or None when it is pinned by digest. A
+    registry port (host:5000/app) is not a tag: the tag is in the last path part."""
+    if "@" in image:
+        return None
+    last = image.rsplit("/", 1)[-1]
+    return last.split(":", 1)[1] if ":" in last else ""
+
+
+@check("AKS-MNT-005", "04-maintenance", "Image tag latest or no tag", 4.0,
+       "checkov CKV_K8S_14; Popeye 100, 101; kubescape C-0075",
+       "Pin every image to a version tag, or better a digest (image@sha256:...)",
+       differs="C-0075 passes latest or untagged images pulled with imagePullPolicy Always (or "
+               "unset) and reads only `containers`; here they fail whatever the pull policy, in "
+               "init and ephemeral containers too. A digest passes, as in CKV_K8S_14. "
+               "kube-system, kube-public and kube-node-lease are skipped (AKS manages them)")
+def floating_tags(state: State, me: Check) -> list[Finding]:
+    def judge(pod: dict) -> Verdict:
+        problems = []
+        for name, container in containers(pod):
+            image = container.get("image") or ""
+            tag = image_tag(image)
+            if tag == "":
+                problems.append(f"{name}: {image or '(no image)'} has no tag (means latest)")
+            elif tag == "latest":
+                problems.append(f"{name}: {image}")
+        return verdict(problems, "every image pinned to a tag or digest")
+
+    return per_workload(state, me, judge)
+
+
+RESOURCES = ("requests.cpu", "requests.memory", "limits.cpu", "limits.memory")
+
+
+def missing_resources(container: dict) -> list[str]:
+    """The requests and limits a container leaves unset. A request left out beside a limit is
+    set: the API server copies the limit into it."""
+    resources = container.get("resources") or {}
+    limits, requests = resources.get("limits") or {}, resources.get("requests") or {}
+    present = {f"limits.{k}" for k, v in limits.items() if v}
+    present |= {f"requests.{k}" for k in (*limits, *requests) if requests.get(k) or limits.get(k)}
+    return [r for r in RESOURCES if r not in present]
+
+
+@check("AKS-MNT-006", "04-maintenance", "CPU or memory requests or limits not set", 6.0,
+       "kubescape C-0270, C-0271, C-0268, C-0269; checkov CKV_K8S_10-13; Popeye 106, 107",
+       "Set resources.requests (cpu, memory) and resources.limits (cpu, memory) on every "
+       "container; a namespace LimitRange can supply defaults",
+       differs="One row per workload names every missing field (the public ids give one per "
+               "field). A request left out beside its limit counts as set (the API server copies "
+               "it). initContainers are read, as in checkov (kubescape reads only `containers`). "
+               "From files a LimitRange's defaults are not applied. kube-system, kube-public and "
+               "kube-node-lease are skipped (AKS manages them)")
+def resources(state: State, me: Check) -> list[Finding]:
+    def judge(pod: dict) -> Verdict:
+        problems = [f"{name}: no {', '.join(gaps)}"
+                    for name, container in containers(pod, ("containers", "initContainers"))
+                    if (gaps := missing_resources(container))]
+        return verdict(problems, "requests and limits set for cpu and memory")
+
+    return per_workload(state, me, judge)
+
+
+NOT_REPLICATED = ("DaemonSet", "Job", "CronJob", "Pod")
+REPLICATED_PLURALS = {"Deployment": "deployments", "StatefulSet": "statefulsets",
+                      "ReplicaSet": "replicasets",
+                      "ReplicationController": "replicationcontrollers"}
+
+
+def _running(pod: dict) -> bool:
+    return (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+
+
+def replicas(state: State) -> dict[str, tuple[int, dict]]:
+    """Workload -> (replicas, one of its pods), for workloads that keep replicas (not
+    DaemonSets, Jobs or bare pods). From files: the workload's spec.replicas (default 1); from a
+    cluster: its running pods (a Deployment's pods belong to its ReplicaSets)."""
+    declared = {resource(w, kind): (w.get("spec") or {}).get("replicas")
+                for kind, plural in REPLICATED_PLURALS.items()
+                for w in state.objects.get(plural, [])}
+    found: dict[str, tuple[int, dict]] = {}
+    for pod in user_pods(state):
+        workload = owner(pod)
+        if workload.split("/", 1)[0] in NOT_REPLICATED or not (state.from_files
+                                                                or _running(pod)):
+            continue
+        if state.from_files:
+            count = declared.get(workload)
+            found[workload] = (1 if count is None else count, pod)
+        else:
+            count = found.get(workload, (0, pod))[0]
+            found[workload] = (count + 1, pod)
+    return found
+
+
+def _scaled(value: int | str, total: int) -> int | None:
+    """An IntOrString of a PDB for this many pods; percentages round up, as the disruption
+    controller does."""
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    if text.endswith("%") and text[:-1].isdigit():
+        return math.ceil(int(text[:-1]) * total / 100)
+    return int(text) if text.isdigit() else None
+
+
+def blocks_drains(pdb: dict, total: int) -> str | None:
+    """Why this PDB lets no pod of `total` be evicted, or None."""
+    spec = pdb.get("spec") or {}
+    if "maxUnavailable" in spec:
+        if _scaled(spec["maxUnavailable"], total) == 0:
+            return f"maxUnavailable {spec['maxUnavailable']}"
+    elif "minAvailable" in spec:
+        needed = _scaled(spec["minAvailable"], total)
+        if needed is not None and needed >= total:
+            return f"minAvailable {spec['minAvailable']} of {total}"
+    return None
+
+
+def _budgets(pdbs: list[dict], pod: dict) -> list[dict]:
+    """The PDBs selecting this pod (policy/v1: a null selector selects nothing, {} all)."""
+    meta = pod["metadata"]
+    return [b for b in pdbs if b["metadata"].get("namespace") == meta["namespace"]
+            and (b.get("spec") or {}).get("selector") is not None
+            and matches(b["spec"]["selector"], meta.get("labels") or {})]
+
+
+@check("AKS-MNT-007", "04-maintenance", "Replicated workload without a usable "
+       "PodDisruptionBudget", 4.0,
+       "Popeye 206, 209; AKS docs upgrade-options (drains honour PDBs)",
+       "Add one PodDisruptionBudget per workload, e.g. maxUnavailable: 1; never minAvailable equal "
+       "to the replicas or maxUnavailable 0, which block node drains",
+       differs="Popeye 206 flags every pod without a PDB; here only workloads with 2 or more "
+               "replicas are judged (one replica: not-applicable), DaemonSets, Jobs and bare pods "
+               "are not. Replicas from files: spec.replicas; from a cluster: running pods per "
+               "owner (a Deployment's ReplicaSet). A PDB that allows no eviction fails, and so do "
+               "several PDBs on one pod (Popeye 209: eviction then errors). kube-system, "
+               "kube-public and kube-node-lease are skipped (AKS manages them)")
+def disruption_budgets(state: State, me: Check) -> list[Finding]:
+    missing = state.unlisted("pods", "poddisruptionbudgets")
+    if missing:
+        return [me.not_listed("Pod/*", missing)]
+    pdbs = state.items("poddisruptionbudgets")
+    findings = []
+    for workload, (count, pod) in sorted(replicas(state).items()):
+        if count < 2:
+            findings.append(me.finding(workload, "not-applicable", f"{count} replica: a drain "
+                                       "always interrupts it (run 2 or more)"))
+            continue
+        budgets = _budgets(pdbs, pod)
+        names = ", ".join(sorted(b["metadata"]["name"] for b in budgets))
+        if not budgets:
+            status, evidence = "fail", (f"{count} replicas and no PodDisruptionBudget: a drain "
+                                        "may evict them all at once")
+        elif len(budgets) > 1:
+            status, evidence = "fail", f"several PodDisruptionBudgets ({names}): eviction fails"
+        elif why := blocks_drains(budgets[0], count):
+            status, evidence = "fail", f"PodDisruptionBudget {names} ({why}) blocks node drains"
+        else:
+            status, evidence = "pass", f"PodDisruptionBudget {names} ({count} replicas)"
+        findings.append(me.finding(workload, status, evidence))
+    return findings
+
+
+@check("AKS-MNT-008", "04-maintenance", "Container without a readiness probe", 3.0,
+       "kubescape C-0018; checkov CKV_K8S_9; Popeye 104",
+       "Add a readinessProbe to every container that serves traffic, so a rolling upgrade waits "
+       "for new pods to be ready",
+       differs="As CKV_K8S_9, Jobs, CronJobs and init containers are not judged (C-0018 judges "
+               "Jobs and CronJobs). kube-system, kube-public and kube-node-lease are skipped (AKS "
+               "manages them)")
+def readiness_probes(state: State, me: Check) -> list[Finding]:
+    def judge(pod: dict) -> Verdict | None:
+        if owner(pod).split("/", 1)[0] in ("Job", "CronJob"):
+            return None
+        problems = [f"{name}: no readinessProbe"
+                    for name, container in containers(pod, ("containers",))
+                    if not container.get("readinessProbe")]
+        return verdict(problems, "every container has a readinessProbe")
+
+    return per_workload(state, me, judge)

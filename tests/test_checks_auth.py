@@ -1,0 +1,594 @@
+"""Chapter 03 (auth) checks, AKS-AUTH-001 to -017, on views from a cluster and from files and on
+`az aks show` JSON. Cases named `C-xxxx <case>` mirror the published test cases of kubescape's
+rules (kubescape/regolibrary rules/<rule>/test/<case>), `CKV_AZURE_nnn <case>` checkov's ARM test
+examples; they are recreated as small objects, and where a check judges differently the
+expected verdict is this check's and the case says so."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aks_runbook import azplan, checks
+from aks_runbook.params import load
+from check_views import cluster_view, files_view
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(objects: dict, **state) -> list[checks.Finding]:
+    return checks.run(checks.State(objects, **state), chapter="03")
+
+
+def verdicts(check_id: str, objects: dict, **state) -> dict[str, str]:
+    return {f.resource: f.status for f in run(objects, **state) if f.check == check_id}
+
+
+def evidence(check_id: str, objects: dict, **state) -> str:
+    [found] = [f for f in run(objects, **state) if f.check == check_id]
+    return found.evidence
+
+
+def c(name: str = "c", **security) -> dict:
+    """A container; keyword arguments become its securityContext."""
+    container: dict = {"name": name, "image": "mcr.microsoft.com/a:1"}
+    if security:
+        container["securityContext"] = security
+    return container
+
+
+def spec(*main: dict, init: tuple = (), ephemeral: tuple = (), **fields) -> dict:
+    found: dict = {"containers": list(main) or [c()], **fields}
+    if init:
+        found["initContainers"] = list(init)
+    if ephemeral:
+        found["ephemeralContainers"] = list(ephemeral)
+    return found
+
+
+def pod(name: str = "p", namespace: str = "default", pod_spec: dict | None = None) -> dict:
+    return {"kind": "Pod", "metadata": {"name": name, "namespace": namespace},
+            "spec": pod_spec or spec()}
+
+
+def workload(kind: str, name: str, pod_spec: dict, namespace: str = "default") -> dict:
+    template = {"metadata": {"labels": {"app": name}}, "spec": pod_spec}
+    body = ({"jobTemplate": {"spec": {"template": template}}} if kind == "CronJob"
+            else {"selector": {"matchLabels": {"app": name}}, "template": template})
+    return {"kind": kind, "metadata": {"name": name, "namespace": namespace}, "spec": body}
+
+
+HARDENED = dict(runAsNonRoot=True, allowPrivilegeEscalation=False,
+                capabilities={"drop": ["ALL"]}, seccompProfile={"type": "RuntimeDefault"})
+
+# (check, case, pod spec, verdict of Pod/default/p)
+POD_CASES = [
+    # ---- AKS-AUTH-001 privileged (rule-privileged-container) ----
+    ("AKS-AUTH-001", "C-0057 pod: adds NET_ADMIN and SYS_ADMIN",
+     spec(c(capabilities={"add": ["NET_ADMIN", "SYS_ADMIN"]})), "fail"),
+    ("AKS-AUTH-001", "C-0057 pod-initcontainer: privileged init container",
+     spec(c(privileged=False), init=(c("i", privileged=True),)), "fail"),
+    ("AKS-AUTH-001", "C-0057 pod-ephemeralcontainer: ephemeral adds SYS_ADMIN",
+     spec(c(privileged=False), ephemeral=(c("e", capabilities={"add": ["SYS_ADMIN"]}),)), "fail"),
+    ("AKS-AUTH-001", "privileged false", spec(c(privileged=False)), "pass"),
+    ("AKS-AUTH-001", "privileged absent, empty securityContext", spec(c(), c("d")), "pass"),
+    ("AKS-AUTH-001", "SYS_ADMIN dropped, not added", spec(c(capabilities={"drop": ["SYS_ADMIN"]})),
+     "pass"),
+    ("AKS-AUTH-001", "empty add list", spec(c(capabilities={"add": []})), "pass"),
+    # ---- AKS-AUTH-002 host namespaces (host-pid-ipc-privileges, host-network-access) ----
+    ("AKS-AUTH-002", "C-0038 pod: hostPID", spec(hostPID=True), "fail"),
+    ("AKS-AUTH-002", "C-0041 pod: hostNetwork", spec(hostNetwork=True), "fail"),
+    ("AKS-AUTH-002", "hostIPC", spec(hostIPC=True), "fail"),
+    ("AKS-AUTH-002", "all false", spec(hostIPC=False, hostPID=False, hostNetwork=False), "pass"),
+    ("AKS-AUTH-002", "all absent", spec(), "pass"),
+    # ---- AKS-AUTH-003 hostPath (alert-any-hostpath, alert-rw-hostpath) ----
+    ("AKS-AUTH-003", "C-0048 pod: /var mounted",
+     spec({**c(), "volumeMounts": [{"name": "v", "mountPath": "/test-pd"}]},
+          volumes=[{"name": "v", "hostPath": {"path": "/var"}}]), "fail"),
+    ("AKS-AUTH-003", "C-0048 pod-initcontainer: mounted by the init container",
+     spec(c(), init=({**c("i"), "volumeMounts": [{"name": "v", "mountPath": "/x"}]},),
+          volumes=[{"name": "v", "hostPath": {"path": "/var"}}]), "fail"),
+    ("AKS-AUTH-003", "C-0048 pod-multiple-mounts: one volume mounted twice",
+     spec({**c(), "volumeMounts": [{"name": "v", "mountPath": "/conf", "subPath": "c"},
+                                   {"name": "v", "mountPath": "/state", "subPath": "s"}]},
+          volumes=[{"name": "v", "hostPath": {"path": "/var"}}]), "fail"),
+    ("AKS-AUTH-003", "read-only mount still fails (PSS baseline forbids hostPath)",
+     spec({**c(), "volumeMounts": [{"name": "v", "mountPath": "/x", "readOnly": True}]},
+          volumes=[{"name": "v", "hostPath": {"path": "/etc"}}]), "fail"),
+    ("AKS-AUTH-003", "hostPath not mounted by any container (C-0048 passes it)",
+     spec(volumes=[{"name": "v", "hostPath": {"path": "/"}}]), "fail"),
+    ("AKS-AUTH-003", "emptyDir and configMap volumes",
+     spec(volumes=[{"name": "a", "emptyDir": {}}, {"name": "b", "configMap": {"name": "x"}}]),
+     "pass"),
+    ("AKS-AUTH-003", "empty volumes list", spec(volumes=[]), "pass"),
+    # ---- AKS-AUTH-004 capabilities (insecure-capabilities; PSS restricted) ----
+    ("AKS-AUTH-004", "C-0046 pod: adds SETPCAP and MAC_OVERRIDE",
+     spec(c(capabilities={"drop": ["ALL"], "add": ["SETPCAP", "MAC_OVERRIDE"]})), "fail"),
+    ("AKS-AUTH-004", "C-0046 pod-initcontainer: init adds SETPCAP",
+     spec(c(capabilities={"drop": ["ALL"]}),
+          init=(c("i", capabilities={"drop": ["ALL"], "add": ["SETPCAP"]}),)), "fail"),
+    ("AKS-AUTH-004", "C-0046 pod-ephemeralcontainer: ephemeral adds ALL",
+     spec(c(capabilities={"drop": ["ALL"]}), ephemeral=(c("e", capabilities={"add": ["ALL"]}),)),
+     "fail"),
+    ("AKS-AUTH-004", "drop ALL, add NET_BIND_SERVICE (restricted allows it)",
+     spec(c(capabilities={"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]})), "pass"),
+    ("AKS-AUTH-004", "drop ALL, empty add", spec(c(capabilities={"drop": ["ALL"], "add": []})),
+     "pass"),
+    ("AKS-AUTH-004", "adds a harmless-looking CHOWN (C-0046 passes it)",
+     spec(c(capabilities={"drop": ["ALL"], "add": ["CHOWN"]})), "fail"),
+    ("AKS-AUTH-004", "drops NET_RAW only", spec(c(capabilities={"drop": ["NET_RAW"]})), "fail"),
+    ("AKS-AUTH-004", "no securityContext keeps the runtime's defaults", spec(c()), "fail"),
+    ("AKS-AUTH-004", "init container keeps its capabilities",
+     spec(c(capabilities={"drop": ["ALL"]}), init=(c("i"),)), "fail"),
+    ("AKS-AUTH-004", "Windows pod", spec(os={"name": "windows"}), "not-applicable"),
+    # ---- AKS-AUTH-005 root (non-root-containers) ----
+    ("AKS-AUTH-005", "C-0013 pod: pod runAsNonRoot false, container only a runAsGroup",
+     spec(c(runAsGroup=1000), securityContext={"runAsNonRoot": False}), "fail"),
+    ("AKS-AUTH-005", "C-0013 pod-initcontainer: init container without settings",
+     spec(c(runAsNonRoot=True, runAsUser=1000, runAsGroup=1000), init=(c("i"),)), "fail"),
+    ("AKS-AUTH-005", "C-0013 pod-ephemeralcontainer: ephemeral container without settings",
+     spec(c(runAsNonRoot=True, runAsUser=1000, runAsGroup=1000), ephemeral=(c("e"),)), "fail"),
+    ("AKS-AUTH-005", "C-0013 deployment-pass: runAsNonRoot true",
+     spec(c(runAsNonRoot=True, runAsGroup=2000)), "pass"),
+    ("AKS-AUTH-005", "pod-level runAsNonRoot applies to every container",
+     spec(c(), c("d"), init=(c("i"),), securityContext={"runAsNonRoot": True}), "pass"),
+    ("AKS-AUTH-005", "container runAsNonRoot false overrides the pod's true",
+     spec(c(runAsNonRoot=False), securityContext={"runAsNonRoot": True}), "fail"),
+    ("AKS-AUTH-005", "pod-level runAsUser 1000", spec(securityContext={"runAsUser": 1000}), "pass"),
+    ("AKS-AUTH-005", "container runAsUser 0 overrides the pod's 1000",
+     spec(c(runAsUser=0), securityContext={"runAsUser": 1000}), "fail"),
+    ("AKS-AUTH-005", "runAsUser 0 beside runAsNonRoot true",
+     spec(c(runAsNonRoot=True, runAsUser=0)), "fail"),
+    ("AKS-AUTH-005", "runAsGroup 0 is not judged (C-0013 fails it)",
+     spec(c(runAsNonRoot=True, runAsGroup=0)), "pass"),
+    ("AKS-AUTH-005", "nothing set: the image's USER decides", spec(c()), "fail"),
+    ("AKS-AUTH-005", "Windows pod", spec(os={"name": "windows"}), "not-applicable"),
+    # ---- AKS-AUTH-006 privilege escalation (rule-allow-privilege-escalation) ----
+    ("AKS-AUTH-006", "C-0016 pod: allowPrivilegeEscalation true",
+     spec(c("test-container", allowPrivilegeEscalation=True)), "fail"),
+    ("AKS-AUTH-006", "absent means allowed", spec(c()), "fail"),
+    ("AKS-AUTH-006", "false everywhere",
+     spec(c(allowPrivilegeEscalation=False), init=(c("i", allowPrivilegeEscalation=False),)),
+     "pass"),
+    ("AKS-AUTH-006", "init container leaves it unset (C-0016 reads only containers)",
+     spec(c(allowPrivilegeEscalation=False), init=(c("i"),)), "fail"),
+    ("AKS-AUTH-006", "ephemeral container leaves it unset",
+     spec(c(allowPrivilegeEscalation=False), ephemeral=(c("e"),)), "fail"),
+    ("AKS-AUTH-006", "pod-level securityContext has no such field",
+     spec(c(), securityContext={"runAsNonRoot": True}), "fail"),
+    ("AKS-AUTH-006", "Windows pod", spec(os={"name": "windows"}), "not-applicable"),
+    # ---- AKS-AUTH-007 seccomp (set-seccomp-profile-RuntimeDefault; PSS restricted) ----
+    ("AKS-AUTH-007", "C-0210 pod: Localhost on the pod and a container (C-0210 fails it)",
+     spec(c("test-container1"), c("test-container2", seccompProfile={"type": "Localhost"}),
+          c("test-container3", seccompProfile={"type": "RuntimeDefault"}),
+          securityContext={"seccompProfile": {"type": "Localhost"}}), "pass"),
+    ("AKS-AUTH-007", "pod RuntimeDefault, container Unconfined: the container's wins",
+     spec(c(seccompProfile={"type": "Unconfined"}),
+          securityContext={"seccompProfile": {"type": "RuntimeDefault"}}), "fail"),
+    ("AKS-AUTH-007", "pod Unconfined", spec(securityContext={"seccompProfile": {
+        "type": "Unconfined"}}), "fail"),
+    ("AKS-AUTH-007", "no profile anywhere", spec(c()), "fail"),
+    ("AKS-AUTH-007", "every container sets RuntimeDefault, the pod nothing",
+     spec(c(seccompProfile={"type": "RuntimeDefault"}),
+          init=(c("i", seccompProfile={"type": "RuntimeDefault"}),)), "pass"),
+    ("AKS-AUTH-007", "init container without a profile and no pod profile",
+     spec(c(seccompProfile={"type": "RuntimeDefault"}), init=(c("i"),)), "fail"),
+    ("AKS-AUTH-007", "Windows pod", spec(os={"name": "windows"}), "not-applicable"),
+    # ---- AKS-AUTH-009 Secrets in environment variables (rule-secrets-in-env-var) ----
+    ("AKS-AUTH-009", "C-0207 pod: env from secretKeyRef",
+     spec({**c(), "env": [{"name": "U", "valueFrom": {"secretKeyRef": {"name": "s",
+                                                                       "key": "u"}}}]}), "fail"),
+    ("AKS-AUTH-009", "C-0207 pod-envfrom-secretref",
+     spec(c("clean"), {**c("secret"), "envFrom": [{"secretRef": {"name": "s"}}]}), "fail"),
+    ("AKS-AUTH-009", "C-0207 pod-envfrom-configmapref",
+     spec({**c(), "envFrom": [{"configMapRef": {"name": "cm"}}]}), "pass"),
+    ("AKS-AUTH-009", "C-0207 pod-initcontainer-secretkeyref",
+     spec(c(), init=({**c("i"), "env": [{"name": "P", "valueFrom": {"secretKeyRef": {
+         "name": "db", "key": "p"}}}]},)), "fail"),
+    ("AKS-AUTH-009", "C-0207 pod-initcontainer-envfrom-secretref",
+     spec(c(), init=({**c("i"), "envFrom": [{"secretRef": {"name": "s"}}]},)), "fail"),
+    ("AKS-AUTH-009", "ephemeral container reads a Secret (C-0207 does not look)",
+     spec(c(), ephemeral=({**c("e"), "envFrom": [{"secretRef": {"name": "s"}}]},)), "fail"),
+    ("AKS-AUTH-009", "configMapKeyRef, fieldRef and plain values",
+     spec({**c(), "env": [{"name": "A", "value": "1"},
+                          {"name": "B", "valueFrom": {"configMapKeyRef": {"name": "m",
+                                                                          "key": "b"}}},
+                          {"name": "C", "valueFrom": {"fieldRef": {"fieldPath": "x"}}}]}),
+     "pass"),
+    ("AKS-AUTH-009", "empty env and envFrom", spec({**c(), "env": [], "envFrom": []}), "pass"),
+    # ---- a hardened pod passes every pod check ----
+    *[(check_id, "hardened pod", spec(c(**HARDENED), init=(c("i", **HARDENED),),
+                                      automountServiceAccountToken=False), "pass")
+      for check_id in ("AKS-AUTH-001", "AKS-AUTH-002", "AKS-AUTH-003", "AKS-AUTH-004",
+                       "AKS-AUTH-005", "AKS-AUTH-006", "AKS-AUTH-007", "AKS-AUTH-008",
+                       "AKS-AUTH-009")],
+]
+
+
+@pytest.mark.parametrize("check_id, pod_spec, expected", [(c[0], *c[2:]) for c in POD_CASES],
+                         ids=[f"{c[0]} {c[1]}" for c in POD_CASES])
+def test_pod_checks(check_id, pod_spec, expected):
+    assert verdicts(check_id, cluster_view(pod(pod_spec=pod_spec))) == {"Pod/default/p": expected}
+
+
+# (check, case, workload kind, pod spec, verdict of Kind/default/w) - published cases on workloads
+WORKLOAD_CASES = [
+    ("AKS-AUTH-001", "C-0057 workloads: privileged container", "Deployment",
+     spec(c(privileged=True)), "fail"),
+    ("AKS-AUTH-001", "C-0057 workloads-initcontainer", "Deployment",
+     spec(c(privileged=False), init=(c("i", privileged=True),)), "fail"),
+    ("AKS-AUTH-001", "C-0057 cronjob: adds NET_ADMIN, SYS_TIME, SYS_ADMIN", "CronJob",
+     spec(c(capabilities={"add": ["NET_ADMIN", "SYS_TIME", "SYS_ADMIN"]})), "fail"),
+    ("AKS-AUTH-001", "C-0057 cronjob-initcontainer", "CronJob",
+     spec(c(privileged=False), init=(c("i", capabilities={"add": ["SYS_ADMIN"]}),)), "fail"),
+    ("AKS-AUTH-002", "C-0038 workload: hostIPC and hostPID", "Deployment",
+     spec(hostIPC=True, hostPID=True), "fail"),
+    ("AKS-AUTH-002", "C-0038 cronjob: hostIPC true, hostPID false", "CronJob",
+     spec(hostIPC=True, hostPID=False), "fail"),
+    ("AKS-AUTH-002", "C-0041 workloads", "Deployment", spec(hostNetwork=True), "fail"),
+    ("AKS-AUTH-002", "C-0041 cronjob", "CronJob", spec(hostNetwork=True), "fail"),
+    ("AKS-AUTH-003", "C-0048 deployment: two hostPath volumes", "Deployment",
+     spec({**c(), "volumeMounts": [{"name": "a", "mountPath": "/a"},
+                                   {"name": "b", "mountPath": "/b"}]},
+          volumes=[{"name": "a", "hostPath": {"path": "/var"}},
+                   {"name": "b", "hostPath": {"path": "/var"}}]), "fail"),
+    ("AKS-AUTH-003", "C-0045 deployment-initcontainer: readOnly false", "Deployment",
+     spec(c(), init=({**c("i"), "volumeMounts": [{"name": "v", "mountPath": "/x",
+                                                 "readOnly": False}]},),
+          volumes=[{"name": "v", "hostPath": {"path": "/var"}}]), "fail"),
+    ("AKS-AUTH-004", "C-0046 workloads: MAC_OVERRIDE, AUDIT_CONTROL", "Deployment",
+     spec(c(capabilities={"add": ["MAC_OVERRIDE", "AUDIT_CONTROL"]})), "fail"),
+    ("AKS-AUTH-004", "C-0046 workloads-initcontainer: SYS_ADMIN", "Deployment",
+     spec(c(capabilities={"drop": ["ALL"]}), init=(c("i", capabilities={"add": ["SYS_ADMIN"]}),)),
+     "fail"),
+    ("AKS-AUTH-004", "C-0046 cronjob: ALL", "CronJob", spec(c(capabilities={"add": ["ALL"]})),
+     "fail"),
+    ("AKS-AUTH-005", "C-0013 deployment-fail: container runAsNonRoot false over the pod's true",
+     "Deployment", spec(c("nginx", runAsNonRoot=False, runAsGroup=2000),
+                        c("nginx2", runAsGroup=0), securityContext={"runAsNonRoot": True}),
+     "fail"),
+    ("AKS-AUTH-005", "C-0013 workloads-initcontainer", "Deployment",
+     spec(c(runAsNonRoot=True, runAsUser=1000, runAsGroup=1000), init=(c("i"),)), "fail"),
+    ("AKS-AUTH-005", "C-0013 cronjob-runasuser: runAsUser 0 and 1000", "CronJob",
+     spec(c("hello", runAsUser=0), c("hello2", runAsUser=1000)), "fail"),
+    ("AKS-AUTH-005", "C-0013 cronjob: runAsNonRoot false on pod and container", "CronJob",
+     spec(c("hello"), c("hello2", runAsNonRoot=False), securityContext={"runAsNonRoot": False}),
+     "fail"),
+    ("AKS-AUTH-006", "C-0016 workloads: true and unset", "Deployment",
+     spec(c("mysql", allowPrivilegeEscalation=True), c("php")), "fail"),
+    ("AKS-AUTH-006", "C-0016 cronjob: unset", "CronJob", spec(c("mysql"), c("php")), "fail"),
+    ("AKS-AUTH-007", "C-0210 workloads: pod RuntimeDefault, a container Localhost "
+     "(C-0210 fails it)", "Deployment",
+     spec(c(seccompProfile={"type": "Localhost"}),
+          c("d", seccompProfile={"type": "RuntimeDefault"}),
+          securityContext={"seccompProfile": {"type": "RuntimeDefault"}}), "pass"),
+    ("AKS-AUTH-007", "C-0210 cronjob: Localhost and RuntimeDefault (C-0210 fails it)", "CronJob",
+     spec(c(seccompProfile={"type": "Localhost"}),
+          c("d", seccompProfile={"type": "RuntimeDefault"})), "pass"),
+    ("AKS-AUTH-009", "C-0207 workloads: secretKeyRef", "Deployment",
+     spec({**c(), "env": [{"name": "U", "valueFrom": {"secretKeyRef": {"name": "s"}}}]}), "fail"),
+    ("AKS-AUTH-009", "C-0207 workloads-envfrom-secretref", "Deployment",
+     spec({**c(), "envFrom": [{"secretRef": {"name": "s"}}]}), "fail"),
+    ("AKS-AUTH-009", "C-0207 workloads-initcontainer-secretkeyref", "Deployment",
+     spec(c(), init=({**c("i"), "env": [{"name": "P", "valueFrom": {"secretKeyRef": {
+         "name": "db"}}}]},)), "fail"),
+    ("AKS-AUTH-009", "C-0207 workloads-initcontainer-envfrom-secretref", "Deployment",
+     spec(c(), init=({**c("i"), "envFrom": [{"secretRef": {"name": "s"}}]},)), "fail"),
+    ("AKS-AUTH-009", "C-0207 cronjob: secretKeyRef", "CronJob",
+     spec({**c(), "env": [{"name": "U", "valueFrom": {"secretKeyRef": {"name": "s"}}}]}), "fail"),
+    ("AKS-AUTH-009", "C-0207 cronjob-envfrom-secretref", "CronJob",
+     spec({**c(), "envFrom": [{"secretRef": {"name": "s"}}]}), "fail"),
+    ("AKS-AUTH-009", "C-0207 cronjob-initcontainer-secretkeyref", "CronJob",
+     spec(c(), init=({**c("i"), "env": [{"name": "P", "valueFrom": {"secretKeyRef": {
+         "name": "db"}}}]},)), "fail"),
+    ("AKS-AUTH-009", "C-0207 cronjob-initcontainer-envfrom-secretref", "CronJob",
+     spec(c(), init=({**c("i"), "envFrom": [{"secretRef": {"name": "s"}}]},)), "fail"),
+]
+
+
+@pytest.mark.parametrize("check_id, kind, pod_spec, expected",
+                         [(c[0], *c[2:]) for c in WORKLOAD_CASES],
+                         ids=[f"{c[0]} {c[1]}" for c in WORKLOAD_CASES])
+def test_workload_checks_from_files(tmp_path, check_id, kind, pod_spec, expected):
+    objects = files_view(tmp_path, workload(kind, "w", pod_spec))
+    assert verdicts(check_id, objects, origin="files") == {f"{kind}/default/w": expected}
+
+
+@pytest.mark.parametrize("pod_spec, expected", [
+    (spec(c("hello", runAsUser=0), c("hello2", runAsUser=1000)), "container hello: runAsUser 0"),
+    (spec(c("nginx", runAsNonRoot=False), c("nginx2", runAsGroup=0),
+          securityContext={"runAsNonRoot": True}),
+     "container nginx: runAsNonRoot false and no runAsUser above 0 (the image decides)"),
+])
+def test_root_evidence_names_only_the_containers_that_fail(pod_spec, expected):
+    assert evidence("AKS-AUTH-005", cluster_view(pod(pod_spec=pod_spec))) == expected
+
+
+def test_host_namespaces_evidence_lists_only_the_true_ones():
+    found = evidence("AKS-AUTH-002", cluster_view(pod(pod_spec=spec(hostIPC=True, hostPID=False))))
+    assert found == "hostIPC: true"
+
+
+def test_host_path_evidence_says_which_mounts_are_writable():
+    volumes = [{"name": "rw", "hostPath": {"path": "/var"}},
+               {"name": "ro", "hostPath": {"path": "/etc"}}]
+    main = {**c("app"), "volumeMounts": [{"name": "rw", "mountPath": "/a"},
+                                         {"name": "ro", "mountPath": "/b", "readOnly": True}]}
+    debug = {**c("dbg"), "volumeMounts": [{"name": "ro", "mountPath": "/b"}]}
+    found = evidence("AKS-AUTH-003", cluster_view(pod(pod_spec=spec(
+        main, ephemeral=(debug,), volumes=volumes))))
+    assert found == ("hostPath /var (volume rw, writable by container app); hostPath /etc "
+                     "(volume ro, writable by ephemeral container dbg)")
+
+
+def test_capabilities_evidence_names_what_is_kept_and_added():
+    found = evidence("AKS-AUTH-004", cluster_view(pod(pod_spec=spec(
+        c(capabilities={"add": ["NET_BIND_SERVICE", "NET_ADMIN"]})))))
+    assert found == "container c: does not drop ALL and adds NET_ADMIN"
+
+
+def test_secrets_evidence_names_the_variables_and_secrets():
+    container = {**c(), "env": [{"name": "PW", "valueFrom": {"secretKeyRef": {"name": "db"}}}],
+                 "envFrom": [{"secretRef": {"name": "api"}}]}
+    found = evidence("AKS-AUTH-009", cluster_view(pod(pod_spec=spec(container))))
+    assert found == "container c: env PW from Secret db, all keys of Secret api"
+
+
+# ---- per-workload rules shared by the pod checks ------------------------------------------------
+
+POD_CHECKS = [f"AKS-AUTH-00{i}" for i in range(1, 10)]
+
+
+def test_unlisted_pods_never_pass():
+    objects = cluster_view()
+    del objects["pods"]
+    found = {f.check: (f.resource, f.status) for f in run(objects) if f.check in POD_CHECKS}
+    assert found == {i: ("Pod/*", "not-applicable") for i in POD_CHECKS}
+
+
+def test_system_namespaces_are_skipped():
+    risky = spec(c(privileged=True), hostNetwork=True)
+    objects = cluster_view(*[pod(namespace=n, pod_spec=risky)
+                             for n in ("kube-system", "kube-public", "kube-node-lease")])
+    assert not [f for f in run(objects) if f.check in POD_CHECKS]
+
+
+def test_one_row_per_workload_on_a_cluster():
+    owned = [{**pod(f"web-7d4-{x}", pod_spec=spec(c(privileged=True))),
+              "metadata": {"name": f"web-7d4-{x}", "namespace": "default", "ownerReferences": [
+                  {"kind": "ReplicaSet", "name": "web-7d4"}]}} for x in "ab"]
+    assert verdicts("AKS-AUTH-001", cluster_view(*owned)) == {"ReplicaSet/default/web-7d4": "fail"}
+
+
+def test_namespaces_limit_the_pods_judged():
+    objects = cluster_view(pod("a", "app"), pod("b", "other"))
+    assert set(verdicts("AKS-AUTH-001", objects, namespaces=("app",))) == {"Pod/app/a"}
+
+
+# ---- AKS-AUTH-008 service account tokens (automount-service-account) ----------------------------
+
+def account(name: str = "default", namespace: str = "default", automount=None) -> dict:
+    found = {"kind": "ServiceAccount", "metadata": {"name": name, "namespace": namespace}}
+    if automount is not None:
+        found["automountServiceAccountToken"] = automount
+    return found
+
+
+def with_token(pod_value=None, account_name: str | None = None) -> dict:
+    fields = {} if pod_value is None else {"automountServiceAccountToken": pod_value}
+    if account_name:
+        fields["serviceAccountName"] = account_name
+    return spec(**fields)
+
+
+TOKEN_CASES = [
+    ("C-0034 both-mount-default: neither sets it", with_token(), [account()], "fail"),
+    ("C-0034 both-mount: pod true, account true", with_token(True), [account(automount=True)],
+     "fail"),
+    ("C-0034 pod-mount: pod true wins over account false", with_token(True),
+     [account(automount=False)], "fail"),
+    ("C-0034 sa-mount: pod false wins over account true", with_token(False),
+     [account(automount=True)], "pass"),
+    ("C-0034 deployment-pod-false-sa-false", with_token(False, "test-sa"),
+     [account("test-sa", automount=False)], "pass"),
+    ("C-0034 deployment-pod-false-sa-true", with_token(False, "test-sa"),
+     [account("test-sa", automount=True)], "pass"),
+    ("C-0034 deployment-pod-true-sa-false", with_token(True, "test-sa"),
+     [account("test-sa", automount=False)], "fail"),
+    ("C-0034 deployment-pod-true-sa-true", with_token(True, "test-sa"),
+     [account("test-sa", automount=True)], "fail"),
+    ("pod unset, account false", with_token(None, "test-sa"),
+     [account("test-sa", automount=False)], "pass"),
+    ("account of that name in another namespace", with_token(None, "test-sa"),
+     [account("test-sa", "other", automount=False)], "fail"),
+    ("account missing", with_token(None, "gone"), [], "fail"),
+    ("deprecated serviceAccount field", spec(serviceAccount="legacy"),
+     [account("legacy", automount=False)], "pass"),
+]
+
+
+@pytest.mark.parametrize("pod_spec, accounts, expected", [c[1:] for c in TOKEN_CASES],
+                         ids=[c[0] for c in TOKEN_CASES])
+def test_token_automount(pod_spec, accounts, expected):
+    objects = cluster_view(pod(pod_spec=pod_spec), *accounts)
+    assert verdicts("AKS-AUTH-008", objects) == {"Pod/default/p": expected}
+
+
+def test_c0034_cronjob_pod_true_sa_false_from_files(tmp_path):
+    cron = workload("CronJob", "test-cron", with_token(True, "test-sa"), "kubescape-test")
+    objects = files_view(tmp_path, cron, account("test-sa", "kubescape-test", automount=False))
+    assert verdicts("AKS-AUTH-008", objects, origin="files") == {
+        "CronJob/kubescape-test/test-cron": "fail"}
+
+
+def test_token_from_files_without_the_account_mounts_it(tmp_path):
+    objects = files_view(tmp_path, workload("Deployment", "w", spec()))
+    assert evidence("AKS-AUTH-008", objects, origin="files") == (
+        "ServiceAccount default not found among the files: the token is mounted")
+
+
+@pytest.mark.parametrize("pod_value, expected", [(None, "not-applicable"), (False, "pass"),
+                                                 (True, "fail")])
+def test_unlisted_accounts_matter_only_when_the_pod_leaves_it_unset(pod_value, expected):
+    objects = cluster_view(pod(pod_spec=with_token(pod_value)))
+    del objects["serviceaccounts"]
+    assert verdicts("AKS-AUTH-008", objects) == {"Pod/default/p": expected}
+
+
+# ---- AKS-AUTH-010 Pod Security Admission labels (pod-security-admission-baseline-applied) -------
+
+def namespace(name: str, **labels: str) -> dict:
+    return {"kind": "Namespace", "metadata": {"name": name, "labels": {
+        f"pod-security.kubernetes.io/{k.replace('_', '-')}": v for k, v in labels.items()}}}
+
+
+PSA_CASES = [
+    ("C-0193 test: no labels (a cluster-scoped webhook does not count)",
+     [namespace("my-namespace")], {"Namespace/my-namespace": "fail"}),
+    ("C-0193 test2: baseline, none and restricted",
+     [namespace("my-baseline-namespace", enforce="baseline", enforce_version="v1.25",
+                audit="restricted", warn="restricted"),
+      namespace("my-namespace"),
+      namespace("my-restricted-namespace", enforce="restricted", warn="restricted")],
+     {"Namespace/my-baseline-namespace": "pass", "Namespace/my-namespace": "fail",
+      "Namespace/my-restricted-namespace": "pass"}),
+    ("C-0193 test3: baseline", [namespace("my-baseline-namespace", enforce="baseline")],
+     {"Namespace/my-baseline-namespace": "pass"}),
+    ("enforce privileged", [namespace("a", enforce="privileged")], {"Namespace/a": "fail"}),
+    ("warn and audit only", [namespace("a", warn="restricted", audit="restricted")],
+     {"Namespace/a": "fail"}),
+    ("system namespaces are skipped", [namespace(n) for n in ("kube-system", "kube-public",
+                                                             "kube-node-lease")], {}),
+]
+
+
+@pytest.mark.parametrize("objects, expected", [c[1:] for c in PSA_CASES],
+                         ids=[c[0] for c in PSA_CASES])
+def test_pod_security_admission(objects, expected):
+    assert verdicts("AKS-AUTH-010", cluster_view(*objects)) == expected
+
+
+def test_psa_evidence():
+    objects = cluster_view(namespace("a", enforce="restricted", enforce_version="v1.35"),
+                           namespace("b", enforce="privileged"), namespace("c"))
+    found = {f.resource: f.evidence for f in run(objects) if f.check == "AKS-AUTH-010"}
+    assert found == {"Namespace/a": "enforce: restricted (version v1.35)",
+                     "Namespace/b": "enforce: privileged: admits privileged pods",
+                     "Namespace/c": "no enforce label: admits privileged pods"}
+
+
+def test_psa_unlisted_namespaces_never_pass():
+    objects = cluster_view()
+    del objects["namespaces"]
+    assert verdicts("AKS-AUTH-010", objects) == {"Namespace/*": "not-applicable"}
+
+
+def test_psa_from_files_judges_declared_and_used_namespaces(tmp_path):
+    objects = files_view(tmp_path, namespace("app", enforce="restricted"),
+                         workload("Deployment", "w", spec(), namespace="web"))
+    assert verdicts("AKS-AUTH-010", objects, origin="files") == {
+        "Namespace/app": "pass", "Namespace/web": "fail"}
+
+
+def test_psa_namespaces_limit_the_view():
+    objects = cluster_view(namespace("a"), namespace("b"))
+    assert verdicts("AKS-AUTH-010", objects, namespaces=("a",)) == {"Namespace/a": "fail"}
+
+
+# ---- Azure level: az aks show JSON or the planned configuration ---------------------------------
+
+def azure(cluster: dict) -> dict[str, tuple[str, str]]:
+    state = checks.State(cluster={"name": "aks1", **cluster}, cluster_source="az aks show",
+                         has_cluster=False)
+    return {f.check: (f.resource, f.status) for f in checks.run(state, chapter="03")
+            if f.resource.startswith("ManagedCluster/")}
+
+
+AZURE_CASES = [
+    ("AKS-AUTH-011", "C-0241 success", {"aadProfile": {"enableAzureRBAC": True, "managed": True}},
+     "pass"),
+    ("AKS-AUTH-011", "C-0241 failed", {"aadProfile": {"enableAzureRBAC": False, "managed": True}},
+     "fail"),
+    ("AKS-AUTH-011", "C-0241 failed_with_aadProfile_null", {"aadProfile": {}}, "fail"),
+    ("AKS-AUTH-011", "C-0241 failed_with_enableAzureRbac_null",
+     {"aadProfile": {"enableAzureRBAC": None, "managed": True}}, "fail"),
+    ("AKS-AUTH-011", "no aadProfile at all", {"aadProfile": None}, "fail"),
+    ("AKS-AUTH-011", "legacy integration (C-0241 passes it)",
+     {"aadProfile": {"enableAzureRbac": True, "managed": False}}, "fail"),
+    ("AKS-AUTH-012", "CKV_AZURE_141 fail: absent", {}, "fail"),
+    ("AKS-AUTH-012", "CKV_AZURE_141 fail2: false", {"disableLocalAccounts": False}, "fail"),
+    ("AKS-AUTH-012", "CKV_AZURE_141 pass: true", {"disableLocalAccounts": True}, "pass"),
+    ("AKS-AUTH-013", "C-0088 rbac-enabled-cloud success", {"enableRBAC": True}, "pass"),
+    ("AKS-AUTH-013", "C-0088 rbac-enabled-cloud failed", {"enableRBAC": False}, "fail"),
+    ("AKS-AUTH-013", "CKV_AZURE_5 FAILED2: 'false'", {"enableRBAC": "false"}, "fail"),
+    ("AKS-AUTH-013", "CKV_AZURE_5 FAILED: absent", {}, "fail"),
+    ("AKS-AUTH-013", "SDK casing", {"enableRbac": True}, "pass"),
+    ("AKS-AUTH-014", "system-assigned", {"identity": {"type": "SystemAssigned"}}, "pass"),
+    ("AKS-AUTH-014", "user-assigned", {"identity": {"type": "UserAssigned"}}, "pass"),
+    ("AKS-AUTH-014", "service principal",
+     {"identity": None, "servicePrincipalProfile": {"clientId": "1111"}}, "fail"),
+    ("AKS-AUTH-014", "no identity", {}, "fail"),
+    ("AKS-AUTH-015", "both on", {"oidcIssuerProfile": {"enabled": True},
+                                 "securityProfile": {"workloadIdentity": {"enabled": True}}},
+     "pass"),
+    ("AKS-AUTH-015", "OIDC issuer only", {"oidcIssuerProfile": {"enabled": True}}, "fail"),
+    ("AKS-AUTH-015", "workload identity off", {"oidcIssuerProfile": {"enabled": True},
+                                               "securityProfile": {"workloadIdentity": {
+                                                   "enabled": False}}}, "fail"),
+    ("AKS-AUTH-015", "pod-managed identity still on",
+     {"oidcIssuerProfile": {"enabled": True}, "podIdentityProfile": {"enabled": True},
+      "securityProfile": {"workloadIdentity": {"enabled": True}}}, "fail"),
+    ("AKS-AUTH-016", "add-on on (az casing)", {"addonProfiles": {"azurepolicy": {"enabled": True}}},
+     "pass"),
+    ("AKS-AUTH-016", "add-on on (other casing)",
+     {"addonProfiles": {"azurePolicy": {"enabled": True}}}, "pass"),
+    ("AKS-AUTH-016", "add-on off", {"addonProfiles": {"azurepolicy": {"enabled": False}}}, "fail"),
+    ("AKS-AUTH-016", "no add-ons", {}, "fail"),
+    ("AKS-AUTH-017", "CKV_AZURE_172 fail: no add-on",
+     {"addonProfiles": {"omsagent": {"enabled": True}}}, "fail"),
+    ("AKS-AUTH-017", "CKV_AZURE_172 fail1: rotation false", {"addonProfiles": {
+        "azureKeyvaultSecretsProvider": {"enabled": True, "config": {
+            "enableSecretRotation": False}}}}, "fail"),
+    ("AKS-AUTH-017", "CKV_AZURE_172 pass: rotation true", {"addonProfiles": {
+        "azureKeyvaultSecretsProvider": {"enabled": True, "config": {
+            "enableSecretRotation": True}}}}, "pass"),
+    ("AKS-AUTH-017", "az aks show strings", {"addonProfiles": {
+        "azureKeyvaultSecretsProvider": {"enabled": True, "config": {
+            "enableSecretRotation": "true", "rotationPollInterval": "2m"}}}}, "pass"),
+    ("AKS-AUTH-017", "rotation on a disabled add-on (CKV_AZURE_172 passes it)", {"addonProfiles": {
+        "azureKeyvaultSecretsProvider": {"enabled": False, "config": {
+            "enableSecretRotation": "true"}}}}, "fail"),
+    ("AKS-AUTH-017", "add-on on, no config", {"addonProfiles": {
+        "azureKeyvaultSecretsProvider": {"enabled": True}}}, "fail"),
+]
+
+
+@pytest.mark.parametrize("check_id, cluster, expected", [(c[0], *c[2:]) for c in AZURE_CASES],
+                         ids=[f"{c[0]} {c[1]}" for c in AZURE_CASES])
+def test_azure_checks(check_id, cluster, expected):
+    assert azure(cluster)[check_id] == ("ManagedCluster/aks1", expected)
+
+
+def test_azure_evidence_names_the_source_and_what_is_missing():
+    state = checks.State(cluster={"name": "aks1", "aadProfile": {}}, cluster_source="az aks show",
+                         has_cluster=False)
+    [found] = [f for f in checks.run(state, chapter="03") if f.check == "AKS-AUTH-011"]
+    assert found.evidence == "no Entra ID integration (aadProfile empty) (az aks show)"
+    assert found.remediation.startswith("az aks update --enable-aad")
+
+
+def test_without_configuration_azure_checks_are_not_applicable():
+    found = {f.check: f.status for f in checks.run(checks.State(cluster_view()), chapter="03")
+             if f.resource == "ManagedCluster"}
+    assert found == {f"AKS-AUTH-0{i}": "not-applicable" for i in range(11, 18)}
+
+
+def test_planned_configuration_of_prod():
+    state = checks.State(cluster=azplan.planned_cluster(load(ROOT / "environments" /
+                                                                 "aks-prod.yaml")),
+                         cluster_source="planned configuration", has_cluster=False)
+    found = {f.check: f.status for f in checks.run(state, chapter="03")
+             if f.resource.startswith("ManagedCluster/")}
+    assert {found[f"AKS-AUTH-0{i}"] for i in range(11, 17)} == {"pass"}
+    assert found["AKS-AUTH-017"] == "fail"  # the plan enables the add-on without rotation

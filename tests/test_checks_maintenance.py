@@ -1,0 +1,436 @@
+"""Chapter 04 (maintenance) checks, AKS-MNT-001 to -008, on views from a cluster and from files
+and on `az aks show` JSON. Cases named `C-xxxx <case>` mirror the published test cases of
+kubescape's rules (kubescape/regolibrary rules/<rule>/test/<case>), `CKV_AZURE_171 <case>`
+checkov's ARM test examples; they are recreated as small objects, and where a check judges
+differently the expected verdict is this check's and the case says so."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aks_runbook import azplan, checks
+from aks_runbook.checks.maintenance import (
+    SUPPORTED_MINORS,
+    blocks_drains,
+    image_tag,
+    minor,
+    missing_resources,
+    skew,
+)
+from aks_runbook.params import load
+from check_views import cluster_view, files_view
+
+ROOT = Path(__file__).resolve().parents[1]
+NEWEST = max(SUPPORTED_MINORS)
+
+
+def run(objects: dict, **state) -> list[checks.Finding]:
+    return checks.run(checks.State(objects, **state), chapter="04")
+
+
+def verdicts(check_id: str, objects: dict, **state) -> dict[str, str]:
+    return {f.resource: f.status for f in run(objects, **state) if f.check == check_id}
+
+
+def evidence(check_id: str, objects: dict, **state) -> dict[str, str]:
+    return {f.resource: f.evidence for f in run(objects, **state) if f.check == check_id}
+
+
+def c(name: str = "c", image: str = "mcr.microsoft.com/a:1", **fields) -> dict:
+    return {"name": name, "image": image, **fields}
+
+
+def pod(name: str = "p", namespace: str = "default", labels: dict | None = None,
+        owner: tuple[str, str] | None = None, phase: str = "Running", **spec) -> dict:
+    meta: dict = {"name": name, "namespace": namespace, "labels": labels or {}}
+    if owner:
+        meta["ownerReferences"] = [{"kind": owner[0], "name": owner[1]}]
+    return {"kind": "Pod", "metadata": meta, "spec": spec or {"containers": [c()]},
+            "status": {"phase": phase}}
+
+
+def workload(kind: str, name: str, replicas: int | None = None, namespace: str = "default",
+             **pod_spec) -> dict:
+    template = {"metadata": {"labels": {"app": name}},
+                "spec": pod_spec or {"containers": [c()]}}
+    body: dict = ({"jobTemplate": {"spec": {"template": template}}} if kind == "CronJob"
+                  else {"selector": {"matchLabels": {"app": name}}, "template": template})
+    if replicas is not None:
+        body["replicas"] = replicas
+    return {"kind": kind, "metadata": {"name": name, "namespace": namespace}, "spec": body}
+
+
+# ---- AKS-MNT-001 supported version (outdated-k8s-version) ---------------------------------------
+
+def node(name: str, version: str | None) -> dict:
+    return {"kind": "Node", "metadata": {"name": name},
+            "status": {"nodeInfo": {"kubeletVersion": version} if version else {}}}
+
+
+VERSION_CASES = [
+    ("C-0273 fail: v1.20.7", "v1.20.7", {}, "fail"),
+    ("C-0273 fail2: v1.25.3", "v1.25.3", {}, "fail"),
+    ("C-0273 pass: v1.34.6 (AKS N-3 in late 2026: fails here)", "v1.34.6", {}, "fail"),
+    ("newest supported", f"v1.{NEWEST}.1", {}, "pass"),
+    ("oldest supported", f"v1.{min(SUPPORTED_MINORS)}.0", {}, "pass"),
+    ("newer than the list", f"v1.{NEWEST + 1}.0", {}, "not-applicable"),
+    ("not a version", "unknown", {}, "not-applicable"),
+    ("no kubeletVersion", None, {}, "not-applicable"),
+    ("old version under LTS", "v1.30.4", {"supportPlan": "AKSLongTermSupport"},
+     "not-applicable"),
+    ("old version, standard plan", "v1.30.4", {"supportPlan": "KubernetesOfficial"}, "fail"),
+]
+
+
+@pytest.mark.parametrize("version, cluster, expected", [c[1:] for c in VERSION_CASES],
+                         ids=[c[0] for c in VERSION_CASES])
+def test_supported_version(version, cluster, expected):
+    found = verdicts("AKS-MNT-001", cluster_view(node("n1", version)), cluster=cluster or None)
+    assert found == {"Node/n1": expected}
+
+
+def test_n3_evidence_says_platform_support_only():
+    found = evidence("AKS-MNT-001", cluster_view(node("n1", f"v1.{NEWEST - 3}.2")))
+    assert "N-3: platform support only" in found["Node/n1"]
+
+
+def test_unlisted_or_absent_nodes_never_pass():
+    objects = cluster_view()
+    assert verdicts("AKS-MNT-001", objects) == {"Node/*": "not-applicable"}
+    del objects["nodes"]
+    assert verdicts("AKS-MNT-001", objects) == {"Node/*": "not-applicable"}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("v1.33.2", (1, 33)), ("1.33.2", (1, 33)), ("1.33", (1, 33)), ("v1.35.0+k3s1", (1, 35)),
+    (" 1.36 ", (1, 36)), ("", None), (None, None), ("latest", None)])
+def test_minor(text, expected):
+    assert minor(text) == expected
+
+
+# ---- AKS-MNT-002 version skew (Kubernetes Version Skew Policy) ----------------------------------
+
+@pytest.mark.parametrize("control_plane, kubelet, broken", [
+    ((1, 36), (1, 36), False), ((1, 36), (1, 33), False), ((1, 36), (1, 32), True),
+    ((1, 36), (1, 37), True), ((1, 26), (1, 24), False), ((1, 27), (1, 24), True),
+    ((1, 28), (1, 25), False), ((2, 0), (1, 36), True)],
+    ids=["same", "3 older", "4 older", "newer", "kubelet 1.24: 2 older", "kubelet 1.24: 3 older",
+         "kubelet 1.25: 3 older", "another major"])
+def test_skew_policy(control_plane, kubelet, broken):
+    assert (skew(control_plane, kubelet) is not None) == broken
+
+
+def azure(cluster: dict, objects: dict | None = None, check_id: str = "AKS-MNT-002"):
+    state = checks.State(objects or {}, cluster={"name": "aks1", **cluster},
+                         cluster_source="az aks show", has_cluster=objects is not None)
+    return {f.resource: f.status for f in checks.run(state, chapter="04") if f.check == check_id}
+
+
+def test_pools_and_kubelets_against_the_control_plane():
+    cluster = {"currentKubernetesVersion": "1.36.2", "kubernetesVersion": "1.36",
+               "agentPoolProfiles": [
+                   {"name": "system", "orchestratorVersion": "1.36",
+                    "currentOrchestratorVersion": "1.32.9"},
+                   {"name": "user", "orchestratorVersion": "1.35.1"},
+                   {"name": "odd"}]}
+    objects = cluster_view(node("n1", "v1.36.2"), node("n2", "v1.37.0"))
+    assert azure(cluster, objects) == {
+        "AgentPool/system": "fail",  # the version it runs, not the one asked for
+        "AgentPool/user": "pass", "AgentPool/odd": "not-applicable",
+        "Node/n1": "pass", "Node/n2": "fail"}
+
+
+def test_skew_without_a_control_plane_version_is_not_applicable():
+    assert azure({"agentPoolProfiles": [{"name": "p", "orchestratorVersion": "1.36"}]}) == {
+        "ManagedCluster/aks1": "not-applicable"}
+
+
+def test_skew_evidence():
+    state = checks.State(cluster={"name": "aks1", "kubernetesVersion": "1.36.1",
+                                  "agentPoolProfiles": [{"name": "p",
+                                                         "orchestratorVersion": "1.34.3"}]},
+                         cluster_source="az aks show", has_cluster=False)
+    [found] = [f for f in checks.run(state, chapter="04") if f.check == "AKS-MNT-002"]
+    assert found.evidence == "pool 1.34.3 vs control plane 1.36.1: 2 minor(s) behind (az aks show)"
+
+
+# ---- AKS-MNT-003 / -004 upgrade channels (CKV_AZURE_171) ----------------------------------------
+
+CHANNEL_CASES = [
+    ("AKS-MNT-003", "CKV_AZURE_171 fail: none", {"upgradeChannel": "none"}, "fail"),
+    ("AKS-MNT-003", "CKV_AZURE_171 fail1: absent", {}, "fail"),
+    ("AKS-MNT-003", "CKV_AZURE_171 pass: stable", {"upgradeChannel": "stable"}, "pass"),
+    ("AKS-MNT-003", "patch", {"upgradeChannel": "patch"}, "pass"),
+    ("AKS-MNT-003", "rapid", {"upgradeChannel": "rapid"}, "pass"),
+    ("AKS-MNT-003", "node-image (CKV_AZURE_171 passes it)", {"upgradeChannel": "node-image"},
+     "fail"),
+    ("AKS-MNT-004", "NodeImage", {"nodeOsUpgradeChannel": "NodeImage"}, "pass"),
+    ("AKS-MNT-004", "SecurityPatch", {"nodeOsUpgradeChannel": "SecurityPatch"}, "pass"),
+    ("AKS-MNT-004", "lower case", {"nodeOsUpgradeChannel": "nodeimage"}, "pass"),
+    ("AKS-MNT-004", "Unmanaged", {"nodeOsUpgradeChannel": "Unmanaged"}, "fail"),
+    ("AKS-MNT-004", "None", {"nodeOsUpgradeChannel": "None"}, "fail"),
+    ("AKS-MNT-004", "absent", {}, "fail"),
+]
+
+
+@pytest.mark.parametrize("check_id, profile, expected", [(c[0], *c[2:]) for c in CHANNEL_CASES],
+                         ids=[f"{c[0]} {c[1]}" for c in CHANNEL_CASES])
+def test_upgrade_channels(check_id, profile, expected):
+    found = azure({"autoUpgradeProfile": profile}, check_id=check_id)
+    assert found == {"ManagedCluster/aks1": expected}
+
+
+def test_planned_configuration_of_prod():
+    state = checks.State(cluster=azplan.planned_cluster(load(ROOT / "environments" /
+                                                                 "aks-prod.yaml")),
+                         cluster_source="planned configuration", has_cluster=False)
+    found = {f.check: f.status for f in checks.run(state, chapter="04")
+             if f.check in ("AKS-MNT-002", "AKS-MNT-003", "AKS-MNT-004")}
+    assert found["AKS-MNT-002"] == "pass"  # every pool at the planned version
+    assert found["AKS-MNT-003"] == found["AKS-MNT-004"] == "pass"  # stable, SecurityPatch
+
+
+# ---- AKS-MNT-005 image tags (CKV_K8S_14; image-pull-policy-is-not-set-to-always) ----------------
+
+@pytest.mark.parametrize("image, tag", [
+    ("nginx", ""), ("nginx:1.27", "1.27"), ("nginx:latest", "latest"),
+    ("localhost:5000/app", ""), ("localhost:5000/app:1", "1"),
+    ("mcr.microsoft.com/oss/nginx@sha256:abc", None), ("app:1@sha256:abc", None), ("", "")])
+def test_image_tag(image, tag):
+    assert image_tag(image) == tag
+
+
+TAG_CASES = [
+    ("C-0075 workload: mysql untagged, IfNotPresent", [c("mysql", "mysql",
+                                                         imagePullPolicy="IfNotPresent"),
+                                                       c("php", "php:7.0-apache")], "fail"),
+    ("C-0075 pod: test:latest with Never", [c("test", "test:latest", imagePullPolicy="Never")],
+     "fail"),
+    ("C-0075 pod: untagged, no pull policy (C-0075 passes it)", [c("t", "test")], "fail"),
+    ("C-0075 pod: hash-like tag", [c("t", "test:befacaad", imagePullPolicy="IfNotPresent")],
+     "pass"),
+    ("C-0075 cronjob: mysql untagged with Always (C-0075 passes it)",
+     [c("mysql", "mysql", imagePullPolicy="Always")], "fail"),
+    ("a registry port is not a tag", [c("a", "localhost:5000/app")], "fail"),
+    ("pinned by digest", [c("a", "mcr.microsoft.com/a@sha256:0123")], "pass"),
+    ("version tag", [c("a", "mcr.microsoft.com/oss/nginx:1.27")], "pass"),
+]
+
+
+@pytest.mark.parametrize("containers, expected", [c[1:] for c in TAG_CASES],
+                         ids=[c[0] for c in TAG_CASES])
+def test_image_tags(containers, expected):
+    objects = cluster_view(pod(containers=containers))
+    assert verdicts("AKS-MNT-005", objects) == {"Pod/default/p": expected}
+
+
+def test_init_and_ephemeral_images_are_read():
+    objects = cluster_view(pod(containers=[c()], initContainers=[c("i", "busybox:latest")],
+                               ephemeralContainers=[c("e", "busybox")]))
+    assert evidence("AKS-MNT-005", objects) == {"Pod/default/p": (
+        "init container i: busybox:latest; ephemeral container e: busybox has no tag (means "
+        "latest)")}
+
+
+def test_c0075_cronjob_from_files(tmp_path):
+    cron = workload("CronJob", "hello", containers=[c("mysql", "mysql", imagePullPolicy="Always"),
+                                                   c("php", "php", imagePullPolicy="Never")])
+    assert verdicts("AKS-MNT-005", files_view(tmp_path, cron), origin="files") == {
+        "CronJob/default/hello": "fail"}
+
+
+# ---- AKS-MNT-006 requests and limits (resources-*-limits/-requests; CKV_K8S_10-13) --------------
+
+FULL = {"requests": {"cpu": "250m", "memory": "64Mi"}, "limits": {"cpu": "500m",
+                                                                 "memory": "128Mi"}}
+
+
+@pytest.mark.parametrize("resources, missing", [
+    (FULL, []),
+    ({}, ["requests.cpu", "requests.memory", "limits.cpu", "limits.memory"]),
+    ({"limits": {"cpu": "1", "memory": "1Gi"}}, []),  # requests copied from the limits
+    ({"requests": {"cpu": "1", "memory": "1Gi"}}, ["limits.cpu", "limits.memory"]),
+    ({"requests": {"memory": "64Mi", "cpu": "250m"}, "limits": {"memory": "128Mi"}},
+     ["limits.cpu"]),
+    ({"requests": {"cpu": "", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi"}}, []),
+    ({"requests": None, "limits": None},
+     ["requests.cpu", "requests.memory", "limits.cpu", "limits.memory"]),
+], ids=["all set", "none", "limits only", "requests only", "no cpu limit", "empty request, limit",
+        "nulls"])
+def test_missing_resources(resources, missing):
+    assert missing_resources({"resources": resources}) == missing
+
+
+RESOURCE_CASES = [
+    ("C-0270 pod: log-aggregator without a cpu limit",
+     [c("app", resources=FULL), c("log-aggregator", resources={
+         "requests": {"memory": "64Mi"}, "limits": {"memory": "128Mi"}})], [], "fail"),
+    ("C-0270 pod-only-limits: no cpu limit", [c("app", resources=FULL), c(
+        "log-aggregator", resources={"requests": {"memory": "64Mi", "cpu": "250m"},
+                                     "limits": {"memory": "128Mi"}})], [], "fail"),
+    ("C-0269 pod_pass", [c("app", resources=FULL)], [], "pass"),
+    ("C-0269 pod-only-requests: memory request copied from the limit (C-0269 fails it)",
+     [c("app", resources=FULL), c("log-aggregator", resources={
+         "requests": {"cpu": "250m"}, "limits": {"memory": "128Mi", "cpu": "500m"}})], [], "pass"),
+    ("C-0270 cronjob: no resources", [c("hello")], [], "fail"),
+    ("init container without resources (kubescape does not look)", [c("app", resources=FULL)],
+     [c("init")], "fail"),
+    ("empty resources", [c("app", resources={})], [], "fail"),
+]
+
+
+@pytest.mark.parametrize("containers, init, expected", [c[1:] for c in RESOURCE_CASES],
+                         ids=[c[0] for c in RESOURCE_CASES])
+def test_resources(containers, init, expected):
+    spec = {"containers": containers, **({"initContainers": init} if init else {})}
+    assert verdicts("AKS-MNT-006", cluster_view(pod(**spec))) == {"Pod/default/p": expected}
+
+
+def test_ephemeral_containers_need_no_resources():
+    objects = cluster_view(pod(containers=[c(resources=FULL)], ephemeralContainers=[c("e")]))
+    assert verdicts("AKS-MNT-006", objects) == {"Pod/default/p": "pass"}
+
+
+def test_resources_evidence():
+    objects = cluster_view(pod(containers=[c("web", resources={"requests": {"cpu": "1"}})]))
+    assert evidence("AKS-MNT-006", objects) == {"Pod/default/p": (
+        "container web: no requests.memory, limits.cpu, limits.memory")}
+
+
+# ---- AKS-MNT-007 PodDisruptionBudgets -----------------------------------------------------------
+
+def replica_pods(count: int, owner: str = "web-7d4", kind: str = "ReplicaSet",
+                 phase: str = "Running", namespace: str = "default") -> list[dict]:
+    return [pod(f"{owner}-{i}", namespace, {"app": "web"}, (kind, owner), phase)
+            for i in range(count)]
+
+
+def pdb(name: str = "web", selector: dict | None = None, namespace: str = "default",
+        **spec) -> dict:
+    body = {**spec}
+    if selector is not None:
+        body["selector"] = selector
+    return {"kind": "PodDisruptionBudget", "metadata": {"name": name, "namespace": namespace},
+            "spec": body}
+
+
+WEB = {"matchLabels": {"app": "web"}}
+PDB_CASES = [
+    ("maxUnavailable 1", [pdb(selector=WEB, maxUnavailable=1)], "pass"),
+    ("minAvailable 2 of 3", [pdb(selector=WEB, minAvailable=2)], "pass"),
+    ("minAvailable 50%", [pdb(selector=WEB, minAvailable="50%")], "pass"),
+    ("maxUnavailable 34% rounds up to 2", [pdb(selector=WEB, maxUnavailable="34%")], "pass"),
+    ("no PDB", [], "fail"),
+    ("a PDB of another namespace", [pdb(selector=WEB, namespace="other", maxUnavailable=1)],
+     "fail"),
+    ("a PDB selecting other pods", [pdb(selector={"matchLabels": {"app": "db"}},
+                                        maxUnavailable=1)], "fail"),
+    ("null selector selects nothing (policy/v1)", [pdb(maxUnavailable=1)], "fail"),
+    ("empty selector selects every pod (policy/v1)", [pdb(selector={}, maxUnavailable=1)],
+     "pass"),
+    ("maxUnavailable 0 blocks drains", [pdb(selector=WEB, maxUnavailable=0)], "fail"),
+    ("maxUnavailable 0% blocks drains", [pdb(selector=WEB, maxUnavailable="0%")], "fail"),
+    ("minAvailable equal to the replicas", [pdb(selector=WEB, minAvailable=3)], "fail"),
+    ("minAvailable 100%", [pdb(selector=WEB, minAvailable="100%")], "fail"),
+    ("minAvailable 90% rounds up to 3 of 3", [pdb(selector=WEB, minAvailable="90%")], "fail"),
+    ("two PDBs on the same pods (Popeye 209)",
+     [pdb("a", WEB, maxUnavailable=1), pdb("b", {"matchExpressions": [
+         {"key": "app", "operator": "Exists"}]}, maxUnavailable=1)], "fail"),
+]
+
+
+@pytest.mark.parametrize("budgets, expected", [c[1:] for c in PDB_CASES],
+                         ids=[c[0] for c in PDB_CASES])
+def test_disruption_budgets_on_a_cluster(budgets, expected):
+    objects = cluster_view(*replica_pods(3), *budgets)
+    assert verdicts("AKS-MNT-007", objects) == {"ReplicaSet/default/web-7d4": expected}
+
+
+@pytest.mark.parametrize("value, field, total, why", [
+    (0, "maxUnavailable", 3, "maxUnavailable 0"), ("0%", "maxUnavailable", 3, "maxUnavailable 0%"),
+    (1, "maxUnavailable", 3, None), (3, "minAvailable", 3, "minAvailable 3 of 3"),
+    (2, "minAvailable", 3, None), ("67%", "minAvailable", 3, "minAvailable 67% of 3"),
+    ("66%", "minAvailable", 3, None), ("bad", "minAvailable", 3, None)])
+def test_blocks_drains(value, field, total, why):
+    assert blocks_drains({"spec": {field: value}}, total) == why
+
+
+def test_replicas_on_a_cluster_are_running_pods_per_owner():
+    objects = cluster_view(*replica_pods(1), *replica_pods(2, phase="Succeeded"),
+                           *replica_pods(2, "api-5c6"))
+    assert verdicts("AKS-MNT-007", objects) == {"ReplicaSet/default/web-7d4": "not-applicable",
+                                                "ReplicaSet/default/api-5c6": "fail"}
+
+
+def test_daemonsets_jobs_bare_pods_and_system_namespaces_are_not_judged():
+    objects = cluster_view(*replica_pods(3, "agent", "DaemonSet"), *replica_pods(3, "run", "Job"),
+                           pod("solo"), *replica_pods(3, namespace="kube-system"))
+    assert verdicts("AKS-MNT-007", objects) == {}
+
+
+def test_unlisted_budgets_never_pass():
+    objects = cluster_view(*replica_pods(3))
+    del objects["poddisruptionbudgets"]
+    assert verdicts("AKS-MNT-007", objects) == {"Pod/*": "not-applicable"}
+
+
+@pytest.mark.parametrize("objects, expected", [
+    ([workload("Deployment", "web", 3), pdb(selector=WEB, maxUnavailable=1)],
+     {"Deployment/default/web": "pass"}),
+    ([workload("Deployment", "web", 3)], {"Deployment/default/web": "fail"}),
+    ([workload("Deployment", "web")], {"Deployment/default/web": "not-applicable"}),  # default 1
+    ([workload("Deployment", "web", 0)], {"Deployment/default/web": "not-applicable"}),
+    ([workload("StatefulSet", "web", 2)], {"StatefulSet/default/web": "fail"}),
+    ([workload("DaemonSet", "web"), workload("CronJob", "job")], {}),
+], ids=["replicas 3 with a PDB", "replicas 3 without", "replicas unset", "replicas 0",
+        "StatefulSet", "DaemonSet and CronJob"])
+def test_disruption_budgets_from_files(tmp_path, objects, expected):
+    view = files_view(tmp_path, *objects)
+    assert verdicts("AKS-MNT-007", view, origin="files") == expected
+
+
+# ---- AKS-MNT-008 readiness probes (configured-readiness-probe; CKV_K8S_9) -----------------------
+
+PROBE = {"httpGet": {"path": "/ready", "port": 8080}}
+PROBE_CASES = [
+    ("C-0018 deployment: two containers with liveness probes only",
+     [c("goproxy", livenessProbe=PROBE), c("goproxy2", livenessProbe=PROBE)], [], "fail"),
+    ("every container has one", [c("a", readinessProbe=PROBE), c("b", readinessProbe=PROBE)], [],
+     "pass"),
+    ("one of two lacks it", [c("a", readinessProbe=PROBE), c("b")], [], "fail"),
+    ("init containers need none", [c("a", readinessProbe=PROBE)], [c("init")], "pass"),
+    ("an empty probe is no probe", [c("a", readinessProbe={})], [], "fail"),
+]
+
+
+@pytest.mark.parametrize("containers, init, expected", [c[1:] for c in PROBE_CASES],
+                         ids=[c[0] for c in PROBE_CASES])
+def test_readiness_probes(containers, init, expected):
+    spec = {"containers": containers, **({"initContainers": init} if init else {})}
+    assert verdicts("AKS-MNT-008", cluster_view(pod(**spec))) == {"Pod/default/p": expected}
+
+
+def test_jobs_and_cronjobs_need_no_readiness_probe(tmp_path):
+    objects = cluster_view(*replica_pods(1, "run-1", "Job"))
+    assert verdicts("AKS-MNT-008", objects) == {}
+    files = files_view(tmp_path, workload("CronJob", "nightly"), workload("Job", "once"),
+                       workload("Deployment", "web"))
+    assert verdicts("AKS-MNT-008", files, origin="files") == {"Deployment/default/web": "fail"}
+
+
+WORKLOAD_CHECKS = ("AKS-MNT-005", "AKS-MNT-006", "AKS-MNT-008")
+
+
+def test_unlisted_pods_never_pass():
+    objects = cluster_view()
+    del objects["pods"]
+    found = {f.check: (f.resource, f.status) for f in run(objects)
+             if f.check in (*WORKLOAD_CHECKS, "AKS-MNT-007")}
+    assert found == {i: ("Pod/*", "not-applicable") for i in (*WORKLOAD_CHECKS, "AKS-MNT-007")}
+
+
+def test_system_namespaces_are_skipped():
+    objects = cluster_view(pod(namespace="kube-system", containers=[c("a", "nginx")]))
+    assert not [f for f in run(objects) if f.check in WORKLOAD_CHECKS]
