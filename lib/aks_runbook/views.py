@@ -190,3 +190,64 @@ def ingress_reachability(state, controller_namespace: str) -> pd.DataFrame:
 
     return table(plan.ingress_reachable(state, controller_namespace))[
         ["check", "resource", "status", "evidence", "remediation"]]
+
+
+_EVENT_STYLE = {  # event kind -> (marker, colour) on the timeline
+    "surge-added": ("P", "tab:green"), "cordon": ("s", "tab:orange"),
+    "evicted": ("v", "tab:blue"), "eviction-blocked": ("X", "tab:red"),
+    "drain-timeout": ("X", "darkred"), "drained": ("o", "tab:cyan"),
+    "replacements-ready": ("^", "tab:olive"), "reimaged": ("*", "tab:green"),
+    "node-deleted": ("D", "tab:gray"), "uncordon": ("s", "tab:purple"),
+    "quarantined": ("s", "darkred"), "surge-kept": ("P", "tab:brown"),
+}
+
+
+def upgrade_timeline(result, stable: bool = False):
+    """A simulated node-pool upgrade (targets.upgrade.UpgradeResult) as a figure and a table.
+
+    Figure: on top, the app's ready pods against its PDB's minimum over time; below, every
+    event on its node's row. Table: one row per event in order (step, t (s), event, node,
+    detail). Times and pod names change from run to run: `stable=True` leaves them out.
+    Returns (figure, table).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    table = pd.DataFrame([{"t (s)": e.t, "event": e.kind, "node": e.node, "detail": e.detail}
+                          for e in result.events], columns=["t (s)", "event", "node", "detail"])
+    table.index = pd.RangeIndex(1, len(table) + 1, name="step")
+    if stable:
+        table = table.drop(columns=["t (s)", "detail"])
+
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 6), sharex=True,
+                                      gridspec_kw={"height_ratios": [2, 3]})
+    end = max([result.duration] + [e.t for e in result.events])
+    if result.samples:
+        times = [s.t for s in result.samples] + [end]
+        ready = [s.ready for s in result.samples] + [result.samples[-1].ready]
+        minimum = [s.min_available for s in result.samples] + [result.samples[-1].min_available]
+        top.step(times, ready, where="post", linewidth=3, label="ready pods (not terminating)")
+        if any(m is not None for m in minimum):
+            top.step(times, [m if m is not None else float("nan") for m in minimum],
+                     where="post", linestyle="--", color="tab:red", label="PDB minimum")
+        top.set_ylim(0, max(ready + [m or 0 for m in minimum]) + 1)
+        top.legend(loc="lower right", fontsize=8)
+    top.set_ylabel("pods")
+    top.set_title(f"Upgrade of node pool {result.pool} to {result.version}: {result.state}")
+    events = [e for e in result.events if e.kind in _EVENT_STYLE]
+    rows = sorted({e.node for e in events})
+    for kind, (marker, colour) in _EVENT_STYLE.items():
+        points = [(e.t, rows.index(e.node)) for e in events if e.kind == kind]
+        if points:
+            bottom.scatter(*zip(*points, strict=True), marker=marker, color=colour, s=60,
+                           label=kind, zorder=3)
+    bottom.set_yticks(range(len(rows)), rows, fontsize=8)
+    bottom.set_ylim(-0.5, len(rows) - 0.5)
+    bottom.grid(axis="y", alpha=0.3)
+    bottom.set_xlabel("seconds since the upgrade started")
+    bottom.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig, table
