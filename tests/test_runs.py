@@ -99,3 +99,38 @@ def test_production_refuses_destructive_steps_unless_confirmed(capsys):
     assert "refused: cleanup is destructive" in capsys.readouterr().out
     confirmed = load(ROOT / "environments" / "aks-prod.yaml", {"confirm_destructive": True})
     assert Session(confirmed, "04-maintenance").allow_destructive("cleanup")
+
+
+def test_plan_only_cluster_steps_say_what_they_would_run_and_run_nothing(capsys):
+    dev = load(ROOT / "environments" / "aks-dev.yaml")  # target aks, execute: false
+    session = Session(dev, "01-overview")
+    assert not session.has_cluster
+    assert session.kubectl("get nodes", step="nodes") is None
+    assert session.apply("viewer", step="viewer", namespace="azure-vote") is None
+    assert session.objects("pods", "azure-vote") == []
+    session.reset("azure-vote")  # silent
+    session.cleanup("azure-vote")
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        "not run (plan only, no cluster yet): kubectl get nodes",
+        "not run (plan only, no cluster yet): kubectl apply -f - (manifests/viewer.yaml: "
+        "ServiceAccount vote-viewer, RoleBinding vote-viewer)",
+        "not run (plan only, no cluster yet): list pods",
+        "not run (plan only, no cluster yet): kubectl delete namespace azure-vote "
+        "--ignore-not-found --wait --timeout=120s"]
+    assert session.runner.transcript.entries == []
+
+
+def test_keep_leaves_the_namespace_and_says_so(capsys):
+    kept = load(ROOT / "environments" / "aks-dev.yaml", {"keep": True})
+    Session(kept, "01-overview").cleanup("azure-vote")
+    assert capsys.readouterr().out == "keep: true, namespace azure-vote left in place\n"
+
+
+def test_notebook_cells_hold_steps_not_target_decisions():
+    import nbformat
+
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code":
+                assert "has_cluster" not in cell.source, (path.name, cell.source)

@@ -1,6 +1,11 @@
 """What a notebook needs, in two calls: `begin(globals())` before the parameters cell and
 `start(globals(), chapter)` after it. The session then gives the runner, the cluster, the plan.
 
+A notebook cell is its steps, one call each: the session decides whether a step can run. On a
+plan-only target (aks with execute: false) there is no cluster yet, so a cluster step prints
+what it would run ("not run (plan only, no cluster yet): kubectl ...") and returns None; reads
+return nothing to show. Nothing pretends to have run.
+
 Unknown parameters are caught here too (papermill alone only warns): every name defined
 between `begin` and `start` must be a declared parameter.
 """
@@ -32,6 +37,7 @@ from aks_runbook.transcript import Recording, Transcript
 
 BASELINE = "_aks_runbook_names"
 RUN_DIR_ENV = "AKS_RUNBOOK_RUN_DIR"
+NOT_RUN = "not run (plan only, no cluster yet)"
 
 
 def begin(namespace: dict[str, Any]) -> None:
@@ -90,6 +96,14 @@ class Session:
         """Kubernetes steps run (or replay); on plan-only aks there is no cluster yet."""
         return self.env.target in ("local", "kind", "replay") or not self.env.plan_only
 
+    def _skipped(self, what: str, quiet: bool = False) -> bool:
+        """True when there is no cluster to run a step on; says what would have run."""
+        if self.has_cluster:
+            return False
+        if not quiet:
+            print(f"{NOT_RUN}: {what}")
+        return True
+
     def _cluster_kubeconfig(self) -> Path | None:
         target = self.env.target
         if target == "local":
@@ -128,13 +142,29 @@ class Session:
     # ---- commands -----------------------------------------------------------------------------
 
     def kubectl(self, args: str, step: str, **kwargs):
+        """Run `kubectl <args>`; without a cluster, say so and return None."""
+        if self._skipped(f"kubectl {args}", kwargs.get("quiet", False)):
+            return None
         return self.runner.run(f"kubectl {args}", step=step, **kwargs)
 
-    def apply(self, template: str, step: str, **values: Any):
-        """Render manifests/<template>.yaml and `kubectl apply` it (idempotent)."""
+    def apply(self, template: str, step: str, check: bool = True, **values: Any):
+        """Render manifests/<template>.yaml and `kubectl apply` it (idempotent). With
+        check=False a refusal (e.g. by admission) is shown, not raised."""
         docs = manifests.render(template, **values)
+        objects = ", ".join(f"{d['kind']} {d['metadata']['name']}" for d in docs)
+        if self._skipped(f"kubectl apply -f - (manifests/{template}.yaml: {objects})"):
+            return None
         text = yaml.safe_dump_all(docs, sort_keys=False)
-        return self.runner.run("kubectl apply -f -", step=step, input=text)
+        return self.runner.run("kubectl apply -f -", step=step, input=text, check=check)
+
+    @contextlib.contextmanager
+    def background(self, command: str, step: str, ready: str):
+        """A long-lived command (e.g. `kubectl port-forward`) for the length of a `with`."""
+        if self._skipped(command):
+            yield
+            return
+        with self.runner.background(command, step=step, ready=ready):
+            yield
 
     def read(self, call: str, fetch) -> Any:
         """An API read: live through the kubernetes client, or from the recording."""
@@ -165,7 +195,19 @@ class Session:
         """Create the Azure resources for real (target aks, execute: true): the plan's
         provisioning steps, validated first; stops before anything runs without `az login`."""
         steps = [s for s in azplan.validated(self.env) if s.phase == "provision"]
-        self.kubeconfig.parent.mkdir(parents=True, exist_ok=True)
+        if not self.env.plan_only:
+            self.kubeconfig.parent.mkdir(parents=True, exist_ok=True)
+        self.execute(steps, what=f"the plan's {len(steps)} provisioning steps (every chapter's; "
+                                 f"`aks-runbook plan` lists them)")
+
+    def execute(self, steps: list[azplan.Step], what: str | None = None) -> None:
+        """Run plan steps with az (target aks, execute: true); elsewhere they stay a plan."""
+        if self.env.plan_only:
+            # the same words on local and on its replay, so a replay shows what the run showed
+            where = "execute is false" if self.env.target == "aks" else "no Azure on this target"
+            print(f"not run in Azure ({where}): {what or f'{len(steps)} planned step(s)'}; "
+                  f"they run on target aks with execute: true")
+            return
         azplan.execute(steps, self.env, self.runner)
 
     def allow_destructive(self, what: str) -> bool:
@@ -204,23 +246,35 @@ class Session:
         return checks.table(findings)
 
     def objects(self, kind: str, namespace: str | None = None) -> list[dict]:
-        """Live API objects of a kind (e.g. "pods"), optionally of one namespace."""
+        """Live API objects of a kind (e.g. "pods"), optionally of one namespace; none
+        without a cluster."""
+        if self._skipped(f"list {kind}"):
+            return []
         client = self._live_client()
         items = self.read(f"list {kind}", lambda: LISTS[kind](client))["items"]
         return [i for i in items if namespace in (None, i["metadata"].get("namespace"))]
 
-    def http_get(self, url: str) -> dict[str, Any]:
-        """GET a local URL (e.g. through a port-forward); recorded, so replay shows it too."""
+    def http_get(self, url: str) -> dict[str, Any] | None:
+        """GET a local URL (e.g. through a port-forward) and print its status and page title;
+        recorded, so replay shows it too."""
         import urllib.request
+
+        if self._skipped(f"GET {url}"):
+            return None
 
         def fetch() -> dict[str, Any]:
             with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - local
                 return {"status": response.status, "body": response.read().decode()}
 
-        return self.read(f"GET {url}", fetch)
+        page = self.read(f"GET {url}", fetch)
+        title = page["body"].partition("<title>")[2].partition("</title>")[0]
+        print(f"HTTP {page['status']}: {title}")
+        return page
 
     def wait_endpoints(self, namespace: str, service: str, ready: bool) -> None:
         """Wait until a Service has ready endpoints (or, with ready=False, none)."""
+        if self._skipped(f"wait for {'ready' if ready else 'no'} endpoints of {service}"):
+            return
         client = self._live_client()
         selector = f"kubernetes.io/service-name={service}"
 
@@ -233,6 +287,8 @@ class Session:
 
     def wait_until(self, call: str, fetch, done, timeout: float = 60, step: str = "wait"):
         """Poll an API read until done(value); every read is recorded, so replay agrees."""
+        if self._skipped(f"wait for {step}"):
+            return None
         deadline = time.monotonic() + timeout
         while True:
             value = self.runner.api(call, fetch, step=step)
@@ -244,6 +300,8 @@ class Session:
 
     def reset(self, namespace: str, *cluster_objects: str) -> None:
         """Remove what an interrupted earlier run left behind; prints nothing."""
+        if self._skipped("reset", quiet=True):
+            return
         for obj in cluster_objects:
             kind, _, name = obj.partition("/")
             ns = []
@@ -260,6 +318,8 @@ class Session:
         """Pod-to-pod rows of the namespace; with `external`, outside addresses (`ip/<cidr>`)
         too; with `ingress_namespace`, a pod standing for the ingress controller there.
         ipBlocks do not match pods (Cilium's behaviour, see analysis.reachability)."""
+        if self._skipped(f"reachability of the pods in {namespace}"):
+            return []
         state = self.state((namespace,))
         namespaces = reach.namespace_labels(state.objects.get("namespaces", []))
         pods = reach.pods_from_api(state.items("pods"))
@@ -267,6 +327,17 @@ class Session:
             pods.append(controller_probe(ingress_namespace, namespaces))
         analyzer = reach.Analyzer(pods, namespaces, state.items("networkpolicies"))
         return list(analyzer.matrix(external))
+
+    def cleanup(self, namespace: str, *cluster_objects: str) -> None:
+        """Delete what the notebook created (cluster-scoped objects, then its namespace),
+        unless `keep: true`."""
+        if self.env.keep:
+            print(f"keep: true, namespace {namespace} left in place")
+            return
+        for obj in cluster_objects:
+            self.kubectl(f"delete {obj} --ignore-not-found", step="cleanup")
+        self.kubectl(f"delete namespace {namespace} --ignore-not-found --wait --timeout=120s",
+                     step="cleanup")
 
     # ---- evidence -----------------------------------------------------------------------------
 
