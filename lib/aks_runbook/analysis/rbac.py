@@ -86,7 +86,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from aks_runbook.analysis.reachability import matches
-from aks_runbook.checks import severity
+from aks_runbook.severity import severity
 
 RBAC = "rbac.authorization.k8s.io"
 AGGREGATE = f"{RBAC}/aggregate-to-"

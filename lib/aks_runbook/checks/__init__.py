@@ -16,19 +16,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from aks_runbook.severity import SEVERITY_ORDER, severity  # noqa: F401 - part of the API
+
 STATUSES = ("pass", "fail", "not-applicable")
-SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-
-
-def severity(score: float) -> str:
-    """kubescape's bands for a base score: 1-3 low, 4-6 medium, 7-8 high, 9+ critical."""
-    if score >= 9:
-        return "critical"
-    if score >= 7:
-        return "high"
-    if score >= 4:
-        return "medium"
-    return "low"
 
 
 @dataclass(frozen=True)

@@ -3,24 +3,9 @@ images from registries other than your ACR and MCR."""
 
 from __future__ import annotations
 
+from aks_runbook.analysis.rbac import BUILTIN_CLUSTER_ROLES
 from aks_runbook.analysis.reachability import matches
 from aks_runbook.checks import Check, Finding, State, check, owner, resource, selects
-
-AGGREGATE = "rbac.authorization.k8s.io/aggregate-to-"
-# Built-in ClusterRoles, for views without them (manifests refer to them without defining
-# them). Only their aggregation matters here: none of admin/edit/view grants * on * unless a
-# role aggregated into it does.
-BUILTIN_CLUSTER_ROLES = [
-    {"metadata": {"name": "cluster-admin"},
-     "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},
-               {"nonResourceURLs": ["*"], "verbs": ["*"]}]},
-    {"metadata": {"name": "admin"},
-     "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {AGGREGATE + "admin": "true"}}]}},
-    {"metadata": {"name": "edit", "labels": {AGGREGATE + "admin": "true"}},
-     "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {AGGREGATE + "edit": "true"}}]}},
-    {"metadata": {"name": "view", "labels": {AGGREGATE + "edit": "true"}},
-     "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {AGGREGATE + "view": "true"}}]}},
-]
 
 
 def _subject(subject: dict) -> str:
