@@ -287,3 +287,88 @@ def test_plan_command_formats():
     assert sh.returncode == 0 and sh.stdout.startswith("#!/usr/bin/env bash")
     assert "SUBSCRIPTION_ID=$(az account show --query id -o tsv)" in sh.stdout
     assert "az aks create" in sh.stdout
+
+
+# ---- chapters 03 and 04 in the plan ---------------------------------------------------------
+
+def _env(name: str, **changes) -> params.Environment:
+    return params.load(ROOT / "environments" / f"{name}.yaml", changes or None)
+
+
+def test_prod_plan_has_the_auth_and_maintenance_steps_and_no_invalid_line():
+    out = subprocess.run([sys.executable, "-m", "aks_runbook.cli", "plan",
+                          str(ROOT / "environments" / "aks-prod.yaml")],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "[invalid]" not in out.stdout and "[not checked]" not in out.stdout
+    for fragment in ("[03-auth] Verify what --attach-acr assigned", "federated-credential create",
+                     "[04-maintenance] Planned maintenance window 'default'",
+                     "az aks get-upgrades", "az aks nodepool update"):
+        assert fragment in out.stdout, fragment
+
+
+def test_maintenance_windows_are_the_three_names_azure_cli_accepts():
+    steps = {s.id: s.command for s in azplan.build(_env("aks-prod"))}
+    names = [i.removeprefix("maintenance-") for i in steps if i.startswith("maintenance-")
+             and i != "maintenance-list"]
+    assert names == ["default", "aksManagedAutoUpgradeSchedule",
+                     "aksManagedNodeOSUpgradeSchedule"]
+    # `default` is weekly without --interval-weeks (azure-cli 2.91 rejects it there)
+    assert "--interval-weeks" not in steps["maintenance-default"]
+    for name in names[1:]:
+        assert "--schedule-type Weekly --day-of-week Saturday --interval-weeks 1 " \
+               "--start-time 02:00 --duration 6 --utc-offset +09:00" in steps[f"maintenance-{name}"]
+
+
+def test_auth_steps_read_azure_values_by_query_before_using_them():
+    sh = azplan.render(azplan.build(_env("aks-dev")), _env("aks-dev"), "sh").splitlines()
+    first = {line.split("=")[0]: i for i, line in reversed(list(enumerate(sh)))}
+
+    def line_of(fragment: str) -> int:
+        return next(i for i, line in enumerate(sh) if fragment in line)
+
+    assert first["OIDC_ISSUER"] < line_of("az identity federated-credential create")
+    assert sh[first["OIDC_ISSUER"]].endswith("--query oidcIssuerProfile.issuerUrl -o tsv)")
+    assert first["KUBELET_OBJECT_ID"] < line_of("az role assignment list --assignee "
+                                                "$KUBELET_OBJECT_ID")
+    assert first["DEVELOPERS_GROUP_ID"] < line_of("--assignee-object-id $DEVELOPERS_GROUP_ID")
+    assert "--subject system:serviceaccount:team-vote:vote-app --audiences " \
+           "api://AzureADTokenExchange" in sh[line_of("federated-credential create")]
+    assert "/managedClusters/aks-team1-dev/namespaces/team-vote" in \
+        sh[line_of("--assignee-object-id $VIEWERS_GROUP_ID")]
+
+
+def test_private_cluster_plan_checks_the_registry_from_inside_only():
+    assert "check-acr" in {s.id for s in azplan.build(_env("aks-dev"))}
+    assert "check-acr" not in {s.id for s in azplan.build(_env("aks-prod"))}
+
+
+@pytest.mark.parametrize("prefix, environment, expected", [
+    ("team1", "dev", "kv-team1-dev"),
+    ("abcdefghij", "environment-name-20c", "kv-abcdefghij-environmen"),  # cut at 24
+    ("abcdefghij", "abcdefghi-xy", "kv-abcdefghij-abcdefghi"),  # never ends in a hyphen
+])
+def test_key_vault_name_keeps_key_vaults_rule(prefix, environment, expected):
+    env = _env("aks-dev", prefix=prefix, environment=environment)
+    name = azplan.key_vault_name(env)
+    assert name == expected
+    assert re.fullmatch(r"[a-z][a-z0-9-]{1,22}[a-z0-9]", name) and "--" not in name
+
+
+def test_dev_and_prod_plans_side_by_side_show_only_their_differences():
+    dev, prod = _env("aks-dev"), _env("aks-prod")
+    rows = {(r["step"], r["flag"]): (r["dev"], r["prod"])
+            for r in azplan.plan_differences(dev, prod)}
+    assert rows[("aks-create", "--tier")] == ("free", "standard")
+    assert rows[("aks-create", "--enable-private-cluster")] == ("—", "(set)")
+    assert rows[("firewall-ip-N", "(steps)")] == ("1 step(s)", "20 step(s)")
+    assert rows[("operator-path", "(steps)")] == ("—", "1 step(s)")
+    assert rows[("upgrade-settings-user", "--max-surge")] == ("1", "33%")
+    # names derived from each environment are not differences
+    assert not [k for k in rows if k[1] in ("--resource-group", "--name", "--cluster-name")]
+    assert azplan.plan_differences(dev, dev) == []
+    parameters = {r["parameter"]: (r["dev"], r["prod"])
+                  for r in azplan.parameter_differences(dev, prod)}
+    assert parameters["api_server.private_cluster"] == ("False", "True")
+    assert parameters["node_pools.user.vm_size"] == ("Standard_D4ds_v5", "Standard_D8ds_v5")
+    assert "location" not in parameters

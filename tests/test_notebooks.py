@@ -96,7 +96,7 @@ def test_plan_only_aks_runs_without_a_cluster(tmp_path):
     assert "not run (plan only, no cluster yet): kubectl get nodes -o custom-columns=" in overview
     assert ("not run (plan only, no cluster yet): kubectl apply -f - (manifests/voting-app.yaml: "
             "Namespace azure-vote, Deployment azure-vote-back") in overview
-    assert ("not run in Azure (execute is false): the plan's 23 provisioning steps" in overview)
+    assert ("not run in Azure (execute is false): the plan's 24 provisioning steps" in overview)
     assert ("not run (plan only, no cluster yet): kubectl delete namespace azure-vote" in text)
     findings = json.loads((result.folder / "findings.json").read_text())
     azure = [f for f in findings if f["resource"].startswith("ManagedCluster/aks-team1-dev")]

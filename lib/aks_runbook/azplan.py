@@ -24,6 +24,39 @@ from aks_runbook.runner import Runner, StepFailed
 
 CHAPTERS = ("01-overview", "02-network", "03-auth", "04-maintenance")
 PRODUCTION_FIREWALL_IPS = 20  # "Limit network traffic with Azure Firewall in AKS": production
+# Chapter 03's application team: its namespace, its workload's service account and its Entra ID
+# groups (tenant-wide, shared by every environment, as a team's groups are).
+TEAM_NAMESPACE = "team-vote"
+WORKLOAD_SERVICE_ACCOUNT = "vote-app"
+TEAM_GROUPS = {"developers": "team-vote-developers", "viewers": "team-vote-viewers"}
+WORKLOAD_AUDIENCE = "api://AzureADTokenExchange"
+# What each upgrade channel does (AKS docs: "Automatically upgrade an Azure Kubernetes Service
+# (AKS) cluster", "Autoupgrade Node OS Images in Azure Kubernetes Service (AKS)"; azure-cli 2.91).
+UPGRADE_CHANNELS = {
+    "none": "no automatic Kubernetes upgrades (the default on Standard): you run az aks upgrade; "
+            "AKS still upgrades a cluster about to fall out of support (N-3 to N-2)",
+    "patch": "the latest patch of your minor version, as soon as it is available (the portal's "
+             "recommendation)",
+    "stable": "the latest patch of minor N-1 (N = the newest supported minor); AKS Automatic "
+              "is fixed to it",
+    "rapid": "the latest patch of the newest supported minor",
+    "node-image": "legacy: node images only; forces the node OS channel NodeImage and locks it",
+}
+NODE_OS_CHANNELS = {
+    "NodeImage": "a new node image (OS patches included) weekly, rolled out like an upgrade: "
+                 "surge, cordon, drain, reimage; the default on Standard, fixed on Automatic",
+    "SecurityPatch": "security patches applied to the running nodes' image and reimaged in "
+                     "place (not on Windows; nodes fetch from snapshot.ubuntu.com)",
+    "Unmanaged": "the OS updates itself (unattended-upgrades, about 06:00 UTC) and AKS never "
+                 "reboots: kured must reboot the nodes (on Windows: same as None)",
+    "None": "nothing: no OS updates at all until you upgrade the node image yourself",
+}
+MAINTENANCE_CONFIGURATIONS = {
+    "default": "AKS's weekly releases: control plane and add-ons (Weekly only, no "
+               "--interval-weeks: the interval is always one week)",
+    "aksManagedAutoUpgradeSchedule": "the cluster's auto-upgrade channel (Kubernetes versions)",
+    "aksManagedNodeOSUpgradeSchedule": "the node OS upgrade channel (node images or patches)",
+}
 
 
 @dataclass(frozen=True)
@@ -92,6 +125,26 @@ def placeholders(env: Environment) -> dict[str, Placeholder]:
                         "--query", "fqdn", "-o", "tsv"),
                     f"{env.cluster}-00000000.hcp.{env.location}.azmk8s.io"),
     ]
+    holders += [
+        Placeholder("KUBELET_OBJECT_ID",
+                    _az("az", "aks", "show", "--resource-group", rg, "--name", env.cluster,
+                        "--query", "identityProfile.kubeletidentity.objectId", "-o", "tsv"),
+                    "22222222-2222-2222-2222-222222222222"),
+        Placeholder("OIDC_ISSUER",
+                    _az("az", "aks", "show", "--resource-group", rg, "--name", env.cluster,
+                        "--query", "oidcIssuerProfile.issuerUrl", "-o", "tsv"),
+                    f"https://{env.location}.oic.prod-aks.azure.com/"
+                    "00000000-0000-0000-0000-000000000000/33333333-3333-3333-3333-333333333333/"),
+        Placeholder("WORKLOAD_PRINCIPAL_ID",
+                    _az("az", "identity", "show", "--resource-group", rg, "--name",
+                        n["workload_identity"], "--query", "principalId", "-o", "tsv"),
+                    "44444444-4444-4444-4444-444444444444"),
+        *(Placeholder(f"{role.upper()}_GROUP_ID",
+                      _az("az", "ad", "group", "show", "--group", group, "--query", "id",
+                          "-o", "tsv"),
+                      f"5555555{i}-5555-5555-5555-555555555555")
+          for i, (role, group) in enumerate(TEAM_GROUPS.items())),
+    ]
     for number in range(1, env.egress.firewall_public_ips + 1):
         holders.append(Placeholder(_firewall_ip_var(number),
                                    _public_ip(rg, _firewall_ip_name(env, number)),
@@ -123,7 +176,15 @@ def _names(env: Environment) -> dict[str, str]:
         "nat_gateway": f"ng-{env.cluster}",
         "nat_ip": f"pip-ng-{env.cluster}",
         "registry_endpoint": f"pe-{env.acr}",
+        "workload_identity": f"id-{env.cluster}-{WORKLOAD_SERVICE_ACCOUNT}",
+        "key_vault": key_vault_name(env),
     }
+
+
+def key_vault_name(env: Environment) -> str:
+    """kv-<prefix>-<environment>, within Key Vault's rule: 3-24 letters, digits and single
+    hyphens, starting with a letter and ending with a letter or digit."""
+    return re.sub(r"-+", "-", f"kv-{env.prefix}-{env.environment}")[:24].rstrip("-")
 
 
 @dataclass(frozen=True)
@@ -227,6 +288,8 @@ def _ids(env: Environment) -> dict[str, str]:
         "route_table": f"{group}/Microsoft.Network/routeTables/{n['route_table']}",
         "identity": f"{group}/Microsoft.ManagedIdentity/userAssignedIdentities/{n['identity']}",
         "registry": f"{group}/Microsoft.ContainerRegistry/registries/{env.acr}",
+        "cluster": f"{group}/Microsoft.ContainerService/managedClusters/{env.cluster}",
+        "key_vault": f"{group}/Microsoft.KeyVault/vaults/{n['key_vault']}",
     }
 
 
@@ -298,12 +361,33 @@ def build(env: Environment) -> list[Step]:
             "daily work use a jump box or Bastion in the VNET.",
             _az("az", "aks", "command", "invoke", "--resource-group", rg, "--name",
                 env.cluster, "--command", "kubectl get nodes")))
+    steps += _auth_steps(env, n, ids)
     steps += [
         *_maintenance_steps(env),
+        Step("upgrade-profile", "04-maintenance", "operate",
+             "Verify: the Kubernetes version, the two upgrade channels and each pool's version "
+             "and node image.",
+             _az("az", "aks", "show", "--resource-group", rg, "--name", env.cluster, "--query",
+                 "{kubernetesVersion: currentKubernetesVersion, channels: autoUpgradeProfile, "
+                 "pools: agentPoolProfiles[].{name: name, version: currentOrchestratorVersion, "
+                 "nodeImage: nodeImageVersion, maxSurge: upgradeSettings.maxSurge}}",
+                 "--output", "json")),
+        Step("maintenance-list", "04-maintenance", "operate",
+             "Verify: the planned maintenance windows in place.",
+             _az("az", "aks", "maintenanceconfiguration", "list", "--resource-group", rg,
+                 "--cluster-name", env.cluster, "--output", "table")),
         Step("upgrades", "04-maintenance", "operate",
              "Which Kubernetes versions this cluster can move to.",
              _az("az", "aks", "get-upgrades", "--resource-group", rg, "--name", env.cluster,
                  "--output", "table")),
+        *(Step(f"node-image-version-{pool.name}", "04-maintenance", "operate",
+               f"Pool '{pool.name}': its node image and the latest one available "
+               f"(latestNodeImageVersion).",
+               _az("az", "aks", "nodepool", "get-upgrades", "--resource-group", rg,
+                   "--cluster-name", env.cluster, "--nodepool-name", pool.name,
+                   "--output", "table"))
+          for pool in env.node_pools),
+        *_upgrade_settings_steps(env),
         Step("node-image-upgrade", "04-maintenance", "operate",
              "Roll the latest node image (security patches) onto the user pool, node by node "
              "within the PodDisruptionBudgets.",
@@ -573,21 +657,233 @@ def egress_ip_placeholders(env: Environment) -> list[str]:
 
 
 def _maintenance_steps(env: Environment) -> list[Step]:
+    """The three maintenance configurations azure-cli accepts, each in the weekly window."""
     window = env.upgrades.maintenance_window
     steps = []
-    for config, what in (("aksManagedAutoUpgradeSchedule", "Kubernetes upgrades"),
-                         ("aksManagedNodeOSUpgradeSchedule", "node OS updates")):
+    for config, what in MAINTENANCE_CONFIGURATIONS.items():
+        # `default` rejects --interval-weeks in azure-cli 2.91 ("the interval is always 1 week")
+        interval = () if config == "default" else ("--interval-weeks", "1")
         steps.append(Step(
             f"maintenance-{config}", "04-maintenance", "provision",
-            f"Planned maintenance: {what} only in the weekly window.",
+            f"Planned maintenance window '{config}': {what.split(' (')[0]}, only "
+            f"{window.day_of_week}s from {window.start_time} for {window.duration_hours} h "
+            f"(UTC{window.utc_offset}).",
             _az("az", "aks", "maintenanceconfiguration", "add", "--resource-group", env.rg,
                 "--cluster-name", env.cluster, "--name", config, "--schedule-type", "Weekly",
-                "--day-of-week", window.day_of_week, "--interval-weeks", "1",
+                "--day-of-week", window.day_of_week, *interval,
                 "--start-time", window.start_time, "--duration", window.duration_hours,
                 "--utc-offset", window.utc_offset),
             exists=_az("az", "aks", "maintenanceconfiguration", "show", "--resource-group",
                        env.rg, "--cluster-name", env.cluster, "--name", config)))
     return steps
+
+
+def upgrade_settings(env: Environment) -> dict[str, str]:
+    """How the node pools upgrade: max surge (unset means 10% on API 2026-06-01; the docs
+    recommend 33% for production), drain timeout (minutes) and what happens to a node whose
+    drain times out (Schedule, the default: the upgrade fails and the node is made schedulable
+    again)."""
+    return {"--max-surge": "33%" if env.production else "1", "--drain-timeout": "30",
+            "--undrainable-node-behavior": "Schedule"}
+
+
+def _upgrade_settings_steps(env: Environment) -> list[Step]:
+    settings = upgrade_settings(env)
+    return [Step(f"upgrade-settings-{pool.name}", "04-maintenance", "operate",
+                 f"Pool '{pool.name}': upgrade with max surge {settings['--max-surge']}, "
+                 f"{settings['--drain-timeout']} min drain timeout, undrainable nodes "
+                 f"{settings['--undrainable-node-behavior']}.",
+                 _az("az", "aks", "nodepool", "update", "--resource-group", env.rg,
+                     "--cluster-name", env.cluster, "--name", pool.name,
+                     *(part for flag, value in settings.items() for part in (flag, value))))
+            for pool in env.node_pools]
+
+
+def _auth_steps(env: Environment, n: dict[str, str], ids: dict[str, str]) -> list[Step]:
+    """Chapter 03 on Azure: verify the cluster's identities and door, give the team's Entra
+    groups their way in, and a workload identity with its Key Vault."""
+    rg, cluster = env.rg, env.cluster
+    team = f"{ids['cluster']}/namespaces/{TEAM_NAMESPACE}"
+    steps = [
+        Step("auth-settings", "03-auth", "operate",
+             "Verify: managed Entra ID with Azure RBAC, local accounts off, a managed identity "
+             "for the control plane and one for the kubelet, the OIDC issuer.",
+             _az("az", "aks", "show", "--resource-group", rg, "--name", cluster, "--query",
+                 "{entraId: aadProfile.managed, azureRbac: aadProfile.enableAzureRbac, "
+                 "localAccountsDisabled: disableLocalAccounts, controlPlane: identity.type, "
+                 "kubelet: identityProfile.kubeletidentity.resourceId, "
+                 "oidcIssuer: oidcIssuerProfile.enabled, "
+                 "workloadIdentity: securityProfile.workloadIdentity.enabled}",
+                 "--output", "json")),
+        Step("acr-pull-role", "03-auth", "operate",
+             "Verify what --attach-acr assigned: AcrPull on the registry to the kubelet "
+             "identity (no registry password anywhere).",
+             _az("az", "role", "assignment", "list", "--assignee", "$KUBELET_OBJECT_ID",
+                 "--scope", ids["registry"], "--query", "[].roleDefinitionName", "--output",
+                 "tsv")),
+    ]
+    if not env.api_server.private_cluster:  # check-acr runs kubectl: from the VNET if private
+        steps.append(Step(
+            "check-acr", "03-auth", "operate",
+            "Verify from inside the cluster that the nodes can pull from the registry.",
+            _az("az", "aks", "check-acr", "--resource-group", rg, "--name", cluster, "--acr",
+                f"{env.acr}.azurecr.io")))
+    for role, group in TEAM_GROUPS.items():
+        steps.append(Step(
+            f"group-{role}", "03-auth", "operate",
+            f"The team's {role} as an Entra ID group: people join the group, and bindings name "
+            f"the group (its object id), never a person.",
+            _az("az", "ad", "group", "create", "--display-name", group, "--mail-nickname",
+                group),
+            exists=_az("az", "ad", "group", "show", "--group", group)))
+    steps += [
+        Step("cluster-user-developers", "03-auth", "operate",
+             "Developers may fetch the user kubeconfig (Cluster User Role: "
+             "listClusterUserCredential); what they may do inside is Kubernetes RBAC's "
+             "developer Role, bound to the group's object id.",
+             _az("az", "role", "assignment", "create", "--role",
+                 "Azure Kubernetes Service Cluster User Role", "--assignee-object-id",
+                 "$DEVELOPERS_GROUP_ID", "--assignee-principal-type", "Group", "--scope",
+                 ids["cluster"])),
+        Step("rbac-reader-viewers", "03-auth", "operate",
+             f"Viewers read namespace {TEAM_NAMESPACE} through Azure RBAC (AKS RBAC Reader: no "
+             f"Secrets, no roles), assigned at namespace scope.",
+             _az("az", "role", "assignment", "create", "--role",
+                 "Azure Kubernetes Service RBAC Reader", "--assignee-object-id",
+                 "$VIEWERS_GROUP_ID", "--assignee-principal-type", "Group", "--scope", team)),
+        Step("workload-identity", "03-auth", "operate",
+             "The application's own user-assigned managed identity (workload identity): no "
+             "secret in the pod, a short-lived token exchanged for an Entra ID token.",
+             _az("az", "identity", "create", "--resource-group", rg, "--name",
+                 n["workload_identity"], "--location", env.location)),
+        Step("federated-credential", "03-auth", "operate",
+             f"Trust tokens that the cluster's OIDC issuer signs for service account "
+             f"{TEAM_NAMESPACE}/{WORKLOAD_SERVICE_ACCOUNT}, audience {WORKLOAD_AUDIENCE}.",
+             _az("az", "identity", "federated-credential", "create", "--name",
+                 f"fc-{TEAM_NAMESPACE}-{WORKLOAD_SERVICE_ACCOUNT}", "--identity-name",
+                 n["workload_identity"], "--resource-group", rg, "--issuer", "$OIDC_ISSUER",
+                 "--subject", f"system:serviceaccount:{TEAM_NAMESPACE}:"
+                              f"{WORKLOAD_SERVICE_ACCOUNT}",
+                 "--audiences", WORKLOAD_AUDIENCE)),
+        Step("key-vault", "03-auth", "operate",
+             "A Key Vault for the application's secrets, authorized with Azure RBAC (no access "
+             "policies).",
+             _az("az", "keyvault", "create", "--resource-group", rg, "--name", n["key_vault"],
+                 "--location", env.location, "--enable-rbac-authorization", "true"),
+             exists=_az("az", "keyvault", "show", "--resource-group", rg, "--name",
+                        n["key_vault"])),
+        Step("key-vault-secrets-user", "03-auth", "operate",
+             "The workload identity may read secrets of that vault only (Key Vault Secrets "
+             "User); the Secrets Store CSI driver mounts them as files.",
+             _az("az", "role", "assignment", "create", "--role", "Key Vault Secrets User",
+                 "--assignee-object-id", "$WORKLOAD_PRINCIPAL_ID", "--assignee-principal-type",
+                 "ServicePrincipal", "--scope", ids["key_vault"])),
+    ]
+    return steps
+
+
+# ---- environments side by side ---------------------------------------------------------------
+
+ABSENT = "—"
+
+
+def _normalized(step: Step, env: Environment) -> list[str]:
+    """The step's words with this environment's own names as <cluster>, <rg>, <acr>,
+    <key-vault>, so two environments' plans compare by design, not by name."""
+    text = step.command
+    names = {env.cluster: "<cluster>", env.rg: "<rg>", env.acr: "<acr>",
+             key_vault_name(env): "<key-vault>"}
+    for value in sorted(names, key=len, reverse=True):
+        text = text.replace(value, names[value])
+    return shlex.split(text)
+
+
+def _flags(words: list[str]) -> dict[str, str]:
+    """Flag -> its value(s) joined by spaces ("" for a switch); words before the first flag
+    are the command itself, under the key ""."""
+    flags: dict[str, list[str]] = {"": []}
+    current = ""
+    for word in words:
+        if word.startswith("--"):
+            current = word
+            flags.setdefault(current, [])
+        else:
+            flags[current].append(word)
+    return {flag: " ".join(values) for flag, values in flags.items()}
+
+
+def plan_differences(a: Environment, b: Environment) -> list[dict[str, str]]:
+    """What two environments' plans do differently, one row per difference: a step only one of
+    them has (numbered steps counted together, e.g. firewall-ip-N), or a flag of a common step
+    that is set differently (`—`: not set). Names derived from each environment are compared as
+    <cluster>, <rg>, <acr> and <key-vault>."""
+    plans = (build(a), build(b))
+    series = [re.sub(r"-\d+$", "-N", s.id) for plan in plans for s in plan]
+    numbered = {stem for stem in series if series.count(stem) > 1 and stem.endswith("-N")}
+
+    def by_stem(plan: list[Step]) -> dict[str, list[Step]]:
+        grouped: dict[str, list[Step]] = {}
+        for step in plan:
+            stem = re.sub(r"-\d+$", "-N", step.id)
+            grouped.setdefault(stem if stem in numbered else step.id, []).append(step)
+        return grouped
+
+    left, right = by_stem(plans[0]), by_stem(plans[1])
+    rows = []
+    for stem in _merged(list(left), list(right)):
+        mine, theirs = left.get(stem, []), right.get(stem, [])
+        chapter = (mine or theirs)[0].chapter
+        if len(mine) != len(theirs):
+            rows.append({"step": stem, "chapter": chapter, "flag": "(steps)",
+                         a.environment: f"{len(mine)} step(s)" if mine else ABSENT,
+                         b.environment: f"{len(theirs)} step(s)" if theirs else ABSENT})
+        if not (mine and theirs):
+            continue
+        fa, fb = _flags(_normalized(mine[0], a)), _flags(_normalized(theirs[0], b))
+        for flag in [*fa, *(f for f in fb if f not in fa)]:
+            if fa.get(flag) != fb.get(flag):
+                shown = {env.environment: ABSENT if flags.get(flag) is None else
+                         flags[flag] or "(set)" for env, flags in ((a, fa), (b, fb))}
+                rows.append({"step": stem, "chapter": chapter, "flag": flag or "(command)",
+                             **shown})
+    return rows
+
+
+def _merged(first: list[str], second: list[str]) -> list[str]:
+    """Both orders in one: the second's items that the first lacks go where the second has
+    them (before the next item both share)."""
+    out, pending = [], [x for x in second]
+    for item in first:
+        if item in pending:
+            while pending and pending[0] != item:
+                head = pending.pop(0)
+                if head not in first:
+                    out.append(head)
+            pending.pop(0)
+        out.append(item)
+    return out + [x for x in pending if x not in first]
+
+
+def parameter_differences(a: Environment, b: Environment) -> list[dict[str, str]]:
+    """The parameters two environments set differently (nested ones as dotted names, node
+    pools by name)."""
+    from aks_runbook.params import to_papermill
+
+    def flat(value, prefix: str = "") -> dict[str, str]:
+        if isinstance(value, list) and value and all(
+                isinstance(v, dict) and "name" in v for v in value):
+            value = {v["name"]: {k: x for k, x in v.items() if k != "name"} for v in value}
+        if isinstance(value, dict) and value:
+            out: dict[str, str] = {}
+            for key, item in value.items():
+                out.update(flat(item, f"{prefix}.{key}" if prefix else key))
+            return out
+        return {prefix: json.dumps(value) if isinstance(value, list | dict) else str(value)}
+
+    fa, fb = flat(to_papermill(a)), flat(to_papermill(b))
+    return [{"parameter": key, a.environment: fa.get(key, ABSENT),
+             b.environment: fb.get(key, ABSENT)}
+            for key in [*fa, *(k for k in fb if k not in fa)] if fa.get(key) != fb.get(key)]
 
 
 # ---- validation, rendering, execution -------------------------------------------------------
@@ -737,7 +1033,9 @@ def planned_cluster(env: Environment) -> dict:
         "oidcIssuerProfile": {"enabled": True},
         "securityProfile": {"workloadIdentity": {"enabled": True}},
         "addonProfiles": {"azurepolicy": {"enabled": True},
-                          "azureKeyvaultSecretsProvider": {"enabled": True}},
+                          "azureKeyvaultSecretsProvider": {  # --enable-secret-rotation
+                              "enabled": True, "config": {"enableSecretRotation": "true",
+                                                          "rotationPollInterval": "2m"}}},
         "autoUpgradeProfile": {"upgradeChannel": up.auto_upgrade_channel,
                                "nodeOsUpgradeChannel": up.node_os_upgrade_channel},
         "agentPoolProfiles": [
