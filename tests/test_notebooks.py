@@ -17,6 +17,7 @@ from notebook_outputs import outputs, text_of
 
 ROOT = Path(__file__).resolve().parents[1]
 ENVIRONMENTS = ROOT / "environments"
+CHAPTERS = ["01-overview.ipynb", "02-network.ipynb", "03-auth.ipynb"]
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +31,17 @@ def local_runs(local_cluster, tmp_path_factory):
 
 def test_local_run_passes_twice_on_the_same_cluster(local_runs):
     first, second = local_runs
-    assert [n.name for n in first.notebooks] == ["01-overview.ipynb", "02-network.ipynb"]
+    assert [n.name for n in first.notebooks] == CHAPTERS
     assert second.ok, runs.failure_message(second)
+
+
+def test_no_secret_reaches_a_notebook_or_the_transcript(local_runs):
+    for run in local_runs:
+        for path in run.folder.iterdir():
+            if path.suffix in (".ipynb", ".html", ".jsonl"):
+                text = path.read_text()
+                assert "eyJ" not in text, f"a token in {path.name}"  # JWTs start so
+                assert "db-password: ***" in text or "db-password:" not in text, path.name
 
 
 def test_overview_checks_find_the_problems_and_pass_once_fixed(local_runs):
@@ -72,12 +82,36 @@ def test_network_finds_missing_default_deny_and_computes_the_matrix(local_runs):
         r.split("azure-vote-back-")[1] for r in network if "azure-vote-back-" in r)] == "pass"
 
 
+def test_auth_proves_who_can_what_three_ways_and_tokens_stop_with_their_account(local_runs):
+    text = text_of(local_runs[0].folder / "03-auth.ipynb")
+    assert "kubectl auth can-i agrees with the SubjectAccessReview on all 5 cells" in text
+    assert "analysis.rbac agrees with the SubjectAccessReview on all 36 cells" in text
+    assert "carol (developers)      yes          yes                     yes         yes" \
+           "          no               no" in text
+    assert "TokenReview: authenticated as system:serviceaccount:team-vote:token-demo" in text
+    assert 'not authenticated (invalid bearer token): serviceaccounts "token-demo" not found' \
+        in text
+    assert "a request with the token (SelfSubjectReview): 401 Unauthorized" in text
+    assert "Pod/team-vote/reads-env   fail" in text
+    assert 'pods "privileged" is forbidden: violates PodSecurity "restricted:latest": ' \
+           'privileged (container "app" must not set securityContext.privileged=true)' in text
+    assert "pod/compliant created" in text
+    assert "--enable-azure-rbac can only be used together with --enable-aad" in text
+    assert "unrecognized arguments: --enable-pod-security-policy" in text
+    assert "Group/team-vote-developers  RoleBinding/team-vote/developers" in text
+    findings = json.loads((local_runs[0].folder / "findings.json").read_text())
+    auth = [f for f in findings if f["chapter"] == "03-auth"]
+    assert len({f["check"] for f in auth}) == 17
+    assert auth and all(f["status"] == "pass" for f in auth), [
+        f for f in auth if f["status"] != "pass"]
+
+
 def test_replay_of_the_local_run_shows_the_same_outputs(local_runs, tmp_path):
     recorded = local_runs[0]
     replayed = runs.run(ENVIRONMENTS / "local.yaml", runs_root=tmp_path, overrides={
         "target": "replay", "transcript": str(recorded.folder / "transcript.jsonl")})
     assert replayed.ok, runs.failure_message(replayed)
-    for name in ("01-overview.ipynb", "02-network.ipynb"):
+    for name in CHAPTERS:
         live, replay = outputs(recorded.folder / name), outputs(replayed.folder / name)
         session_cell = 3  # after papermill's injected cell; describe() names the target
         assert "target replay" in replay[session_cell][0][1]
@@ -98,6 +132,12 @@ def test_plan_only_aks_runs_without_a_cluster(tmp_path):
             "Namespace azure-vote, Deployment azure-vote-back") in overview
     assert ("not run in Azure (execute is false): the plan's 24 provisioning steps" in overview)
     assert ("not run (plan only, no cluster yet): kubectl delete namespace azure-vote" in text)
+    auth = text_of(result.folder / "03-auth.ipynb")
+    assert "$ kubectl" not in auth and "TokenReview: " not in auth
+    assert "not run (plan only, no cluster yet): TokenRequest for serviceaccount " \
+           "team-vote/token-demo" in auth
+    assert "kubectl auth can-i: not compared (plan only, no cluster yet)" in auth
+    assert "not run in Azure (execute is false): 4 planned step(s)" in auth
     findings = json.loads((result.folder / "findings.json").read_text())
     azure = [f for f in findings if f["resource"].startswith("ManagedCluster/aks-team1-dev")]
     assert azure and all("planned configuration" in f["evidence"] for f in azure)

@@ -134,3 +134,37 @@ def test_notebook_cells_hold_steps_not_target_decisions():
         for cell in nbformat.read(path, as_version=4).cells:
             if cell.cell_type == "code":
                 assert "has_cluster" not in cell.source, (path.name, cell.source)
+
+
+def test_agreement_names_every_cell_that_differs():
+    import pandas as pd
+
+    from aks_runbook.notebook import agreement
+
+    matrix = pd.DataFrame({"get pods": ["yes", "no"], "get secrets": ["no", "no"]},
+                          index=["alice", "eve"])
+    assert agreement(matrix, matrix.copy(), "analysis") == \
+        "analysis agrees with the SubjectAccessReview on all 4 cells"
+    other = matrix.copy()
+    other.loc["eve", "get secrets"] = "yes"
+    assert agreement(matrix, other, "analysis") == (
+        "analysis DISAGREES on 1 of 4 cells:\n  eve / get secrets: SubjectAccessReview no, "
+        "analysis yes")
+    assert agreement(matrix, {("alice", "get pods"): "yes"}, "can-i").endswith("on all 1 cells")
+    assert agreement(pd.DataFrame(), {}, "can-i") == \
+        "can-i: not compared (plan only, no cluster yet)"
+
+
+def test_access_reviews_carry_the_groups_the_api_server_adds():
+    from aks_runbook.notebook import _access_review
+
+    user = _access_review({"user": "carol@example.com", "groups": ["devs"]},
+                          "create deployments.apps", "team")["spec"]
+    assert user["groups"] == ["devs", "system:authenticated"]
+    assert user["resourceAttributes"] == {"namespace": "team", "verb": "create", "group": "apps",
+                                          "resource": "deployments", "subresource": ""}
+    account = _access_review({"user": "system:serviceaccount:team:app"}, "create pods/exec",
+                             "team")["spec"]
+    assert account["groups"] == ["system:authenticated", "system:serviceaccounts",
+                                 "system:serviceaccounts:team"]
+    assert account["resourceAttributes"]["subresource"] == "exec"

@@ -678,6 +678,16 @@ def _maintenance_steps(env: Environment) -> list[Step]:
     return steps
 
 
+def channels(env: Environment) -> list[dict[str, str]]:
+    """Every upgrade channel azure-cli accepts, what it does, and the ones this plan sets."""
+    chosen = {"Kubernetes": env.upgrades.auto_upgrade_channel,
+              "node OS": env.upgrades.node_os_upgrade_channel}
+    return [{"upgrades": kind, "channel": name, "what it does": what,
+             "this environment": "<-" if name == chosen[kind] else ""}
+            for kind, table in (("Kubernetes", UPGRADE_CHANNELS), ("node OS", NODE_OS_CHANNELS))
+            for name, what in table.items()]
+
+
 def upgrade_settings(env: Environment) -> dict[str, str]:
     """How the node pools upgrade: max surge (unset means 10% on API 2026-06-01; the docs
     recommend 33% for production), drain timeout (minutes) and what happens to a node whose

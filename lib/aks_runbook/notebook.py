@@ -88,6 +88,8 @@ class Session:
                              env={"KUBECONFIG": str(self.kubeconfig)} if self.kubeconfig else {})
         self.findings: list[dict[str, Any]] = []
         self._client: Client | None = None
+        self._plan: list[azplan.Step] | None = None
+        self._tokens: dict[tuple[str, str], str] = {}  # never shown, never recorded
 
     # ---- where we run -----------------------------------------------------------------------
 
@@ -191,6 +193,27 @@ class Session:
         print(azplan.render(steps, self.env))
         return steps
 
+    def show_steps(self, *prefixes: str) -> list[azplan.Step]:
+        """The chapter's validated steps whose id starts with one of the prefixes, printed."""
+        if self._plan is None:
+            self._plan = self.plan()
+        steps = [s for s in self._plan if s.id.startswith(prefixes)]
+        print(azplan.render(steps, self.env))
+        return steps
+
+    def show_manifest(self, template: str, **values: Any) -> None:
+        """Print a rendered manifest (multi-line strings as YAML blocks) without applying it."""
+        class Dumper(yaml.SafeDumper):
+            pass
+
+        def text(dumper, value: str):
+            return dumper.represent_scalar("tag:yaml.org,2002:str", value,
+                                           style="|" if "\n" in value else None)
+
+        Dumper.add_representer(str, text)
+        print(yaml.dump_all(manifests.render(template, **values), Dumper=Dumper,
+                            sort_keys=False), end="")
+
     def provision(self) -> None:
         """Create the Azure resources for real (target aks, execute: true): the plan's
         provisioning steps, validated first; stops before anything runs without `az login`."""
@@ -201,7 +224,11 @@ class Session:
                                  f"`aks-runbook plan` lists them)")
 
     def execute(self, steps: list[azplan.Step], what: str | None = None) -> None:
-        """Run plan steps with az (target aks, execute: true); elsewhere they stay a plan."""
+        """Run plan steps with az (target aks, execute: true); elsewhere they stay a plan.
+        Destructive steps in production need confirm_destructive (else nothing runs)."""
+        risky = [s.id for s in steps if s.destructive]
+        if risky and not self.allow_destructive(", ".join(risky)):
+            return
         if self.env.plan_only:
             # the same words on local and on its replay, so a replay shows what the run showed
             where = "execute is false" if self.env.target == "aks" else "no Azure on this target"
@@ -339,6 +366,262 @@ class Session:
         self.kubectl(f"delete namespace {namespace} --ignore-not-found --wait --timeout=120s",
                      step="cleanup")
 
+    # ---- who may do what (chapter 03) ---------------------------------------------------------
+
+    def access_matrix(self, subjects: dict[str, dict], requests: list[str], namespace: str,
+                      by: str = "SubjectAccessReview"):
+        """Subjects x requests in a namespace, each cell 'yes' or 'no'. A subject is
+        {"user": name, "groups": [...]} (a service account's user is
+        system:serviceaccount:<ns>:<name>); a request is "verb resource" as kubectl spells it
+        ("create deployments.apps", "create pods/exec"). `by`: "SubjectAccessReview" asks the
+        API server's authorizer; "analysis.rbac" asks analysis.rbac.can on the listed Roles and
+        bindings. Both add the groups the API server adds (system:authenticated; for service
+        accounts system:serviceaccounts and its namespace's group)."""
+        import pandas as pd
+
+        from aks_runbook.analysis import rbac
+
+        if self._skipped(f"{by}: {len(subjects)} subjects x {len(requests)} requests in "
+                         f"namespace {namespace}"):
+            return pd.DataFrame()
+        cells = [(label, spec, request) for label, spec in subjects.items()
+                 for request in requests]
+        if by == "SubjectAccessReview":
+            client = self._live_client()
+
+            def fetch() -> list[bool]:
+                authorization = client.AuthorizationV1Api()
+                return [bool(authorization.create_subject_access_review(
+                    _access_review(spec, request, namespace)).status.allowed)
+                    for _, spec, request in cells]
+
+            allowed = self.read(f"SubjectAccessReview {namespace}: {len(subjects)} subjects x "
+                                f"{len(requests)} requests", fetch)
+        elif by == "analysis.rbac":
+            objects = self.state().objects
+            policy = rbac.Policy.of(objects)
+            allowed = []
+            for _, spec, request in cells:
+                verb, (resource, sub, group) = _request(request)
+                allowed.append(bool(rbac.can(objects, _subject(spec), verb, resource, namespace,
+                                             sub, group, groups=spec.get("groups", ()),
+                                             policy=policy)))
+        else:
+            raise ValueError(f"by={by!r}: use 'SubjectAccessReview' or 'analysis.rbac'")
+        frame = pd.DataFrame(index=list(subjects), columns=requests, dtype=object)
+        for (label, _, request), yes in zip(cells, allowed, strict=True):
+            frame.loc[label, request] = "yes" if yes else "no"
+        frame.index.name = "subject"
+        return frame
+
+    def can_i(self, subject: dict, request: str, namespace: str) -> str | None:
+        """`kubectl auth can-i` as that subject (impersonation): 'yes' or 'no'."""
+        who = f" --as {subject['user']}" + "".join(f" --as-group {g}"
+                                                   for g in subject.get("groups", ()))
+        result = self.kubectl(f"auth can-i {request} --namespace {namespace}{who}",
+                              step="can-i", check=False)
+        return None if result is None else result.stdout.strip()
+
+    def who_can(self, request: str, namespace: str | None = None):
+        """analysis.rbac.who_can on the cluster's Roles and bindings: who may do this request
+        ("verb resource" as kubectl spells it) in the namespace, one row per binding."""
+        import pandas as pd
+
+        from aks_runbook.analysis import rbac
+
+        columns = list(rbac.FIELDS)
+        if self._skipped(f"who can {request} (reads the cluster's Roles and bindings)"):
+            return pd.DataFrame(columns=columns)
+        verb, (resource, sub, group) = _request(request)
+        rows = rbac.who_can(self.state().objects, verb, resource, namespace, sub or None, group)
+        return pd.DataFrame([r.as_dict() for r in rows], columns=columns)
+
+    def rbac_risks(self):
+        """analysis.rbac.risks over the whole cluster's Roles and bindings, as a table (the
+        subjects the control plane uses by design left out)."""
+        import pandas as pd
+
+        from aks_runbook.analysis import rbac
+
+        columns = list(rbac.FIELDS)
+        if self._skipped("RBAC risk table of the cluster's Roles and bindings"):
+            return pd.DataFrame(columns=columns)
+        rows = rbac.risks(self.state().objects)
+        return pd.DataFrame([r.as_dict() for r in rows], columns=columns)
+
+    def request_token(self, namespace: str, account: str, seconds: int = 600) -> None:
+        """A short-lived token for a service account from the TokenRequest API. The token is a
+        secret: it stays in this session (never printed, never recorded); what is shown is
+        who it is for, its audiences and its lifetime."""
+        if self._skipped(f"TokenRequest for serviceaccount {namespace}/{account}"):
+            return
+
+        def fetch() -> dict[str, Any]:
+            response = self.api().CoreV1Api().create_namespaced_service_account_token(
+                account, namespace, {"spec": {"expirationSeconds": seconds}})
+            self._tokens[(namespace, account)] = response.status.token
+            return {"audiences": response.spec.audiences,
+                    "expirationSeconds": response.spec.expiration_seconds}
+
+        info = self.read(f"TokenRequest {namespace}/{account} {seconds}s", fetch)
+        print(f"TokenRequest: a token for system:serviceaccount:{namespace}:{account}, "
+              f"audience {', '.join(info['audiences'])}, valid for "
+              f"{info['expirationSeconds']} s (the token itself is a secret: not shown)")
+
+    def check_token(self, namespace: str, account: str, until_rejected: bool = False) -> None:
+        """What the API server answers for the session's token of this service account: a
+        TokenReview, and a request made with the token (a SelfSubjectReview, what `kubectl
+        auth whoami` sends). With until_rejected, wait until it is refused."""
+        if self._skipped(f"TokenReview of the token for {namespace}/{account}"):
+            return
+
+        def fetch() -> dict[str, Any]:
+            token = self._tokens[(namespace, account)]
+            status = self.api().AuthenticationV1Api().create_token_review(
+                {"spec": {"token": token}}).status
+            # "[invalid bearer token, <why>]": kept as <why> (the transcript's redaction would
+            # mask the words after "bearer")
+            why = (status.error or "").removeprefix("[invalid bearer token, ").removesuffix("]")
+            return {"authenticated": bool(status.authenticated),
+                    "user": status.user.username if status.authenticated else None,
+                    "error": why, "request": self._request_with(token)}
+
+        call = f"TokenReview {namespace}/{account}"
+        answer = (self.wait_until(call, fetch, lambda a: not a["authenticated"],
+                                  step="token refused") if until_rejected else
+                  self.read(call, fetch))
+        if not answer["authenticated"]:
+            self._tokens.pop((namespace, account), None)
+        print("TokenReview: " + (f"authenticated as {answer['user']}" if answer["authenticated"]
+                                 else f"not authenticated (invalid bearer token): "
+                                      f"{answer['error']}"))
+        print(f"a request with the token (SelfSubjectReview): {answer['request']}")
+
+    def _request_with(self, token: str) -> str:
+        """POST a SelfSubjectReview with this bearer token (and no client certificate)."""
+        import copy
+
+        from kubernetes.client import ApiClient
+        from kubernetes.client.rest import ApiException
+
+        config = copy.copy(self.api().api_client.configuration)
+        config.cert_file = config.key_file = None
+        config.api_key, config.api_key_prefix = {"authorization": f"Bearer {token}"}, {}
+        with ApiClient(config) as api_client:
+            try:
+                review = Client(api_client).AuthenticationV1Api().create_self_subject_review(
+                    {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
+            except ApiException as error:
+                return f"{error.status} {error.reason}"
+        return f"201 Created, user {review.status.user_info.username}"
+
+    # ---- versions and upgrades (chapter 04) -------------------------------------------------
+
+    def server_version(self) -> str | None:
+        """The control plane's Kubernetes version (the API server's /version), printed."""
+        if self._skipped("GET /version"):
+            return None
+        client = self._live_client()
+        version = self.read("GET /version", lambda: client.VersionApi().get_code().git_version)
+        print(f"control plane (kube-apiserver): {version}")
+        return version
+
+    def _simulated(self, what: str) -> bool:
+        """True when `what` cannot run here: the simulation needs the local cluster's kwok
+        nodes (or a recording of them)."""
+        if self._skipped(what):
+            return True
+        if self.env.target in ("local", "replay"):
+            return False
+        print(f"not run (target {self.env.target}: the simulation needs the local cluster's "
+              f"simulated nodes): {what}")
+        return True
+
+    def add_node_pool(self, pool: str, count: int, minors_behind: int = 1,
+                      taint: str | None = None) -> None:
+        """A simulated `az aks nodepool add --kubernetes-version <older>` on the local cluster:
+        `count` kwok nodes shaped like the user pool, `minors_behind` minor versions behind the
+        control plane, with a NoSchedule taint `key=value`."""
+        from aks_runbook.checks.maintenance import minor as minor_of
+        from aks_runbook.targets import upgrade
+
+        if self._simulated(f"simulated az aks nodepool add {pool}"):
+            return
+        major, minor = minor_of(self.server_version())
+        version = f"v{major}.{minor - minors_behind}.0"
+        taints = []
+        if taint:
+            key, _, value = taint.partition("=")
+            taints = [{"key": key, "value": value, "effect": "NoSchedule"}]
+        client = self._live_client()
+        names = self.read(f"simulated nodepool add {pool} {count} {version}",
+                          lambda: upgrade.add_pool(client, pool, count, version, taints=taints))
+        print(f"node pool {pool!r} added (simulated): {count} node(s) at {version}"
+              + (f", taint {taint}:NoSchedule" if taint else "") + ": " + ", ".join(names))
+
+    def delete_node_pool(self, pool: str, quiet: bool = False) -> None:
+        """A simulated `az aks nodepool delete`: the pool's nodes and the pods left on them."""
+        from aks_runbook.targets import upgrade
+
+        if self.env.keep and not quiet:
+            print(f"keep: true, node pool {pool} left in place")
+            return
+        if quiet and (not self.has_cluster or self.env.target not in ("local", "replay")):
+            return
+        if self._simulated(f"simulated az aks nodepool delete {pool}"):
+            return
+        client = self._live_client()
+        self.read(f"simulated nodepool delete {pool}",
+                  lambda: upgrade.delete_pool(client, pool))
+        if not quiet:
+            print(f"node pool {pool!r} deleted (simulated)")
+
+    def simulate_upgrade(self, pool: str, pdb: tuple[str, str], version: str | None = None,
+                         **settings: Any):
+        """A node-pool upgrade as AKS runs it (targets.upgrade), against the local cluster's
+        API server: to `version` (default: the control plane's), watching the app behind the
+        PodDisruptionBudget `pdb` (namespace, name). Shows the outcome, the timeline and the
+        steps in order (no times or pod names: they change from run to run); recorded, so a
+        replay shows the same. `settings`: upgrade_pool's max_surge, drain_timeout (seconds
+        here, minutes on AKS), undrainable, retry_interval ..."""
+        from IPython.display import display
+
+        from aks_runbook import views
+        from aks_runbook.targets import upgrade
+
+        if self._simulated(f"simulated az aks nodepool upgrade {pool}"):
+            return None
+        client = self._live_client()
+        target = version or self.read("GET /version",
+                                      lambda: client.VersionApi().get_code().git_version)
+
+        def run() -> dict[str, Any]:
+            import dataclasses
+
+            result = upgrade.upgrade_pool(client, pool, target, pdb=pdb, report=None,
+                                          **settings)
+            return dataclasses.asdict(result)
+
+        data = self.read(f"simulated nodepool upgrade {pool} to {target} {sorted(settings)}",
+                         run)
+        result = upgrade.UpgradeResult(**{
+            **data, "events": [upgrade.Event(**e) for e in data["events"]],
+            "samples": [upgrade.Sample(**s) for s in data["samples"]],
+            "blocked": [upgrade.Blocked(**b) for b in data["blocked"]]})
+        at = sum(v == result.version for v in result.nodes.values())
+        print(f"upgrade of node pool {pool!r} to {result.version}: {result.state}; "
+              f"{at}/{len(result.nodes)} nodes at {result.version}")
+        if result.samples:
+            print(f"the app: at least {result.min_ready} pod(s) ready throughout, PDB minimum "
+                  f"{result.min_available}: "
+                  + ("never below it" if result.never_below_pdb else "BELOW it"))
+        if result.explanation:
+            print(result.explanation)
+        figure, table = views.upgrade_timeline(result, stable=True)
+        display(figure)
+        display(table)
+        return result
+
     # ---- evidence -----------------------------------------------------------------------------
 
     def record_findings(self, rows: list[dict[str, Any]]) -> None:
@@ -347,6 +630,52 @@ class Session:
             with (self.run_dir / "findings.jsonl").open("a") as handle:
                 for row in rows:
                     handle.write(json.dumps({"chapter": self.chapter, **row}) + "\n")
+
+
+def _subject(spec: dict) -> str:
+    """analysis.rbac's subject key for {"user": ...}: a service account's user name is one."""
+    user = spec["user"]
+    prefix = "system:serviceaccount:"
+    if user.startswith(prefix) and user.count(":") == 3:
+        namespace, _, name = user.removeprefix(prefix).partition(":")
+        return f"ServiceAccount/{namespace}/{name}"
+    return f"User/{user}"
+
+
+def _request(request: str) -> tuple[str, tuple[str, str, str]]:
+    from aks_runbook.analysis import rbac
+
+    verb, _, resource = request.partition(" ")
+    return verb, rbac.parse_resource(resource)
+
+
+def _access_review(spec: dict, request: str, namespace: str) -> dict:
+    """A SubjectAccessReview with the groups the API server would add to this subject."""
+    from aks_runbook.analysis import rbac
+
+    groups = sorted(g.removeprefix("Group/") for g in rbac.identities(
+        _subject(spec), spec.get("groups", ())) if g.startswith("Group/"))
+    verb, (resource, sub, group) = _request(request)
+    return {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
+            "spec": {"user": spec["user"], "groups": groups, "resourceAttributes": {
+                "namespace": namespace, "verb": verb, "group": group, "resource": resource,
+                "subresource": sub}}}
+
+
+def agreement(matrix, other, name: str) -> str:
+    """Whether `other` (a matrix of the same shape, or {(subject, request): answer}) gives the
+    SubjectAccessReview matrix's answers, cell by cell."""
+    if matrix is None or matrix.empty:
+        return f"{name}: not compared (plan only, no cluster yet)"
+    cells = other.items() if isinstance(other, dict) else other.stack().items()
+    compared = [(who, request, answer) for (who, request), answer in cells]
+    differ = [f"{who} / {request}: SubjectAccessReview {matrix.loc[who, request]}, {name} "
+              f"{answer}" for who, request, answer in compared
+              if matrix.loc[who, request] != answer]
+    if differ:
+        return f"{name} DISAGREES on {len(differ)} of {len(compared)} cells:\n  " + \
+            "\n  ".join(differ)
+    return f"{name} agrees with the SubjectAccessReview on all {len(compared)} cells"
 
 
 def resolve_transcript(path: str | None) -> Path:
