@@ -9,6 +9,19 @@ import pytest
 from aks_runbook import paths
 from aks_runbook.targets.local import LocalCluster
 
+CLUSTER_FIXTURES = {"local_cluster", "k8s", "namespace"}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "cluster: needs the session's local cluster (set "
+                                       "automatically); -m 'not cluster' runs the fast tests")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if CLUSTER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.cluster)
+
 
 @pytest.fixture(scope="session")
 def state_dir():

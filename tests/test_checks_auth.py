@@ -590,5 +590,5 @@ def test_planned_configuration_of_prod():
                          cluster_source="planned configuration", has_cluster=False)
     found = {f.check: f.status for f in checks.run(state, chapter="03")
              if f.resource.startswith("ManagedCluster/")}
-    assert {found[f"AKS-AUTH-0{i}"] for i in range(11, 17)} == {"pass"}
-    assert found["AKS-AUTH-017"] == "fail"  # the plan enables the add-on without rotation
+    # the plan's az aks create enables the Key Vault provider with --enable-secret-rotation
+    assert {found[f"AKS-AUTH-0{i}"] for i in range(11, 18)} == {"pass"}
