@@ -17,7 +17,7 @@ from notebook_outputs import outputs, text_of
 
 ROOT = Path(__file__).resolve().parents[1]
 ENVIRONMENTS = ROOT / "environments"
-CHAPTERS = ["01-overview.ipynb", "02-network.ipynb", "03-auth.ipynb"]
+CHAPTERS = ["01-overview.ipynb", "02-network.ipynb", "03-auth.ipynb", "04-maintenance.ipynb"]
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +106,32 @@ def test_auth_proves_who_can_what_three_ways_and_tokens_stop_with_their_account(
         f for f in auth if f["status"] != "pass"]
 
 
+def test_maintenance_upgrades_a_pool_through_a_blocked_drain_and_rolls_the_front_end(
+        local_runs):
+    text = text_of(local_runs[0].folder / "04-maintenance.ipynb")
+    assert "kubelet v1.35.0 vs control plane 1.36: 1 minor(s) behind" in text
+    assert "PodDisruptionBudget upgrade-demo (minAvailable 3 of 3) blocks node drains" in text
+    assert "upgrade of node pool 'legacy' to v1.36.3: Failed; 0/3 nodes at v1.36.3" in text
+    assert "refused with 429 Too Many Requests until the drain timeout (5 s)" in text
+    assert "undrainableNodeBehavior Schedule (the default)" in text
+    assert "upgrade of node pool 'legacy' to v1.36.3: Succeeded; 3/3 nodes at v1.36.3" in text
+    assert "the app: at least 2 pod(s) ready throughout, PDB minimum 2: never below it" in text
+    # kured: one pod on every node, the system pool's included; the lock held and released
+    assert "aks-system-77271179-vmss000000  system                  1" in text
+    assert '{"nodeID": "manual-maintenance", "created": "2026-01-01T00:00:00Z", "TTL": 0}' in text
+    # rolling update, history, rollback
+    assert "3         front end v2" in text and "4         readiness probe" in text
+    assert "azure-vote-front   mcr.microsoft.com/azuredocs/azure-vote-front:v1   2" in text
+    assert "[invalid] az aks update --resource-group rg-demo-local --name aks-demo-local " \
+           "--schedule-config" in text
+    assert re.search(r"upgrade-settings-user +--max-surge +04-maintenance +1 +33%", text)
+    findings = json.loads((local_runs[0].folder / "findings.json").read_text())
+    maintenance = [f for f in findings if f["chapter"] == "04-maintenance"]
+    assert len({f["check"] for f in maintenance}) == 8
+    assert all(f["status"] in ("pass", "not-applicable") for f in maintenance), [
+        f for f in maintenance if f["status"] == "fail"]
+
+
 def test_replay_of_the_local_run_shows_the_same_outputs(local_runs, tmp_path):
     recorded = local_runs[0]
     replayed = runs.run(ENVIRONMENTS / "local.yaml", runs_root=tmp_path, overrides={
@@ -138,6 +164,11 @@ def test_plan_only_aks_runs_without_a_cluster(tmp_path):
            "team-vote/token-demo" in auth
     assert "kubectl auth can-i: not compared (plan only, no cluster yet)" in auth
     assert "not run in Azure (execute is false): 4 planned step(s)" in auth
+    maintenance = text_of(result.folder / "04-maintenance.ipynb")
+    assert "$ kubectl" not in maintenance and "upgrade of node pool" not in maintenance
+    assert "not run (plan only, no cluster yet): simulated az aks nodepool upgrade legacy" \
+        in maintenance
+    assert "upgrade-settings-user" in maintenance  # the environments side by side
     findings = json.loads((result.folder / "findings.json").read_text())
     azure = [f for f in findings if f["resource"].startswith("ManagedCluster/aks-team1-dev")]
     assert azure and all("planned configuration" in f["evidence"] for f in azure)
