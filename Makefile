@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ENV ?= environments/local.yaml
 
-.PHONY: run test bench notebooks lint clean down
+.PHONY: run test bench notebooks lint clean down mutate
 
 $(BIN)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -29,6 +29,16 @@ notebooks: $(BIN)/.installed
 ## bench: benchmarks (not part of the tests); results go to bench/README.md
 bench: $(BIN)/.installed
 	$(BIN)/python bench/run.py $(ARGS)
+
+## mutate: mutation testing of the verdict code with the fast tests (not part of test; slow):
+## one child on a shared machine; MUTANTS='aks_runbook.redact*' runs one module. See bench/README.md
+MUTATE_STAGE := mutants/.stage
+MUTANTS ?=
+mutate: $(BIN)/.installed
+	rm -rf $(MUTATE_STAGE)/mutants  # mutmut keeps old verdicts and test maps across changes
+	$(BIN)/python tests/mutation_stage.py $(MUTATE_STAGE)
+	cd $(MUTATE_STAGE) && $(abspath $(BIN))/mutmut run --max-children 1 $(MUTANTS)
+	cd $(MUTATE_STAGE) && $(abspath $(BIN))/mutmut results
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check lib tests bench

@@ -397,3 +397,94 @@ def test_unlisted_secrets_never_pass():
     del objects["secrets"]
     assert verdicts("AKS-NET-008", objects) == {
         "Ingress/default/example-ingress-tls": "not-applicable"}
+
+
+# ---- added for mutation testing: a policy with rules is not a default deny ---------------------
+
+def test_a_namespace_wide_policy_with_rules_is_not_a_default_deny():
+    rules = policy("allow-front", policyTypes=["Ingress", "Egress"],
+                   ingress=[{"from": [{"podSelector": {"matchLabels": {"app": "front"}}}]}],
+                   egress=[{"to": [{"podSelector": {}}], "ports": [{"port": 53,
+                                                                    "protocol": "UDP"}]}])
+    [found] = findings("AKS-NET-005", checks.State(cluster_view(WEB, rules)))
+    assert found.status == "fail"
+    assert found.evidence == ("no default deny for ingress; no default deny for egress "
+                              "(1 policies in the namespace)")
+    egress_rules = policy("deny-in", policyTypes=["Ingress", "Egress"],
+                          egress=[{"to": [{"podSelector": {}}]}])
+    [found] = findings("AKS-NET-005", checks.State(cluster_view(WEB, egress_rules)))
+    assert found.evidence.startswith("no default deny for egress")
+    [found] = findings("AKS-NET-005", checks.State(cluster_view(WEB, DENY_ALL)))
+    assert (found.status, found.evidence) == ("pass", "default deny: deny")
+
+
+PEERS_THAT_ARE_NOT_EVERYONE = [
+    ("pods of the policy's namespace only", {"podSelector": {}}),
+    ("namespaces with a label", {"namespaceSelector": {"matchLabels": {"team": "a"}}}),
+    ("namespaces by expression", {"namespaceSelector": {"matchExpressions": [
+        {"key": "team", "operator": "Exists"}]}}),
+    ("some pods of every namespace",
+     {"namespaceSelector": {}, "podSelector": {"matchLabels": {"app": "x"}}}),
+    ("pods by expression in every namespace",
+     {"namespaceSelector": {}, "podSelector": {"matchExpressions": [
+         {"key": "app", "operator": "Exists"}]}}),
+    ("an ipBlock that is not a CIDR", {"ipBlock": {"cidr": "everyone"}}),
+    ("an ipBlock without a CIDR", {"ipBlock": {}}),
+]
+
+
+@pytest.mark.parametrize("peer", [c[1] for c in PEERS_THAT_ARE_NOT_EVERYONE],
+                         ids=[c[0] for c in PEERS_THAT_ARE_NOT_EVERYONE])
+def test_a_rule_for_some_peers_keeps_the_default_deny(peer):
+    some = policy("some", ingress=[{"from": [peer]}])
+    objects = cluster_view(WEB, DENY_ALL, some)
+    assert verdicts("AKS-NET-005", objects) == {"Namespace/app": "pass"}
+    assert verdicts("AKS-NET-006", objects) == {"Pod/app/web": "pass"}
+
+
+def test_the_whole_address_space_with_host_bits_is_everyone():
+    world = policy("world", ingress=[{"from": [{"ipBlock": {"cidr": "10.0.0.1/0"}}]}])
+    assert verdicts("AKS-NET-005", cluster_view(WEB, DENY_ALL, world)) == {"Namespace/app": "fail"}
+
+
+@pytest.mark.parametrize("selector", [{"matchLabels": {"app": "web"}},
+                                      {"matchExpressions": [{"key": "app",
+                                                             "operator": "Exists"}]}])
+def test_a_deny_all_for_some_pods_is_not_a_namespace_default_deny(selector):
+    some = policy("deny-web", selector=selector, policyTypes=["Ingress", "Egress"])
+    [found] = findings("AKS-NET-005", checks.State(cluster_view(WEB, some)))
+    assert (found.status, found.evidence) == (
+        "fail", "no default deny for ingress; no default deny for egress "
+                "(1 policies in the namespace)")
+
+
+def test_failed_pods_are_not_judged():
+    objects = cluster_view(pod("crashed", phase="Failed"))
+    assert verdicts("AKS-NET-005", objects) == {}
+    assert verdicts("AKS-NET-006", objects) == {}
+
+
+def test_evidence_lists_every_allow_all_policy():
+    second = policy("allow-in-2", ingress=[{}])
+    [found] = findings("AKS-NET-005", checks.State(cluster_view(WEB, DENY_ALL, ALLOW_ALL_IN,
+                                                                second)))
+    assert "undone by allow-all allow-in, allow-in-2" in found.evidence
+
+
+def test_a_cluster_without_a_name_is_still_named():
+    state = checks.State(cluster={}, cluster_source="planned configuration", has_cluster=False)
+    [found] = findings("AKS-NET-009", state)
+    assert (found.resource, found.evidence) == (
+        "ManagedCluster/cluster", "enablePrivateCluster false (planned configuration)")
+
+
+def test_a_range_written_with_host_bits_still_restricts():
+    assert azure("AKS-NET-001", access(authorizedIpRanges=["131.107.0.1/16"])) == "pass"
+
+
+def test_exposure_evidence_names_the_ingress_and_every_external_ip():
+    objects = cluster_view(replica(APP), service("web", APP), ingress("public", "web"),
+                           service("ext", APP, externalIPs=["203.0.113.7", "203.0.113.8"]))
+    [found] = findings("AKS-NET-007", checks.State(objects))
+    assert found.evidence == ("exposed through Ingress public -> Service web; Service ext "
+                              "externalIPs 203.0.113.7, 203.0.113.8")

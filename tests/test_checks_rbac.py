@@ -183,3 +183,40 @@ def test_citation_no_longer_names_the_dashboard_image_check():
                  if f.check == "AKS-OV-001"]
     assert "CKV_K8S_33" not in finding.public_ids
     assert finding.public_ids == "kubescape C-0035, C-0185; CIS 4.1.1"
+
+
+# ---- added for mutation testing: what the evidence says, aggregation in any order -------------
+
+def evidence(objects: dict) -> dict[str, str]:
+    return {f.resource: f.evidence for f in checks.run(checks.State(objects))
+            if f.check == "AKS-OV-001" and f.status == "fail"}
+
+
+def test_evidence_names_service_accounts_with_their_namespace():
+    objects = cluster_view(binding("dash", "cluster-admin",
+                                   subject("ServiceAccount", "dashboard", "kube-system")))
+    assert evidence(objects) == {
+        "ClusterRoleBinding/dash": "cluster-admin for ServiceAccount kube-system/dashboard "
+                                   "(cluster-wide)"}
+
+
+def test_evidence_says_why_a_custom_role_is_cluster_admin():
+    objects = cluster_view(cluster_role("god", ALL), binding("g", "god", JANE),
+                           role("local-god", "team1", ALL),
+                           binding("l", "local-god", JANE, namespace="team1", role_kind="Role"))
+    assert evidence(objects) == {
+        "ClusterRoleBinding/g": "ClusterRole god (grants * on *) for User jane (cluster-wide)",
+        "RoleBinding/team1/l": "Role local-god (grants * on *) for User jane "
+                               "(in namespace team1 only)"}
+
+
+def test_aggregation_is_followed_whatever_the_order_of_the_roles():
+    objects = cluster_view(
+        cluster_role("already", ALL, aggregate={"unused": "x"}),  # aggregated and * on * itself
+        cluster_role("top", aggregate={"tier": "2"}),
+        cluster_role("middle", aggregate={"tier": "1"}, labels={"tier": "2"}),
+        cluster_role("god", ALL, labels={"tier": "1"}),
+        binding("top", "top", JANE))
+    assert evidence(objects) == {
+        "ClusterRoleBinding/top": "ClusterRole top (aggregates middle, which aggregates god, "
+                                  "which grants * on *) for User jane (cluster-wide)"}

@@ -181,3 +181,21 @@ def test_unlisted_pods_never_pass():
     objects = cluster_view()
     del objects["pods"]
     assert verdicts("AKS-OV-003", objects) == {"Pod/*": "not-applicable"}
+
+
+# ---- added for mutation testing ----------------------------------------------------------------
+
+def test_pass_evidence_counts_the_ready_endpoints():
+    objects = cluster_view(service("web", {"app": "web", "tier": "a"}),
+                           endpoints("web", True, None, False))
+    [found] = [f for f in checks.run(checks.State(objects)) if f.check == "AKS-OV-002"]
+    assert found.evidence == "2 ready endpoint(s) for app=web,tier=a"
+
+
+def test_only_the_first_path_part_can_be_a_registry_host():
+    assert registry_path("myorg/tools.v2/app") == "docker.io/myorg/tools.v2/app"
+
+
+def test_an_allowed_registry_path_may_end_in_any_letter():
+    assert allowed_image("myacr.azurecr.io/teamX/app", ("myacr.azurecr.io/teamX",))
+    assert not allowed_image("myacr.azurecr.io/teamXY/app", ("myacr.azurecr.io/teamX",))

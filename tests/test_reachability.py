@@ -24,6 +24,8 @@ from aks_runbook.analysis.reachability import (
     Port,
     Ports,
     isolated,
+    matches,
+    namespace_labels,
     pods_from_api,
     port_range,
     reachability,
@@ -776,3 +778,282 @@ def test_removing_every_policy_allows_everything(raw_pods, raw_policies):
     pods, namespaces, _ = build(raw_pods, raw_policies)
     c = reachability(pods, namespaces, [], external=True)
     assert all(x.allowed and x.port == "*" for x in c)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(POD, min_size=2, max_size=4), st.lists(POLICY, max_size=4))
+def test_a_namespace_without_policies_is_fully_open(raw_pods, raw_policies):
+    """Policies only in n1: every pod of n2 is isolated in no direction, reaches and is
+    reached by every address, and two n2 pods reach each other on everything."""
+    pods, namespaces, policies = build(raw_pods, [{**p, "namespace": "n1"}
+                                                  for p in raw_policies])
+    analyzer = Analyzer(pods, namespaces, policies)
+    c = reachability(pods, namespaces, policies, external=True)
+    free = [p for p in pods if p.namespace == "n2"]
+    for p in free:
+        assert isolated(analyzer, p) == {"ingress": False, "egress": False}
+        outside = [x for x in c if p.key in (x.source, x.destination)
+                   and "ip/" in x.source + x.destination]
+        assert {(x.port, x.allowed) for x in outside} == {("*", True)} and len(outside) == 4
+        for q in free:
+            if q is not p:
+                assert [(x.port, x.allowed) for x in pair(c, p.key, q.key)] == [("*", True)]
+
+
+# ---- added for mutation testing: edges of selectors, port sets, blocks and attribution -------
+
+@pytest.mark.parametrize("expression, labels, expected", [
+    ({"operator": "In", "values": ["db"]}, {"tier": "db"}, True),
+    ({"operator": "In", "values": ["db"]}, {"tier": "web"}, False),
+    ({"operator": "In", "values": ["db"]}, {}, False),
+    ({"operator": "NotIn", "values": ["db"]}, {"tier": "web"}, True),
+    ({"operator": "NotIn", "values": ["db"]}, {}, True),
+    ({"operator": "NotIn", "values": ["db"]}, {"tier": "db"}, False),
+    ({"operator": "Exists"}, {"tier": "db"}, True),
+    ({"operator": "Exists"}, {}, False),
+    ({"operator": "DoesNotExist"}, {}, True),
+    ({"operator": "DoesNotExist"}, {"tier": "db"}, False),
+    ({"operator": "exists"}, {"tier": "db"}, False),  # not an operator: matches nothing
+])
+def test_match_expression_operators(expression, labels, expected):
+    selector = {"matchExpressions": [{"key": "tier", **expression}]}
+    assert matches(selector, labels) is expected
+    assert matches({**selector, "matchLabels": {"app": "x"}}, {**labels, "app": "x"}) is expected
+
+
+def test_absent_and_empty_selectors_match_everything():
+    assert matches(None, {}) and matches({}, {"a": "b"}) and matches({"matchLabels": {}}, {})
+    assert not matches({"matchLabels": {"a": "b"}}, {})
+
+
+def test_port_range_spelling():
+    assert port_range("*") is None
+    assert port_range(OTHER) == (OTHER, 0, 0)
+    assert port_range("UDP/5000-5010") == ("UDP", 5000, 5010)
+    assert port_range("TCP/80") == ("TCP", 80, 80)
+
+
+def rows_to_b(*ports: dict, pods=None) -> list[tuple[str, bool]]:
+    c = reachability(pods or two_pods(), {}, [ingress_to_b(*ports)])
+    return [(x.port, x.allowed) for x in pair(c, "demo/a", "demo/b")]
+
+
+@pytest.mark.parametrize("ports, expected", [
+    ([{"port": 80}, {"port": 81}], [("TCP/1-79", False), ("TCP/80-81", True),
+                                    ("TCP/82-65535", False)]),
+    ([{"port": 80}, {"port": 82}], [("TCP/1-79", False), ("TCP/80", True), ("TCP/81", False),
+                                    ("TCP/82", True), ("TCP/83-65535", False)]),
+    ([{"port": 80, "endPort": 90}, {"port": 85, "endPort": 100}],
+     [("TCP/1-79", False), ("TCP/80-100", True), ("TCP/101-65535", False)]),
+    ([{"port": 80, "endPort": 90}, {"port": 80}],
+     [("TCP/1-79", False), ("TCP/80-90", True), ("TCP/91-65535", False)]),
+    ([{"port": 1}, {"port": 65535}], [("TCP/1", True), ("TCP/2-65534", False),
+                                      ("TCP/65535", True)]),
+    ([{"port": 65534}], [("TCP/1-65533", False), ("TCP/65534", True), ("TCP/65535", False)]),
+    ([{"port": 0}, {"port": 70000}, {"port": 443}], [("TCP/1-442", False), ("TCP/443", True),
+                                                     ("TCP/444-65535", False)]),
+    ([{"protocol": "ICMP"}, {"port": 443}], [("TCP/1-442", False), ("TCP/443", True),
+                                             ("TCP/444-65535", False)]),
+])
+def test_port_sets_merge_split_and_stop_at_the_edges(ports, expected):
+    assert rows_to_b(*ports)[:len(expected)] == expected
+
+
+def test_intersecting_port_sets_keeps_every_common_piece():
+    out = policy("out", "demo", podSelector={"matchLabels": {"app": "a"}},
+                 policyTypes=["Egress"], egress=[{"ports": [
+                     {"port": 10, "endPort": 20}, {"port": 30, "endPort": 40},
+                     {"port": 50, "endPort": 60}]}])
+    into = ingress_to_b({"port": 15, "endPort": 35}, {"port": 38, "endPort": 55})
+    c = reachability(two_pods(), {}, [out, into])
+    assert [x.port for x in pair(c, "demo/a", "demo/b") if x.allowed] == [
+        "TCP/15-20", "TCP/30-35", "TCP/38-40", "TCP/50-55"]
+
+
+def test_one_policy_on_both_sides_is_named_once_per_row():
+    """x allows a's egress on 80-90 and b's ingress on 80-85; z allows b's ingress on 80-90:
+    80-90 is one row allowed by both, though x's ingress range ends inside it."""
+    x = policy("x", "demo", podSelector={}, policyTypes=["Ingress", "Egress"],
+               egress=[{"ports": [{"port": 80, "endPort": 90}]}],
+               ingress=[{"ports": [{"port": 80, "endPort": 85}]}])
+    z = policy("z", "demo", podSelector={}, ingress=[{"ports": [{"port": 80, "endPort": 90}]}])
+    c = reachability(two_pods(), {}, [x, z])
+    assert [(r.port, r.policies) for r in pair(c, "demo/a", "demo/b") if r.allowed] == [
+        ("TCP/80-90", ("demo/x", "demo/z"))]
+
+
+def test_attribution_cuts_where_a_policy_range_ends_inside_another():
+    one = ingress_to_b({"port": 80, "endPort": 99})
+    two = policy("two", "demo", podSelector={"matchLabels": {"app": "b"}},
+                 ingress=[{"ports": [{"port": 80, "endPort": 100}]}])
+    c = reachability(two_pods(), {}, [one, two])
+    assert [(r.port, r.policies) for r in pair(c, "demo/a", "demo/b") if r.allowed] == [
+        ("TCP/80-99", ("demo/in", "demo/two")), ("TCP/100", ("demo/two",))]
+
+
+def test_peers_of_different_rules_are_told_apart():
+    pods = two_pods(Pod("demo", "c", {"app": "c"}))
+    into = ingress_to_b()
+    into["spec"]["ingress"] = [
+        {"from": [{"podSelector": {"matchLabels": {"app": "a"}}}], "ports": [{"port": 80}]},
+        {"from": [{}, {"podSelector": {"matchLabels": {"app": "c"}}}], "ports": [{"port": 443}]}]
+    c = reachability(pods, {}, [into])
+    assert [x.port for x in pair(c, "demo/a", "demo/b") if x.allowed] == ["TCP/80"]
+    assert [x.port for x in pair(c, "demo/c", "demo/b") if x.allowed] == ["TCP/443"]
+
+
+def test_a_policy_without_namespace_is_in_default():
+    pods = [Pod("default", "a", {}), Pod("default", "b", {}), Pod("demo", "c", {})]
+    deny = {"metadata": {"name": "deny"}, "spec": {"podSelector": {}}}
+    c = reachability(pods, {}, [deny])
+    assert not allowed(c, "default/a", "default/b")
+    assert allowed(c, "default/a", "demo/c")
+
+
+def test_isolation_reports_each_direction():
+    egress_only = policy("out", "demo", podSelector={"matchLabels": {"app": "a"}},
+                         policyTypes=["Egress"])
+    pods = two_pods()
+    analyzer = Analyzer(pods, {}, [egress_only])
+    assert isolated(analyzer, pods[0]) == {"ingress": False, "egress": True}
+    assert isolated(analyzer, pods[1]) == {"ingress": False, "egress": False}
+
+
+def test_egress_named_ports_resolve_against_the_destination_pod():
+    pods = two_pods()
+    pods[1].ports = [Port("TCP", 8080, "http")]
+    out = policy("out", "demo", podSelector={"matchLabels": {"app": "a"}},
+                 policyTypes=["Egress"], egress=[{"ports": [{"port": "http"}]}])
+    c = reachability(pods, {}, [out])
+    assert allowed(c, "demo/a", "demo/b", "TCP/8080")
+
+
+def test_cached_rows_of_one_ingress_side_are_not_reused_for_another_egress_side():
+    pods = two_pods(Pod("demo", "c", {"app": "c"}))
+    out_a = policy("out-a", "demo", podSelector={"matchLabels": {"app": "a"}},
+                   policyTypes=["Egress"], egress=[{"ports": [{"port": 80}]}])
+    out_c = policy("out-c", "demo", podSelector={"matchLabels": {"app": "c"}},
+                   policyTypes=["Egress"], egress=[{"ports": [{"port": 443}]}])
+    into = ingress_to_b({"port": 80}, {"port": 443})
+    c = reachability(pods, {}, [out_a, out_c, into])
+    assert [x.port for x in pair(c, "demo/a", "demo/b") if x.allowed] == ["TCP/80"]
+    assert [x.port for x in pair(c, "demo/c", "demo/b") if x.allowed] == ["TCP/443"]
+
+
+def test_ingress_named_ports_from_outside_resolve_against_the_destination():
+    pods = two_pods()
+    pods[1].ports = [Port("TCP", 8080, "http")]
+    into = ingress_to_b()
+    into["spec"]["ingress"] = [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}],
+                                "ports": [{"port": "http"}]}]
+    c = reachability(pods, {}, [into], external=True)
+    assert [(x.source, x.port, x.allowed) for x in c if x.destination == "demo/b"
+            and x.source.startswith("ip/")] == [
+        ("ip/10.0.0.0/8", "TCP/8080", True), ("ip/0.0.0.0/0", "*", False),
+        ("ip/::/0", "*", False)]
+
+
+def test_egress_to_outside_merges_rules_blocks_and_ports():
+    out = policy("out", "demo", podSelector={"matchLabels": {"app": "a"}},
+                 policyTypes=["Egress"], egress=[
+                     {"to": [{"ipBlock": {"cidr": "10.0.0.0/9"}}], "ports": [{"port": "dns"}]},
+                     {"to": [{"ipBlock": {"cidr": "10.0.0.0/9"}}], "ports": [{"port": 80}]},
+                     {"to": [{"ipBlock": {"cidr": "10.128.0.0/9"}}], "ports": [{"port": 80}]},
+                     {"to": [{"ipBlock": {"cidr": "10.0.0.0/9"}}], "ports": [{"port": 443}]},
+                     {"to": [{"ipBlock": {"cidr": "10.128.0.0/9"}}],
+                      "ports": [{"port": 443}]}])
+    c = reachability(two_pods(), {}, [out], external=True)
+    assert [(x.destination, x.port) for x in c if x.source == "demo/a"
+            and x.destination.startswith("ip/") and x.allowed] == [
+        ("ip/10.0.0.0/8", "TCP/80"), ("ip/10.0.0.0/8", "TCP/443")]
+
+
+def test_single_addresses_between_blocks_and_except_holes():
+    out = policy("out", "demo", podSelector={"matchLabels": {"app": "a"}},
+                 policyTypes=["Egress"], egress=[{"to": [
+                     {"ipBlock": {"cidr": "10.0.0.0/31"}},
+                     {"ipBlock": {"cidr": "10.0.0.3/32"}},
+                     {"ipBlock": {"cidr": "192.168.0.1/30",  # host bits: the /30
+                                  "except": ["fd00::/8", "192.168.0.1/31", "192.168.0.3"]}}]}])
+    c = reachability(two_pods(), {}, [out], external=True)
+    assert [x.destination for x in c if x.source == "demo/a" and x.allowed
+            and x.destination.startswith("ip/")] == [
+        "ip/10.0.0.0/31", "ip/10.0.0.3/32", "ip/192.168.0.2/32"]
+
+
+def test_ip_blocks_match_pods_only_when_asked_and_skip_bad_ips():
+    pods = [Pod("demo", "a", {"app": "a"}, ("not-an-ip", "10.1.2.3")), Pod("demo", "b", {})]
+    into = policy("in", "demo", podSelector={}, policyTypes=["Ingress"],
+                  ingress=[{"from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}])
+    assert allowed(reachability(pods, {}, [into], ipblock_matches_pods=True), "demo/a", "demo/b")
+    assert not allowed(Analyzer(pods, {}, [into]).matrix(), "demo/a", "demo/b")
+
+
+def test_the_matrix_length_counts_pairs_of_different_classes():
+    pods = [Pod("demo", f"a{i}", {"app": "a"}) for i in range(3)] + [Pod("demo", "b", {})]
+    deny = policy("deny", "demo", podSelector={"matchLabels": {"app": "a"}},
+                  policyTypes=["Ingress"])
+    matrix = Analyzer(pods, {}, [deny]).matrix(external=True)
+    assert len(matrix) == len(list(matrix)) == 4 * 3 + 4 * 4
+
+
+def test_namespace_labels_and_pods_from_the_api():
+    assert namespace_labels([{"metadata": {"name": "a", "labels": {"team": "x"}}},
+                             {"metadata": {"name": "b"}}]) == {"a": {"team": "x"}, "b": {}}
+    items = [{"metadata": {"name": n, "namespace": "demo"}, "status": {"phase": phase}}
+             for n, phase in (("done", "Succeeded"), ("crashed", "Failed"), ("up", "Running"))]
+    items[2]["spec"] = {"containers": [{"ports": [
+        {"containerPort": 53, "protocol": "UDP", "name": "dns"}, {"containerPort": 80}]}]}
+    [up] = pods_from_api(items)
+    assert (up.name, up.ports) == ("up", [Port("UDP", 53, "dns"), Port("TCP", 80, None)])
+
+
+def test_an_ip_block_without_a_cidr_is_a_policy_error_naming_it():
+    bad = policy("bad", "demo", podSelector={}, ingress=[{"from": [
+        {"ipBlock": {"except": ["10.0.0.0/8"]}}]}])
+    with pytest.raises(PolicyError, match="NetworkPolicy demo/bad: ipBlock '': "):
+        Analyzer(two_pods(), {}, [bad])
+
+
+def test_a_named_port_of_the_source_itself_does_not_name_an_outside_port():
+    pods = two_pods()
+    pods[0].ports = [Port("TCP", 443, "https")]
+    out = policy("out", "demo", podSelector={"matchLabels": {"app": "a"}},
+                 policyTypes=["Egress"], egress=[
+                     {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": "https"}]}])
+    c = reachability(pods, {}, [out], external=True)
+    assert [(x.destination, x.port, x.allowed) for x in c if x.source == "demo/a"
+            and x.destination.startswith("ip/")] == [("ip/0.0.0.0/0", "*", False),
+                                                     ("ip/::/0", "*", False)]
+
+
+def test_outside_rows_of_pods_with_different_egress_are_their_own():
+    to = {"a": "10.0.0.0/8", "b": "192.168.0.0/16"}
+    policies = [policy(f"out-{name}", "demo", podSelector={"matchLabels": {"app": name}},
+                       policyTypes=["Egress"], egress=[{"to": [{"ipBlock": {"cidr": cidr}}]}])
+                for name, cidr in to.items()]
+    c = reachability(two_pods(), {}, policies, external=True)
+    for name, cidr in to.items():
+        assert [x.destination for x in c if x.source == f"demo/{name}" and x.allowed
+                and x.destination.startswith("ip/")] == [f"ip/{cidr}"]
+
+
+def test_a_policy_ending_just_before_the_allowed_ports_is_not_named():
+    e1 = policy("e1", "demo", podSelector={"matchLabels": {"app": "a"}}, policyTypes=["Egress"],
+                egress=[{"ports": [{"port": 60, "endPort": 69}]}])
+    e2 = policy("e2", "demo", podSelector={"matchLabels": {"app": "a"}}, policyTypes=["Egress"],
+                egress=[{"ports": [{"port": 70, "endPort": 90}]}])
+    into = ingress_to_b({"port": 70, "endPort": 90})
+    c = reachability(two_pods(), {}, [e1, e2, into])
+    assert [(x.port, x.policies) for x in pair(c, "demo/a", "demo/b") if x.allowed] == [
+        ("TCP/70-90", ("demo/e2", "demo/in"))]
+
+
+def test_every_address_on_some_ports_is_not_every_address_on_every_port():
+    out = policy("out", "demo", podSelector={"matchLabels": {"app": "a"}},
+                 policyTypes=["Egress"], egress=[{"ports": [{"port": 80}]}])
+    c = reachability(two_pods(), {}, [out], external=True)
+    assert [(x.destination, x.port, x.allowed) for x in c if x.source == "demo/a"
+            and x.destination.startswith("ip/")] == [
+        ("ip/0.0.0.0/0", "TCP/80", True), ("ip/0.0.0.0/0", "*", False),
+        ("ip/::/0", "TCP/80", True), ("ip/::/0", "*", False)]
