@@ -108,3 +108,16 @@ def test_owner_resource_and_selector_helpers():
     assert not checks.selects({}, {"app": "web"})  # an empty Service selector matches nothing
     assert checks.field_of({"A": {"bC": 1}}, "a.Bc") == 1
     assert checks.field_of({"a": 1}, "a.b") is None
+
+
+def test_check_registers_the_function_with_its_defaults():
+    before = list(checks.CATALOG)
+    try:
+        registered = checks.check("X-009", "99-test", "Title", 5.0, "ids", "fix it")(evaluate)
+        assert registered is evaluate
+        assert checks.CATALOG[-1] == checks.Check("X-009", "99-test", "Title", 5.0, "ids",
+                                                  "fix it", evaluate, "kubernetes", "")
+        checks.check("X-010", "99-test", "T", 1.0, "i", "r", scope="azure", differs="d")(evaluate)
+        assert (checks.CATALOG[-1].scope, checks.CATALOG[-1].differs) == ("azure", "d")
+    finally:
+        checks.CATALOG[:] = before

@@ -85,8 +85,14 @@ class Redactor:
             return text
         for value in sorted(self._values, key=len, reverse=True):
             text = text.replace(value, MASK)
-        for pattern, replacement in PATTERNS:
-            text = pattern.sub(replacement, text)
+        # Patterns can disagree on where a value ends next to a mask (`***}`): apply them until
+        # the text stops changing, so masking twice gives what masking once gave.
+        for _ in range(4):
+            before = text
+            for pattern, replacement in PATTERNS:
+                text = pattern.sub(replacement, text)
+            if text == before:
+                break
         return _mask_secret_objects(text)
 
     def data(self, value: Any) -> Any:
