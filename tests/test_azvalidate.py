@@ -372,3 +372,20 @@ def test_dev_and_prod_plans_side_by_side_show_only_their_differences():
     assert parameters["api_server.private_cluster"] == ("False", "True")
     assert parameters["node_pools.user.vm_size"] == ("Standard_D4ds_v5", "Standard_D8ds_v5")
     assert "location" not in parameters
+
+
+@pytest.mark.parametrize("command, code, expected", [
+    (None, 1, "not validated"),  # azure-cli failed because a public download was refused
+    ("vm create", 0, "valid"),  # it failed nothing: the download was optional
+])
+def test_a_refused_download_is_never_a_verdict_of_its_own(monkeypatch, command, code, expected):
+    state = azoffline.LineState(deep=False, command=command, offline=[
+        "GET raw.githubusercontent.com/Azure/azure-rest-api-specs/x/aliases.json"],
+        errors=["HTTPSConnectionPool: Max retries exceeded"])
+    monkeypatch.setattr(azoffline, "STATE", state)
+    result = {"status": "invalid", "command": None, "message": "", "warnings": [],
+              "suggestion": None}
+    azoffline._verdict(result, code, None)
+    assert result["status"] == expected
+    if expected == "not validated":
+        assert result["message"].startswith("needs the network (GET raw.githubusercontent.com")
