@@ -2,10 +2,20 @@
 
 Each group (k8s, etcd, kwok) is a wrapper module under tools/ whose go.mod pins the version.
 Builds land in <cache>/<group>/<version>/ and are reused by every checkout on the machine.
+
+kwok's controller is built from a patched copy of its module (see KWOK_OVERLAY): files of
+ours (tools/kwok/overlay/) added to two of its packages, and exact one-line substitutions in
+its sources that call them, made at build time in a copy of the module's own files. They
+confine what `kubectl exec` runs and make its server ask for the API server's client
+certificate. No upstream source is committed; a substitution that no longer matches fails
+the build, never builds unpatched.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import mmap
 import os
 import re
 import shutil
@@ -31,6 +41,7 @@ class Component:
     env: str  # environment variable naming a ready binary (kwokctl reads the same names)
     group: str  # wrapper module under tools/
     package: str  # Go package to build
+    overlay: bool = False  # built with the group's overlay (tools/<group>/overlay/)
 
 
 COMPONENTS = (
@@ -41,9 +52,29 @@ COMPONENTS = (
     Component("kube-scheduler", "KWOK_KUBE_SCHEDULER_BINARY", "k8s",
               "k8s.io/kubernetes/cmd/kube-scheduler"),
     Component("etcd", "KWOK_ETCD_BINARY", "etcd", "go.etcd.io/etcd/server/v3"),
-    Component("kwok", "KWOK_CONTROLLER_BINARY", "kwok", "sigs.k8s.io/kwok/cmd/kwok"),
+    Component("kwok", "KWOK_CONTROLLER_BINARY", "kwok", "sigs.k8s.io/kwok/cmd/kwok",
+              overlay=True),
     Component("kwokctl", "KWOKCTL_BINARY", "kwok", "sigs.k8s.io/kwok/cmd/kwokctl"),
 )
+
+
+# file in the module -> exact substitutions (each must match exactly once); the functions they
+# call live in tools/kwok/overlay/<same package>/aks_runbook_*.go
+KWOK_OVERLAY: dict[str, list[tuple[str, str]]] = {
+    "pkg/utils/exec/cmd_other.go": [
+        ("cmd := exec.CommandContext(ctx, name, arg...)",
+         "cmd := aksRunbookCommand(ctx, name, arg...)"),
+    ],
+    "pkg/kwok/server/server.go": [
+        ("var handler http.Handler = s.restfulCont",
+         "var handler http.Handler = aksRunbookRequireClientCert(s.restfulCont)"),
+        ("err = svc.ServeTLS(tlsListener, certFile, privateKeyFile)",
+         "err = aksRunbookServeTLS(svc, tlsListener, certFile, privateKeyFile)"),
+    ],
+}
+OVERLAYS = {"kwok": KWOK_OVERLAY}
+# Names only our patched kwok knows: a kwok binary without them cannot confine exec.
+KWOK_PATCH_MARKERS = (b"AKS_RUNBOOK_EXEC_SANDBOX", b"AKS_RUNBOOK_KWOK_CLIENT_CA")
 
 
 class MissingBinaries(RuntimeError):
@@ -64,8 +95,35 @@ def pinned_version(group: str) -> str:
     return match.group(1)
 
 
+def overlay_sources(group: str) -> Path:
+    return tools_dir() / group / "overlay"
+
+
+def overlay_digest(group: str) -> str:
+    """Changes whenever the substitutions or our overlay files change."""
+    digest = hashlib.sha256(json.dumps(OVERLAYS[group], sort_keys=True).encode())
+    source = overlay_sources(group)
+    for path in sorted(source.rglob("*.go")):
+        digest.update(str(path.relative_to(source)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def build_dir(group: str) -> Path:
-    return paths.cache_dir() / group / pinned_version(group)
+    """Keyed by version, plus the overlay's digest: an older patch is never reused."""
+    version = pinned_version(group)
+    if group in OVERLAYS:
+        version += f"+aks-runbook.{overlay_digest(group)}"
+    return paths.cache_dir() / group / version
+
+
+def kwok_is_patched(binary: Path) -> bool:
+    """Whether this kwok binary is our patched build (it honours the sandbox settings)."""
+    try:
+        with open(binary, "rb") as handle, mmap.mmap(handle.fileno(), 0,
+                                                     access=mmap.ACCESS_READ) as data:
+            return all(data.find(marker) >= 0 for marker in KWOK_PATCH_MARKERS)
+    except (OSError, ValueError):
+        return False
 
 
 def kubernetes_version() -> str:
@@ -98,7 +156,8 @@ def _ready(component: Component) -> Path | None:
     if cached.is_file() and (cached.parent / ".complete").is_file():
         return cached
     on_path = shutil.which(component.name)
-    if on_path and _reports_version(on_path, component.group):
+    # an upstream kwok on PATH has no overlay: it could not confine `kubectl exec`
+    if on_path and not component.overlay and _reports_version(on_path, component.group):
         return Path(on_path)
     return None
 
@@ -121,7 +180,8 @@ def how_to_provide(missing: list[Component]) -> str:
     lines = [f"  {c.env}=/path/to/{c.name}" for c in missing]
     return (
         "Provide ready binaries instead: put them on PATH or name each one with an "
-        "environment variable:\n" + "\n".join(lines)
+        "environment variable (kwok only through KWOK_CONTROLLER_BINARY; `kubectl exec` is "
+        "confined only with aks-runbook's patched kwok build):\n" + "\n".join(lines)
     )
 
 
@@ -176,8 +236,10 @@ def _build(missing: list[Component]) -> None:
     env = _go_env()
     for group in groups:
         _download(go, group, env, missing)
+    patched = {g: _patched_module(go, g, env) for g in groups if g in OVERLAYS}
     for component in missing:
-        _build_one(go, component, env)
+        module_dir = patched[component.group] if component.overlay else None
+        _build_one(go, component, env, module_dir or tools_dir() / component.group)
     for group in groups:
         (build_dir(group) / ".complete").write_text(pinned_version(group) + "\n")
 
@@ -196,7 +258,46 @@ def _download(go: str, group: str, env: dict[str, str], missing: list[Component]
         )
 
 
-def _build_one(go: str, component: Component, env: dict[str, str]) -> None:
+def _patched_module(go: str, group: str, env: dict[str, str]) -> Path:
+    """A generated copy of the wrapper module whose pinned module is replaced by a patched copy.
+
+    (`go build -overlay` refuses files under the module cache, hence the copy.)
+    """
+    module = GROUP_MODULES[group]
+    found = subprocess.run([go, "list", "-m", "-f", "{{.Dir}}", module], cwd=tools_dir() / group,
+                           env=env, capture_output=True, text=True, timeout=120)
+    module_dir = Path(found.stdout.strip())
+    if found.returncode != 0 or not module_dir.is_dir():
+        raise MissingBinaries(f"Cannot find the source of {module}: {found.stderr.strip()}")
+    out = build_dir(group) / "patched"
+    shutil.rmtree(out, ignore_errors=True)
+    source = out / "src"
+    shutil.copytree(module_dir, source, copy_function=shutil.copyfile)  # writable copies
+    for directory in (source, *(d for d in source.rglob("*") if d.is_dir())):
+        directory.chmod(0o755)  # the module cache's directories are read-only
+    for relative, substitutions in OVERLAYS[group].items():
+        text = (source / relative).read_text()
+        for old, new in substitutions:
+            count = text.count(old)
+            if count != 1:
+                raise MissingBinaries(
+                    f"Cannot patch {module} {pinned_version(group)}: expected exactly one "
+                    f"`{old}` in {relative}, found {count}. The pinned version changed: update "
+                    f"OVERLAYS in {Path(__file__).name} and tools/{group}/overlay/ to match it."
+                )
+            text = text.replace(old, new)
+        (source / relative).write_text(text)
+    ours = overlay_sources(group)
+    for path in sorted(ours.rglob("*.go")):
+        shutil.copyfile(path, source / path.relative_to(ours))
+    wrapper = tools_dir() / group
+    (out / "go.mod").write_text((wrapper / "go.mod").read_text()
+                                + f"\nreplace {module} => ./src\n")
+    shutil.copyfile(wrapper / "go.sum", out / "go.sum")
+    return out
+
+
+def _build_one(go: str, component: Component, env: dict[str, str], module_dir: Path) -> None:
     out_dir = build_dir(component.group)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / component.name
@@ -206,7 +307,7 @@ def _build_one(go: str, component: Component, env: dict[str, str]) -> None:
     tail: list[str] = []
     progress = bar(desc=f"build {component.name}", unit=" pkg", file=sys.stderr)
     with ticking(progress):
-        proc = subprocess.Popen(cmd, cwd=tools_dir() / component.group, env=env, text=True,
+        proc = subprocess.Popen(cmd, cwd=module_dir, env=env, text=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         assert proc.stdout is not None
         for line in proc.stdout:

@@ -3,14 +3,22 @@
 kwokctl (`--runtime binary`) runs etcd, kube-apiserver, kube-controller-manager, kube-scheduler
 and the kwok controller as local processes. Its state lives in this checkout's state directory,
 so nothing is shared with other kwok clusters on the machine.
+
+Secure by default, for machines shared by several people (docs/local-cluster-security.md):
+etcd listens only on unix sockets in owner-only directories (no TCP port), the components'
+/metrics ask for credentials, the kwok controller's server asks for the API server's client
+certificate, `kubectl exec` runs in a bubblewrap sandbox, and the state is owner-only.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from importlib import resources
@@ -30,6 +38,10 @@ COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-schedul
               "kwok-controller")
 SERVICE_CIDR = "10.0.0.0/16"  # AKS's default service CIDR
 POD_CIDR = "10.244.0.0/16"  # AKS's default pod CIDR; must not overlap the service CIDR
+EXEC_TIME_LIMIT = 30  # seconds a `kubectl exec` (or port-forward connection) may run
+SOCKET_PATH_MAX = 107  # sun_path holds 108 bytes, the last one a NUL
+# what kwokctl and its components may see of the caller's environment
+KEPT_ENVIRONMENT = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR")
 
 
 class LocalClusterError(RuntimeError):
@@ -44,6 +56,7 @@ class Status:
     kubeconfig: Path | None = None
     healthy: bool = False
     nodes: dict[str, list[str]] = field(default_factory=dict)  # pool -> node names
+    exec_confined: bool = False  # `kubectl exec` runs in the bubblewrap sandbox
 
     @property
     def running(self) -> bool:
@@ -59,6 +72,9 @@ class Status:
             lines.append(f"  {name:<24} {'pid ' + str(pid) if pid else 'not running'}")
         lines.append(f"  API server   {self.server or 'unknown'}")
         lines.append(f"  kubeconfig   {self.kubeconfig}")
+        lines.append("  kubectl exec " + (
+            f"confined (bubblewrap: no network, read-only /usr, {EXEC_TIME_LIMIT} s limit)"
+            if self.exec_confined else "NOT confined: runs on this machine as user nobody"))
         for pool, names in sorted(self.nodes.items()):
             lines.append(f"  pool {pool:<8} {len(names)} node(s): {', '.join(names)}")
         return "\n".join(lines)
@@ -71,6 +87,19 @@ class LocalCluster:
         self.workdir = self.state / "kwok"
         self.cluster_dir = self.workdir / "clusters" / name
         self.kubeconfig = self.state / "kubeconfig"
+        self.etcd_socket = _etcd_socket_dir(self.state) / "etcd.sock"
+
+    @property
+    def exec_confined(self) -> bool:
+        """Whether the cluster's `kubectl exec` runs sandboxed (training refuses otherwise)."""
+        try:
+            docs = list(yaml.safe_load_all((self.state / "kwokctl.yaml").read_text()))
+        except (OSError, yaml.YAMLError):
+            return False
+        for patch in docs[0].get("componentsPatches", []) if docs else []:
+            if patch.get("name") == "kwok-controller":
+                return any(e.get("name") == SANDBOX_ENV for e in patch.get("extraEnvs", []))
+        return False
 
     # ---- verbs ------------------------------------------------------------------------------
 
@@ -81,7 +110,12 @@ class LocalCluster:
         self.state.mkdir(parents=True, exist_ok=True)
         os.chmod(self.state, 0o700)
         config = self.state / "kwokctl.yaml"
-        wanted = yaml.safe_dump_all(_kwokctl_config(bins) + _simulated_containers())
+        sandbox = exec_sandbox(bins["kwok"])
+        if sandbox is None:
+            print(f"local cluster: WARNING: `kubectl exec` will NOT be confined: "
+                  f"{why_not_confined(bins['kwok'])}", file=sys.stderr)
+        wanted = yaml.safe_dump_all(self._kwokctl_config(bins, sandbox)
+                                    + _simulated_containers())
         if self._config_written() and config.is_file() and config.read_text() != wanted:
             print("local cluster: its configuration changed (new binaries or settings), "
                   "recreating it", file=sys.stderr)
@@ -107,7 +141,8 @@ class LocalCluster:
     def status(self) -> Status:
         if not self._config_written():
             return Status(exists=False)
-        status = Status(exists=True, kubeconfig=self.kubeconfig)
+        status = Status(exists=True, kubeconfig=self.kubeconfig,
+                        exec_confined=self.exec_confined)
         status.processes = {c: self._alive_pid(c) for c in COMPONENTS}
         if self.kubeconfig.is_file():
             status.server = _server_of(self.kubeconfig)
@@ -120,7 +155,8 @@ class LocalCluster:
 
     def _create(self, config_text: str, timeout: float) -> None:
         config = self.state / "kwokctl.yaml"
-        config.write_text(config_text)
+        _write_private(config, config_text)
+        _private_dir(self.etcd_socket.parent)
         self._kwokctl("create", "cluster", "--config", str(config), "--kubeconfig", "",
                       "--wait", f"{int(timeout)}s", timeout=timeout + 60,
                       progress="starting control plane")
@@ -133,6 +169,7 @@ class LocalCluster:
                 # kwokctl trusts any pid that still exists; a killed component whose parent
                 # is an init that does not reap (containers, sandboxes) stays as a zombie.
                 (self.cluster_dir / "pids" / f"{component}.pid").unlink(missing_ok=True)
+        _private_dir(self.etcd_socket.parent)
         started = self._kwokctl("start", "cluster", check=False, timeout=timeout,
                                 progress="restarting control plane")
         self._write_kubeconfig()
@@ -152,15 +189,13 @@ class LocalCluster:
             proc.kill()
         psutil.wait_procs(alive, timeout=10)
         shutil.rmtree(self.workdir, ignore_errors=True)
+        shutil.rmtree(self.etcd_socket.parent, ignore_errors=True)
         self.kubeconfig.unlink(missing_ok=True)
         (self.state / "kwokctl.yaml").unlink(missing_ok=True)
 
     def _write_kubeconfig(self) -> None:
         result = self._kwokctl("get", "kubeconfig", timeout=60)
-        fd = os.open(self.kubeconfig, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(result.stdout)
-        os.chmod(self.kubeconfig, 0o600)
+        _write_private(self.kubeconfig, result.stdout)
 
     def _ensure_nodes(self, pools: tuple[PoolShape, ...], region: str, timeout: float) -> None:
         core = self.api().CoreV1Api()
@@ -199,6 +234,58 @@ class LocalCluster:
                     )
                 time.sleep(0.5)
         progress.close()
+
+    def _kwokctl_config(self, bins: dict[str, Path], sandbox: list[str] | None) -> list[dict]:
+        group = "config.kwok.x-k8s.io/v1alpha1"
+        service_range = {"key": "service-cluster-ip-range", "value": SERVICE_CIDR}
+        pki = self.cluster_dir / "pki"  # kwokctl's CA and admin certificate
+        client = f"unix://{self.etcd_socket}"
+        peer = "unix://etcd-peer.sock:0"  # etcd wants host:port; relative to its cwd (0700)
+        etcd = [("listen-client-urls", client), ("advertise-client-urls", "unix://etcd.sock:0"),
+                ("listen-peer-urls", peer), ("initial-advertise-peer-urls", peer),
+                ("initial-cluster", f"node0={peer}")]
+        # /metrics of these two then asks for credentials (kwokctl lets anyone read it)
+        health_only = {"key": "authorization-always-allow-paths",
+                       "value": "/healthz,/readyz,/livez", "override": True}
+        kwok_envs = []
+        if binaries.kwok_is_patched(bins["kwok"]):
+            kwok_envs.append({"name": CLIENT_CA_ENV, "value": str(pki / "ca.crt")})
+        if sandbox:
+            kwok_envs.append({"name": SANDBOX_ENV, "value": json.dumps(sandbox)})
+        return [
+            {
+                "apiVersion": group,
+                "kind": "KwokctlConfiguration",
+                "options": {
+                    "runtime": "binary",
+                    "bindAddress": "127.0.0.1",
+                    "kubeApiserverBinary": str(bins["kube-apiserver"]),
+                    "kubeControllerManagerBinary": str(bins["kube-controller-manager"]),
+                    "kubeSchedulerBinary": str(bins["kube-scheduler"]),
+                    "kwokControllerBinary": str(bins["kwok"]),
+                    "etcdBinary": str(bins["etcd"]),
+                    "kubectlBinary": str(binaries.kubectl()),
+                    "quietPull": True,
+                },
+                "componentsPatches": [
+                    {"name": "etcd", "extraArgs": [
+                        {"key": k, "value": v, "override": True} for k, v in etcd]},
+                    {"name": "kube-apiserver", "extraArgs": [
+                        service_range,
+                        {"key": "etcd-servers", "value": client, "override": True},
+                        # the kwok controller's server (exec, logs) asks for this certificate
+                        {"key": "kubelet-client-certificate", "value": str(pki / "admin.crt")},
+                        {"key": "kubelet-client-key", "value": str(pki / "admin.key")}]},
+                    {"name": "kube-controller-manager", "extraArgs": [service_range,
+                                                                      health_only]},
+                    {"name": "kube-scheduler", "extraArgs": [health_only]},
+                    # A KwokConfiguration document would replace kwok's defaults wholesale.
+                    {"name": "kwok-controller",
+                     "extraArgs": [{"key": "cidr", "value": POD_CIDR}],
+                     **({"extraEnvs": kwok_envs} if kwok_envs else {})},
+                ],
+            },
+        ]
 
     # ---- helpers --------------------------------------------------------------------------------
 
@@ -261,7 +348,9 @@ class LocalCluster:
     def _kwokctl(self, *args: str, check: bool = True, timeout: float = 120,
                  progress: str | None = None) -> subprocess.CompletedProcess:
         bins = binaries.resolve(build=False)
-        env = dict(os.environ)
+        # the components inherit this environment: keep the caller's secrets out of it
+        env = {k: v for k, v in os.environ.items()
+               if k in KEPT_ENVIRONMENT or k.startswith("KWOK_")}
         env["KWOK_WORKDIR"] = str(self.workdir)
         env["PATH"] = f"{binaries.kubectl().parent}{os.pathsep}{env.get('PATH', '')}"
         cmd = [str(bins["kwokctl"]), "--name", self.name, *args]
@@ -269,10 +358,11 @@ class LocalCluster:
             with ticking(bar(desc=progress, bar_format="{desc}: {elapsed}", file=sys.stderr,
                              leave=False)) as shown:
                 result = subprocess.run(cmd, env=env, capture_output=True, text=True,
-                                        timeout=timeout)
+                                        timeout=timeout, umask=0o077)
                 shown.close()
         else:
-            result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+            result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout,
+                                    umask=0o077)  # everything kwokctl writes is owner-only
         if check and result.returncode != 0:
             raise LocalClusterError(
                 f"kwokctl {' '.join(args[:2])} failed (exit {result.returncode}):\n"
@@ -281,32 +371,90 @@ class LocalCluster:
         return result
 
 
-def _kwokctl_config(bins: dict[str, Path]) -> list[dict]:
-    group = "config.kwok.x-k8s.io/v1alpha1"
-    service_range = {"key": "service-cluster-ip-range", "value": SERVICE_CIDR}
-    return [
-        {
-            "apiVersion": group,
-            "kind": "KwokctlConfiguration",
-            "options": {
-                "runtime": "binary",
-                "bindAddress": "127.0.0.1",
-                "kubeApiserverBinary": str(bins["kube-apiserver"]),
-                "kubeControllerManagerBinary": str(bins["kube-controller-manager"]),
-                "kubeSchedulerBinary": str(bins["kube-scheduler"]),
-                "kwokControllerBinary": str(bins["kwok"]),
-                "etcdBinary": str(bins["etcd"]),
-                "kubectlBinary": str(binaries.kubectl()),
-                "quietPull": True,
-            },
-            "componentsPatches": [
-                {"name": "kube-apiserver", "extraArgs": [service_range]},
-                {"name": "kube-controller-manager", "extraArgs": [service_range]},
-                # A KwokConfiguration document would replace kwok's defaults wholesale.
-                {"name": "kwok-controller", "extraArgs": [{"key": "cidr", "value": POD_CIDR}]},
-            ],
-        },
-    ]
+SANDBOX_ENV = "AKS_RUNBOOK_EXEC_SANDBOX"  # read by our patched kwok (tools/kwok/overlay/)
+CLIENT_CA_ENV = "AKS_RUNBOOK_KWOK_CLIENT_CA"
+
+
+def exec_sandbox(kwok: Path) -> list[str] | None:
+    """The command prefix that confines what kwok runs on this machine, if it can be confined.
+
+    bubblewrap gives the command new namespaces (no network but its own loopback, its own
+    processes), a read-only /usr and nothing else of the file system, no capabilities, and an
+    empty environment plus the container's variables (kwok appends them to `env -i`). timeout
+    runs outside the sandbox, where the command cannot stop it.
+    """
+    prefix = _sandbox_prefix()
+    if prefix is None or not binaries.kwok_is_patched(kwok) or _sandbox_fails(prefix):
+        return None
+    return prefix
+
+
+def _sandbox_prefix() -> list[str] | None:
+    bwrap, timeout = shutil.which("bwrap"), shutil.which("timeout")
+    if not (bwrap and timeout):
+        return None
+    system = []
+    for top in ("bin", "sbin", "lib", "lib64", "lib32", "libx32"):
+        path = Path("/") / top
+        if path.is_symlink():
+            system += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            system += ["--ro-bind", str(path), str(path)]
+    return [timeout, "--kill-after=5", str(EXEC_TIME_LIMIT), bwrap,
+            "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+            "--ro-bind", "/usr", "/usr", *system, "--proc", "/proc", "--dev", "/dev",
+            "--tmpfs", "/tmp", "--chdir", "/tmp",
+            "--", "/usr/bin/env", "-i", "PATH=/usr/bin:/bin"]
+
+
+def _sandbox_fails(prefix: list[str]) -> str | None:
+    """Why the sandbox cannot start here (e.g. no user namespaces), or None if it can."""
+    # kwok starts it as nobody
+    nobody = {"user": NOBODY, "group": NOBODY, "extra_groups": []} if os.getuid() == 0 else {}
+    try:
+        result = subprocess.run([*prefix, "true"], capture_output=True, text=True, timeout=20,
+                                cwd="/", **nobody)
+    except (OSError, subprocess.SubprocessError) as error:
+        return str(error)
+    return None if result.returncode == 0 else (result.stderr.strip()[-300:]
+                                                or f"exit status {result.returncode}")
+
+
+def why_not_confined(kwok: Path) -> str:
+    if not binaries.kwok_is_patched(kwok):
+        return (f"{kwok} is not aks-runbook's patched kwok build; unset "
+                f"KWOK_CONTROLLER_BINARY so that `aks-runbook local up` builds it")
+    if not shutil.which("bwrap"):
+        return "bubblewrap is not installed (sudo apt-get install bubblewrap)"
+    prefix = _sandbox_prefix()
+    if prefix is None:
+        return "timeout (coreutils) is not on PATH"
+    return f"bubblewrap cannot start a sandbox here: {_sandbox_fails(prefix)}"
+
+
+def _etcd_socket_dir(state: Path) -> Path:
+    """An owner-only directory for etcd's client socket, short enough for a socket path."""
+    inside = state / "etcd"
+    if len(str(inside / "etcd.sock").encode()) <= SOCKET_PATH_MAX:
+        return inside
+    digest = hashlib.sha256(str(state.resolve()).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"aks-runbook-{os.getuid()}-{digest}"
+
+
+def _private_dir(path: Path) -> None:
+    """Create an owner-only directory, refusing one that someone else made or can enter."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.lstat()
+    if path.is_symlink() or info.st_uid != os.getuid():
+        raise LocalClusterError(f"{path} is not a directory of yours: remove it and retry")
+    os.chmod(path, 0o700)
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.chmod(path, 0o600)
 
 
 NOBODY = 65534
@@ -316,12 +464,13 @@ def _simulated_containers() -> list[dict]:
     """kwok's stand-ins for container logs and exec, for the workshop's voting app.
 
     `kubectl logs` returns a recorded log file; `kubectl exec` runs the command on this machine
-    as user nobody, with the container's environment variables; `kubectl port-forward` gets
-    the app's page.
+    as user nobody, in the sandbox (exec_sandbox), with the container's environment variables;
+    `kubectl port-forward` gets the app's page (through the same sandbox).
     """
     group = "kwok.x-k8s.io/v1alpha1"
     logs_dir = Path(str(resources.files("aks_runbook.manifests") / "pod-logs"))
-    selector = {"matchNamespaces": ["azure-vote"]}
+    # Every namespace (the chapters' own and each training attendee's): what runs is confined.
+    selector: dict = {}
     return [
         {"apiVersion": group, "kind": "ClusterLogs", "metadata": {"name": "azure-vote"},
          "spec": {"selector": selector, "logs": [
