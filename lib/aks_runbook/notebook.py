@@ -6,8 +6,8 @@ plan-only target (aks with execute: false) there is no cluster yet, so a cluster
 what it would run ("not run (plan only, no cluster yet): kubectl ...") and returns None; reads
 return nothing to show. Nothing pretends to have run.
 
-Unknown parameters are caught here too (papermill alone only warns): every name defined
-between `begin` and `start` must be a declared parameter.
+Unknown parameters are caught here too (papermill alone only warns): every name the parameters
+cell (or papermill's injected cell) assigns must be a declared parameter.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import io
 import json
 import os
 import pprint
+import socket
 import time
 import types
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from aks_runbook import azplan, checks, manifests, paths
+from aks_runbook import attendee, azplan, checks, manifests, paths
 from aks_runbook.analysis import reachability as reach
 from aks_runbook.checks.overview import ready_endpoints
 from aks_runbook.checks.plan import controller_probe
@@ -40,16 +41,64 @@ RUN_DIR_ENV = "AKS_RUNBOOK_RUN_DIR"
 NOT_RUN = "not run (plan only, no cluster yet)"
 
 
+PARAMETERS_HEADER = "# Parameters"  # the parameters cell's first line, and papermill's
+
+
 def begin(namespace: dict[str, Any]) -> None:
-    """Remember the names that exist before the parameters cell."""
+    """Remember the names that exist before the parameters cell (used outside IPython)."""
     namespace[BASELINE] = set(namespace) | {BASELINE}
 
 
 def declared(namespace: dict[str, Any]) -> dict[str, Any]:
-    baseline = namespace.get(BASELINE, set())
-    return {k: v for k, v in namespace.items()
-            if k not in baseline and not k.startswith("_") and k not in ("In", "Out")
-            and not isinstance(v, types.ModuleType | types.FunctionType | type)}
+    """The parameters and their values: the names the last run of the parameters cell (and
+    papermill's injected cell after it) assigned, read from the kernel's input history, so
+    re-running cells in any order judges the parameters, not every name the kernel has seen.
+    Without a history (plain Python), the names defined since `begin`."""
+    names = parameter_names(namespace.get("In") or namespace.get("_ih") or [])
+    if names is None:
+        baseline = namespace.get(BASELINE, set())
+        names = [k for k, v in namespace.items()
+                 if k not in baseline and not k.startswith("_") and k not in ("In", "Out")
+                 and not isinstance(v, types.ModuleType | types.FunctionType | type)]
+    return {k: namespace[k] for k in names if k in namespace}
+
+
+def parameter_names(history: list[str]) -> list[str] | None:
+    """Names assigned by the latest parameters cell in the input history, plus papermill's
+    injected cell when it ran after it; None when no parameters cell ran."""
+    cells = []
+    for source in reversed(history):
+        first = source.lstrip().partition("\n")[0].rstrip()
+        if not first.startswith(PARAMETERS_HEADER) or _assigned(source) is None:
+            continue  # not a parameters cell, or one that did not run (a syntax error)
+        cells.append(source)
+        if first != PARAMETERS_HEADER:  # the author's cell; papermill's follows it, if any
+            break
+    if not cells:
+        return None
+    names: list[str] = []
+    for source in reversed(cells):
+        names += [n for n in _assigned(source) or [] if n not in names]
+    return names
+
+
+def _assigned(source: str) -> list[str] | None:
+    """The top-level names a cell assigns (`x = 1`, `x: int = 1`, `x = y = 1`, `x, y = ...`)."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    names: list[str] = []
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else \
+            [node.target] if isinstance(node, ast.AnnAssign | ast.AugAssign) else []
+        for target in targets:
+            for leaf in ast.walk(target):
+                if isinstance(leaf, ast.Name) and leaf.id not in names:
+                    names.append(leaf.id)
+    return names
 
 
 def start(namespace: dict[str, Any], chapter: str) -> Session:
@@ -90,8 +139,26 @@ class Session:
         self._client: Client | None = None
         self._plan: list[azplan.Step] | None = None
         self._tokens: dict[tuple[str, str], str] = {}  # never shown, never recorded
+        self._restricted_noted = False
 
     # ---- where we run -----------------------------------------------------------------------
+
+    @property
+    def attendee(self) -> bool:
+        """Attendee mode: confined to the `namespace` parameter's namespace."""
+        return self.env.namespace is not None
+
+    def ns(self, chapter_namespace: str) -> str:
+        """Where the chapter's own objects go: its namespace, or the attendee's."""
+        return self.env.namespace or chapter_namespace
+
+    def trainer_step(self, what: str) -> bool:
+        """A step that needs cluster-wide rights: True when it runs here; for an attendee it
+        is the trainer's demo, said so and not run."""
+        if self.attendee:
+            print(attendee.demo(what))
+            return False
+        return True
 
     @property
     def has_cluster(self) -> bool:
@@ -108,6 +175,8 @@ class Session:
 
     def _cluster_kubeconfig(self) -> Path | None:
         target = self.env.target
+        if self.env.kubeconfig:  # someone else's cluster (the trainer's): use it, don't start it
+            return Path(self.env.kubeconfig).expanduser()
         if target == "local":
             from aks_runbook.targets.local import LocalCluster
             from aks_runbook.targets.nodepools import PoolShape
@@ -115,8 +184,8 @@ class Session:
             pools = tuple(PoolShape(p.name, p.count, p.vm_size, p.mode)
                           for p in self.env.node_pools)
             cluster = LocalCluster()
-            with contextlib.redirect_stderr(io.StringIO()):  # progress bars: not notebook output
-                cluster.up(pools=pools, region=self.env.location)
+            with contextlib.redirect_stderr(io.StringIO()), _headless():
+                cluster.up(pools=pools, region=self.env.location)  # its progress: not output
             return cluster.kubeconfig
         if target == "kind":
             from aks_runbook.targets.kind import KindCluster
@@ -131,6 +200,11 @@ class Session:
             return paths.state_dir() / "aks" / f"{self.env.cluster}.kubeconfig"
         return None
 
+    def _note_restricted(self) -> None:
+        if not self._restricted_noted:
+            print(attendee.RESTRICTED_NOTE)
+            self._restricted_noted = True
+
     def describe(self) -> str:
         e = self.env
         where = {"local": "the local cluster (real control plane, kwok nodes)",
@@ -138,26 +212,58 @@ class Session:
                  "replay": "a recorded run (no cluster, no Azure)",
                  "aks": f"AKS cluster {e.cluster} in {e.rg}" +
                         ("" if not e.plan_only else " (plan only: execute is false)")}[e.target]
-        return (f"environment {e.environment!r}, target {e.target}: {where}\n"
+        text = (f"environment {e.environment!r}, target {e.target}: {where}\n"
                 f"Azure names: resource group {e.rg}, cluster {e.cluster}, registry {e.acr}")
+        if self.attendee:
+            text += (f"\nattendee mode: your steps run in namespace {e.namespace}; cluster-wide "
+                     f"steps are the trainer's demo")
+        return text
+
+    def environment_picker(self) -> None:
+        """Other targets, environment files and prefixes, checked by the parameter model as
+        they change, with the Azure names they give (widgets.picker; headless: as text)."""
+        from aks_runbook.params import to_papermill
+        from aks_runbook.widgets.picker import environment_picker
+
+        environment_picker(to_papermill(self.env))
 
     # ---- commands -----------------------------------------------------------------------------
 
     def kubectl(self, args: str, step: str, **kwargs):
-        """Run `kubectl <args>`; without a cluster, say so and return None."""
+        """Run `kubectl <args>`; without a cluster, say so and return None. Impersonation
+        (`--as`) needs cluster-wide rights: for an attendee it is the trainer's demo."""
         if self._skipped(f"kubectl {args}", kwargs.get("quiet", False)):
             return None
+        if self.attendee and " --as " in f" {args} ":
+            print(attendee.demo(f"kubectl {args} (impersonation)"))
+            return None
+        if self.attendee and args.startswith("run "):
+            self._note_restricted()
+            args = f"{args} {attendee.run_overrides(args.split()[1])}"
         return self.runner.run(f"kubectl {args}", step=step, **kwargs)
 
     def apply(self, template: str, step: str, check: bool = True, **values: Any):
         """Render manifests/<template>.yaml and `kubectl apply` it (idempotent). With
         check=False a refusal (e.g. by admission) is shown, not raised."""
         docs = manifests.render(template, **values)
+        if self.attendee:  # the attendee's namespace exists; they may not create namespaces
+            docs = [d for d in docs if d["kind"] != "Namespace"]
+            if [d for d in docs if attendee.restricted(d)]:
+                self._note_restricted()
         objects = ", ".join(f"{d['kind']} {d['metadata']['name']}" for d in docs)
         if self._skipped(f"kubectl apply -f - (manifests/{template}.yaml: {objects})"):
             return None
         text = yaml.safe_dump_all(docs, sort_keys=False)
         return self.runner.run("kubectl apply -f -", step=step, input=text, check=check)
+
+    def local_port(self, usual: int) -> int:
+        """The usual local port for a port-forward; a free one for an attendee, whose neighbours
+        on the same machine forward at the same time (a replay keeps the recorded port)."""
+        if not self.attendee or self.runner.replay:
+            return usual
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return probe.getsockname()[1]
 
     @contextlib.contextmanager
     def background(self, command: str, step: str, ready: str):
@@ -259,6 +365,11 @@ class Session:
     def state(self, namespaces: tuple[str, ...] | None = None) -> checks.State:
         config, source = self.cluster_config()
         client = self._live_client() if self.has_cluster else None
+        if self.attendee and self.has_cluster:
+            return checks.State(
+                attendee.read_namespace(self.read, client, self.env.namespace), config,
+                source if config else "none", has_cluster=True, namespaces=namespaces,
+                allowed_registries=(f"{self.env.acr}.azurecr.io", "mcr.microsoft.com"))
         return gather(self.read, client, config, source, has_cluster=self.has_cluster,
                       allowed_registries=(f"{self.env.acr}.azurecr.io", "mcr.microsoft.com"),
                       namespaces=namespaces)
@@ -278,6 +389,13 @@ class Session:
         if self._skipped(f"list {kind}"):
             return []
         client = self._live_client()
+        if self.attendee:
+            if kind not in attendee.NAMESPACED_LISTS:
+                print(attendee.demo(f"list {kind} (cluster-wide)"))
+                return []
+            return self.read(f"list {kind} --namespace {self.env.namespace}",
+                             lambda: attendee.NAMESPACED_LISTS[kind](
+                                 client, self.env.namespace))["items"]
         items = self.read(f"list {kind}", lambda: LISTS[kind](client))["items"]
         return [i for i in items if namespace in (None, i["metadata"].get("namespace"))]
 
@@ -290,10 +408,16 @@ class Session:
             return None
 
         def fetch() -> dict[str, Any]:
-            with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - local
-                return {"status": response.status, "body": response.read().decode()}
+            try:
+                with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - local
+                    return {"status": response.status, "body": response.read().decode()}
+            except OSError as error:  # e.g. nothing answers behind the port-forward
+                return {"status": None, "body": "", "error": str(error)}
 
         page = self.read(f"GET {url}", fetch)
+        if page["status"] is None:
+            print(f"no answer from {url}: {page['error']}")
+            return page
         title = page["body"].partition("<title>")[2].partition("</title>")[0]
         print(f"HTTP {page['status']}: {title}")
         return page
@@ -326,8 +450,13 @@ class Session:
             time.sleep(0 if self.runner.replay else 0.5)
 
     def reset(self, namespace: str, *cluster_objects: str) -> None:
-        """Remove what an interrupted earlier run left behind; prints nothing."""
+        """Remove what an interrupted earlier run left behind; prints nothing. An attendee's
+        reset cleans the chapter's objects in their namespace (and nothing elsewhere)."""
         if self._skipped("reset", quiet=True):
+            return
+        if self.attendee:
+            if namespace == self.env.namespace:
+                self._clean(quiet=True)
             return
         for obj in cluster_objects:
             kind, _, name = obj.partition("/")
@@ -347,13 +476,33 @@ class Session:
         ipBlocks do not match pods (Cilium's behaviour, see analysis.reachability)."""
         if self._skipped(f"reachability of the pods in {namespace}"):
             return []
+        analyzer = reach.Analyzer(*self._network(namespace, ingress_namespace))
+        return list(analyzer.matrix(external))
+
+    def _network(self, namespace: str, ingress_namespace: str | None
+                 ) -> tuple[list[reach.Pod], dict[str, dict[str, str]], list[dict]]:
+        """The namespace's pods (and the ingress controller's stand-in), namespaces, policies."""
         state = self.state((namespace,))
         namespaces = reach.namespace_labels(state.objects.get("namespaces", []))
+        if "namespaces" not in state.objects:  # an attendee cannot list namespaces: of their
+            # labels only the one the API server sets on every namespace is known
+            namespaces = {n: {"kubernetes.io/metadata.name": n}
+                          for n in (namespace, ingress_namespace) if n}
         pods = reach.pods_from_api(state.items("pods"))
         if ingress_namespace:
             pods.append(controller_probe(ingress_namespace, namespaces))
-        analyzer = reach.Analyzer(pods, namespaces, state.items("networkpolicies"))
-        return list(analyzer.matrix(external))
+        return pods, namespaces, state.items("networkpolicies")
+
+    def reachability_explorer(self, namespace: str, ingress_namespace: str | None = None,
+                              names: dict[str, str] | None = None) -> None:
+        """widgets.reachability on the pods and policies `reachability` reads: pick a source
+        and a destination, switch policies off. Headless: the matrix, and what switching
+        each policy off changes."""
+        from aks_runbook.widgets.reachability import Explorer, reachability_explorer
+
+        if self._skipped(f"reachability explorer of the pods in {namespace}"):
+            return
+        reachability_explorer(Explorer(*self._network(namespace, ingress_namespace)), names)
 
     def cleanup(self, namespace: str, *cluster_objects: str) -> None:
         """Delete what the notebook created (cluster-scoped objects, then its namespace),
@@ -361,10 +510,23 @@ class Session:
         if self.env.keep:
             print(f"keep: true, namespace {namespace} left in place")
             return
+        if self.attendee:
+            if namespace == self.env.namespace:
+                self._clean(quiet=False)
+            return
         for obj in cluster_objects:
             self.kubectl(f"delete {obj} --ignore-not-found", step="cleanup")
         self.kubectl(f"delete namespace {namespace} --ignore-not-found --wait --timeout=120s",
                      step="cleanup")
+
+    def _clean(self, quiet: bool) -> None:
+        """Delete the chapters' objects in the attendee's namespace (not the namespace)."""
+        if self.runner.replay:
+            keep = {"default", "attendee"}
+        else:
+            keep = attendee.own_names(self.api(), self.env.namespace)
+        self.runner.run(attendee.clean_command(self.env.namespace, keep), step="cleanup",
+                        quiet=quiet)
 
     # ---- who may do what (chapter 03) ---------------------------------------------------------
 
@@ -391,6 +553,12 @@ class Session:
 
             def fetch() -> list[bool]:
                 authorization = client.AuthorizationV1Api()
+                if self.attendee:  # a namespaced review: attendees may ask about theirs
+                    return [bool(authorization.create_namespaced_local_subject_access_review(
+                        namespace, {**_access_review(spec, request, namespace),
+                                    "kind": "LocalSubjectAccessReview",
+                                    "metadata": {"namespace": namespace}}).status.allowed)
+                        for _, spec, request in cells]
                 return [bool(authorization.create_subject_access_review(
                     _access_review(spec, request, namespace)).status.allowed)
                     for _, spec, request in cells]
@@ -433,8 +601,20 @@ class Session:
         if self._skipped(f"who can {request} (reads the cluster's Roles and bindings)"):
             return pd.DataFrame(columns=columns)
         verb, (resource, sub, group) = _request(request)
+        self._attendee_rbac_view()
         rows = rbac.who_can(self.state().objects, verb, resource, namespace, sub or None, group)
         return pd.DataFrame([r.as_dict() for r in rows], columns=columns)
+
+    def whocan_explorer(self, verbs: list[str], resources: list[str],
+                        namespaces: list[str]) -> None:
+        """widgets.whocan on the cluster's Roles and bindings: pick a verb, a resource and a
+        namespace, see who can and through which binding and rule. Headless: every
+        combination offered, as a table."""
+        from aks_runbook.widgets.whocan import WhoCan, whocan_explorer
+
+        if self._skipped("who-can explorer (reads the cluster's Roles and bindings)"):
+            return
+        whocan_explorer(WhoCan(self.state().objects), verbs, resources, namespaces)
 
     def rbac_risks(self):
         """analysis.rbac.risks over the whole cluster's Roles and bindings, as a table (the
@@ -446,8 +626,17 @@ class Session:
         columns = list(rbac.FIELDS)
         if self._skipped("RBAC risk table of the cluster's Roles and bindings"):
             return pd.DataFrame(columns=columns)
+        if self.attendee:
+            print(attendee.demo("the RBAC risk table over the whole cluster"))
+        self._attendee_rbac_view()
         rows = rbac.risks(self.state().objects)
         return pd.DataFrame([r.as_dict() for r in rows], columns=columns)
+
+    def _attendee_rbac_view(self) -> None:
+        if self.attendee:
+            print(f"your view: the Roles and RoleBindings of namespace {self.env.namespace} "
+                  f"only (ClusterRoles and ClusterRoleBindings cannot be read, so rights "
+                  f"granted through them are not shown)")
 
     def request_token(self, namespace: str, account: str, seconds: int = 600) -> None:
         """A short-lived token for a service account from the TokenRequest API. The token is a
@@ -477,6 +666,10 @@ class Session:
 
         def fetch() -> dict[str, Any]:
             token = self._tokens[(namespace, account)]
+            if self.attendee:  # TokenReview is cluster-wide: the request alone tells
+                request = self._request_with(token)
+                return {"authenticated": request.startswith("201"), "user": None,
+                        "error": "", "request": request}
             status = self.api().AuthenticationV1Api().create_token_review(
                 {"spec": {"token": token}}).status
             # "[invalid bearer token, <why>]": kept as <why> (the transcript's redaction would
@@ -492,9 +685,13 @@ class Session:
                   self.read(call, fetch))
         if not answer["authenticated"]:
             self._tokens.pop((namespace, account), None)
-        print("TokenReview: " + (f"authenticated as {answer['user']}" if answer["authenticated"]
-                                 else f"not authenticated (invalid bearer token): "
-                                      f"{answer['error']}"))
+        if self.attendee:
+            print(attendee.demo("the TokenReview (a cluster-wide API)"))
+        else:
+            print("TokenReview: " + (f"authenticated as {answer['user']}"
+                                     if answer["authenticated"] else
+                                     f"not authenticated (invalid bearer token): "
+                                     f"{answer['error']}"))
         print(f"a request with the token (SelfSubjectReview): {answer['request']}")
 
     def _request_with(self, token: str) -> str:
@@ -507,6 +704,7 @@ class Session:
         config = copy.copy(self.api().api_client.configuration)
         config.cert_file = config.key_file = None
         config.api_key, config.api_key_prefix = {"authorization": f"Bearer {token}"}, {}
+        config.refresh_api_key_hook = None  # else a token kubeconfig puts its own token back
         with ApiClient(config) as api_client:
             try:
                 review = Client(api_client).AuthenticationV1Api().create_self_subject_review(
@@ -530,6 +728,9 @@ class Session:
         """True when `what` cannot run here: the simulation needs the local cluster's kwok
         nodes (or a recording of them)."""
         if self._skipped(what):
+            return True
+        if self.attendee:
+            print(attendee.demo(f"{what} (node pools are cluster-wide)"))
             return True
         if self.env.target in ("local", "replay"):
             return False
@@ -566,7 +767,8 @@ class Session:
         if self.env.keep and not quiet:
             print(f"keep: true, node pool {pool} left in place")
             return
-        if quiet and (not self.has_cluster or self.env.target not in ("local", "replay")):
+        if quiet and (not self.has_cluster or self.attendee or
+                      self.env.target not in ("local", "replay")):
             return
         if self._simulated(f"simulated az aks nodepool delete {pool}"):
             return
@@ -588,6 +790,7 @@ class Session:
 
         from aks_runbook import views
         from aks_runbook.targets import upgrade
+        from aks_runbook.widgets.timeline import upgrade_timeline
 
         if self._simulated(f"simulated az aks nodepool upgrade {pool}"):
             return None
@@ -595,11 +798,13 @@ class Session:
         target = version or self.read("GET /version",
                                       lambda: client.VersionApi().get_code().git_version)
 
+        live = upgrade_timeline(pool, target)  # events as they happen (not when headless)
+
         def run() -> dict[str, Any]:
             import dataclasses
 
-            result = upgrade.upgrade_pool(client, pool, target, pdb=pdb, report=None,
-                                          **settings)
+            result = upgrade.upgrade_pool(client, pool, target, pdb=pdb,
+                                          report=live.add if live else None, **settings)
             return dataclasses.asdict(result)
 
         data = self.read(f"simulated nodepool upgrade {pool} to {target} {sorted(settings)}",
@@ -608,6 +813,8 @@ class Session:
             **data, "events": [upgrade.Event(**e) for e in data["events"]],
             "samples": [upgrade.Sample(**s) for s in data["samples"]],
             "blocked": [upgrade.Blocked(**b) for b in data["blocked"]]})
+        if live:
+            live.finish(result.events)  # a replay's events arrive all at once
         at = sum(v == result.version for v in result.nodes.values())
         print(f"upgrade of node pool {pool!r} to {result.version}: {result.state}; "
               f"{at}/{len(result.nodes)} nodes at {result.version}")
@@ -630,6 +837,23 @@ class Session:
             with (self.run_dir / "findings.jsonl").open("a") as handle:
                 for row in rows:
                     handle.write(json.dumps({"chapter": self.chapter, **row}) + "\n")
+
+
+@contextlib.contextmanager
+def _headless():
+    """Progress bars off (not widgets either): a stored output must not depend on how long
+    the cluster took to come up."""
+    from aks_runbook.widgets.common import HEADLESS_ENV
+
+    before = os.environ.get(HEADLESS_ENV)
+    os.environ[HEADLESS_ENV] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(HEADLESS_ENV, None)
+        else:
+            os.environ[HEADLESS_ENV] = before
 
 
 def _subject(spec: dict) -> str:
@@ -668,7 +892,9 @@ def agreement(matrix, other, name: str) -> str:
     if matrix is None or matrix.empty:
         return f"{name}: not compared (plan only, no cluster yet)"
     cells = other.items() if isinstance(other, dict) else other.stack().items()
-    compared = [(who, request, answer) for (who, request), answer in cells]
+    compared = [(who, request, answer) for (who, request), answer in cells if answer is not None]
+    if not compared:  # e.g. every answer was the trainer's demo
+        return f"{name}: not compared (no answers here)"
     differ = [f"{who} / {request}: SubjectAccessReview {matrix.loc[who, request]}, {name} "
               f"{answer}" for who, request, answer in compared
               if matrix.loc[who, request] != answer]

@@ -266,6 +266,20 @@ class Environment(Strict):
     confirm_destructive: bool = Field(False, description="allow destructive steps in production")
     keep: bool = Field(False, description="keep what the notebooks created (skip cleanup)")
     transcript: str | None = Field(None, description="recorded transcript (target replay)")
+    namespace: str | None = Field(
+        None, description="the attendee's namespace: when set every namespaced step runs there "
+                          "and cluster-wide steps are the trainer's demo")
+    kubeconfig: str | None = Field(
+        None, description="a kubeconfig file used instead of the target's own admin "
+                          "credentials (local and kind targets)")
+
+    @field_validator("namespace")
+    @classmethod
+    def _dns_label(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", value):
+            raise ValueError("must be a DNS-1123 label: 1-63 lower-case letters, digits or '-', "
+                             "starting and ending with a letter or digit")
+        return value
 
     @field_validator("resource_group", "cluster_name", "acr_name")
     @classmethod
@@ -296,6 +310,7 @@ class Environment(Strict):
             problems.append(("execute", True, "only target 'aks' runs az for real"))
         if self.target == "replay" and not self.transcript:
             problems.append(("transcript", None, "target 'replay' needs a recorded transcript"))
+        problems += self._kubeconfig_problems()
         derived = {"resource_group": self.rg, "cluster_name": self.cluster,
                    "acr_name": self.acr}
         for name, value in derived.items():
@@ -306,6 +321,21 @@ class Environment(Strict):
         if problems:
             raise ValueError(_join(problems))
         return self
+
+    def _kubeconfig_problems(self) -> list[tuple[str, Any, str]]:
+        if self.kubeconfig is None:
+            return []
+        if self.target not in ("local", "kind"):
+            return [("kubeconfig", self.kubeconfig, "only targets 'local' and 'kind' take a "
+                                                    "kubeconfig")]
+        path = Path(self.kubeconfig).expanduser()
+        if not path.is_file():
+            return [("kubeconfig", self.kubeconfig, "no such file")]
+        if path.stat().st_mode & 0o077:
+            return [("kubeconfig", self.kubeconfig,
+                     f"is readable by others (mode {path.stat().st_mode & 0o777:o}): it holds a "
+                     f"token; chmod 600 it")]
+        return []
 
     def _egress_problems(self) -> list[tuple[str, Any, str]]:
         outbound, api = self.egress.outbound_type, self.api_server

@@ -23,6 +23,9 @@ def pods_per_node(nodes: list[dict], pods: list[dict], owners: dict[str, str]) -
     """Rows: nodes (with their pool); columns: workloads; cells: pod counts."""
     pool = {n["metadata"]["name"]: n["metadata"]["labels"].get("agentpool", "")
             for n in nodes}
+    if not nodes:  # nodes could not be listed (an attendee): the pods' nodes, pool unknown
+        pool = {(p.get("spec") or {}).get("nodeName") or "(pending)": "(nodes not readable)"
+                for p in pods}
     counts: Counter = Counter()
     for pod in pods:
         node = (pod.get("spec") or {}).get("nodeName") or "(pending)"
