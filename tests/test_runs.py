@@ -168,3 +168,17 @@ def test_access_reviews_carry_the_groups_the_api_server_adds():
     assert account["groups"] == ["system:authenticated", "system:serviceaccounts",
                                  "system:serviceaccounts:team"]
     assert account["resourceAttributes"]["subresource"] == "exec"
+
+
+def test_the_terminal_shows_one_progress_bar_and_nothing_else(local_cluster, tmp_path):
+    script = ("from pathlib import Path\nfrom aks_runbook import runs\n"
+              f"r = runs.run(Path({str(LOCAL)!r}), directory=Path({str(NOTEBOOKS)!r}), "
+              f"runs_root=Path({str(tmp_path)!r}))\nassert r.ok")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout == ""
+    pieces = [p.strip() for p in out.stderr.replace("\r", "\n").splitlines() if p.strip()]
+    assert pieces and all(p.startswith("run local:") for p in pieces), pieces
+    assert "100%" in pieces[-1] and "cell" in pieces[-1]
+    folder = next(tmp_path.glob("local/*Z"))
+    assert (folder / "00-smoke.ipynb").is_file() and (folder / "summary.json").is_file()

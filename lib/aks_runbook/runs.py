@@ -7,9 +7,12 @@ The run folder is the evidence: executed notebooks, their HTML, the transcript, 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +23,8 @@ from aks_runbook.notebook import RUN_DIR_ENV, resolve_transcript
 from aks_runbook.params import Environment, ParameterError, load, to_papermill
 from aks_runbook.progress import bar
 
+ENGINE = "aks-runbook"
+
 
 class RunFailed(RuntimeError):
     """A notebook failed; the message names the notebook and the cell."""
@@ -28,7 +33,7 @@ class RunFailed(RuntimeError):
 @dataclass
 class NotebookResult:
     name: str
-    status: str  # passed | failed | not run
+    status: str  # passed | failed | not run | interrupted
     seconds: float = 0.0
     failed_cell: int | None = None
     error: str = ""
@@ -67,34 +72,120 @@ def select(only: list[str] | None, directory: Path | None = None) -> list[Path]:
 
 def run(env_file: str | Path, only: list[str] | None = None,
         overrides: dict[str, Any] | None = None, runs_root: Path | None = None,
-        directory: Path | None = None) -> RunResult:
+        directory: Path | None = None, folder: Path | None = None,
+        on_cell: Callable[[], None] | None = None,
+        on_notebook: Callable[[NotebookResult], None] | None = None,
+        progress: bool = True) -> RunResult:
+    """Run the notebooks into `folder` (default runs_root/<environment>/<UTC timestamp>).
+
+    The terminal shows one bar over every cell of the run (off with progress=False; on_cell
+    and on_notebook then let a caller show its own) and nothing else but errors."""
     env = load(env_file, overrides)  # before anything runs
     if env.target == "replay":
         resolve_transcript(env.transcript)
     chosen = select(only, directory)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    folder = (runs_root or paths.project_root() / "runs") / env.environment / stamp
-    folder.mkdir(parents=True, exist_ok=False)
+    if folder is None:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        folder = (runs_root or paths.project_root() / "runs") / env.environment / stamp
+        folder.mkdir(parents=True, exist_ok=False)
+    else:
+        folder.mkdir(parents=True, exist_ok=True)
     (folder / "parameters.json").write_text(json.dumps(to_papermill(env), indent=2))
     result = RunResult(folder, env.environment, env.target)
-    progress = bar(total=len(chosen), desc=f"run {env.environment}", unit=" notebook",
-                   file=sys.stderr)
-    for notebook in chosen:
-        progress.set_postfix_str(notebook.name)
-        outcome = _execute(notebook, folder, env)
-        result.notebooks.append(outcome)
-        progress.update(1)
-        if outcome.status == "failed":
-            break
-    progress.close()
+    sizes = [cell_count(notebook) for notebook in chosen]
+    shown = bar(total=sum(sizes), desc=f"run {env.environment}", unit=" cell",
+                file=sys.stderr, disable=not progress)
+
+    def cell_done() -> None:
+        shown.update(1)
+        if on_cell:
+            on_cell()
+
+    interrupted = False
+    try:
+        for notebook in chosen:
+            shown.set_postfix_str(notebook.name)
+            outcome = _execute(notebook, folder, env, cell_done)
+            result.notebooks.append(outcome)
+            shown.update(sum(sizes[:len(result.notebooks)]) - shown.n)  # cells not run too
+            if on_notebook:
+                on_notebook(outcome)
+            if outcome.status == "failed":
+                break
+    except KeyboardInterrupt:  # Ctrl-C (or SIGTERM in a training worker): keep the evidence
+        interrupted = True
+        result.notebooks.append(NotebookResult(chosen[len(result.notebooks)].name,
+                                               "interrupted", error="stopped by Ctrl-C"))
+    shown.close()
     for notebook in chosen[len(result.notebooks):]:
         result.notebooks.append(NotebookResult(notebook.name, "not run"))
+        if on_notebook and not interrupted:
+            on_notebook(result.notebooks[-1])
     _export_findings(folder)
     _write_summary(result, env)
+    if interrupted:
+        raise KeyboardInterrupt
     return result
 
 
-def _execute(notebook: Path, folder: Path, env: Environment) -> NotebookResult:
+def cell_count(notebook: Path) -> int:
+    """Cells papermill runs: the notebook's, plus the parameters cell it injects."""
+    import nbformat
+
+    cells = nbformat.read(notebook, as_version=4).cells
+    tagged = any("parameters" in c.get("metadata", {}).get("tags", []) for c in cells)
+    return len(cells) + tagged
+
+
+def _engine() -> str:
+    """A papermill engine that reports each finished cell and runs kernels over IPC.
+
+    Over IPC (Unix sockets in Jupyter's runtime directory) a kernel opens no TCP port and so
+    prints no "running over TCP without encryption" warning into the terminal."""
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.paths import jupyter_runtime_dir
+    from papermill.engines import NBClientEngine, papermill_engines
+    from traitlets import Unicode, default
+
+    class IPCKernelManager(AsyncKernelManager):
+        transport = Unicode("ipc")
+
+        @default("ip")
+        def _unique_socket_path(self) -> str:
+            # jupyter_client's default is kernel-ipc-<n> in the working directory, where
+            # kernels started at the same time (training runs) would take each other's sockets
+            runtime = Path(jupyter_runtime_dir())
+            runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
+            return str(runtime / f"aks-runbook-{uuid.uuid4().hex[:12]}")
+
+    class Engine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
+            on_cell = kwargs.pop("on_cell")
+            complete = nb_man.cell_complete
+
+            def cell_complete(cell, cell_index=None, **more):
+                complete(cell, cell_index=cell_index, **more)
+                on_cell()
+
+            nb_man.cell_complete = cell_complete
+            return super().execute_managed_notebook(
+                nb_man, kernel_name, kernel_manager_class=IPCKernelManager, **kwargs)
+
+    papermill_engines.register(ENGINE, Engine)
+    logging.getLogger("papermill").addFilter(_every_parameter_is_passed)
+    return ENGINE
+
+
+def _every_parameter_is_passed(record: logging.LogRecord) -> bool:
+    """Every run passes every parameter; a notebook that does not declare one gets papermill's
+    "Passed unknown parameter" per name. Which parameters a notebook declares is the notebook
+    tests' business, not the run's terminal."""
+    return not record.getMessage().startswith("Passed unknown parameter")
+
+
+def _execute(notebook: Path, folder: Path, env: Environment,
+             on_cell: Callable[[], None]) -> NotebookResult:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -103,8 +194,9 @@ def _execute(notebook: Path, folder: Path, env: Environment) -> NotebookResult:
     os.environ[RUN_DIR_ENV] = str(folder)
     try:
         papermill.execute_notebook(str(notebook), str(output), parameters=to_papermill(env),
-                                   kernel_name="python3", progress_bar=True,
-                                   cwd=str(notebook.parent))
+                                   kernel_name="python3", progress_bar=False,
+                                   cwd=str(notebook.parent), engine_name=_engine(),
+                                   on_cell=on_cell)
         outcome = NotebookResult(notebook.name, "passed", time.monotonic() - started)
     except PapermillExecutionError as error:
         outcome = NotebookResult(notebook.name, "failed", time.monotonic() - started,

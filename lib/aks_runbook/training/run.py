@@ -1,0 +1,237 @@
+"""`training run`: every attendee's notebooks with their parameters and kubeconfig, K at a
+time, into runs/training/<UTC timestamp>/<attendee>/ (an ordinary run folder each), then
+results.csv and results.html (attendee x notebook: status, duration, failing cell, message).
+
+One attendee's failure does not stop the others. Ctrl-C stops the running attendees (their
+kernels too), keeps what finished and marks the rest interrupted or not run.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+
+from aks_runbook import paths, runs
+from aks_runbook.params import ParameterError, load
+from aks_runbook.progress import bar
+from aks_runbook.training import credentials
+
+COLUMNS = ("attendee", "notebook", "status", "duration_s", "failing_cell", "message")
+GRACE_SECONDS = 10
+
+
+@dataclass
+class Row:
+    attendee: str
+    notebook: str
+    status: str  # passed | failed | not run | interrupted | error
+    duration_s: float = 0.0
+    failing_cell: int | None = None
+    message: str = ""
+
+
+@dataclass
+class TrainingRun:
+    folder: Path
+    rows: list[Row] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.interrupted and all(r.status == "passed" for r in self.rows)
+
+    def summary(self) -> str:
+        counts: dict[str, int] = {}
+        for row in self.rows:
+            counts[row.status] = counts.get(row.status, 0) + 1
+        attendees = list(dict.fromkeys(r.attendee for r in self.rows))
+        text = (f"{len(attendees)} attendee(s) x {len(self.rows) // max(len(attendees), 1)} "
+                f"notebook(s): " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+        if self.interrupted:
+            groups: dict[str, list[str]] = {"finished": [], "stopped mid-run": [],
+                                            "not started": []}
+            for attendee in attendees:
+                statuses = {r.status for r in self.rows if r.attendee == attendee}
+                group = "stopped mid-run" if "interrupted" in statuses else \
+                    "not started" if statuses == {"not run"} else "finished"
+                groups[group].append(attendee)
+            text += "\ninterrupted by Ctrl-C: " + "; ".join(
+                f"{group} {len(names)}" + (f" ({', '.join(names)})" if names else "")
+                for group, names in groups.items())
+        return text
+
+
+def attendees(training: Path) -> dict[str, Path]:
+    """attendee -> environment file, for every provisioned attendee (sorted by name)."""
+    found = {p.parent.name: p for p in sorted(training.glob("*/environment.yaml"))}
+    if not found:
+        raise ParameterError(f"no attendees in {training}: run `aks-runbook training "
+                             f"provision` first")
+    return found
+
+
+def _check(envs: dict[str, Path], seconds_needed: float) -> None:
+    """Every attendee's parameters and token, before anything runs."""
+    problems = []
+    for name, env_file in envs.items():
+        try:
+            env = load(env_file)
+        except ParameterError as error:
+            problems.append(f"{name}: {error}")
+            continue
+        if env.kubeconfig:
+            left = credentials.token_expiry(Path(env.kubeconfig)) - time.time()
+            if left < seconds_needed:
+                when = "has expired" if left <= 0 else f"expires in {left:.0f} s"
+                problems.append(f"{name}: the kubeconfig's token {when}: "
+                                f"run `aks-runbook training provision` again to refresh it")
+    if problems:
+        raise ParameterError("cannot start the training run:\n  " + "\n  ".join(problems))
+
+
+def run(training: Path, parallel: int = 4, only: list[str] | None = None,
+        runs_root: Path | None = None, directory: Path | None = None) -> TrainingRun:
+    if parallel < 1:
+        raise ParameterError(f"--parallel {parallel}: must be 1 or more")
+    envs = attendees(training)
+    chosen = runs.select(only, directory)
+    _check(envs, seconds_needed=60)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    folder = (runs_root or paths.project_root() / "runs") / "training" / stamp
+    folder.mkdir(parents=True, exist_ok=False)
+    cells = sum(runs.cell_count(n) for n in chosen)
+    progress = bar(total=cells * len(envs), desc=f"training run ({parallel} at a time)",
+                   unit=" cell", file=sys.stderr)
+    runner = _Runner(folder, [n.name for n in chosen], only, directory, progress)
+    result = TrainingRun(folder)
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        futures = [pool.submit(runner.attendee, name, env) for name, env in envs.items()]
+        try:
+            while wait(futures, timeout=0.5).not_done:
+                pass
+        except KeyboardInterrupt:
+            result.interrupted = True
+            runner.stop()
+            pool.shutdown(wait=True, cancel_futures=True)
+    progress.close()
+    result.rows = [row for name in envs for row in runner.rows(name)]
+    write_results(result)
+    return result
+
+
+class _Runner:
+    def __init__(self, folder: Path, notebooks: list[str], only: list[str] | None,
+                 directory: Path | None, progress) -> None:
+        self.folder, self.notebooks, self.only, self.directory = folder, notebooks, only, \
+            directory
+        self.progress = progress
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.running: dict[str, subprocess.Popen] = {}
+        self.done: dict[str, list[Row]] = {}
+        self.started: set[str] = set()
+        self.errors: dict[str, str] = {}
+
+    def attendee(self, name: str, env_file: Path) -> None:
+        if self.stopping.is_set():
+            return
+        out = self.folder / name
+        out.mkdir()
+        command = [sys.executable, "-m", "aks_runbook.training.worker", str(env_file), str(out)]
+        if self.only:
+            command += ["--only", ",".join(self.only)]
+        if self.directory:
+            command += ["--directory", str(self.directory)]
+        with open(out / "run.log", "w") as log, self.lock:
+            if self.stopping.is_set():
+                return
+            # a session of its own: Ctrl-C reaches only this process, which stops the workers
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True,
+                                       stdin=subprocess.DEVNULL, start_new_session=True)
+            self.running[name] = process
+            self.started.add(name)
+        rows: list[Row] = []
+        for line in process.stdout or ():
+            event = _event(line)
+            if "cell" in event:
+                self.progress.update(1)
+            elif "notebook" in event:
+                n = event["notebook"]
+                rows.append(Row(name, n["name"], n["status"], round(n["seconds"], 1),
+                                n["failed_cell"], n["error"]))
+            elif "error" in event:
+                self.errors[name] = event["error"]
+        process.wait()
+        with self.lock:
+            self.running.pop(name, None)
+            self.done[name] = rows
+            unfinished = process.returncode not in (0, 1) or len(rows) < len(self.notebooks)
+            if not self.stopping.is_set() and unfinished and name not in self.errors:
+                self.errors[name] = _last_line(out / "run.log") or \
+                    f"worker exited with code {process.returncode}"
+
+    def stop(self) -> None:
+        """Ctrl-C: stop every worker and its kernels (SIGTERM, then SIGKILL after a grace)."""
+        with self.lock:
+            self.stopping.set()
+            processes = list(self.running.values())
+        family = []
+        for process in processes:
+            try:
+                parent = psutil.Process(process.pid)
+                family += [parent, *parent.children(recursive=True)]
+                parent.terminate()
+            except psutil.NoSuchProcess:
+                continue
+        _, alive = psutil.wait_procs(family, timeout=GRACE_SECONDS)
+        for leftover in alive:
+            leftover.kill()
+
+    def rows(self, name: str) -> list[Row]:
+        """What happened to each notebook; notebooks without a result say why."""
+        rows = list(self.done.get(name, []))
+        rest = self.notebooks[len(rows):]
+        if name in self.errors:
+            return rows + [Row(name, nb, "error", message=self.errors[name]) for nb in rest]
+        if name in self.started and rest:  # stopped by Ctrl-C in the middle
+            return rows + [Row(name, rest[0], "interrupted", message="stopped by Ctrl-C")] + \
+                [Row(name, nb, "not run") for nb in rest[1:]]
+        return rows + [Row(name, nb, "not run") for nb in rest]
+
+
+def _event(line: str) -> dict:
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return {}
+    return event if isinstance(event, dict) else {}
+
+
+def _last_line(log: Path) -> str:
+    lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def write_results(result: TrainingRun) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame([asdict(r) for r in result.rows], columns=list(COLUMNS))
+    frame["failing_cell"] = frame["failing_cell"].astype("Int64")
+    frame.to_csv(result.folder / "results.csv", index=False)
+    title = f"Training run {result.folder.name}"
+    table = frame.to_html(index=False, na_rep="", classes="results", border=0)
+    page = (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{html.escape(title)}"
+            f"</title><style>body{{font-family:sans-serif}} td,th{{padding:2px 8px;"
+            f"text-align:left}}</style></head><body><h1>{html.escape(title)}</h1>"
+            f"<pre>{html.escape(result.summary())}</pre>\n{table}\n</body></html>\n")
+    (result.folder / "results.html").write_text(page)

@@ -1,0 +1,143 @@
+"""`training run`: every attendee's notebooks with their own parameters and kubeconfig, K at
+a time; a results table; one failure does not stop the others; Ctrl-C stops cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import psutil
+import pytest
+import yaml
+
+from aks_runbook.params import ParameterError
+from aks_runbook.training import credentials, provision
+from aks_runbook.training import run as training
+from aks_runbook.training.roster import Attendee
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCAL = ROOT / "environments" / "local.yaml"
+NOTEBOOKS = Path(__file__).parent / "data" / "training" / "notebooks"
+SLOW = Path(__file__).parent / "data" / "training" / "slow"
+PEOPLE = [Attendee("ann1"), Attendee("ben2"), Attendee("cat3")]
+
+
+@pytest.fixture(scope="module")
+def course(local_cluster, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("course") / "training"
+    access = credentials.ClusterAccess.from_kubeconfig(local_cluster.kubeconfig)
+    provision.provision(local_cluster.api(), PEOPLE, folder, access, LOCAL, expiry=3600)
+    yield folder
+    provision.teardown(local_cluster.api(), folder)
+
+
+@pytest.fixture(scope="module")
+def finished(course, tmp_path_factory):
+    return training.run(course, parallel=2, directory=NOTEBOOKS,
+                        runs_root=tmp_path_factory.mktemp("runs"))
+
+
+def test_results_table_shows_every_attendee_and_notebook_honestly(finished):
+    assert finished.folder.parent.name == "training" and finished.folder.name.endswith("Z")
+    table = pd.read_csv(finished.folder / "results.csv")
+    assert list(table.columns) == ["attendee", "notebook", "status", "duration_s",
+                                   "failing_cell", "message"]
+    rows = {(r.attendee, r.notebook): r for r in table.itertuples()}
+    assert len(rows) == 6
+    failed = rows[("ben2", "02-planted.ipynb")]
+    assert (failed.status, failed.failing_cell) == ("failed", 4)
+    assert failed.message == "RuntimeError: planted failure for ben2"
+    others = [r for key, r in rows.items() if key != ("ben2", "02-planted.ipynb")]
+    assert {r.status for r in others} == {"passed"}, "one failure does not stop the others"
+    assert all(r.duration_s > 0 for r in others)
+    page = (finished.folder / "results.html").read_text()
+    assert "<table" in page and "planted failure for ben2" in page
+    assert "3 attendee(s) x 2 notebook(s): 1 failed, 5 passed" in page
+    assert not finished.ok
+
+
+def test_each_attendee_ran_with_their_parameters_and_kubeconfig(finished, course, k8s):
+    for person in PEOPLE:
+        folder = finished.folder / person.name
+        for name in ("01-whoami.ipynb", "01-whoami.html", "summary.json", "parameters.json",
+                     "findings.csv"):
+            assert (folder / name).is_file(), (person.name, name)
+        parameters = json.loads((folder / "parameters.json").read_text())
+        assert parameters["prefix"] == person.name
+        assert parameters["namespace"] == person.namespace
+        assert parameters["kubeconfig"] == str(course / person.name / "kubeconfig")
+        # the notebook ran as the attendee's service account, in their own namespace
+        output = (folder / "01-whoami.ipynb").read_text()
+        assert f"user system:serviceaccount:{person.namespace}:attendee" in output
+        assert k8s.CoreV1Api().read_namespaced_config_map(f"hello-{person.name}",
+                                                          person.namespace)
+    summary = json.loads((finished.folder / "ben2" / "summary.json").read_text())
+    assert [n["status"] for n in summary["notebooks"]] == ["passed", "failed"]
+
+
+def test_no_token_appears_in_the_run_evidence(finished, course):
+    tokens = [yaml.safe_load((course / p.name / "kubeconfig").read_text())["users"][0]["user"]
+              ["token"] for p in PEOPLE]
+    for path in finished.folder.rglob("*"):
+        if path.is_file():
+            text = path.read_text(errors="replace")
+            assert not any(t in text for t in tokens), path
+
+
+def test_an_expired_token_stops_the_run_before_it_starts(course, tmp_path):
+    copy = tmp_path / "training"
+    home = copy / "ann1"
+    home.mkdir(parents=True)
+    kubeconfig = home / "kubeconfig"
+    credentials.write_private(kubeconfig, credentials.kubeconfig_text(
+        credentials.ClusterAccess("https://127.0.0.1:1"), "ann1", "training-ann1",
+        "e30.eyJleHAiOjEwMDB9.sig"))  # {"exp": 1000}: long gone
+    env = yaml.safe_load((course / "ann1" / "environment.yaml").read_text())
+    env["kubeconfig"] = str(kubeconfig)
+    (home / "environment.yaml").write_text(yaml.safe_dump(env))
+    with pytest.raises(ParameterError, match="ann1: the kubeconfig's token has expired: run "
+                                             "`aks-runbook training provision` again"):
+        training.run(copy, directory=NOTEBOOKS, runs_root=tmp_path / "runs")
+    assert not (tmp_path / "runs").exists()
+    with pytest.raises(ParameterError, match="no attendees in"):
+        training.run(tmp_path / "empty", directory=NOTEBOOKS, runs_root=tmp_path / "runs")
+    with pytest.raises(ParameterError, match="--parallel 0: must be 1 or more"):
+        training.run(course, parallel=0, directory=NOTEBOOKS, runs_root=tmp_path / "runs")
+
+
+def test_ctrl_c_stops_every_attendee_and_says_what_finished(course, tmp_path):
+    runs_root = tmp_path / "runs"
+    script = ("from pathlib import Path\nfrom aks_runbook.training import run\n"
+              f"r = run.run(Path({str(course)!r}), parallel=2, directory=Path({str(SLOW)!r}), "
+              f"runs_root=Path({str(runs_root)!r}))\nprint(r.summary())")
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not list(runs_root.glob("training/*/ann1/summary.json")):
+        assert time.monotonic() < deadline and process.poll() is None, process.communicate()
+        time.sleep(0.5)
+    family = psutil.Process(process.pid).children(recursive=True)
+    while len([p for p in family if "ipykernel" in " ".join(p.cmdline())]) < 1:
+        time.sleep(0.5)  # a sleeping attendee's kernel is up
+        family = psutil.Process(process.pid).children(recursive=True)
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    out, err = process.communicate(timeout=60)
+    assert "interrupted by Ctrl-C: finished 1 (ann1); stopped mid-run " in out, (out, err[-2000:])
+    assert "Traceback" not in err
+    _, alive = psutil.wait_procs(family, timeout=5)
+    assert alive == [], "no worker or kernel is left running"
+    table = pd.read_csv(next(runs_root.glob("training/*/results.csv")))
+    status = dict(zip(table.attendee, table.status, strict=True))
+    assert status["ann1"] == "passed"
+    assert status["ben2"] == "interrupted"
+    assert status["cat3"] in ("interrupted", "not run")
+    assert ("not started 1 (cat3)" in out) == (status["cat3"] == "not run")
+    # the stopped attendee's run folder keeps its evidence, saying where it stopped
+    summary = json.loads(next(runs_root.glob("training/*/ben2/summary.json")).read_text())
+    assert summary["notebooks"][0]["status"] == "interrupted"
