@@ -19,6 +19,8 @@ from nbval.plugin import IPyNbCell
 
 
 def pytest_configure(config):
+    # notebooks run here (papermill, nbval) show widgets as text: outputs stay comparable
+    os.environ.setdefault("AKS_RUNBOOK_HEADLESS", "1")
     if "AKS_RUNBOOK_STATE" not in os.environ:
         os.environ["AKS_RUNBOOK_STATE"] = tempfile.mkdtemp(prefix="aks-runbook-test-")
         config._aks_runbook_owns_state = True

@@ -7,6 +7,7 @@ nbval later re-executes the notebooks and compares with these outputs.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import nbformat
@@ -14,6 +15,7 @@ from nbclient import NotebookClient
 
 from aks_runbook.notebook import parameters_cell
 from aks_runbook.runs import notebooks_dir
+from aks_runbook.widgets.common import HEADLESS_ENV
 
 
 def refresh_parameters(notebook: nbformat.NotebookNode) -> None:
@@ -22,6 +24,7 @@ def refresh_parameters(notebook: nbformat.NotebookNode) -> None:
 
 
 def regenerate(names: list[str] | None = None) -> None:
+    os.environ[HEADLESS_ENV] = "1"  # the kernels show widgets as text: comparable outputs
     for path in sorted(notebooks_dir().glob("[0-9][0-9]-*.ipynb")):
         if names and path.name[:2] not in names:
             continue
