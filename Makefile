@@ -3,23 +3,40 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ENV ?= environments/local.yaml
 
-.PHONY: run test bench notebooks lint clean down mutate
+SYSTEM_PACKAGES := tools/ensure-system-packages.sh
 
-$(BIN)/.installed: pyproject.toml
-	python3 -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+.PHONY: run test lab lock bench notebooks lint clean down mutate
+
+# The exact versions of requirements.lock (uv when it can be had, else pip); redone only when
+# the lock, pyproject.toml or the script change.
+$(BIN)/.installed: requirements.lock pyproject.toml tools/setup-venv.sh
+	tools/setup-venv.sh $(VENV)
 	touch $@
 
 ## run: the main job: the runbook's notebooks against the local cluster (evidence in runs/)
 run: $(BIN)/.installed
+	$(SYSTEM_PACKAGES) bubblewrap
 	$(BIN)/aks-runbook local up
 	$(BIN)/aks-runbook run $(ENV)
 
-## test: build the local cluster's binaries if needed (cached), then the whole test suite
+## test: system packages and the local cluster's binaries if missing, then the whole suite
 test: $(BIN)/.installed
+	$(SYSTEM_PACKAGES) bubblewrap chromium fonts-noto-cjk
 	$(BIN)/aks-runbook local build
 	$(BIN)/python -m pytest
+
+## lab: the workshop: JupyterLab on 127.0.0.1 with the notebooks (ARGS=--ip=... to listen elsewhere)
+lab: $(BIN)/.installed
+	$(SYSTEM_PACKAGES) bubblewrap
+	$(BIN)/aks-runbook lab $(ARGS)
+
+## lock: refresh requirements.lock from pyproject.toml (LOCK_ARGS=--upgrade: newest allowed)
+## (needs only uv: a dependency new in pyproject.toml cannot be installed before it is locked)
+lock:
+	test -x $(BIN)/uv || { python3 -m venv $(VENV) && \
+		$(BIN)/python -m pip install --quiet "$$(grep -E '^uv==' requirements.lock)"; }
+	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev --universal --python-version 3.11 \
+		-o requirements.lock $(LOCK_ARGS)
 
 ## notebooks: regenerate the notebooks' stored outputs from a run against the local cluster
 notebooks: $(BIN)/.installed

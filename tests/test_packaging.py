@@ -18,7 +18,8 @@ def test_environment_yml_agrees_with_pyproject():
     minimum = project["requires-python"].split(",")[0].removeprefix(">=")
     assert python == f"python={minimum}"
     pip = next(d["pip"] for d in deps if isinstance(d, dict) and "pip" in d)
-    assert pip == ["-e .[dev]"], "conda users install the package itself, with its dev extras"
+    assert pip == ["-r requirements.lock", "-e .[dev]"], (
+        "conda users install the locked versions, then the package itself with its dev extras")
     assert "dev" in project["optional-dependencies"]
 
 
