@@ -112,10 +112,88 @@ def _run(args: argparse.Namespace) -> int:
     print(f"run folder: {result.folder}")
     for notebook in result.notebooks:
         print(f"  {notebook.name:<28} {notebook.status}")
+    from aks_runbook import report
+
+    print(f"report: {report.write(result.folder)}")
     if not result.ok:
         print(f"error: {runs.failure_message(result)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from aks_runbook import report
+
+    try:
+        print(f"report: {report.write(args.run_folder)}")
+    except report.ReportError as error:
+        raise CannotRun(str(error)) from None
+    return 0
+
+
+def _lab(args: argparse.Namespace) -> int:
+    from aks_runbook import lab, paths
+
+    # The local target's parameters (the notebooks' defaults) need the local cluster running.
+    print(LocalCluster().up().describe())
+    server = lab.workshop(paths.project_root(), paths.state_dir(), ip=args.ip, port=args.port,
+                          open_browser=not args.no_browser and lab.can_open_browser())
+    try:
+        server.start()
+    except lab.LabError as error:
+        raise CannotRun(str(error)) from None
+    print(lab.banner(server), flush=True)
+    return server.wait()
+
+
+def _training(args: argparse.Namespace) -> int:
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
+
+    from aks_runbook.kube import client_for
+    from aks_runbook.training import admin, credentials, provision, roster
+    from aks_runbook.training import run as training_run
+
+    folder = Path(args.folder).resolve()
+    try:
+        if args.verb == "run":
+            only = [part.strip() for part in args.only.split(",")] if args.only else None
+            result = training_run.run(folder, parallel=args.parallel, only=only)
+            print(f"results: {result.folder / 'results.csv'} and results.html\n"
+                  f"{result.summary()}\nreport: aks-runbook report {result.folder}")
+            return 130 if result.interrupted else 0 if result.ok else 1
+        target = params.read_file(args.env).get("target", "local")
+        kubeconfig = admin.admin_kubeconfig(target, args.admin_kubeconfig)
+        client = client_for(kubeconfig)
+        if args.verb == "teardown":
+            removed = provision.teardown(client, folder, everything=args.all)
+            print("\n".join(f"removed {what}" for what in removed) or "nothing to remove")
+            return 0
+        if (args.attendees is None) == (args.roster is None):
+            raise CannotRun("training provision: give --attendees N or --roster FILE.csv")
+        people = roster.read(args.roster) if args.roster else roster.numbered(args.attendees)
+        outcomes = provision.provision(
+            client, people, folder, credentials.ClusterAccess.from_kubeconfig(
+                kubeconfig), args.env, expiry=_seconds(args.expiry))
+    except (roster.RosterError, provision.ProvisionError) as error:
+        raise CannotRun(str(error)) from None
+    except (ApiException, HTTPError) as error:
+        raise CannotRun(f"training {args.verb}: the cluster refused or did not answer: "
+                        f"{str(error).splitlines()[0]}") from None
+    for outcome in outcomes:
+        changes = f"{len(outcome.changes)} change(s)" if outcome.changes else "unchanged"
+        print(f"{outcome.attendee:<12} namespace {outcome.namespace:<22} {changes}, "
+              f"{'new' if outcome.token == 'new' else 'kept'} token  {outcome.folder}/")
+    return 0
+
+
+def _seconds(text: str) -> int:
+    units = {"s": 1, "m": 60, "h": 3600}
+    number, unit = (text[:-1], units[text[-1]]) if text[-1:] in units else (text, 1)
+    if not number.isdigit():
+        raise CannotRun(f"--expiry {text!r}: expected seconds or a number with s, m or h "
+                        f"(e.g. 8h, 90m)")
+    return int(number) * unit
 
 
 def _client(args: argparse.Namespace):
@@ -313,6 +391,55 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                      help="override a parameter (value parsed as YAML)")
     run.set_defaults(func=_run)
+
+    report = commands.add_parser(
+        "report", help="one self-contained HTML page for a run or a training run folder")
+    report.add_argument("run_folder", metavar="RUN_FOLDER",
+                        help="runs/<environment>/<UTC time>/ or runs/training/<UTC time>/; "
+                             "the page is written into it as report.html")
+    report.set_defaults(func=_report)
+
+    lab_cmd = commands.add_parser(
+        "lab", help="the workshop: JupyterLab with the notebooks against the local cluster")
+    lab_cmd.add_argument("--ip", default="127.0.0.1",
+                         help="address to listen on (default 127.0.0.1, this machine only; "
+                              "0.0.0.0 listens on every interface)")
+    lab_cmd.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    lab_cmd.add_argument("--no-browser", action="store_true",
+                         help="do not open a browser (opened only in a desktop session, not "
+                              "as root), only print the address")
+    lab_cmd.set_defaults(func=_lab)
+
+    training = commands.add_parser(
+        "training", help="training mode: a namespace and a short-lived kubeconfig per attendee "
+                         "on one cluster, runs for all of them, teardown")
+    training.add_argument("verb", choices=["provision", "run", "teardown"],
+                          help="provision: create (idempotent); run: every attendee's "
+                               "notebooks; teardown: remove every attendee's resources and "
+                               "credentials")
+    training.add_argument("--attendees", type=int, metavar="N",
+                          help="provision: N attendees named attendee01 .. attendeeNN")
+    training.add_argument("--roster", metavar="FILE.csv",
+                          help="provision: a CSV with a name column (optionally email)")
+    training.add_argument("--expiry", default="8h",
+                          help="provision: token lifetime, seconds or 30m/8h (default 8h, "
+                               "at least 10m)")
+    training.add_argument("--env", default="environments/local.yaml",
+                          help="the environment attendees' parameters start from; its target "
+                               "is the cluster (default environments/local.yaml)")
+    training.add_argument("--admin-kubeconfig", metavar="PATH",
+                          help="the trainer's kubeconfig (default: the local cluster's; needed "
+                               "for other targets)")
+    training.add_argument("--folder", default="training",
+                          help="where credentials live, one folder per attendee (default "
+                               "training/, git-ignored)")
+    training.add_argument("--parallel", type=int, default=4, metavar="K",
+                          help="run: attendees run at a time (default 4)")
+    training.add_argument("--only", help="run: notebook numbers, e.g. 01,03")
+    training.add_argument("--all", action="store_true",
+                          help="teardown: every training namespace on the cluster, not only "
+                               "those provisioned for --folder (e.g. when it was lost)")
+    training.set_defaults(func=_training)
 
     def cluster_args(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or "
