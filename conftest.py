@@ -21,6 +21,9 @@ from nbval.plugin import IPyNbCell
 def pytest_configure(config):
     # notebooks run here (papermill, nbval) show widgets as text: outputs stay comparable
     os.environ.setdefault("AKS_RUNBOOK_HEADLESS", "1")
+    config.addinivalue_line("markers", "starts_clock: runs first (starts a wait, e.g. a token's "
+                                       "expiry, that overlaps the suite)")
+    config.addinivalue_line("markers", "reads_clock: runs last (the verdict of that wait)")
     if "AKS_RUNBOOK_STATE" not in os.environ:
         os.environ["AKS_RUNBOOK_STATE"] = tempfile.mkdtemp(prefix="aks-runbook-test-")
         config._aks_runbook_owns_state = True
@@ -38,7 +41,11 @@ def pytest_collection_modifyitems(items):
             ordered.append(item)
         elif item.parent in cells:
             ordered.extend(sorted(cells.pop(item.parent), key=lambda cell: cell.cell_num))
-    items[:] = ordered
+    # A test that starts a clock (a token's expiry) runs first and its verdict last, so the
+    # wait overlaps the rest of the suite instead of adding to it.
+    rank = {"starts_clock": 0, "reads_clock": 2}
+    items[:] = sorted(ordered, key=lambda item: min(
+        [rank[m.name] for m in item.iter_markers() if m.name in rank] or [1]))
 
 
 def pytest_terminal_summary(terminalreporter, config):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from aks_runbook import manifests, params
+from aks_runbook import frontend, manifests, params
 from aks_runbook.analysis import reachability as reach
 from aks_runbook.targets import upgrade
 from aks_runbook.widgets import common, picker, timeline, whocan
@@ -273,10 +273,10 @@ def test_the_environment_variable_decides(monkeypatch, value, expected):
 
 def test_a_runs_kernels_are_headless_unless_told_otherwise(monkeypatch):
     monkeypatch.delenv(common.HEADLESS_ENV, raising=False)
-    monkeypatch.setattr(common, "in_kernel", lambda: True)
-    monkeypatch.delenv(common.RUN_DIR_ENV, raising=False)
+    monkeypatch.setattr(frontend, "in_kernel", lambda: True)
+    monkeypatch.delenv(frontend.RUN_DIR_ENV, raising=False)
     assert not common.headless()  # JupyterLab
-    monkeypatch.setenv(common.RUN_DIR_ENV, "/tmp/runs/local/x")
+    monkeypatch.setenv(frontend.RUN_DIR_ENV, "/tmp/runs/local/x")
     assert common.headless()  # aks-runbook run (papermill)
     monkeypatch.setenv(common.HEADLESS_ENV, "0")
     assert not common.headless()

@@ -843,7 +843,7 @@ class Session:
 def _headless():
     """Progress bars off (not widgets either): a stored output must not depend on how long
     the cluster took to come up."""
-    from aks_runbook.widgets.common import HEADLESS_ENV
+    from aks_runbook.frontend import HEADLESS_ENV
 
     before = os.environ.get(HEADLESS_ENV)
     os.environ[HEADLESS_ENV] = "1"

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 from tqdm import tqdm
 
-from aks_runbook.widgets.common import headless, in_kernel
+from aks_runbook.frontend import headless, in_kernel
 
 
 def bar(**kwargs) -> tqdm:

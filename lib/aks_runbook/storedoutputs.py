@@ -13,9 +13,9 @@ import sys
 import nbformat
 from nbclient import NotebookClient
 
+from aks_runbook.frontend import HEADLESS_ENV
 from aks_runbook.notebook import parameters_cell
 from aks_runbook.runs import notebooks_dir
-from aks_runbook.widgets.common import HEADLESS_ENV
 
 
 def refresh_parameters(notebook: nbformat.NotebookNode) -> None:
