@@ -183,9 +183,13 @@ def test_bad_attendee_parameters_stop_before_anything_runs(tmp_path):
     with pytest.raises(ParameterError, match=r"namespace = 'Att_1': must be a DNS-1123 label"):
         load({"environment": "training", "prefix": "att1", "namespace": "Att_1"})
     loose.chmod(0o600)
-    with pytest.raises(ParameterError, match="only targets 'local' and 'kind'"):
-        load({"environment": "training", "prefix": "att1", "target": "aks",
+    with pytest.raises(ParameterError, match="target 'replay' reads its recording"):
+        load({"environment": "training", "prefix": "att1", "target": "replay",
               "kubeconfig": str(loose)})
+    # an attendee on the trainer's AKS cluster: the az steps stay a plan, the cluster is real
+    on_aks = load({"environment": "training", "prefix": "att1", "target": "aks",
+                   "kubeconfig": str(loose)})
+    assert on_aks.plan_only and on_aks.kubeconfig == str(loose)
 
 
 def test_restricted_defaults_fill_only_what_a_manifest_leaves_out():

@@ -20,6 +20,7 @@ from ipaddress import IPv4Address
 
 from aks_runbook.azvalidate import Validation, validate
 from aks_runbook.params import Environment
+from aks_runbook.progress import bar
 from aks_runbook.runner import Runner, StepFailed
 
 CHAPTERS = ("01-overview", "02-network", "03-auth", "04-maintenance")
@@ -998,22 +999,29 @@ def execute(steps: list[Step], env: Environment, runner: Runner) -> None:
     values = {"SUBSCRIPTION_ID": account.stdout.strip(),
               "KUBECONFIG": runner.env.get("KUBECONFIG", "")}
     holders = placeholders(env)
-    for step in steps:
-        if step.exists and runner.run(step.exists, step=f"{step.id}:exists", check=False,
-                                      retries=0, quiet=True).ok:
-            print(f"# {step.id}: exists already, skipped")
-            continue
-        for name in step.placeholders:
-            if name not in values:
-                values[name] = runner.run(holders[name].lookup, step=f"lookup {name}",
-                                          quiet=True).stdout.strip()
-        command = fill(step.command, values)
-        try:
-            runner.run(command, step=step.id, stream=True)  # long operations show progress
-        except StepFailed:
-            print(f"# stopped at {step.id}; the steps before it are in place, re-running "
-                  f"continues from here (existing resources are skipped)")
-            raise
+    with bar(total=len(steps), desc="plan", unit=" step") as progress:  # JupyterLab: a widget
+        for step in steps:
+            progress.set_postfix_str(step.id)
+            _execute_step(step, values, holders, runner)
+            progress.update(1)
+
+
+def _execute_step(step: Step, values: dict[str, str], holders: dict, runner: Runner) -> None:
+    if step.exists and runner.run(step.exists, step=f"{step.id}:exists", check=False,
+                                  retries=0, quiet=True).ok:
+        print(f"# {step.id}: exists already, skipped")
+        return
+    for name in step.placeholders:
+        if name not in values:
+            values[name] = runner.run(holders[name].lookup, step=f"lookup {name}",
+                                      quiet=True).stdout.strip()
+    command = fill(step.command, values)
+    try:
+        runner.run(command, step=step.id, stream=True)  # long operations show progress
+    except StepFailed:
+        print(f"# stopped at {step.id}; the steps before it are in place, re-running "
+              f"continues from here (existing resources are skipped)")
+        raise
 
 
 def planned_cluster(env: Environment) -> dict:

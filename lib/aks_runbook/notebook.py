@@ -162,8 +162,10 @@ class Session:
 
     @property
     def has_cluster(self) -> bool:
-        """Kubernetes steps run (or replay); on plan-only aks there is no cluster yet."""
-        return self.env.target in ("local", "kind", "replay") or not self.env.plan_only
+        """Kubernetes steps run (or replay); on plan-only aks there is no cluster yet, unless a
+        kubeconfig names one (an attendee's on the trainer's AKS cluster)."""
+        return (self.env.target in ("local", "kind", "replay") or not self.env.plan_only
+                or self.env.kubeconfig is not None)
 
     def _skipped(self, what: str, quiet: bool = False) -> bool:
         """True when there is no cluster to run a step on; says what would have run."""

@@ -271,7 +271,7 @@ class Environment(Strict):
                           "and cluster-wide steps are the trainer's demo")
     kubeconfig: str | None = Field(
         None, description="a kubeconfig file used instead of the target's own admin "
-                          "credentials (local and kind targets)")
+                          "credentials (local, kind, aks: e.g. an attendee's)")
 
     @field_validator("namespace")
     @classmethod
@@ -325,9 +325,9 @@ class Environment(Strict):
     def _kubeconfig_problems(self) -> list[tuple[str, Any, str]]:
         if self.kubeconfig is None:
             return []
-        if self.target not in ("local", "kind"):
-            return [("kubeconfig", self.kubeconfig, "only targets 'local' and 'kind' take a "
-                                                    "kubeconfig")]
+        if self.target == "replay":
+            return [("kubeconfig", self.kubeconfig, "target 'replay' reads its recording, not a "
+                                                    "cluster: leave kubeconfig unset")]
         path = Path(self.kubeconfig).expanduser()
         if not path.is_file():
             return [("kubeconfig", self.kubeconfig, "no such file")]

@@ -137,14 +137,12 @@ def cell_count(notebook: Path) -> int:
     return len(cells) + tagged
 
 
-def _engine() -> str:
-    """A papermill engine that reports each finished cell and runs kernels over IPC.
-
-    Over IPC (Unix sockets in Jupyter's runtime directory) a kernel opens no TCP port and so
-    prints no "running over TCP without encryption" warning into the terminal."""
+def ipc_kernel_manager():
+    """A kernel manager class whose kernels talk over IPC (Unix sockets in Jupyter's runtime
+    directory): no TCP port is opened, so no "running over TCP without encryption" warning
+    reaches the terminal."""
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.paths import jupyter_runtime_dir
-    from papermill.engines import NBClientEngine, papermill_engines
     from traitlets import Unicode, default
 
     class IPCKernelManager(AsyncKernelManager):
@@ -158,6 +156,15 @@ def _engine() -> str:
             runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
             return str(runtime / f"aks-runbook-{uuid.uuid4().hex[:12]}")
 
+    return IPCKernelManager
+
+
+def _engine() -> str:
+    """A papermill engine that reports each finished cell and runs kernels over IPC."""
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    kernel_manager = ipc_kernel_manager()
+
     class Engine(NBClientEngine):
         @classmethod
         def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
@@ -170,7 +177,7 @@ def _engine() -> str:
 
             nb_man.cell_complete = cell_complete
             return super().execute_managed_notebook(
-                nb_man, kernel_name, kernel_manager_class=IPCKernelManager, **kwargs)
+                nb_man, kernel_name, kernel_manager_class=kernel_manager, **kwargs)
 
     papermill_engines.register(ENGINE, Engine)
     logging.getLogger("papermill").addFilter(_every_parameter_is_passed)

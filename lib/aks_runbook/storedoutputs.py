@@ -15,7 +15,7 @@ from nbclient import NotebookClient
 
 from aks_runbook.frontend import HEADLESS_ENV
 from aks_runbook.notebook import parameters_cell
-from aks_runbook.runs import notebooks_dir
+from aks_runbook.runs import ipc_kernel_manager, notebooks_dir
 
 
 def refresh_parameters(notebook: nbformat.NotebookNode) -> None:
@@ -32,6 +32,7 @@ def regenerate(names: list[str] | None = None) -> None:
         notebook = nbformat.read(path, as_version=4)
         refresh_parameters(notebook)
         NotebookClient(notebook, timeout=900, kernel_name="python3",
+                       kernel_manager_class=ipc_kernel_manager(),
                        resources={"metadata": {"path": str(path.parent)}}).execute()
         for cell in notebook.cells:
             cell.metadata.pop("execution", None)  # timings would churn every diff

@@ -16,6 +16,7 @@ from aks_runbook.analysis.addresses import (
     subnet_demand,
 )
 from aks_runbook.analysis.reachability import Connection
+from aks_runbook.frontend import in_kernel
 from aks_runbook.params import OUTBOUND_TYPES, Environment
 
 
@@ -89,11 +90,20 @@ def short_names(pods: list[str]) -> dict[str, str]:
     return names
 
 
-def heatmap(before: pd.DataFrame, after: pd.DataFrame, title_before: str, title_after: str):
+def _pyplot():
+    """pyplot with the kernel's inline backend (figures display as images); Agg elsewhere, so
+    no window opens. Forcing Agg in a kernel left figures as their text only."""
     import matplotlib
 
-    matplotlib.use("Agg")
+    if not in_kernel():
+        matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def heatmap(before: pd.DataFrame, after: pd.DataFrame, title_before: str, title_after: str):
+    plt = _pyplot()
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for ax, frame, title in ((axes[0], before, title_before), (axes[1], after, title_after)):
@@ -213,10 +223,7 @@ def upgrade_timeline(result, stable: bool = False):
     detail). Times and pod names change from run to run: `stable=True` leaves them out.
     Returns (figure, table).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     table = pd.DataFrame([{"t (s)": e.t, "event": e.kind, "node": e.node, "detail": e.detail}
                           for e in result.events], columns=["t (s)", "event", "node", "detail"])
