@@ -6,6 +6,9 @@ first test (run first: marker starts_clock) provisions an attendee with the shor
 is and starts a watcher that makes real requests just after provisioning, just before the
 expiry and after it; the second (run last: reads_clock) waits for what is left of that time and
 asserts: 200, 200, then 401. In a full run the wait overlaps the rest of the suite.
+
+The attendee lives on a cluster of its own for those minutes: on the session's cluster it would
+show up in what other tests read cluster-wide (chapter 03's RBAC risk table under nbval).
 """
 
 from __future__ import annotations
@@ -18,8 +21,11 @@ import pytest
 from kubernetes.client.exceptions import ApiException
 
 from aks_runbook.kube import client_for
+from aks_runbook.targets.local import LocalCluster
 from aks_runbook.training import credentials, provision
 from aks_runbook.training.roster import Attendee
+
+pytestmark = pytest.mark.cluster  # a cluster of its own (not through the `local_cluster` fixture)
 
 LOCAL = Path(__file__).resolve().parents[1] / "environments" / "local.yaml"
 LEEWAY = 60  # seconds the API server still accepts an expired service account token
@@ -54,22 +60,30 @@ def _start(cluster, folder: Path) -> None:
     WATCH.update(folder=folder, expires=expires, seen=seen, watcher=watcher)
 
 
+@pytest.fixture(scope="session")
+def own_cluster(tmp_path_factory):
+    cluster = LocalCluster(state=tmp_path_factory.mktemp("expiry-cluster") / "local")
+    cluster.up()
+    yield cluster
+    cluster.down()
+
+
 @pytest.mark.starts_clock
-def test_a_short_lived_kubeconfig_works_at_first(local_cluster, tmp_path_factory):
-    _start(local_cluster, tmp_path_factory.mktemp("expiry") / "training")
+def test_a_short_lived_kubeconfig_works_at_first(own_cluster, tmp_path_factory):
+    _start(own_cluster, tmp_path_factory.mktemp("expiry") / "training")
     assert 0 < WATCH["expires"] - time.time() <= provision.MIN_EXPIRY
     WATCH["watcher"].join(timeout=30)  # only its first request; the thread goes on
     assert WATCH["seen"]["after provisioning"] == 200
 
 
 @pytest.mark.reads_clock
-def test_the_kubeconfig_stops_working_after_its_token_expires(local_cluster, tmp_path):
+def test_the_kubeconfig_stops_working_after_its_token_expires(own_cluster, tmp_path):
     if not WATCH:  # run on its own
-        _start(local_cluster, tmp_path / "training")
+        _start(own_cluster, tmp_path / "training")
     try:
         WATCH["watcher"].join(timeout=provision.MIN_EXPIRY + LEEWAY + 120)
         assert not WATCH["watcher"].is_alive(), "the watcher did not finish"
         assert WATCH["seen"] == {"after provisioning": 200, "5 s before expiry": 200,
                                  "after expiry": 401}
     finally:
-        provision.teardown(local_cluster.api(), WATCH["folder"])
+        provision.teardown(own_cluster.api(), WATCH["folder"])
