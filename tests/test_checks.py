@@ -49,6 +49,9 @@ def test_azure_checks_read_either_casing(cluster):
         ("AKS-NET-004", "AgentPool/system"): "pass",
         ("AKS-NET-004", "AgentPool/user"): "fail",
         ("AKS-NET-009", "ManagedCluster/aks1"): "fail",
+        ("AKS-NET-101", "ManagedCluster/aks1"): "not-applicable",
+        ("AKS-NET-102", "ManagedCluster/aks1"): "not-applicable",
+        ("AKS-NET-103", "ManagedCluster/aks1"): "not-applicable",
     }
 
 

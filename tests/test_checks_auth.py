@@ -505,6 +505,13 @@ def azure(cluster: dict) -> dict[str, tuple[str, str]]:
             if f.resource.startswith("ManagedCluster/")}
 
 
+SP_APP = "8f3a2c1e-0000-4000-8000-000000000001"  # a service principal's application id
+MSI = {"servicePrincipalProfile": {"clientId": "msi"}}
+KUBELET = {"identityProfile": {"kubeletidentity": {
+    "clientId": "5d2b7e90-0000-4000-8000-000000000002",
+    "resourceId": "/subscriptions/s/resourcegroups/MC_rg/providers/Microsoft.ManagedIdentity/"
+                  "userAssignedIdentities/aks1-agentpool"}}}
+
 AZURE_CASES = [
     ("AKS-AUTH-011", "C-0241 success", {"aadProfile": {"enableAzureRBAC": True, "managed": True}},
      "pass"),
@@ -518,16 +525,38 @@ AZURE_CASES = [
      {"aadProfile": {"enableAzureRbac": True, "managed": False}}, "fail"),
     ("AKS-AUTH-012", "CKV_AZURE_141 fail: absent", {}, "fail"),
     ("AKS-AUTH-012", "CKV_AZURE_141 fail2: false", {"disableLocalAccounts": False}, "fail"),
-    ("AKS-AUTH-012", "CKV_AZURE_141 pass: true", {"disableLocalAccounts": True}, "pass"),
+    ("AKS-AUTH-012", "CKV_AZURE_141 pass: true (differs: without Entra ID, a lockout)",
+     {"disableLocalAccounts": True}, "fail"),
+    ("AKS-AUTH-012", "true with Entra ID", {"disableLocalAccounts": True, "aadProfile": {
+        "managed": True, "enableAzureRbac": True}}, "pass"),
+    ("AKS-AUTH-012", "true with an empty aadProfile", {"disableLocalAccounts": True,
+                                                       "aadProfile": {}}, "fail"),
+    ("AKS-AUTH-012", "false with Entra ID", {"disableLocalAccounts": False, "aadProfile": {
+        "managed": True}}, "fail"),
     ("AKS-AUTH-013", "C-0088 rbac-enabled-cloud success", {"enableRBAC": True}, "pass"),
     ("AKS-AUTH-013", "C-0088 rbac-enabled-cloud failed", {"enableRBAC": False}, "fail"),
     ("AKS-AUTH-013", "CKV_AZURE_5 FAILED2: 'false'", {"enableRBAC": "false"}, "fail"),
     ("AKS-AUTH-013", "CKV_AZURE_5 FAILED: absent", {}, "fail"),
     ("AKS-AUTH-013", "SDK casing", {"enableRbac": True}, "pass"),
-    ("AKS-AUTH-014", "system-assigned", {"identity": {"type": "SystemAssigned"}}, "pass"),
-    ("AKS-AUTH-014", "user-assigned", {"identity": {"type": "UserAssigned"}}, "pass"),
+    ("AKS-AUTH-014", "system-assigned, msi, kubelet identity",
+     {"identity": {"type": "SystemAssigned"}, **MSI, **KUBELET}, "pass"),
+    ("AKS-AUTH-014", "user-assigned, msi, kubelet identity",
+     {"identity": {"type": "UserAssigned"}, **MSI, **KUBELET}, "pass"),
+    ("AKS-AUTH-014", "migrated, node pools not upgraded: kubelet keeps the service principal",
+     {"identity": {"type": "UserAssigned"}, "servicePrincipalProfile": {"clientId": SP_APP},
+      **KUBELET}, "fail"),
+    ("AKS-AUTH-014", "migrated, no kubelet identity yet",
+     {"identity": {"type": "UserAssigned"}, **MSI}, "fail"),
+    ("AKS-AUTH-014", "managed but an empty kubelet identity",
+     {"identity": {"type": "SystemAssigned"}, **MSI, "identityProfile": {"kubeletidentity": {}}},
+     "fail"),
+    ("AKS-AUTH-014", "msi in another casing", {"identity": {"type": "SystemAssigned"},
+                                               "servicePrincipalProfile": {"clientId": "MSI"},
+                                               **KUBELET}, "pass"),
     ("AKS-AUTH-014", "service principal",
-     {"identity": None, "servicePrincipalProfile": {"clientId": "1111"}}, "fail"),
+     {"identity": None, "servicePrincipalProfile": {"clientId": SP_APP}}, "fail"),
+    ("AKS-AUTH-014", "identity type None", {"identity": {"type": "None"}, **MSI, **KUBELET},
+     "fail"),
     ("AKS-AUTH-014", "no identity", {}, "fail"),
     ("AKS-AUTH-015", "both on", {"oidcIssuerProfile": {"enabled": True},
                                  "securityProfile": {"workloadIdentity": {"enabled": True}}},
@@ -592,3 +621,61 @@ def test_planned_configuration_of_prod():
              if f.resource.startswith("ManagedCluster/")}
     # the plan's az aks create enables the Key Vault provider with --enable-secret-rotation
     assert {found[f"AKS-AUTH-0{i}"] for i in range(11, 18)} == {"pass"}
+
+
+# ---- AKS-AUTH-014 every field that decides which identity acts --------------------------------
+
+def auth_finding(check_id: str, cluster: dict, source: str = "az aks show") -> checks.Finding:
+    state = checks.State(cluster={"name": "aks1", **cluster}, cluster_source=source,
+                         has_cluster=False)
+    [found] = [f for f in checks.run(state, chapter="03") if f.check == check_id]
+    return found
+
+
+def test_kubelet_on_a_service_principal_names_the_field_and_the_doc():
+    found = auth_finding("AKS-AUTH-014", {"identity": {"type": "UserAssigned"},
+                                          "servicePrincipalProfile": {"clientId": SP_APP},
+                                          **KUBELET})
+    assert found.status == "fail"
+    assert "servicePrincipalProfile.clientId is a service principal, not msi" in found.evidence
+    assert "kubelet continues using a service principal until you also upgrade your node pool" \
+        in found.evidence
+    assert SP_APP not in found.evidence  # the application id is not repeated
+    assert "az aks nodepool upgrade --node-image-only" in found.remediation
+
+
+def test_a_managed_cluster_evidence_names_each_field():
+    found = auth_finding("AKS-AUTH-014", {"identity": {"type": "SystemAssigned"}, **MSI,
+                                          **KUBELET})
+    assert found.evidence == ("managed identity (identity.type SystemAssigned); "
+                              "servicePrincipalProfile.clientId msi; "
+                              "identityProfile.kubeletidentity present (az aks show)")
+
+
+def test_a_plan_creates_the_kubelet_identity_with_the_cluster():
+    found = auth_finding("AKS-AUTH-014", {"identity": {"type": "UserAssigned"}},
+                         "planned configuration")
+    assert found.status == "pass"
+    assert "kubelet identity created with the cluster" in found.evidence
+    planned_sp = auth_finding("AKS-AUTH-014", {"identity": {"type": "UserAssigned"},
+                                               "servicePrincipalProfile": {"clientId": SP_APP}},
+                              "planned configuration")
+    assert planned_sp.status == "fail"
+
+
+def test_local_accounts_off_without_entra_is_a_lockout():
+    found = auth_finding("AKS-AUTH-012", {"disableLocalAccounts": True})
+    assert found.evidence == ("disableLocalAccounts true without Entra ID integration (no "
+                              "aadProfile): no one can sign in to the cluster (a lockout) (az aks "
+                              "show)")
+    assert found.remediation.startswith("az aks update --enable-aad")
+
+
+def test_key_vault_remediation_uses_core_az():
+    found = auth_finding("AKS-AUTH-017", {"addonProfiles": {"azureKeyvaultSecretsProvider": {
+        "enabled": True, "config": {"enableSecretRotation": "false"}}}})
+    assert found.status == "fail"
+    assert "az aks addon" not in found.remediation  # aks-preview only
+    assert "az aks update --enable-secret-rotation" in found.remediation
+    assert ("az aks enable-addons --addons azure-keyvault-secrets-provider "
+            "--enable-secret-rotation") in found.remediation

@@ -88,7 +88,41 @@ VERSION_CASES = [
                          ids=[c[0] for c in VERSION_CASES])
 def test_supported_version(version, cluster, expected):
     found = verdicts("AKS-MNT-001", cluster_view(node("n1", version)), cluster=cluster or None)
-    assert found == {"Node/n1": expected}
+    assert found.pop("Node/n1") == expected
+    # a cluster configuration without a version: the control plane is not known
+    assert found == ({"ManagedCluster/cluster": "not-applicable"} if cluster else {})
+
+
+CONTROL_PLANE_CASES = [
+    ("newest supported", {"currentKubernetesVersion": f"1.{NEWEST}.2"}, "pass"),
+    ("oldest supported", {"kubernetesVersion": f"1.{min(SUPPORTED_MINORS)}"}, "pass"),
+    ("one below the oldest", {"kubernetesVersion": f"1.{min(SUPPORTED_MINORS) - 1}.9"}, "fail"),
+    ("the version it runs wins over the one asked for",
+     {"currentKubernetesVersion": "1.33.4", "kubernetesVersion": f"1.{NEWEST}"}, "fail"),
+    ("newer than the table", {"kubernetesVersion": f"1.{NEWEST + 1}.0"}, "not-applicable"),
+    ("old under LTS", {"kubernetesVersion": "1.30.4", "supportPlan": "AKSLongTermSupport"},
+     "not-applicable"),
+    ("no version", {}, "not-applicable"),
+]
+
+
+@pytest.mark.parametrize("cluster, expected", [c[1:] for c in CONTROL_PLANE_CASES],
+                         ids=[c[0] for c in CONTROL_PLANE_CASES])
+def test_control_plane_version_is_judged_too(cluster, expected):
+    objects = cluster_view(node("n1", f"v1.{NEWEST}.1"))
+    found = azure(cluster, objects, "AKS-MNT-001")
+    assert found == {"ManagedCluster/aks1": expected, "Node/n1": "pass"}
+
+
+def test_control_plane_evidence_names_the_table_and_its_date():
+    state = checks.State(cluster_view(), cluster={"name": "aks1", "kubernetesVersion": "1.33.1"},
+                         cluster_source="planned configuration")
+    [plane] = [f for f in checks.run(state, chapter="04")
+               if f.check == "AKS-MNT-001" and f.resource == "ManagedCluster/aks1"]
+    assert plane.evidence == (f"control plane 1.33.1: out of AKS support; supported "
+                              f"{', '.join(f'1.{m}' for m in SUPPORTED_MINORS)} (as of 2026-11) "
+                              "(planned configuration)")
+    assert "Supported Kubernetes Versions in AKS" in plane.differs
 
 
 def test_n3_evidence_says_platform_support_only():
@@ -169,7 +203,8 @@ CHANNEL_CASES = [
     ("AKS-MNT-004", "NodeImage", {"nodeOsUpgradeChannel": "NodeImage"}, "pass"),
     ("AKS-MNT-004", "SecurityPatch", {"nodeOsUpgradeChannel": "SecurityPatch"}, "pass"),
     ("AKS-MNT-004", "lower case", {"nodeOsUpgradeChannel": "nodeimage"}, "pass"),
-    ("AKS-MNT-004", "Unmanaged", {"nodeOsUpgradeChannel": "Unmanaged"}, "fail"),
+    ("AKS-MNT-004", "Unmanaged, no cluster to look for kured", {"nodeOsUpgradeChannel":
+                                                                 "Unmanaged"}, "fail"),
     ("AKS-MNT-004", "None", {"nodeOsUpgradeChannel": "None"}, "fail"),
     ("AKS-MNT-004", "absent", {}, "fail"),
 ]
@@ -190,6 +225,113 @@ def test_planned_configuration_of_prod():
              if f.check in ("AKS-MNT-002", "AKS-MNT-003", "AKS-MNT-004")}
     assert found["AKS-MNT-002"] == "pass"  # every pool at the planned version
     assert found["AKS-MNT-003"] == found["AKS-MNT-004"] == "pass"  # stable, SecurityPatch
+
+
+def daemonset_pod(name: str, image: str, namespace: str = "kube-system") -> dict:
+    return pod(f"{name}-x1", namespace, {"app": name}, ("DaemonSet", name),
+               containers=[c("c", image)])
+
+
+UNMANAGED = {"nodeOsUpgradeChannel": "Unmanaged"}
+KURED_CASES = [
+    ("kured DaemonSet running", [daemonset_pod("kured", "ghcr.io/kubereboot/kured:1.23.0")],
+     "pass"),
+    ("kured by digest", [daemonset_pod("reboots", "ghcr.io/kubereboot/kured@sha256:ab")], "pass"),
+    ("no kured", [daemonset_pod("agent", "mcr.microsoft.com/agent:1")], "fail"),
+    ("kured image in a bare pod, not a DaemonSet",
+     [pod("kured", "kube-system", containers=[c("c", "ghcr.io/kubereboot/kured:1")])], "fail"),
+    ("an image merely named like it", [daemonset_pod("x", "example.com/kured-exporter:1")],
+     "fail"),
+]
+
+
+@pytest.mark.parametrize("pods, expected", [c[1:] for c in KURED_CASES],
+                         ids=[c[0] for c in KURED_CASES])
+def test_unmanaged_node_os_channel_passes_with_kured(pods, expected):
+    assert azure({"autoUpgradeProfile": UNMANAGED}, cluster_view(*pods), "AKS-MNT-004") == {
+        "ManagedCluster/aks1": expected}
+
+
+def test_kured_evidence():
+    objects = cluster_view(daemonset_pod("kured", "ghcr.io/kubereboot/kured:1.23.0"))
+    state = checks.State(objects, cluster={"name": "aks1", "autoUpgradeProfile": UNMANAGED},
+                         cluster_source="az aks show")
+    [found] = [f for f in checks.run(state, chapter="04") if f.check == "AKS-MNT-004"]
+    assert found.evidence == ("nodeOsUpgradeChannel Unmanaged (OS patches without reboots) (az "
+                              "aks show); kured reboots the nodes: DaemonSet/kube-system/kured")
+    del objects["pods"]
+    [found] = [f for f in checks.run(state, chapter="04") if f.check == "AKS-MNT-004"]
+    assert found.status == "fail" and found.evidence.endswith("pods were not listed, so kured "
+                                                              "is not known")
+
+
+def test_kured_from_files(tmp_path):
+    kured = {"kind": "DaemonSet", "metadata": {"name": "kured", "namespace": "kube-system"},
+             "spec": {"template": {"spec": {"containers": [
+                 {"name": "kured", "image": "ghcr.io/kubereboot/kured:1.23.0"}]}}}}
+    state = checks.State(files_view(tmp_path, kured), origin="files",
+                         cluster={"name": "aks1", "autoUpgradeProfile": UNMANAGED})
+    [found] = [f for f in checks.run(state, chapter="04") if f.check == "AKS-MNT-004"]
+    assert found.status == "pass"
+
+
+# ---- AKS-MNT-009 maintenance windows for the channels -------------------------------------------
+
+def windows(profile: dict, names: list[str] | None) -> dict[str, str]:
+    cluster: dict = {"autoUpgradeProfile": profile}
+    if names is not None:
+        cluster["maintenanceConfigurations"] = [{"name": n} for n in names]
+    return azure(cluster, check_id="AKS-MNT-009")
+
+
+BOTH = {"upgradeChannel": "stable", "nodeOsUpgradeChannel": "NodeImage"}
+AUTO, NODE_OS = ("MaintenanceConfiguration/aksManagedAutoUpgradeSchedule",
+                 "MaintenanceConfiguration/aksManagedNodeOSUpgradeSchedule")
+WINDOW_CASES = [
+    ("both channels, both windows", BOTH,
+     ["default", "aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule"],
+     {AUTO: "pass", NODE_OS: "pass"}),
+    ("both channels, only default", BOTH, ["default"], {AUTO: "fail", NODE_OS: "fail"}),
+    ("both channels, node OS window missing", BOTH, ["aksManagedAutoUpgradeSchedule"],
+     {AUTO: "pass", NODE_OS: "fail"}),
+    ("names are case-sensitive", BOTH, ["aksmanagedautoupgradeschedule",
+                                        "aksManagedNodeOSUpgradeSchedule"],
+     {AUTO: "fail", NODE_OS: "pass"}),
+    ("patch and SecurityPatch", {"upgradeChannel": "patch",
+                                 "nodeOsUpgradeChannel": "SecurityPatch"}, [],
+     {AUTO: "fail", NODE_OS: "fail"}),
+    ("Unmanaged needs no node OS window", {"upgradeChannel": "rapid",
+                                           "nodeOsUpgradeChannel": "Unmanaged"},
+     ["aksManagedAutoUpgradeSchedule"], {AUTO: "pass"}),
+    ("the legacy node-image channel is an auto-upgrade channel",
+     {"upgradeChannel": "node-image", "nodeOsUpgradeChannel": "NodeImage"},
+     ["aksManagedNodeOSUpgradeSchedule"], {AUTO: "fail", NODE_OS: "pass"}),
+    ("no channel: nothing to schedule", {"upgradeChannel": "none", "nodeOsUpgradeChannel": "None"},
+     [], {"ManagedCluster/aks1": "not-applicable"}),
+    ("configurations not in the JSON", BOTH, None, {"ManagedCluster/aks1": "not-applicable"}),
+]
+
+
+@pytest.mark.parametrize("profile, names, expected", [c[1:] for c in WINDOW_CASES],
+                         ids=[c[0] for c in WINDOW_CASES])
+def test_each_channel_has_its_window(profile, names, expected):
+    assert windows(profile, names) == expected
+
+
+def test_window_evidence_says_why():
+    cluster = {"name": "aks1", "autoUpgradeProfile": BOTH}
+    state = checks.State(cluster=cluster, cluster_source="az aks show", has_cluster=False)
+    [unknown] = [f for f in checks.run(state, chapter="04") if f.check == "AKS-MNT-009"]
+    assert unknown.evidence == ("maintenance configurations not known: they are not in az aks "
+                                "show JSON (add az aks maintenanceconfiguration list as "
+                                "maintenanceConfigurations) (az aks show)")
+    cluster["maintenanceConfigurations"] = [{"name": "aksManagedAutoUpgradeSchedule"}]
+    found = {f.resource: f.evidence for f in checks.run(state, chapter="04")
+             if f.check == "AKS-MNT-009"}
+    assert found == {AUTO: "upgradeChannel stable: its window is configured (az aks show)",
+                     NODE_OS: "nodeOsUpgradeChannel NodeImage: no "
+                              "aksManagedNodeOSUpgradeSchedule: AKS upgrades at any time (az aks "
+                              "show)"}
 
 
 # ---- AKS-MNT-005 image tags (CKV_K8S_14; image-pull-policy-is-not-set-to-always) ----------------
@@ -389,6 +531,70 @@ def test_unlisted_budgets_never_pass():
 def test_disruption_budgets_from_files(tmp_path, objects, expected):
     view = files_view(tmp_path, *objects)
     assert verdicts("AKS-MNT-007", view, origin="files") == expected
+
+
+# ---- AKS-MNT-007 live status: what the Eviction API allows now -----------------------------------
+
+def live(budget: dict, allowed: int, healthy: int, desired: int, expected: int = 3,
+         generation: int = 1, observed: int | None = 1) -> dict:
+    status = {"disruptionsAllowed": allowed, "currentHealthy": healthy,
+              "desiredHealthy": desired, "expectedPods": expected}
+    if observed is not None:
+        status["observedGeneration"] = observed
+    meta = {**budget["metadata"], "generation": generation}
+    return {**budget, "metadata": meta, "status": status}
+
+
+MIN_2 = pdb(selector=WEB, minAvailable=2)
+STATUS_CASES = [
+    # (case, budget, verdict)
+    ("minAvailable 2 of 3 with 2 ready: disruptionsAllowed 0", live(MIN_2, 0, 2, 2), "fail"),
+    ("minAvailable 2 of 3 with 3 ready: disruptionsAllowed 1", live(MIN_2, 1, 3, 2), "pass"),
+    ("maxUnavailable 1 with one pod already down", live(pdb(selector=WEB, maxUnavailable=1),
+                                                        0, 2, 2), "fail"),
+    ("a spec that blocks drains fails whatever the status",
+     live(pdb(selector=WEB, minAvailable=3), 1, 3, 2), "fail"),
+    ("status of an older generation: judged from the spec",
+     live(MIN_2, 0, 2, 2, generation=2, observed=1), "pass"),
+    ("no observedGeneration: the status counts", live(MIN_2, 0, 2, 2, observed=None), "fail"),
+    ("no status yet: judged from the spec", MIN_2, "pass"),
+]
+
+
+@pytest.mark.parametrize("budget, expected", [c[1:] for c in STATUS_CASES],
+                         ids=[c[0] for c in STATUS_CASES])
+def test_disruption_budgets_by_their_live_status(budget, expected):
+    objects = cluster_view(*replica_pods(3), budget)
+    assert verdicts("AKS-MNT-007", objects) == {"ReplicaSet/default/web-7d4": expected}
+
+
+def test_live_status_is_named_in_the_evidence():
+    found = evidence("AKS-MNT-007", cluster_view(*replica_pods(3), live(MIN_2, 0, 2, 2)))
+    assert found == {"ReplicaSet/default/web-7d4": (
+        "PodDisruptionBudget web (minAvailable 2, 3 replicas) allows no eviction now, status: "
+        "disruptionsAllowed 0 (currentHealthy 2, desiredHealthy 2, expectedPods 3): a node "
+        "drain waits until more pods are healthy")}
+    found = evidence("AKS-MNT-007", cluster_view(*replica_pods(3), live(MIN_2, 1, 3, 2)))
+    assert found == {"ReplicaSet/default/web-7d4": (
+        "PodDisruptionBudget web (minAvailable 2, 3 replicas); status: disruptionsAllowed 1 "
+        "(currentHealthy 3, desiredHealthy 2, expectedPods 3)")}
+    found = evidence("AKS-MNT-007", cluster_view(*replica_pods(3), pdb(selector=WEB,
+                                                                       minAvailable=3)))
+    assert found == {"ReplicaSet/default/web-7d4": (
+        "PodDisruptionBudget web (minAvailable 3 of 3) blocks node drains; status not reported "
+        "yet by the disruption controller: judged from the spec")}
+
+
+def test_from_files_the_status_is_not_known_and_not_read(tmp_path):
+    """A saved status in a file (kubectl get -o yaml) is not the cluster's state now."""
+    view = files_view(tmp_path, workload("Deployment", "web", 3), live(MIN_2, 0, 2, 2))
+    [budget] = view["poddisruptionbudgets"]
+    assert "status" not in budget
+    found = evidence("AKS-MNT-007", view, origin="files")
+    assert found == {"Deployment/default/web": (
+        "PodDisruptionBudget web (3 replicas); from files: judged from the spec, its status "
+        "(disruptionsAllowed) is not known")}
+    assert verdicts("AKS-MNT-007", view, origin="files") == {"Deployment/default/web": "pass"}
 
 
 # ---- AKS-MNT-008 readiness probes (configured-readiness-probe; CKV_K8S_9) -----------------------

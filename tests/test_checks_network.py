@@ -50,7 +50,7 @@ API_CASES = [
     ("0.0.0.0/0 beside a real range", access(authorizedIpRanges=["10.0.0.0/8", "0.0.0.0/0"]),
      "fail", "fail"),
     ("::/0 is no restriction", access(authorizedIpRanges=["::/0"]), "fail", "fail"),
-    ("0.0.0.0/1 restricts (half the space)", access(authorizedIpRanges=["0.0.0.0/1"]), "pass",
+    ("0.0.0.0/1 is half the Internet", access(authorizedIpRanges=["0.0.0.0/1"]), "fail",
      "fail"),
     ("not a range", access(authorizedIpRanges=["everyone"]), "fail", "fail"),
     ("empty list", access(authorizedIpRanges=[]), "fail", "fail"),
@@ -67,8 +67,10 @@ def test_api_server_ranges_and_private_cluster_are_separate_checks(cluster, rang
 def test_api_server_checks_cite_their_own_ids():
     state = checks.State(cluster={"name": "a"}, has_cluster=False)
     [ranges], [private] = findings("AKS-NET-001", state), findings("AKS-NET-009", state)
-    assert ranges.public_ids == "kubescape C-0247; checkov CKV_AZURE_6; CIS AKS 5.4.1"
-    assert private.public_ids == "kubescape C-0248; checkov CKV_AZURE_115; CIS AKS 5.4.3"
+    assert ranges.public_ids == ("kubescape C-0247; checkov CKV_AZURE_6; CIS AKS 5.4.1; "
+                                 "AKS checklist c4581559-bb91-463e-a908-aed8c44ce3b2")
+    assert private.public_ids == ("kubescape C-0248; checkov CKV_AZURE_115; CIS AKS 5.4.3; "
+                                  "AKS checklist ecccd979-3b6b-4cda-9b50-eb2eb03dda6d")
     assert "0.0.0.0/0" in ranges.differs
 
 
@@ -134,9 +136,9 @@ NAMESPACE_CASES = [
     ("deny-all beside allow from 0.0.0.0/0",
      [WEB, DENY_ALL, policy("world", ingress=[{"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}])],
      "fail"),
-    ("deny-all beside 0.0.0.0/0 with exceptions",
+    ("deny-all beside 0.0.0.0/0 except 10.0.0.0/8: still the whole Internet",
      [WEB, DENY_ALL, policy("internet", policyTypes=["Egress"], egress=[{"to": [{"ipBlock": {
-         "cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}}]}])], "pass"),
+         "cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}}]}])], "fail"),
     ("deny-all beside allow-all on one port",
      [WEB, DENY_ALL, policy("https", ingress=[{"ports": [{"port": 443}]}])], "pass"),
     ("deny-all beside allow-all of one pod", [WEB, DENY_ALL, policy(
@@ -488,3 +490,132 @@ def test_exposure_evidence_names_the_ingress_and_every_external_ip():
     [found] = findings("AKS-NET-007", checks.State(objects))
     assert found.evidence == ("exposed through Ingress public -> Service web; Service ext "
                               "externalIPs 203.0.113.7, 203.0.113.8")
+
+
+# ---- address space, not spelling: ranges are united and judged by what they admit -------------
+
+RANGE_CASES = [
+    # (case, authorized IP ranges, AKS-NET-001 verdict)
+    ("a firewall's /32", ["20.61.12.7/32"], "pass"),
+    ("a corporate /16", ["131.107.0.0/16"], "pass"),
+    ("0.0.0.0/1 + 128.0.0.0/1 add up to 0.0.0.0/0", ["0.0.0.0/1", "128.0.0.0/1"], "fail"),
+    ("four /8s", ["3.0.0.0/8", "4.0.0.0/8", "6.0.0.0/8", "7.0.0.0/8"], "fail"),
+    ("exactly a /8: the threshold", ["17.0.0.0/8"], "pass"),
+    ("exactly a /8 in two halves", ["17.0.0.0/9", "17.128.0.0/9"], "pass"),
+    ("a /8 and one address more", ["17.0.0.0/8", "18.0.0.1"], "fail"),
+    ("the same /8 twice is still one /8", ["17.0.0.0/8", "17.1.0.0/16"], "pass"),
+    ("private ranges are not counted", ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                        "131.107.0.0/16"], "pass"),
+    ("10.0.0.0/7: 10/8 private, 11/8 public (exactly the threshold)", ["10.0.0.0/7"], "pass"),
+    ("8.0.0.0/6: three public /8s beside 10/8", ["8.0.0.0/6"], "fail"),
+    ("IPv6 /32, the threshold", ["2a01:110::/32"], "pass"),
+    ("IPv6 /31, beyond it", ["2a01:110::/31"], "fail"),
+    ("IPv6 halves", ["::/1", "8000::/1"], "fail"),
+    ("IPv6 global unicast 2000::/3", ["2000::/3"], "fail"),
+    ("IPv6 unique local fc00::/7 is private", ["fc00::/7"], "pass"),
+    ("IPv4 and IPv6 are judged apart", ["17.0.0.0/8", "2a01:110::/32"], "pass"),
+]
+
+
+@pytest.mark.parametrize("ranges, expected", [c[1:] for c in RANGE_CASES],
+                         ids=[c[0] for c in RANGE_CASES])
+def test_authorized_ranges_by_the_addresses_they_admit(ranges, expected):
+    assert azure("AKS-NET-001", access(authorizedIpRanges=ranges)) == expected
+
+
+def ranges_finding(ranges: list[str]) -> checks.Finding:
+    state = checks.State(cluster={"name": "aks1", **access(authorizedIpRanges=ranges)},
+                         cluster_source="az aks show", has_cluster=False)
+    [found] = findings("AKS-NET-001", state)
+    return found
+
+
+def test_authorized_ranges_evidence_gives_the_count_and_the_threshold():
+    split = ranges_finding(["0.0.0.0/1", "128.0.0.0/1"])
+    assert split.evidence.startswith("authorized IP ranges 0.0.0.0/1, 128.0.0.0/1 admit the "
+                                     "Internet: IPv4: 3,702,258,688 public addresses (100% of "
+                                     "the public unicast space), more than a /8")
+    assert "private ranges" in split.differs and "0.0.0.0/1 + 128.0.0.0/1" in split.differs
+    mixed = ranges_finding(["10.0.0.0/8", "131.107.0.0/16"])
+    assert mixed.status == "pass"
+    assert "IPv4 65,536 public addresses, not the Internet" in mixed.evidence
+    assert "private ranges 10.0.0.0/8 are not Internet addresses" in mixed.evidence
+    bad = ranges_finding(["131.107.0.0/16", "office"])
+    assert (bad.status, bad.evidence) == ("fail", "authorized IP ranges office: not an IP range, "
+                                                  "so nothing is known to be restricted (az aks "
+                                                  "show)")
+
+
+def egress(name: str, *blocks: dict, ports: list | None = None, selector=None) -> dict:
+    rule: dict = {"to": [{"ipBlock": b} for b in blocks]}
+    if ports:
+        rule["ports"] = ports
+    return policy(name, selector=selector, policyTypes=["Egress"], egress=[rule])
+
+
+HALF_LOW, HALF_HIGH = {"cidr": "0.0.0.0/1"}, {"cidr": "128.0.0.0/1"}
+IP_BLOCK_CASES = [
+    # (case, policies beside DENY_ALL, AKS-NET-005 and AKS-NET-006 verdict)
+    ("halves in one rule", [egress("split", HALF_LOW, HALF_HIGH)], "fail"),
+    ("halves in two policies", [egress("low", HALF_LOW), egress("high", HALF_HIGH)], "fail"),
+    ("0.0.0.0/0 except the private ranges: every public address",
+     [egress("internet", {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8", "172.16.0.0/12",
+                                                          "192.168.0.0/16"]})], "fail"),
+    ("the private ranges only", [egress("vnet", {"cidr": "10.0.0.0/8"},
+                                        {"cidr": "172.16.0.0/12"}, {"cidr": "192.168.0.0/16"})],
+     "pass"),
+    ("halves on one port only", [egress("https", HALF_LOW, HALF_HIGH,
+                                        ports=[{"port": 443, "protocol": "TCP"}])], "pass"),
+    ("halves on every TCP port", [egress("tcp", HALF_LOW, HALF_HIGH,
+                                         ports=[{"protocol": "TCP"}])], "fail"),
+    ("two /8s", [egress("two", {"cidr": "16.0.0.0/7"})], "fail"),
+    ("two /8s with one carved back out: exactly the threshold",
+     [egress("one", {"cidr": "16.0.0.0/7", "except": ["16.0.0.0/8"]})], "pass"),
+    ("two /8s with half of one carved out", [egress("one-and-a-half", {
+        "cidr": "16.0.0.0/7", "except": ["16.0.0.0/9"]})], "fail"),
+    ("a /8 and one address more (a /31 less one)",
+     [egress("edge", {"cidr": "17.0.0.0/8"}, {"cidr": "18.0.0.0/31", "except": ["18.0.0.1/32"]})],
+     "fail"),
+    ("IPv6 halves", [egress("v6", {"cidr": "::/1"}, {"cidr": "8000::/1"})], "fail"),
+    ("two /8s in two policies", [egress("a", {"cidr": "17.0.0.0/8"}),
+                                 egress("b", {"cidr": "18.0.0.0/8"})], "fail"),
+    ("a policy of another namespace is not added",
+     [egress("a", {"cidr": "17.0.0.0/8"}), {**egress("b", {"cidr": "18.0.0.0/8"}),
+                                             "metadata": {"name": "b", "namespace": "other"}}],
+     "pass"),
+    ("half the IPv4 Internet alone", [egress("low", HALF_LOW)], "fail"),
+]
+
+
+@pytest.mark.parametrize("extra, expected", [c[1:] for c in IP_BLOCK_CASES],
+                         ids=[c[0] for c in IP_BLOCK_CASES])
+def test_ip_blocks_by_the_addresses_they_admit(extra, expected):
+    objects = cluster_view(WEB, DENY_ALL, *extra)
+    assert verdicts("AKS-NET-005", objects) == {"Namespace/app": expected}
+    assert verdicts("AKS-NET-006", objects) == {"Pod/app/web": expected}
+
+
+def test_ingress_ip_blocks_are_united_too():
+    halves = policy("world", ingress=[{"from": [{"ipBlock": HALF_LOW}]},
+                                      {"from": [{"ipBlock": HALF_HIGH}]}])
+    [found] = findings("AKS-NET-006", checks.State(cluster_view(WEB, DENY_ALL, halves)))
+    assert found.status == "fail"
+    assert found.evidence.startswith("ingress: world allows all (their ipBlocks admit the "
+                                     "Internet: IPv4: 3,702,258,688 public addresses")
+
+
+def test_split_egress_evidence_names_both_policies_and_the_count():
+    objects = cluster_view(WEB, DENY_ALL, egress("low", HALF_LOW), egress("high", HALF_HIGH))
+    [found] = findings("AKS-NET-005", checks.State(objects))
+    assert found.evidence == (
+        "egress default deny (deny) is undone by allow-all high, low (their ipBlocks admit the "
+        "Internet: IPv4: 3,702,258,688 public addresses (100% of the public unicast space), more "
+        "than a /8 (16,777,216 addresses); policies are additive) (3 policies in the namespace)")
+
+
+def test_halves_for_some_pods_only_fail_those_pods():
+    db = pod("db", labels={"app": "db"})
+    objects = cluster_view(WEB, db, DENY_ALL, egress("web-out", HALF_LOW, HALF_HIGH,
+                                                     selector={"matchLabels": {"app": "web"}}))
+    assert verdicts("AKS-NET-006", objects) == {"Pod/app/web": "fail", "Pod/app/db": "pass"}
+    assert verdicts("AKS-NET-005", objects) == {"Namespace/app": "pass"}

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aks_runbook.kube import Client
-from aks_runbook.objects import _secret_metadata
+from aks_runbook.objects import cilium_policies, secret_metadata
 
 TRAINING_LABEL = "app.kubernetes.io/managed-by=aks-runbook-training"
 
@@ -24,8 +24,10 @@ NAMESPACED_LISTS: dict[str, Callable[[Client, str], Any]] = {
     "services": lambda c, ns: c.CoreV1Api().list_namespaced_service(ns),
     "endpointslices": lambda c, ns: c.DiscoveryV1Api().list_namespaced_endpoint_slice(ns),
     "networkpolicies": lambda c, ns: c.NetworkingV1Api().list_namespaced_network_policy(ns),
+    "ciliumnetworkpolicies": lambda c, ns: cilium_policies(c, "ciliumnetworkpolicies",
+                                                           "CiliumNetworkPolicy", ns),
     "ingresses": lambda c, ns: c.NetworkingV1Api().list_namespaced_ingress(ns),
-    "secrets": lambda c, ns: _secret_metadata(c.CoreV1Api().list_namespaced_secret(ns)),
+    "secrets": lambda c, ns: secret_metadata(c.CoreV1Api().list_namespaced_secret(ns)),
     "serviceaccounts": lambda c, ns: c.CoreV1Api().list_namespaced_service_account(ns),
     "roles": lambda c, ns: c.RbacAuthorizationV1Api().list_namespaced_role(ns),
     "rolebindings": lambda c, ns: c.RbacAuthorizationV1Api().list_namespaced_role_binding(ns),

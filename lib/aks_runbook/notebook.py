@@ -493,7 +493,7 @@ class Session:
         pods = reach.pods_from_api(state.items("pods"))
         if ingress_namespace:
             pods.append(controller_probe(ingress_namespace, namespaces))
-        return pods, namespaces, state.items("networkpolicies")
+        return pods, namespaces, [p for kind in reach.POLICY_KINDS for p in state.items(kind)]
 
     def reachability_explorer(self, namespace: str, ingress_namespace: str | None = None,
                               names: dict[str, str] | None = None) -> None:

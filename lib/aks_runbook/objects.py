@@ -10,7 +10,13 @@ From files, as the API server would see them once applied:
   template's labels and spec, and an owner reference to the workload;
 - namespaced objects without a namespace are in `default`; every namespace, declared or only
   used, carries the `kubernetes.io/metadata.name` label the API server adds;
-- `*List` documents are unpacked; Secrets keep their metadata and type, never their data.
+- `*List` documents are unpacked; Secrets keep their metadata and type, never their data;
+- a PodDisruptionBudget loses any `status` the file carries (a saved `kubectl get -o yaml` is
+  not the cluster's state now): checks judge its spec and say the status is not known.
+CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy (cilium.io/v2) are read from both; a
+cluster without Cilium's CRDs lists none of them.
+Listed from a cluster, every object keeps its `status` as the API server returns it (e.g. a
+PodDisruptionBudget's disruptionsAllowed, currentHealthy, desiredHealthy, expectedPods).
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _secret_metadata(listed: Any) -> dict:
+def secret_metadata(listed: Any) -> dict:
     """Secrets without their data: the checks need names and types only."""
     from kubernetes.client import ApiClient
 
@@ -44,6 +50,22 @@ def _without_data(secret: dict) -> dict:
     return {k: v for k, v in secret.items() if k not in ("data", "stringData")}
 
 
+def cilium_policies(client: Client, plural: str, kind: str, namespace: str | None = None) -> dict:
+    """Cilium's policy custom resources (cilium.io/v2), in every namespace or in one; none
+    where the CRD is not installed (a cluster without Cilium cannot hold any)."""
+    from kubernetes.client.exceptions import ApiException
+
+    api = client.CustomObjectsApi()
+    try:
+        listed = (api.list_namespaced_custom_object("cilium.io", "v2", namespace, plural)
+                  if namespace else api.list_cluster_custom_object("cilium.io", "v2", plural))
+    except ApiException as error:
+        if error.status == 404:
+            return {"items": []}
+        raise
+    return {"items": [{**item, "kind": kind} for item in listed.get("items", [])]}
+
+
 # plural kind -> how to list it with the kubernetes client
 LISTS: dict[str, Callable[[Client], Any]] = {
     "namespaces": lambda c: c.CoreV1Api().list_namespace(),
@@ -52,8 +74,12 @@ LISTS: dict[str, Callable[[Client], Any]] = {
     "services": lambda c: c.CoreV1Api().list_service_for_all_namespaces(),
     "endpointslices": lambda c: c.DiscoveryV1Api().list_endpoint_slice_for_all_namespaces(),
     "networkpolicies": lambda c: c.NetworkingV1Api().list_network_policy_for_all_namespaces(),
+    "ciliumnetworkpolicies":
+        lambda c: cilium_policies(c, "ciliumnetworkpolicies", "CiliumNetworkPolicy"),
+    "ciliumclusterwidenetworkpolicies": lambda c: cilium_policies(
+        c, "ciliumclusterwidenetworkpolicies", "CiliumClusterwideNetworkPolicy"),
     "ingresses": lambda c: c.NetworkingV1Api().list_ingress_for_all_namespaces(),
-    "secrets": lambda c: _secret_metadata(c.CoreV1Api().list_secret_for_all_namespaces()),
+    "secrets": lambda c: secret_metadata(c.CoreV1Api().list_secret_for_all_namespaces()),
     "serviceaccounts": lambda c: c.CoreV1Api().list_service_account_for_all_namespaces(),
     "clusterroles": lambda c: c.RbacAuthorizationV1Api().list_cluster_role(),
     "clusterrolebindings": lambda c: c.RbacAuthorizationV1Api().list_cluster_role_binding(),
@@ -74,8 +100,13 @@ PLURALS = {
     "DaemonSet": "daemonsets", "Job": "jobs", "CronJob": "cronjobs",
     "ReplicationController": "replicationcontrollers",
     "PodDisruptionBudget": "poddisruptionbudgets",
+    "CiliumNetworkPolicy": "ciliumnetworkpolicies",
+    "CiliumClusterwideNetworkPolicy": "ciliumclusterwidenetworkpolicies",
 }
-CLUSTER_SCOPED = {"Namespace", "Node", "ClusterRole", "ClusterRoleBinding"}
+CLUSTER_SCOPED = {"Namespace", "Node", "ClusterRole", "ClusterRoleBinding",
+                  "CiliumClusterwideNetworkPolicy"}
+# kinds whose status checks read as the cluster's state now: never taken from a file
+LIVE_STATUS = {"PodDisruptionBudget"}
 WORKLOADS = {"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob",
              "ReplicationController"}
 
@@ -244,5 +275,6 @@ def _normalised(obj: dict, kind: str, where: str) -> dict:
         meta.pop("namespace", None)
     else:
         meta["namespace"] = meta.get("namespace") or "default"
-    obj = {**obj, "metadata": meta}
+    obj = {k: v for k, v in obj.items() if not (k == "status" and kind in LIVE_STATUS)}
+    obj["metadata"] = meta
     return _without_data(obj) if kind == "Secret" else obj

@@ -46,20 +46,23 @@ def reachability_matrix(connections: list[Connection], short: dict[str, str] | N
                         ) -> pd.DataFrame:
     """Sources as rows; columns `destination port` for each port (or range) some source may
     reach there, `destination *` when none may; cells 'allow' when the source may reach that
-    whole port or range, '-' when not, '' on the diagonal."""
+    whole port or range, '?' when what decides it is not modelled (Cilium L7, FQDN rules …),
+    '-' when not, '' on the diagonal."""
     from aks_runbook.analysis.reachability import port_range
 
     def name(key: str) -> str:
         return (short or {}).get(key, key.split("/", 1)[1])
 
     granted: dict[tuple[str, str], list[tuple[str, int, int] | None]] = {}
+    undecided: dict[tuple[str, str], list[tuple[str, int, int] | None]] = {}
     columns: dict[str, set[str]] = {}
     for c in connections:
         source, destination = name(c.source), name(c.destination)
         granted.setdefault((source, destination), [])
         columns.setdefault(destination, set())
-        if c.allowed:
-            granted[(source, destination)].append(port_range(c.port))
+        if c.allowed is not False:
+            (granted if c.allowed else undecided).setdefault((source, destination), []).append(
+                port_range(c.port))
             columns[destination].add(c.port)
 
     def allows(ranges: list[tuple[str, int, int] | None], port: str) -> bool:
@@ -71,7 +74,8 @@ def reachability_matrix(connections: list[Connection], short: dict[str, str] | N
     for (source, destination), ranges in granted.items():
         for port in columns[destination] or {"*"}:
             rows.setdefault(source, {})[f"{destination} {port}"] = (
-                "allow" if allows(ranges, port) else "-")
+                "allow" if allows(ranges, port) else
+                "?" if allows(undecided.get((source, destination), []), port) else "-")
     frame = pd.DataFrame(rows).T.sort_index().fillna("")
     return frame[sorted(frame.columns)]
 

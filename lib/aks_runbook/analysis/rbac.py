@@ -32,41 +32,144 @@ Semantics:
   edit, view and system:aggregate-to-{admin,edit,view} (as in Kubernetes v1.36.3) are assumed
   when the files do not define them, because the API server creates them on every cluster.
 
-`risks()` lists, per subject, binding and right of the catalogue, the first rule of the role
-that grants it (the highest-scoring one when rules differ in score):
+`risks()` lists, per subject, binding and risk of the catalogue `RISKS`, the first rule of the
+role that grants it (the highest-scoring one when rules differ in score). A risk is found when a
+rule allows one of its probe requests on some object: the binding must reach it (a RoleBinding
+never reaches a cluster-scoped resource; CoreDNS's ConfigMaps only from kube-system, Gatekeeper's
+config only from gatekeeper-system; a RoleBinding reaches only its own Namespace object), and a
+rule with resourceNames counts only if it names an object the path needs (coredns or
+coredns-custom; the binding's own namespace) and never for create or deletecollection, which
+carry no name. The catalogue, each path with its score (severity band) and the sources it
+answers:
 
-  risk                  score  public ids (verified in kubescape/regolibrary, Aug 2026)
-  cluster-admin           10   kubescape C-0035, C-0185; CIS AKS 4.1.1 (`*` on `*` in `*`)
-  impersonate              9   kubescape C-0065, C-0191; CIS Kubernetes 5.1.8
-  nodes-proxy              9   kubescape C-0279; CIS AKS 4.1.9
-  bind, escalate           8   kubescape C-0191; CIS Kubernetes 5.1.8
-  csr-approval             8   kubescape C-0280; CIS AKS 4.1.10
-  secrets-read             8   kubescape C-0015, C-0186; CIS AKS 4.1.2
-  serviceaccount-token     8   kubescape C-0282; CIS AKS 4.1.12
-  create-pods              7   kubescape C-0188; CIS AKS 4.1.4 (pods, or create/update/patch
-                               Deployments, ReplicaSets, StatefulSets, DaemonSets, Jobs,
-                               CronJobs, ReplicationControllers: their controllers make pods)
-  exec, attach             7   kubescape C-0002 (exec; attach has no control, same reach)
-  portforward              5   kubescape C-0063
-  wildcard                 5   kubescape C-0187; CIS AKS 4.1.3 (`*` in verbs or resources)
+  risk                  score  the path                                      sources
+  cluster-admin           10   `*` on `*` in `*` (one row; no other of it)   GP-least; C-0035,
+                                                                             C-0185; CIS AKS 4.1.1
+  impersonate              9   users, groups, uids, userextras (cluster);    GP-imp; C-0065,
+                               serviceaccounts                               C-0191; R3
+  nodes-proxy              9   get/create nodes/proxy (kubelet API)          GP-proxy; C-0279; R11
+  mutating-webhooks        9   create/update/patch/delete                    GP-webhooks; C-0281;
+                               mutatingwebhookconfigurations                 R8
+  bind, escalate           8   bind roles/clusterroles; escalate roles,      GP-bind, GP-escalate;
+                               clusterroles (cluster)                        C-0191; R4
+  csr-approval             8   update CSRs/approval + approve on signers     GP-csr; C-0280
+  secrets-read             8   get/list/watch secrets                        GP-secrets; C-0015,
+                                                                             C-0186; R1
+  serviceaccount-token     8   create serviceaccounts/token                  GP-token; C-0282
+  validating-webhooks      8   create/update/patch/delete                    GP-webhooks; C-0281;
+                               validatingwebhookconfigurations               R8
+  admission-policies       8   change/delete (Validating|Mutating)Admission- R15
+                               Policies and their bindings
+  apiservices              8   change/delete APIServices (API aggregation)   (brief; none of the 3)
+  create-pods              7   create pods; create/update/patch Deployments, GP-workload; C-0188;
+                               ReplicaSets, StatefulSets, DaemonSets, Jobs,  R2; CIS AKS 4.1.4
+                               CronJobs, ReplicationControllers
+  exec, attach             7   create/get pods/exec, pods/attach             C-0002; R13
+  ephemeral-containers     7   update/patch pods/ephemeralcontainers         R12
+  namespace-labels         7   update/patch namespaces (Pod Security,        GP-namespace
+                               NetworkPolicy namespaceSelectors)
+  persistent-volumes       7   create persistentvolumes (hostPath)           GP-pv; C-0278; R5
+  policy-engines           7   change/delete Gatekeeper constrainttemplates, R10, R14
+                               constraints, mutations, config; Kyverno
+                               (cluster)policies, policyexceptions,
+                               cleanup policies, policies.kyverno.io
+  coredns                  7   create configmaps, update/patch coredns or    C-0037
+                               coredns-custom, in kube-system
+  csr-signing              6   update CSRs/status + sign on signers          GP-csr
+  crds                     6   change/delete customresourcedefinitions       R9
+  portforward              5   create/get pods/portforward                   C-0063
+  service-traffic          5   change services (externalIPs), services/      R6; C-0283 (the
+                               status (load-balancer IP), endpoints,         admission plugin
+                               endpointslices (CVE-2020-8554)                that closes it)
+  ingress-routes           5   change ingresses, ingressclasses, Gateway     R6, R7
+                               API gateways, routes, gatewayclasses
+  storage                  5   update/patch/delete persistentvolumes;        R5
+                               change storageclasses, volumeattachments,
+                               csidrivers, volumeattributesclasses
+  wildcard                 5   `*` in verbs or resources                     GP-least; C-0187;
+                                                                             CIS AKS 4.1.3
+  network-policies         4   change/delete NetworkPolicies, Cilium(Cluster- R6
+                               wide)NetworkPolicies, AdminNetworkPolicies
+  delete-events            4   delete/deletecollection events                C-0031
+  delete                   3   delete/deletecollection secrets, pods,        C-0007
+                               services, workloads
 
-Scores are ours (how directly the right leads to cluster-admin); kubescape's base scores are
-lower and flatter (5-8). A row's score is its risk's, -1 when a RoleBinding limits it to one
-namespace other than kube-system, -2 when the rule names its objects (resourceNames: narrower,
-still listed), +1 when the subject is everyone or every service account (system:authenticated,
-system:unauthenticated, system:anonymous, system:serviceaccounts[:<ns>]; kubescape C-0265),
-within 1..10; the severity is kubescape's band (checks.severity: 9+ critical, 7-8 high, 4-6
-medium). A rule granting every verb on every resource of every group is one row,
-`cluster-admin` (ClusterRoleBinding) or `namespace-admin` (RoleBinding; same score), and no
-other row of that rule. `exec`, `attach` and `portforward` count `get` as well as `create`: a
-WebSocket upgrade needed only `get` before Kubernetes 1.35 (and still does where the
-AuthorizePodWebsocketUpgradeCreatePermission gate is off). `csr-approval` needs update on
-certificatesigningrequests/approval and, as the CertificateApproval admission plugin checks,
-approve on signers held by the same subject or a group it is known to be in (implicit groups
-only: other memberships are unknown to the cluster). Where kubescape differs: its rules match
-names in the rule without the authorizer's semantics, so it counts `pods/*` as exec and
-RoleBindings as granting cluster-scoped rights (nodes/proxy, CSR approval, impersonating users);
-here neither grants anything.
+CIS ids as before: AKS 4.1.1 cluster-admin, 4.1.2 secrets-read, 4.1.3 wildcard, 4.1.4
+create-pods, 4.1.9 nodes-proxy, 4.1.10 csr-approval, 4.1.12 serviceaccount-token; Kubernetes
+5.1.8 bind, escalate, impersonate. Each Risk's `public_ids` holds its sources, `what` the path in
+words, `severity` its band.
+
+Sources (all read in full; "change" = create, update, patch, delete):
+- GP: Kubernetes' "Role Based Access Control Good Practices" (kubernetes/website
+  content/en/docs/concepts/security/rbac-good-practices.md). Privilege escalation risks: Listing
+  secrets (GP-secrets: secrets-read), Workload creation (GP-workload: create-pods), Persistent
+  volume creation (GP-pv: persistent-volumes), Access to proxy subresource of Nodes (GP-proxy:
+  nodes-proxy), Escalate verb (GP-escalate: escalate), Bind verb (GP-bind: bind), Impersonate
+  verb (GP-imp: impersonate), CSRs and certificate issuing (GP-csr: csr-approval, csr-signing),
+  Token request (GP-token: serviceaccount-token), Control admission webhooks (GP-webhooks:
+  mutating-webhooks, validating-webhooks), Namespace modification (GP-namespace:
+  namespace-labels). Least privilege (GP-least): wildcard, cluster-admin; system:masters is a
+  system subject (below). Denial of service risks: Object creation denial-of-service is no row:
+  every create right has it, and its control is ResourceQuota, not RBAC.
+- kubescape (kubescape/regolibrary controls/ and rules/, Aug 2026): C-0002 Prevent containers
+  from allowing command execution (exec), C-0007 Roles with delete capabilities (delete), C-0015
+  List Kubernetes secrets and C-0186 Minimize access to secrets (secrets-read), C-0031 Delete
+  Kubernetes events (delete-events), C-0035 Administrative Roles and C-0185 Ensure that the
+  cluster-admin role is only used where required (cluster-admin, namespace-admin), C-0037
+  CoreDNS poisoning (coredns), C-0063 Portforwarding privileges (portforward), C-0065 No
+  impersonation (impersonate), C-0187 Minimize wildcard use in Roles and ClusterRoles
+  (wildcard), C-0188 Minimize access to create pods (create-pods), C-0191 Limit use of the Bind,
+  Impersonate and Escalate permissions (bind, escalate, impersonate), C-0278 Minimize access to
+  create persistent volumes (persistent-volumes), C-0279 Minimize access to the proxy
+  sub-resource of nodes (nodes-proxy), C-0280 Minimize access to the approval sub-resource of
+  certificatesigningrequests objects (csr-approval), C-0281 Minimize access to webhook
+  configuration objects (mutating-webhooks, validating-webhooks), C-0282 Minimize access to the
+  service account token creation (serviceaccount-token). No row of their own: C-0036 and C-0039
+  Validate admission controller (validating / mutating) list the webhook configurations
+  themselves, not who may change them; C-0262 Anonymous user has RoleBinding and C-0265
+  system:authenticated user has elevated roles are the +1 for everyone below; C-0246 Avoid use
+  of system:masters group is a system subject (AKS-OV-001); C-0267 Workload with cluster
+  takeover roles and C-0272 Workload with administrative roles judge a workload's service
+  account, whose rows here are that account's; C-0283 is the API server's
+  DenyServiceExternalIPs flag, which closes half of service-traffic.
+- rbac-tool (alcideio/rbac-tool pkg/analysis/default-rules.yaml, its 15 rules): R1 Secret
+  Readers (secrets-read), R2 Workload Creators & Editors (create-pods; it omits the apps group,
+  here included), R3 Identify Privileges Escalators - via impersonate (impersonate), R4 ... via
+  bind or escalate (bind, escalate; it also flags create/update/patch of roles and clusterroles,
+  which RBAC's escalation check limits to rights one holds: no row), R5 Storage & Data -
+  Manipulate Cluster Shared Resources (persistent-volumes, storage; a namespace's own
+  PersistentVolumeClaims: no row), R6 Networking - Manipulate Networking and Network Access
+  related resources (service-traffic, ingress-routes, network-policies), R7 Networking -
+  Manipulate Gateway API Resources (ingress-routes), R8 Installing or Modifying Admission
+  Controllers (mutating-webhooks, validating-webhooks), R9 Installing or Modifying Cluster
+  Extensions (CRDs) (crds), R10 Open Policy Agent (OPA) GateKeeper Administration
+  (policy-engines), R11 Create Node Proxy (nodes-proxy), R12 Create Ephemeral Containers in
+  Running Pods (ephemeral-containers), R13 Exec into Pod (exec), R14 Kyverno Administration
+  (policy-engines), R15 Installing or Modifying Kubernetes Admission Policies
+  (admission-policies).
+
+Scores are ours (how directly the right leads to cluster-admin or to other workloads' data or
+traffic); kubescape's base scores are lower and flatter (4-8). A row's score is its risk's, -1
+when a RoleBinding limits it to one namespace other than kube-system, -2 when the rule names its
+objects (resourceNames: narrower, still listed), +1 when the subject is everyone or every
+service account (system:authenticated, system:unauthenticated, system:anonymous,
+system:serviceaccounts[:<ns>]; kubescape C-0262, C-0265), within 1..10; the severity is
+kubescape's band (aks_runbook.severity: 9+ critical, 7-8 high, 4-6 medium, 1-3 low). A rule
+granting every verb on every resource of every group is one row, `cluster-admin`
+(ClusterRoleBinding) or `namespace-admin` (RoleBinding; same score), and no other row of that
+rule. `exec`, `attach` and `portforward` count `get` as well as `create`: a WebSocket upgrade
+needed only `get` before Kubernetes 1.35 (and still does where the
+AuthorizePodWebsocketUpgradeCreatePermission gate is off). `csr-approval` and `csr-signing` need
+their second right (approve, sign on signers) held through a ClusterRoleBinding by the same
+subject or a group it is known to be in (implicit groups only: other memberships are unknown to
+the cluster), as the CertificateApproval and CertificateSigning admission plugins check. Where
+kubescape differs: its rules match names in the rule without the authorizer's semantics, so it
+counts `pods/*` as exec and RoleBindings as granting cluster-scoped rights (nodes/proxy, CSR
+approval, impersonating users, PersistentVolumes, webhook configurations); here neither grants
+anything. Its C-0037 counts any ConfigMap anywhere; here only what reaches CoreDNS's. Its
+C-0265 flags system:authenticated for a rule naming pods or nodes even to read them, and C-0262
+flags system:unauthenticated in any binding; here such a subject has a row only for a path it
+holds (one point higher).
 
 System subjects (`include_system=False` hides them): the identities the API server,
 controllers and nodes use by design, whose rights are not a platform team's to trim:
@@ -83,7 +186,7 @@ controllers and nodes use by design, whose rights are not a platform team's to t
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from aks_runbook.analysis.reachability import matches
 from aks_runbook.severity import severity
@@ -414,12 +517,20 @@ class Policy:
 
 # The risk catalogue ----------------------------------------------------------------------------
 
+ANY = "<any>"  # in a probe: every resource of its API group, or every subresource of its resource
+UNNAMED_VERBS = ("create", "deletecollection")  # requests that carry no object name
+
+
 @dataclass(frozen=True)
 class Probe:
-    """A request a risky right allows; `namespaced`: a RoleBinding can grant it."""
+    """A request a risky right allows. `namespaced`: a RoleBinding can grant it; `namespace`:
+    only a grant there counts (CoreDNS lives in kube-system); `names`: only these objects count,
+    so a rule whose resourceNames name none of them does not (empty: any name)."""
 
     request: Request
     namespaced: bool = True
+    namespace: str = ""
+    names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -429,65 +540,179 @@ class Risk:
     public_ids: str
     what: str
     probes: tuple[Probe, ...] = ()
+    requires: Request | None = None  # a second right, held cluster-wide by the same subject
+
+    @property
+    def severity(self) -> str:
+        return severity(self.score)
 
 
-def _probes(verbs: str, group: str, resources: str, namespaced: bool = True) -> list[Probe]:
+def _probes(verbs: str, group: str, resources: str, namespaced: bool = True,
+            namespace: str = "", names: tuple[str, ...] = ()) -> list[Probe]:
     found = []
     for verb in verbs.split():
         for item in resources.split():
             resource, _, sub = item.partition("/")
-            found.append(Probe(Request(verb, resource, sub, group), namespaced))
+            found.append(Probe(Request(verb, resource, sub, group), namespaced, namespace, names))
     return found
 
 
+def _cluster(verbs: str, group: str, resources: str) -> list[Probe]:
+    return _probes(verbs, group, resources, namespaced=False)
+
+
+CHANGE = "create update patch delete"
+WRITE = "create update patch"
+ADMISSION = "admissionregistration.k8s.io"
 WORKLOADS = [*_probes("create", "", "pods replicationcontrollers"),
              *_probes("update patch", "", "replicationcontrollers"),
-             *_probes("create update patch", "apps",
-                      "deployments replicasets statefulsets daemonsets"),
-             *_probes("create update patch", "batch", "jobs cronjobs")]
+             *_probes(WRITE, "apps", "deployments replicasets statefulsets daemonsets"),
+             *_probes(WRITE, "batch", "jobs cronjobs")]
 RISKS = [
-    Risk("cluster-admin", 10, "kubescape C-0035, C-0185; CIS AKS 4.1.1 (CIS Kubernetes 5.1.1)",
+    Risk("cluster-admin", 10,
+         "GP-least; kubescape C-0035, C-0185; CIS AKS 4.1.1 (CIS Kubernetes 5.1.1)",
          "every verb on every resource of every API group (`*` on `*`)"),
-    Risk("impersonate", 9, "kubescape C-0065, C-0191; CIS Kubernetes 5.1.8",
-         "impersonate users, groups, uids (cluster-wide) or service accounts",
-         (*_probes("impersonate", "", "users groups", namespaced=False),
-          *_probes("impersonate", "authentication.k8s.io", "uids", namespaced=False),
+    Risk("impersonate", 9, "GP-imp; kubescape C-0065, C-0191; rbac-tool R3; CIS Kubernetes 5.1.8",
+         "act as other users, groups, uids, user extras (cluster-wide) or service accounts",
+         (*_cluster("impersonate", "", "users groups"),
+          *_cluster("impersonate", "authentication.k8s.io", f"uids userextras/{ANY}"),
           *_probes("impersonate", "", "serviceaccounts"))),
-    Risk("nodes-proxy", 9, "kubescape C-0279; CIS AKS 4.1.9",
-         "the kubelet API through nodes/proxy (exec into any pod of the node)",
-         tuple(_probes("get create", "", "nodes/proxy", namespaced=False))),
-    Risk("bind", 8, "kubescape C-0191; CIS Kubernetes 5.1.8",
-         "bind roles beyond one's own rights",
-         tuple(_probes("bind", RBAC, "roles clusterroles"))),
-    Risk("escalate", 8, "kubescape C-0191; CIS Kubernetes 5.1.8",
+    Risk("nodes-proxy", 9, "GP-proxy; kubescape C-0279; rbac-tool R11; CIS AKS 4.1.9",
+         "the kubelet API through nodes/proxy: exec into any pod of the node, unaudited",
+         tuple(_cluster("get create", "", "nodes/proxy"))),
+    Risk("mutating-webhooks", 9, "GP-webhooks; kubescape C-0281; rbac-tool R8",
+         "control mutating admission webhooks: read every admitted object, Secrets too, and "
+         "rewrite pods as they are admitted", tuple(_cluster(CHANGE, ADMISSION,
+                                                            "mutatingwebhookconfigurations"))),
+    Risk("bind", 8, "GP-bind; kubescape C-0191; rbac-tool R4; CIS Kubernetes 5.1.8",
+         "bind roles one does not hold", tuple(_probes("bind", RBAC, "roles clusterroles"))),
+    Risk("escalate", 8, "GP-escalate; kubescape C-0191; rbac-tool R4; CIS Kubernetes 5.1.8",
          "write roles with rights one does not hold",
-         (*_probes("escalate", RBAC, "roles"),
-          *_probes("escalate", RBAC, "clusterroles", namespaced=False))),
-    Risk("csr-approval", 8, "kubescape C-0280; CIS AKS 4.1.10",
-         "approve CertificateSigningRequests (client certificates for any user)",
-         tuple(_probes("update", "certificates.k8s.io", "certificatesigningrequests/approval",
-                       namespaced=False))),
-    Risk("secrets-read", 8, "kubescape C-0015, C-0186; CIS AKS 4.1.2",
+         (*_probes("escalate", RBAC, "roles"), *_cluster("escalate", RBAC, "clusterroles"))),
+    Risk("csr-approval", 8, "GP-csr; kubescape C-0280; CIS AKS 4.1.10",
+         "approve CertificateSigningRequests (client certificates for any user, also with "
+         "approve on signers)",
+         tuple(_cluster("update", "certificates.k8s.io",
+                        "certificatesigningrequests/approval")),
+         Request("approve", "signers", "", "certificates.k8s.io")),
+    Risk("secrets-read", 8, "GP-secrets; kubescape C-0015, C-0186; rbac-tool R1; CIS AKS 4.1.2",
          "get, list or watch Secrets", tuple(_probes("get list watch", "", "secrets"))),
-    Risk("serviceaccount-token", 8, "kubescape C-0282; CIS AKS 4.1.12",
+    Risk("serviceaccount-token", 8, "GP-token; kubescape C-0282; CIS AKS 4.1.12",
          "create tokens for service accounts",
          tuple(_probes("create", "", "serviceaccounts/token"))),
-    Risk("create-pods", 7, "kubescape C-0188; CIS AKS 4.1.4",
-         "create pods, or create or change workloads whose controllers create them",
-         tuple(WORKLOADS)),
-    Risk("exec", 7, "kubescape C-0002", "run commands in containers (pods/exec)",
+    Risk("validating-webhooks", 8, "GP-webhooks; kubescape C-0281; rbac-tool R8",
+         "control validating admission webhooks: read every admitted object, Secrets too, or "
+         "remove the checks they enforce",
+         tuple(_cluster(CHANGE, ADMISSION, "validatingwebhookconfigurations"))),
+    Risk("admission-policies", 8, "rbac-tool R15",
+         "change or delete (Validating|Mutating)AdmissionPolicies and their bindings: lift the "
+         "checks, or mutate admitted pods",
+         tuple(_cluster(CHANGE, ADMISSION, "validatingadmissionpolicies "
+                        "validatingadmissionpolicybindings mutatingadmissionpolicies "
+                        "mutatingadmissionpolicybindings"))),
+    Risk("apiservices", 8, "(none of the three sources: API aggregation)",
+         "register or change APIServices: the API server then sends that API group's requests "
+         "to a service of one's choice", tuple(_cluster(CHANGE, "apiregistration.k8s.io",
+                                                        "apiservices"))),
+    Risk("create-pods", 7, "GP-workload; kubescape C-0188; rbac-tool R2; CIS AKS 4.1.4",
+         "create pods, or create or change workloads whose controllers create them: run as "
+         "any service account of the namespace, mount its Secrets", tuple(WORKLOADS)),
+    Risk("exec", 7, "kubescape C-0002; rbac-tool R13", "run commands in containers (pods/exec)",
          tuple(_probes("create get", "", "pods/exec"))),
-    Risk("attach", 7, "(no kubescape control; same reach as exec)",
+    Risk("attach", 7, "(no control of the three; same reach as exec)",
          "attach to a container's console (pods/attach)",
          tuple(_probes("create get", "", "pods/attach"))),
+    Risk("ephemeral-containers", 7, "rbac-tool R12",
+         "add ephemeral containers to running pods (kubectl debug): code in the pod, with a "
+         "security context of one's choice", tuple(_probes("update patch", "",
+                                                           "pods/ephemeralcontainers"))),
+    Risk("namespace-labels", 7, "GP-namespace",
+         "change a Namespace's labels: lift its Pod Security level to privileged, or match "
+         "other NetworkPolicies' namespaceSelectors (a RoleBinding: its own namespace)",
+         tuple(_probes("update patch", "", "namespaces"))),
+    Risk("persistent-volumes", 7, "GP-pv; kubescape C-0278; rbac-tool R5",
+         "create PersistentVolumes: a hostPath volume opens the node's file system",
+         tuple(_cluster("create", "", "persistentvolumes"))),
+    Risk("policy-engines", 7, "rbac-tool R10, R14",
+         "change or delete Gatekeeper templates, constraints, mutations or its config, or "
+         "Kyverno policies and policy exceptions: lift or bend what they enforce",
+         (*_cluster(CHANGE, "templates.gatekeeper.sh", "constrainttemplates"),
+          *_cluster(CHANGE, "constraints.gatekeeper.sh", ANY),
+          *_cluster(CHANGE, "mutations.gatekeeper.sh",
+                    "assign assignmetadata assignimage modifyset"),
+          *_probes(CHANGE, "config.gatekeeper.sh", "configs", namespace="gatekeeper-system"),
+          *_cluster(CHANGE, "kyverno.io", "clusterpolicies clustercleanuppolicies"),
+          *_probes(CHANGE, "kyverno.io", "policies policyexceptions cleanuppolicies"),
+          *_probes(CHANGE, "policies.kyverno.io", ANY))),
+    Risk("coredns", 7, "kubescape C-0037",
+         "rewrite the cluster's DNS (ConfigMaps coredns and coredns-custom in kube-system): "
+         "send any name to an address of one's choice",
+         (*_probes("create", "", "configmaps", namespace="kube-system"),
+          *_probes("update patch", "", "configmaps", namespace="kube-system",
+                   names=("coredns", "coredns-custom")))),
+    Risk("csr-signing", 6, "GP-csr",
+         "sign CertificateSigningRequests (write status.certificate, also with sign on signers); "
+         "grants access where that signer's CA is trusted",
+         tuple(_cluster("update", "certificates.k8s.io", "certificatesigningrequests/status")),
+         Request("sign", "signers", "", "certificates.k8s.io")),
+    Risk("crds", 6, "rbac-tool R9",
+         "create, change or delete CustomResourceDefinitions (a deletion deletes every object "
+         "of the type, policies too)",
+         tuple(_cluster(CHANGE, "apiextensions.k8s.io", "customresourcedefinitions"))),
     Risk("portforward", 5, "kubescape C-0063", "forward ports into pods (pods/portforward)",
          tuple(_probes("create get", "", "pods/portforward"))),
-    Risk("wildcard", 5, "kubescape C-0187; CIS AKS 4.1.3",
+    Risk("service-traffic", 5, "rbac-tool R6; kubescape C-0283 (the admission plugin)",
+         "change Services (also their status), Endpoints or EndpointSlices: an externalIP or a "
+         "load-balancer IP captures that address's traffic cluster-wide (CVE-2020-8554), "
+         "endpoints send a Service anywhere",
+         (*_probes(CHANGE, "", "services endpoints"),
+          *_probes("update patch", "", "services/status"),
+          *_probes(CHANGE, "discovery.k8s.io", "endpointslices"))),
+    Risk("ingress-routes", 5, "rbac-tool R6, R7",
+         "change Ingresses, IngressClasses or Gateway API gateways and routes: take over "
+         "host names and paths",
+         (*_probes(CHANGE, "networking.k8s.io", "ingresses"),
+          *_probes(CHANGE, "extensions", "ingresses"),
+          *_cluster(CHANGE, "networking.k8s.io", "ingressclasses"),
+          *_probes(CHANGE, "gateway.networking.k8s.io", "gateways httproutes grpcroutes "
+                   "tcproutes tlsroutes udproutes referencegrants"),
+          *_cluster(CHANGE, "gateway.networking.k8s.io", "gatewayclasses"))),
+    Risk("storage", 5, "rbac-tool R5",
+         "change or delete PersistentVolumes, StorageClasses, VolumeAttachments or CSIDrivers: "
+         "reach or destroy other namespaces' data",
+         (*_cluster("update patch delete", "", "persistentvolumes"),
+          *_cluster(CHANGE, "storage.k8s.io",
+                    "storageclasses volumeattachments csidrivers volumeattributesclasses"))),
+    Risk("wildcard", 5, "GP-least; kubescape C-0187; CIS AKS 4.1.3",
          "`*` in verbs or resources (grants what future resources and verbs add)"),
+    Risk("network-policies", 4, "rbac-tool R6",
+         "change or delete NetworkPolicies or Cilium policies: open the namespaces they isolate",
+         (*_probes(CHANGE, "networking.k8s.io", "networkpolicies"),
+          *_probes(CHANGE, "extensions", "networkpolicies"),
+          *_probes(CHANGE, "cilium.io", "ciliumnetworkpolicies"),
+          *_cluster(CHANGE, "cilium.io", "ciliumclusterwidenetworkpolicies"),
+          *_cluster(CHANGE, "policy.networking.k8s.io",
+                    "adminnetworkpolicies baselineadminnetworkpolicies"))),
+    Risk("delete-events", 4, "kubescape C-0031",
+         "delete Events: erase the trail of what happened",
+         (*_probes("delete deletecollection", "", "events"),
+          *_probes("delete deletecollection", "events.k8s.io", "events"))),
+    Risk("delete", 3, "kubescape C-0007",
+         "delete Secrets, pods, Services or workloads",
+         (*_probes("delete deletecollection", "", "secrets pods services"),
+          *_probes("delete deletecollection", "apps",
+                   "deployments replicasets daemonsets statefulsets"),
+          *_probes("delete deletecollection", "batch", "jobs cronjobs"))),
 ]
 NAMESPACE_ADMIN = "namespace-admin"
 BASE_SCORES = {r.name: r.score for r in RISKS} | {NAMESPACE_ADMIN: RISKS[0].score}
-_SIGNERS = Request("approve", "signers", "", "certificates.k8s.io")
+# Extension resources that are cluster-scoped (built-in ones: CLUSTER_SCOPED).
+CLUSTER_SCOPED_GROUPS = frozenset({"constraints.gatekeeper.sh", "templates.gatekeeper.sh",
+                                   "mutations.gatekeeper.sh"})
+CLUSTER_SCOPED_EXTENSIONS = frozenset({
+    ("kyverno.io", "clusterpolicies"), ("kyverno.io", "clustercleanuppolicies"),
+    ("cilium.io", "ciliumclusterwidenetworkpolicies"), ("gateway.networking.k8s.io",
+                                                        "gatewayclasses")})
 
 
 def grants_all(rule: dict) -> bool:
@@ -496,19 +721,53 @@ def grants_all(rule: dict) -> bool:
             and "*" in (rule.get("apiGroups") or ()) and not rule.get("resourceNames"))
 
 
-def rule_risks(rule: dict, namespaced: bool) -> list[tuple[str, bool]]:
-    """(risk name, limited to named objects) for one rule bound by a RoleBinding (`namespaced`)
-    or a ClusterRoleBinding."""
+def _resource_hit(resources: Iterable[str], request: Request) -> bool:
+    if request.resource == ANY:  # any resource of the group
+        return any(r == "*" or "/" not in r for r in resources)
+    if request.subresource == ANY:  # any subresource of the resource
+        return any(r == "*" or r.startswith(f"{request.resource}/") or r.startswith("*/")
+                   for r in resources)
+    sub = request.subresource
+    combined = f"{request.resource}/{sub}" if sub else request.resource
+    return any(r == "*" or r == combined or (sub and r == f"*/{sub}") for r in resources)
+
+
+def probe_allows(rule: dict, probe: Probe, binding_namespace: str | None = None) -> bool:
+    """Does this rule, bound by a ClusterRoleBinding (`binding_namespace` None) or by a
+    RoleBinding in that namespace, allow the probe's request on some object it covers?"""
+    request = probe.request
+    if binding_namespace is not None and (
+            not probe.namespaced or probe.namespace not in ("", binding_namespace)):
+        return False
+    verbs, groups = rule.get("verbs") or (), rule.get("apiGroups") or ()
+    if ("*" not in verbs and request.verb not in verbs) or (
+            "*" not in groups and request.api_group not in groups):
+        return False
+    if rule.get("nonResourceURLs") and not rule.get("resources"):
+        return False
+    if not _resource_hit(rule.get("resources") or (), request):
+        return False
+    listed = rule.get("resourceNames")
+    if not listed:
+        return True
+    if request.verb in UNNAMED_VERBS and not request.subresource:
+        return False
+    names = probe.names
+    if request.resource == "namespaces" and binding_namespace is not None:
+        names = (binding_namespace,)  # a RoleBinding reaches only its own namespace object
+    return not names or any(n in listed for n in names)
+
+
+def rule_risks(rule: dict, binding_namespace: str | None = None) -> list[tuple[str, bool]]:
+    """(risk name, limited to named objects) for one rule bound by a ClusterRoleBinding
+    (`binding_namespace` None) or by a RoleBinding in that namespace."""
     if grants_all(rule):
-        return [(NAMESPACE_ADMIN if namespaced else "cluster-admin", False)]
+        return [(NAMESPACE_ADMIN if binding_namespace is not None else "cluster-admin", False)]
     if rule.get("nonResourceURLs"):
         return []
-    found = []
-    for risk in RISKS:
-        hit = any((p.namespaced or not namespaced) and rule_allows(rule, p.request, True)
-                  for p in risk.probes)
-        if hit:
-            found.append((risk.name, bool(rule.get("resourceNames"))))
+    named = bool(rule.get("resourceNames"))
+    found = [(risk.name, named) for risk in RISKS
+             if any(probe_allows(rule, p, binding_namespace) for p in risk.probes)]
     if "*" in (rule.get("verbs") or ()) or "*" in (rule.get("resources") or ()):
         found.append(("wildcard", False))
     return found
@@ -531,29 +790,35 @@ def _finish(rows: Iterable[Row], include_system: bool) -> list[Row]:
     return sorted(unique.values(), key=Row.sort_key)
 
 
+def _holders(policy: Policy, request: Request) -> dict[str, str]:
+    """subject -> the first ClusterRoleBinding granting it `request` on some object."""
+    found: dict[str, str] = {}
+    for binding in policy.bindings:
+        if binding.kind == "ClusterRoleBinding" and any(
+                rule_allows(r, request, True) for r in binding.rules):
+            for subject in binding.subjects:
+                found.setdefault(subject, binding.key)
+    return found
+
+
 def risks(objects: dict[str, list[dict]], *, from_files: bool = False,
           include_system: bool = False, policy: Policy | None = None) -> list[Row]:
     """The RBAC risk table of the whole view: one row per subject, binding and risk, with the
     first rule of the role that grants it at the highest score."""
     policy = policy or Policy.of(objects, from_files)
-    cache: dict[tuple[int, bool], list[tuple[str, bool]]] = {}
+    cache: dict[tuple[int, str | None], list[tuple[str, bool]]] = {}
     texts: dict[int, str] = {}
     rows: dict[tuple[str, str, str], Row] = {}
-    approvers: dict[str, str] = {}  # subject -> binding holding approve on signers
+    required = {r.name: (r.requires, _holders(policy, r.requires)) for r in RISKS if r.requires}
     for binding in policy.bindings:
-        if binding.kind == "ClusterRoleBinding" and any(
-                rule_allows(r, _SIGNERS, True) for r in binding.rules):
-            for subject in binding.subjects:
-                approvers.setdefault(subject, binding.key)
-    for binding in policy.bindings:
-        namespaced = binding.kind == "RoleBinding"
+        where = binding.namespace if binding.kind == "RoleBinding" else None
         system = {s: is_system(s, binding.key) for s in binding.subjects}
         if not include_system and all(system.values()):
             continue
         for rule in binding.rules:
-            key = (id(rule), namespaced)
+            key = (id(rule), where)
             if key not in cache:
-                cache[key] = rule_risks(rule, namespaced)
+                cache[key] = rule_risks(rule, where)
             if not cache[key]:
                 continue
             if id(rule) not in texts:
@@ -562,12 +827,13 @@ def risks(objects: dict[str, list[dict]], *, from_files: bool = False,
             for subject in binding.subjects:
                 for name, named in cache[key]:
                     row_text = text
-                    if name == "csr-approval":
-                        via = next((approvers[i] for i in sorted(identities(subject))
-                                    if i in approvers), None)
+                    if name in required:
+                        request, holders = required[name]
+                        via = next((holders[i] for i in sorted(identities(subject))
+                                    if i in holders), None)
                         if via is None:
                             continue
-                        row_text = f"{text}; approve on signers via {via}"
+                        row_text = f"{text}; {request.verb} on {request.resource} via {via}"
                     value = score(BASE_SCORES[name], binding, subject, named)
                     kept = rows.get((subject, binding.key, name))
                     if kept is None or value > kept.score:
@@ -586,23 +852,53 @@ def _request(verb: str, resource: str, subresource: str | None, api_group: str,
     return Request(verb, resource, subresource or "", api_group, name or "")
 
 
-def _asked_risk(request: Request) -> Risk | None:
+def _probe_answers(probe: Probe, request: Request, namespace: str | None) -> bool:
+    """Is `request` (in `namespace`, None = not known) one the probe stands for?"""
+    asked = probe.request
+    if (asked.verb, asked.api_group) != (request.verb, request.api_group):
+        return False
+    if asked.resource == ANY:
+        same = not request.subresource
+    elif asked.subresource == ANY:
+        same = asked.resource == request.resource and bool(request.subresource)
+    else:
+        same = (asked.resource, asked.subresource) == (request.resource, request.subresource)
+    return (same and probe.namespace in ("", namespace or probe.namespace)
+            and (not probe.names or not request.name or request.name in probe.names))
+
+
+def _asked_risk(request: Request, namespace: str | None = None) -> Risk | None:
     """The catalogued risk this very request exercises, if any."""
-    bare = Request(request.verb, request.resource, request.subresource, request.api_group)
     for risk in RISKS:
-        if any(p.request == bare for p in risk.probes):
+        if any(_probe_answers(p, request, namespace) for p in risk.probes):
             return risk
     return None
+
+
+def _on_namespace_object(request: Request) -> bool:
+    """A request on one Namespace object (get, update, patch, delete namespaces/<ns>, also its
+    status and finalize): the API server files it in namespace <ns>."""
+    return (not request.path and request.resource == "namespaces" and not request.api_group
+            and request.verb not in ("list", "watch", "create", "deletecollection"))
 
 
 def _grants(policy: Policy, request: Request, namespace: str | None,
             cluster_scoped: bool) -> Iterator[tuple[Binding, dict]]:
     """(binding, first rule of it allowing the request) for the bindings that apply."""
+    own_namespace = _on_namespace_object(request)
     for binding in policy.bindings:
+        asked = request
         if binding.kind == "RoleBinding":
-            if cluster_scoped or (namespace is not None and binding.namespace != namespace):
+            if own_namespace:
+                if namespace not in (None, binding.namespace) or \
+                        request.name not in ("", binding.namespace):
+                    continue
+                asked = replace(request, name=binding.namespace)
+            elif cluster_scoped or (namespace is not None and binding.namespace != namespace):
                 continue
-        rule = next((r for r in binding.rules if rule_allows(r, request)), None)
+        elif own_namespace and not request.name and namespace:
+            asked = replace(request, name=namespace)
+        rule = next((r for r in binding.rules if rule_allows(r, asked)), None)
         if rule is not None:
             yield binding, rule
 
@@ -610,11 +906,12 @@ def _grants(policy: Policy, request: Request, namespace: str | None,
 def _is_cluster_scoped(request: Request, namespace: str | None) -> bool:
     if request.path:
         return True
-    if request.resource == "namespaces" and namespace:
+    if _on_namespace_object(request):
         return False  # a request on the namespace object itself is in that namespace
     if request.verb == "bind" and request.resource == "clusterroles":
         return False  # checked in the namespace of the RoleBinding being created
-    return request.resource in CLUSTER_SCOPED
+    return (request.resource in CLUSTER_SCOPED or request.api_group in CLUSTER_SCOPED_GROUPS
+            or (request.api_group, request.resource) in CLUSTER_SCOPED_EXTENSIONS)
 
 
 def who_can(objects: dict[str, list[dict]], verb: str, resource: str,
@@ -624,18 +921,21 @@ def who_can(objects: dict[str, list[dict]], verb: str, resource: str,
     """The subjects that can `verb` `resource` (`pods`, `pods/exec`, or a URL path such as
     `/metrics`), one row per granting binding with the first rule of it that allows it (the
     authorizer's order). `namespace=None`: in any namespace (ClusterRoleBindings, and every
-    RoleBinding unless the resource is cluster-scoped); a name: only the bindings that apply
-    there. `name=None` asks without an object name, which resourceNames-limited rules never
-    allow. `risk` is the request; `severity` that of the catalogued risk it is, else `info`."""
+    RoleBinding unless the resource is cluster-scoped; for one Namespace object, each
+    RoleBinding for its own); a name: only the bindings that apply there. `name=None` asks
+    without an object name, which resourceNames-limited rules never allow (except on a
+    Namespace object, whose name is its namespace). `risk` is the request; `severity` that of
+    the catalogued risk it is where the grant applies, else `info`."""
     policy = policy or Policy.of(objects, from_files)
     request = _request(verb, resource, subresource, api_group, name)
-    asked = _asked_risk(request)
     label = request.path or (request.resource
                              + (f".{request.api_group}" if request.api_group else "")
                              + (f"/{request.subresource}" if request.subresource else ""))
     rows = []
     for binding, rule in _grants(policy, request, namespace,
                                  _is_cluster_scoped(request, namespace)):
+        asked = _asked_risk(request, namespace if namespace is not None
+                            else binding.namespace or None)
         for subject in binding.subjects:
             if asked:
                 value = score(asked.score, binding, subject, bool(rule.get("resourceNames")))

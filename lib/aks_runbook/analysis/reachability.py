@@ -39,6 +39,13 @@ Semantics:
   the nodes.
 Policies are stored by every cluster but enforced only by an engine that implements them (not
 by the local kwok cluster; kind with Calico and AKS with azure/calico/cilium do).
+- CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy objects in `policies` (told apart by
+  `kind`) are read as Cilium enforces them beside NetworkPolicies (see analysis/cilium.py):
+  default deny per direction when any policy of either kind selects the pod for it, allowed
+  what any allow rule allows, minus what any deny rule (`ingressDeny`, `egressDeny`) denies.
+  What that model cannot decide (toFQDNs, L7 rules, toServices, ...) makes a row neither
+  allowed nor denied: `allowed` is None ("not modelled") and `policies` names the policies.
+  A denied row names the deny policies that cover it.
 
 Rows (`Connection`): for every ordered pair of distinct pods, `port` is `*` (every protocol
 and port) when the pair is allowed everything (one allowed row) or nothing (one denied row);
@@ -61,6 +68,8 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network, summarize_address_range
 from typing import Any
 
+from aks_runbook.analysis import cilium
+
 ANY_PORT = "*"
 OTHER = "other"
 PROTOCOLS = ("TCP", "UDP", "SCTP")
@@ -69,13 +78,16 @@ NAME_LABEL = "kubernetes.io/metadata.name"
 FAMILIES = {4: ("0.0.0.0/0", (1 << 32) - 1, IPv4Address),
             6: ("::/0", (1 << 128) - 1, IPv6Address)}
 
+# the view's kinds (objects.LISTS) that hold the policies `Analyzer` reads, in that order
+POLICY_KINDS = ("networkpolicies", "ciliumnetworkpolicies", "ciliumclusterwidenetworkpolicies")
+
 Intervals = tuple[tuple[int, int], ...]
-Row = tuple[str, bool, tuple[str, ...]]  # port, allowed, policies
+Row = tuple[str, bool | None, tuple[str, ...]]  # port, allowed (None: not modelled), policies
 FULL: Intervals = ((1, MAX_PORT),)
 
 
 class PolicyError(ValueError):
-    """A NetworkPolicy that cannot be read (an ipBlock that is not a CIDR)."""
+    """A policy that cannot be read (an ipBlock or Cilium CIDR that is not a CIDR)."""
 
 
 def _merge(intervals: list[tuple[int, int]]) -> Intervals:
@@ -141,6 +153,13 @@ class Ports:
                            for x, y in zip(self.ranges, other.ranges, strict=True)),
                      self.others and other.others)
 
+    def __sub__(self, other: Ports) -> Ports:
+        if not other or not self:
+            return self
+        return Ports(tuple(_intersect(x, tuple(_complement(y)))  # type: ignore[arg-type]
+                           for x, y in zip(self.ranges, other.ranges, strict=True)),
+                     self.others and not other.others)
+
     def __bool__(self) -> bool:
         return self.others or any(self.ranges)
 
@@ -190,6 +209,7 @@ class Pod:
     labels: dict[str, str]
     ips: tuple[str, ...] = ()
     ports: list[Port] = field(default_factory=list)
+    service_account: str = "default"
 
     @property
     def key(self) -> str:
@@ -201,8 +221,14 @@ class Connection:
     source: str
     destination: str
     port: str  # "*", "TCP/6379", "UDP/5000-5010", "other"
-    allowed: bool
-    policies: tuple[str, ...]  # the policies (namespace/name) that allow the whole row
+    allowed: bool | None  # None: decided by what the model does not cover (Cilium L7, FQDN...)
+    # the policies (namespace/name; a clusterwide one by name) that allow the whole row, or
+    # for a denied row the deny rules' policies, for a not-modelled row the undecided ones
+    policies: tuple[str, ...]
+
+    @property
+    def verdict(self) -> str:
+        return {True: "allowed", False: "denied", None: "not modelled"}[self.allowed]
 
     def as_dict(self) -> dict[str, Any]:
         return {"source": self.source, "destination": self.destination, "port": self.port,
@@ -255,7 +281,8 @@ def pods_from_api(items: list[dict]) -> list[Pod]:
                  for c in spec.get("containers") or [] for p in c.get("ports") or []
                  if p.get("containerPort") is not None]
         pods.append(Pod(meta["namespace"], meta["name"], meta.get("labels") or {},
-                        tuple(dict.fromkeys(ips)), ports))
+                        tuple(dict.fromkeys(ips)), ports,
+                        spec.get("serviceAccountName") or "default"))
     return pods
 
 
@@ -352,6 +379,20 @@ class _Class:
     egress: tuple[int, ...]
     rules: frozenset[int]  # rules whose peers include it
     named: NamedPorts
+    cilium_ingress: tuple[int, ...] = ()  # Cilium subjects with ingress rules selecting it
+    cilium_egress: tuple[int, ...] = ()
+    cilium_peers: frozenset[int] = frozenset()  # Cilium rules whose endpoint peers include it
+
+
+@dataclass
+class _CiliumRule:
+    """A Cilium rule with its ports and outside addresses compiled."""
+
+    id: int
+    rule: cilium.Rule
+    ports: _PortSpec  # allowed (or denied) at L4
+    l7: _PortSpec | None  # ports an L7 rule filters
+    blocks: list[tuple[int, Intervals]]
 
 
 def _key(selector: Any) -> str:
@@ -372,7 +413,11 @@ class Analyzer:
         self._block_ids: dict[tuple, int] = {}
         self._blocks: list[tuple[int, Intervals]] = []
         self._rules: list[_Rule] = []
-        self.policies = [self._compile(p) for p in policies]
+        self.policies = [self._compile(p) for p in policies if not cilium.is_cilium(p)]
+        self.subjects = [s for p in policies if cilium.is_cilium(p) for s in cilium.subjects(p)]
+        self._cilium_rules: list[_CiliumRule] = []
+        for rule in (r for s in self.subjects for r in s.rules):
+            self._cilium_rules.append(self._compile_cilium(rule))
         self._classify()
         self._resolved: dict[tuple[int, int], Ports] = {}
         self._sides: dict[tuple, tuple[Row, ...]] = {}
@@ -420,11 +465,21 @@ class Analyzer:
         self._rules.append(compiled)
         return compiled
 
+    def _compile_cilium(self, rule: cilium.Rule) -> _CiliumRule:
+        def spec(entries: list[dict] | None) -> _PortSpec:
+            return _PortSpec(EVERYTHING) if entries is None else (
+                _port_spec(entries) if entries else _PortSpec(NOTHING))
+        blocks = [_block(cidr, excepts, rule.policy) for cidr, excepts in rule.cidrs]
+        blocks += [(family, ((0, FAMILIES[family][1]),)) for family in rule.worlds]
+        return _CiliumRule(len(self._cilium_rules), rule, spec(rule.ports),
+                           spec(rule.l7_ports) if rule.l7_ports else None, blocks)
+
     # ---- grouping pods ----
 
     def _classify(self) -> None:
-        groups: dict[tuple, int] = {}  # (namespace, labels) -> label group
-        group_of = [groups.setdefault((p.namespace, frozenset(p.labels.items())), len(groups))
+        groups: dict[tuple, int] = {}  # (namespace, labels, service account) -> label group
+        group_of = [groups.setdefault((p.namespace, frozenset(p.labels.items()),
+                                       p.service_account), len(groups))
                     for p in self.pods]
         group_pods: dict[int, Pod] = {group_of[i]: p for i, p in enumerate(self.pods)}
         by_namespace: dict[str, list[int]] = {}
@@ -468,8 +523,11 @@ class Analyzer:
                 for group in by_namespace[ns]:
                     if selects(pod_key, group):
                         group_rules[group].update(rules_of_peer.get(peer, ()))
+        cilium_sides = {g: self._cilium_sides(pod) for g, pod in group_pods.items()}
         # named ports the rules use, and (optionally) ipBlocks that hold pod IPs
-        used = sorted({n for r in self._rules for n in r.ports.named})
+        used = sorted({n for r in self._rules for n in r.ports.named}
+                      | {n for r in self._cilium_rules for spec in (r.ports, r.l7) if spec
+                         for n in spec.named})
         classes: dict[tuple, int] = {}
         self.classes: list[_Class] = []
         self.class_of: list[int] = []
@@ -483,14 +541,29 @@ class Analyzer:
                                         set()).add(port.number)
             signature = tuple(tuple(sorted(declared.get(wanted, ()))) for wanted in used)
             ingress, egress = sides[group]
-            key = (tuple(ingress), tuple(egress), rules, signature)
+            key = (tuple(ingress), tuple(egress), rules, signature, cilium_sides[group])
             number = classes.get(key)
             if number is None:
                 number = classes[key] = len(self.classes)
                 self.classes.append(_Class([], tuple(ingress), tuple(egress), rules,
-                                           dict(zip(used, signature, strict=True))))
+                                           dict(zip(used, signature, strict=True)),
+                                           *cilium_sides[group]))
             self.classes[number].members.append(i)
             self.class_of.append(number)
+
+    def _cilium_sides(self, pod: Pod) -> tuple[tuple[int, ...], tuple[int, ...], frozenset[int]]:
+        """The Cilium subjects selecting the pod per direction, and the rules it is a peer of."""
+        if not self.subjects:
+            return (), (), frozenset()
+        labels = cilium.endpoint_labels(pod.namespace, pod.labels,
+                                        self.namespaces.get(pod.namespace, {}),
+                                        pod.service_account)
+        selecting = [i for i, s in enumerate(self.subjects) if s.selects(pod.namespace,
+                                                                            labels)]
+        peers = frozenset(r.id for r in self._cilium_rules
+                          if any(cilium.matches(sel, labels) for sel in r.rule.selectors))
+        return (tuple(i for i in selecting if self.subjects[i].has_rules["ingress"]),
+                tuple(i for i in selecting if self.subjects[i].has_rules["egress"]), peers)
 
     def _rules_by_ip(self, pod: Pod, rules_of_block: dict[int, list[int]]) -> set[int]:
         if not self.ipblock_matches_pods or not pod.ips:
@@ -513,7 +586,14 @@ class Analyzer:
 
     def isolation(self, pod: Pod) -> dict[str, bool]:
         cls = self.classes[self.class_of[self.index[pod.key]]]
-        return {"ingress": bool(cls.ingress), "egress": bool(cls.egress)}
+        return {direction: self._isolated(cls, direction) for direction in ("ingress", "egress")}
+
+    def _isolated(self, cls: _Class, direction: str) -> bool:
+        """Default deny in this direction: a NetworkPolicy or a Cilium rule selects it."""
+        policies = cls.ingress if direction == "ingress" else cls.egress
+        subjects = cls.cilium_ingress if direction == "ingress" else cls.cilium_egress
+        return bool(policies) or any(self.subjects[i].default_deny[direction]
+                                     for i in subjects)
 
     def _ports(self, rule: _Rule, destination: _Class | None) -> Ports:
         """What a rule allows towards a destination pod class (None: an outside address)."""
@@ -546,6 +626,8 @@ class Analyzer:
     def pair_rows(self, source: int, destination: int) -> tuple[Row, ...]:
         """The rows between two pod classes."""
         s, d = self.classes[source], self.classes[destination]
+        if self.subjects:
+            return self._cilium_pair_rows(s, d)
         egress = self._side(s.egress, "egress", d, d)
         ingress = self._side(d.ingress, "ingress", s, d)
         if egress is None and ingress is None:
@@ -563,6 +645,8 @@ class Analyzer:
     def external_rows(self, cls: _Class, direction: str) -> list[tuple[str, str, bool,
                                                                          tuple[str, ...]]]:
         """(peer `ip/<cidr>`, port, allowed, policies) for a class's egress or ingress."""
+        if self.subjects:
+            return self._cilium_external_rows(cls, direction)
         policies = cls.egress if direction == "egress" else cls.ingress
         if not policies:
             return [(f"ip/{FAMILIES[f][0]}", ANY_PORT, True, ()) for f in FAMILIES]
@@ -584,6 +668,98 @@ class Analyzer:
             rows.extend(_external_family(family, found))
         return rows
 
+    # ---- with Cilium policies: allowed, not modelled, denied ----
+
+    def _resolve(self, spec: _PortSpec | None, destination: _Class | None) -> Ports:
+        if spec is None:
+            return NOTHING
+        if not spec.named:
+            return spec.fixed
+        return spec.resolve(destination.named if destination is not None else {})
+
+    def _cilium_rule_parts(self, rule: _CiliumRule, destination: _Class | None,
+                           requires: bool) -> list[tuple[str, Ports]]:
+        """(kind, ports) a Cilium rule gives a peer it matches: kind allow, unknown, deny."""
+        ports = self._resolve(rule.ports, destination)
+        l7 = self._resolve(rule.l7, destination)
+        icmp = Ports(others=True) if rule.rule.icmp else NOTHING
+        if rule.rule.deny:
+            return [("deny", ports), ("unknown-deny", icmp)]
+        if rule.rule.unknown_all or requires:
+            return [("unknown", ports | l7 | icmp)]
+        return [("allow", ports), ("unknown", l7 | icmp)]
+
+    def _cilium_side(self, cls: _Class, direction: str, peer: _Class, destination: _Class
+                     ) -> tuple[bool, list[tuple[str, str, Ports]]]:
+        """Whether the side is in default deny, and (kind, policy, ports) towards a pod."""
+        policies = cls.ingress if direction == "ingress" else cls.egress
+        found = [("allow", name, ports) for name, ports in
+                 (self._side(policies, direction, peer, destination) or {}).items()]
+        subjects = cls.cilium_ingress if direction == "ingress" else cls.cilium_egress
+        requiring = sorted({self.subjects[i].policy for i in subjects
+                            if self.subjects[i].requires[direction]})
+        for rule in self._cilium_rules_of(subjects, direction):
+            unknown = "unknown-deny" if rule.rule.deny else "unknown"
+            if rule.rule.all_pods or rule.id in peer.cilium_peers:
+                found += [(kind, rule.rule.policy, ports) for kind, ports
+                          in self._cilium_rule_parts(rule, destination, bool(requiring))]
+            if rule.rule.unknown_pods:
+                found.append((unknown, rule.rule.policy, self._resolve(rule.ports, destination)
+                              | self._resolve(rule.l7, destination)))
+        return self._isolated(cls, direction), _requiring(found, requiring)
+
+    def _cilium_rules_of(self, subjects: tuple[int, ...], direction: str
+                         ) -> Iterator[_CiliumRule]:
+        wanted = {id(r) for i in subjects for r in self.subjects[i].rules
+                  if r.direction == direction}
+        return (r for r in self._cilium_rules if id(r.rule) in wanted)
+
+    def _cilium_pair_rows(self, s: _Class, d: _Class) -> tuple[Row, ...]:
+        egress = self._cilium_side(s, "egress", d, d)
+        ingress = self._cilium_side(d, "ingress", s, d)
+        (out_allowed, out_unknown), (in_allowed, in_unknown) = (_evaluate(*egress),
+                                                                _evaluate(*ingress))
+        allowed = out_allowed & in_allowed
+        unknown = ((out_allowed | out_unknown) & (in_allowed | in_unknown)) - allowed
+        return rows3(allowed, unknown, egress[1] + ingress[1])
+
+    def _cilium_external_rows(self, cls: _Class, direction: str
+                              ) -> list[tuple[str, str, bool | None, tuple[str, ...]]]:
+        """external_rows with Cilium policies: per address region, allowed and not modelled."""
+        policies = cls.egress if direction == "egress" else cls.ingress
+        destination = None if direction == "egress" else cls
+        owners: dict[int, list[tuple[str, str, int, int, Ports]]] = {4: [], 6: []}
+        for index in policies:
+            policy = self.policies[index]
+            for rule in policy.rules[direction] or ():
+                ports = self._ports(rule, destination)
+                if rule.everyone:
+                    for family, (_, top, _) in FAMILIES.items():
+                        owners[family].append(("allow", policy.name, 0, top, ports))
+                for family, intervals in rule.blocks:
+                    owners[family].extend(("allow", policy.name, a, b, ports)
+                                          for a, b in intervals)
+        subjects = cls.cilium_ingress if direction == "ingress" else cls.cilium_egress
+        requiring = sorted({self.subjects[i].policy for i in subjects
+                            if self.subjects[i].requires[direction]})
+        for rule in self._cilium_rules_of(subjects, direction):
+            name = rule.rule.policy
+            parts = self._cilium_rule_parts(rule, destination, bool(requiring))
+            for family, intervals in rule.blocks:
+                owners[family].extend((kind, name, a, b, ports) for a, b in intervals
+                                      for kind, ports in parts)
+            if rule.rule.unknown_outside:
+                kind = "unknown-deny" if rule.rule.deny else "unknown"
+                ports = (self._resolve(rule.ports, destination)
+                         | self._resolve(rule.l7, destination))
+                for family, (_, top, _) in FAMILIES.items():
+                    owners[family].append((kind, name, 0, top, ports))
+        isolated = self._isolated(cls, direction)
+        rows = []
+        for family, found in owners.items():
+            rows.extend(_external_family3(family, isolated, found, requiring))
+        return rows
+
     def matrix(self, external: bool = False) -> Matrix:
         """Every ordered pair of distinct pods (and, with `external`, outside addresses)."""
         pairs = {}
@@ -596,8 +772,9 @@ class Analyzer:
             cache: dict[tuple, list] = {}
             for number, cls in enumerate(self.classes):
                 for direction in ("egress", "ingress"):
-                    key = ((direction, cls.egress) if direction == "egress"
-                           else (direction, cls.ingress, tuple(sorted(cls.named.items()))))
+                    key = ((direction, cls.egress, cls.cilium_egress) if direction == "egress"
+                           else (direction, cls.ingress, tuple(sorted(cls.named.items())),
+                                 cls.cilium_ingress))
                     if key not in cache:
                         cache[key] = self.external_rows(cls, direction)
                     outside[(number, direction)] = cache[key]
@@ -674,6 +851,97 @@ def _external_family(family: int, owners: list[tuple[str, int, int, Ports]]
             rows.extend((f"ip/{network}", port, True, names) for port, _, names in allowed)
     rows.append((f"ip/{world}", ANY_PORT, False, ()))
     return rows
+
+
+def _requiring(found: list[tuple[str, str, Ports]], requiring: list[str]
+               ) -> list[tuple[str, str, Ports]]:
+    """fromRequires/toRequires narrow every allow of the pod in an unmodelled way: its allows
+    become not modelled, naming the requiring policies too."""
+    if not requiring:
+        return found
+    allows = NOTHING
+    for kind, _, ports in found:
+        if kind == "allow":
+            allows = allows | ports
+    changed = [("unknown" if kind == "allow" else kind, name, ports)
+               for kind, name, ports in found]
+    return changed + [("unknown", name, allows) for name in requiring if allows]
+
+
+def _evaluate(isolated: bool, found: list[tuple[str, str, Ports]]) -> tuple[Ports, Ports]:
+    """One side: (allowed, not modelled). Not in default deny, everything is allowed; deny
+    rules win over allows; a deny the model cannot place makes what it may cover unknown."""
+    union = {kind: NOTHING for kind in ("allow", "unknown", "deny", "unknown-deny")}
+    for kind, _, ports in found:
+        union[kind] = union[kind] | ports
+    allowed = union["allow"] if isolated else EVERYTHING
+    unknown = ((union["unknown"] - allowed) | (allowed & union["unknown-deny"])) - union["deny"]
+    return (allowed - union["deny"]) - union["unknown-deny"], unknown
+
+
+def rows3(allowed: Ports, unknown: Ports, found: list[tuple[str, str, Ports]]
+          ) -> tuple[Row, ...]:
+    """Rows of one pair (or one outside region) when a row may be allowed, not modelled (None)
+    or denied: each row names the policies of its kind (allow, unknown, deny) covering it."""
+    owners: dict[bool | None, list[tuple[str, Ports]]] = {True: [], None: [], False: []}
+    for kind, name, ports in found:
+        owners[{"allow": True, "deny": False}.get(kind)].append((name, ports))
+
+    def names(state: bool | None, protocol: int | None, low: int = 0, high: int = 0
+              ) -> tuple[str, ...]:
+        return tuple(sorted({name for name, ports in owners[state]
+                             if (ports.others if protocol is None
+                                 else _covers(ports.ranges[protocol], low, high))}))
+
+    everything = [ports for ports in (allowed, unknown) if ports.everything]
+    if everything or not (allowed or unknown):
+        state = True if allowed.everything else (None if everything else False)
+        whole = tuple(sorted({name for name, ports in owners[state] if ports.everything}))
+        return ((ANY_PORT, state, whole),)
+    rows: list[Row] = []
+    for protocol in range(len(PROTOCOLS)):
+        sets = [allowed.ranges[protocol], unknown.ranges[protocol]] + [
+            ports.ranges[protocol] for group in owners.values() for _, ports in group]
+        cuts = sorted({1, MAX_PORT + 1} | {b for intervals in sets for low, high in intervals
+                                           for b in (low, high + 1)})
+        pieces: list[tuple[int, int, bool | None, tuple[str, ...]]] = []
+        for a, b in zip(cuts, cuts[1:], strict=False):
+            state = (True if _covers(allowed.ranges[protocol], a, b - 1) else
+                     None if _covers(unknown.ranges[protocol], a, b - 1) else False)
+            who = names(state, protocol, a, b - 1)
+            if pieces and pieces[-1][2:] == (state, who):
+                pieces[-1] = (pieces[-1][0], b - 1, state, who)
+            else:
+                pieces.append((a, b - 1, state, who))
+        rows.extend((spell(protocol, low, high), state, who) for low, high, state, who in pieces)
+    state = True if allowed.others else (None if unknown.others else False)
+    rows.append((OTHER, state, names(state, None)))
+    return tuple(rows)
+
+
+def _external_family3(family: int, isolated: bool, owners: list[tuple[str, str, int, int, Ports]],
+                      requiring: list[str]) -> list[tuple[str, str, bool | None, tuple[str, ...]]]:
+    """_external_family with Cilium kinds: rows allowed or not modelled per address region."""
+    world, top, address = FAMILIES[family]
+    cuts = sorted({0, top + 1} | {b for _, _, low, high, _ in owners for b in (low, high + 1)})
+    regions: list[tuple[int, int, tuple[Row, ...]]] = []
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        found = _requiring([(kind, name, ports) for kind, name, low, high, ports in owners
+                            if low <= a and b - 1 <= high], requiring)
+        rows = tuple(row for row in rows3(*_evaluate(isolated, found), found)
+                     if row[1] is not False)
+        if regions and regions[-1][2] == rows:
+            regions[-1] = (regions[-1][0], b - 1, rows)
+        else:
+            regions.append((a, b - 1, rows))
+    if len(regions) == 1 and regions[0][2][:1] and regions[0][2][0][:2] == (ANY_PORT, True):
+        return [(f"ip/{world}", ANY_PORT, True, regions[0][2][0][2])]
+    out = []
+    for first, last, rows in regions:
+        for network in summarize_address_range(address(first), address(last)) if rows else ():
+            out.extend((f"ip/{network}", port, state, names) for port, state, names in rows)
+    out.append((f"ip/{world}", ANY_PORT, False, ()))
+    return out
 
 
 class Matrix:

@@ -110,7 +110,7 @@ def check(id: str, chapter: str, title: str, score: float, public_ids: str, reme
 
 
 def run(state: State, chapter: str | None = None) -> list[Finding]:
-    from aks_runbook.checks import auth, maintenance, network, overview  # noqa: F401 - they register themselves
+    from aks_runbook.checks import auth, checklist, maintenance, network, overview  # noqa: F401 - they register themselves
 
     findings = []
     for item in CATALOG:

@@ -362,11 +362,14 @@ def _one(state: State, me: Check, problems: list[str], passed: str) -> list[Find
 
 
 @check("AKS-AUTH-011", "03-auth", "Entra ID integration with Azure RBAC not enabled", 7.0,
-       "kubescape C-0241 (CIS AKS 5.2.2)",
+       "kubescape C-0241 (CIS AKS 5.2.2); AKS checklist 7e42c78e-78c0-46a6-8a21-94956e698dc4"
+       "; AKS checklist eec4962c-c3bd-421b-b77f-26e5e6b3bec3",
        "az aks update --enable-aad --aad-admin-group-object-ids <group> --enable-azure-rbac",
        scope="azure",
        differs="C-0241 reads only aadProfile.enableAzureRBAC; here managed Entra integration "
-               "(aadProfile.managed) is required too")
+               "(aadProfile.managed) is required too. The AKS checklist's query for 7e42c78e "
+               "passes any aadProfile; here managed integration and Azure RBAC (eec4962c) are "
+               "both required")
 def entra_azure_rbac(state: State, me: Check) -> list[Finding]:
     aad = field_of(state.cluster, "aadProfile") or {}
     problems = []
@@ -379,16 +382,26 @@ def entra_azure_rbac(state: State, me: Check) -> list[Finding]:
     return _one(state, me, problems, "managed Entra ID integration with Azure RBAC")
 
 
-@check("AKS-AUTH-012", "03-auth", "Local accounts enabled (static admin credential)", 7.0,
-       "checkov CKV_AZURE_141",
-       "az aks update --disable-local-accounts (needs Entra ID integration, else no one can log "
-       "in), then az aks rotate-certs to revoke admin certificates already handed out",
-       scope="azure")
+@check("AKS-AUTH-012", "03-auth", "Local accounts enabled (static admin credential), or "
+       "disabled without Entra ID (lockout)", 7.0,
+       "checkov CKV_AZURE_141; AKS checklist b085b1f2-3119-4771-8c9a-bbf4411810ec"
+       "; AKS checklist a2fe27b2-e287-401a-8352-beedf79b488d",
+       "az aks update --enable-aad --aad-admin-group-object-ids <group> first, then az aks update "
+       "--disable-local-accounts; az aks rotate-certs revokes admin certificates already handed "
+       "out (it recreates every node: up to 30 minutes of downtime, schedule it in a window)",
+       scope="azure",
+       differs="CKV_AZURE_141 passes disableLocalAccounts true alone; here it fails without "
+               "Entra ID integration (aadProfile): then any attempt to authenticate fails "
+               "('Manage local accounts with Microsoft Entra integration')")
 def local_accounts(state: State, me: Check) -> list[Finding]:
     disabled = field_of(state.cluster, "disableLocalAccounts") is True
-    problems = [] if disabled else ["local accounts enabled: az aks get-credentials --admin "
-                                    "gives a cluster-admin certificate that bypasses Entra ID"]
-    return _one(state, me, problems, "disableLocalAccounts true")
+    if not disabled:
+        return _one(state, me, ["local accounts enabled: az aks get-credentials --admin gives a "
+                                "cluster-admin certificate that bypasses Entra ID"], "")
+    if not field_of(state.cluster, "aadProfile"):
+        return _one(state, me, ["disableLocalAccounts true without Entra ID integration (no "
+                                "aadProfile): no one can sign in to the cluster (a lockout)"], "")
+    return _one(state, me, [], "disableLocalAccounts true, Entra ID integration on")
 
 
 @check("AKS-AUTH-013", "03-auth", "Kubernetes RBAC not enabled", 7.0,
@@ -400,22 +413,55 @@ def kubernetes_rbac(state: State, me: Check) -> list[Finding]:
     return _one(state, me, [] if enabled else ["enableRbac not true"], "enableRbac true")
 
 
-@check("AKS-AUTH-014", "03-auth", "Cluster identity is a service principal, not a managed "
-       "identity", 5.0,
-       "AKS docs managed-identity-overview (no public check id)",
-       "az aks update --enable-managed-identity (then upgrade the node pools so kubelet uses it)",
-       scope="azure")
+MANAGED = ("SystemAssigned", "UserAssigned")
+KUBELET_NOTE = ("'Use a user-assigned managed identity in AKS': kubelet continues using a "
+                "service principal until you also upgrade your node pool")
+
+
+@check("AKS-AUTH-014", "03-auth", "Cluster or kubelet identity is a service principal, not a "
+       "managed identity", 5.0,
+       "AKS docs managed-identity-overview (no public check id)"
+       "; AKS checklist ed127dd1-42b0-46b2-8c69-99a646f3389a",
+       "az aks update --enable-managed-identity, then az aks nodepool upgrade --node-image-only "
+       "for every pool so kubelet uses a managed identity too (nodes are drained and reimaged: "
+       "in a maintenance window)",
+       scope="azure",
+       differs="Reads every field that decides which identity acts: identity.type (control "
+               "plane), servicePrincipalProfile.clientId ('msi' when managed, else the service "
+               "principal still in use) and identityProfile.kubeletidentity (kubelet's managed "
+               "identity; az aks show always has it on a managed cluster, a plan creates it "
+               "with the cluster). After --enable-managed-identity the kubelet keeps the service "
+               "principal until the node pools are upgraded (" + KUBELET_NOTE + ")")
 def managed_identity(state: State, me: Check) -> list[Finding]:
     kind = field_of(state.cluster, "identity.type")
     client = field_of(state.cluster, "servicePrincipalProfile.clientId")
-    if kind in ("SystemAssigned", "UserAssigned"):
-        return _one(state, me, [], f"managed identity ({kind})")
-    return _one(state, me, [f"no managed identity (identity.type {kind}, service principal "
-                            f"{client}): its secret expires and is stored on every node"], "")
+    kubelet = field_of(state.cluster, "identityProfile.kubeletidentity")
+    shown_principal = (f"servicePrincipalProfile.clientId {'msi' if client == 'msi' else 'set'}"
+                       if client else "no servicePrincipalProfile.clientId")
+    if kind not in MANAGED:
+        return _one(state, me, [f"no managed identity (identity.type {kind}, {shown_principal}): "
+                                "a service principal's secret expires and is stored on every "
+                                "node"], "")
+    problems = []
+    if client and str(client).lower() != "msi":
+        problems.append(f"identity.type {kind} but servicePrincipalProfile.clientId is a service "
+                        "principal, not msi: kubelet still authenticates with it ("
+                        + KUBELET_NOTE + ")")
+    planned = state.cluster_source == "planned configuration"
+    if not kubelet and not planned:
+        problems.append(f"identity.type {kind} but no identityProfile.kubeletidentity: kubelet "
+                        "has no managed identity (upgrade the node pools)")
+    if problems:
+        return _one(state, me, problems, "")
+    how = ("identityProfile.kubeletidentity present" if kubelet else
+           "kubelet identity created with the cluster (identityProfile is known once it exists)")
+    return _one(state, me, [], f"managed identity (identity.type {kind}); {shown_principal}; "
+                               f"{how}")
 
 
 @check("AKS-AUTH-015", "03-auth", "Workload identity or the OIDC issuer not enabled", 5.0,
-       "AKS docs workload-identity-overview, use-oidc-issuer (no public check id)",
+       "AKS docs workload-identity-overview, use-oidc-issuer (no public check id)"
+       "; AKS checklist d2e0d5d7-71d4-41e3-910c-c57b4a4b1410",
        "az aks update --enable-oidc-issuer --enable-workload-identity; federate each "
        "application's managed identity with its ServiceAccount",
        scope="azure")
@@ -431,7 +477,7 @@ def workload_identity(state: State, me: Check) -> list[Finding]:
 
 
 @check("AKS-AUTH-016", "03-auth", "Azure Policy add-on not enabled", 5.0,
-       "checkov CKV_AZURE_116",
+       "checkov CKV_AZURE_116; AKS checklist 9ca48e4a-85e2-4223-bce8-bb12307ca5f1",
        "az aks enable-addons --addons azure-policy, then assign the Kubernetes pod security "
        "initiative (audit first)",
        scope="azure")
@@ -441,9 +487,10 @@ def azure_policy(state: State, me: Check) -> list[Finding]:
 
 
 @check("AKS-AUTH-017", "03-auth", "Key Vault secrets provider off or without rotation", 5.0,
-       "checkov CKV_AZURE_172; CIS AKS 4.5.2 (kubescape C-0208)",
-       "az aks enable-addons --addons azure-keyvault-secrets-provider; az aks addon update "
-       "--addon azure-keyvault-secrets-provider --enable-secret-rotation",
+       "checkov CKV_AZURE_172; CIS AKS 4.5.2 (kubescape C-0208)"
+       "; AKS checklist 5e3df584-eccc-4d97-a3b6-bcda3b50eb2e",
+       "az aks enable-addons --addons azure-keyvault-secrets-provider --enable-secret-rotation "
+       "(add-on off), or az aks update --enable-secret-rotation (add-on on, rotation off)",
        scope="azure",
        differs="CKV_AZURE_172 reads only enableSecretRotation; here the add-on must be enabled "
                "too (rotation is off by default)")

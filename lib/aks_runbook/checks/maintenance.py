@@ -1,6 +1,11 @@
 """Checks for chapter 04 (maintenance): Kubernetes versions (supported, control plane to node
-skew), automatic upgrade channels, and what lets workloads survive node upgrades: pinned image
-tags, resource requests and limits, PodDisruptionBudgets and readiness probes."""
+skew), automatic upgrade channels and their maintenance windows, and what lets workloads survive
+node upgrades: pinned image tags, resource requests and limits, PodDisruptionBudgets and
+readiness probes.
+
+Live status decides where it exists: on a cluster a PodDisruptionBudget is judged by its
+`status.disruptionsAllowed` (what the Eviction API will allow now), from files by its spec, and
+the evidence says which."""
 
 from __future__ import annotations
 
@@ -17,8 +22,9 @@ from aks_runbook.checks.auth import (
     verdict,
 )
 
-# AKS standard support in late 2026 (supported-kubernetes-versions.md: 1.37 GA 2026-10, 1.34 out
-# of support 2026-11). Re-check with `az aks get-versions` and update with the calendar.
+# AKS standard support, a dated table: "Supported Kubernetes Versions in AKS" (its release
+# calendar: 1.37 GA 2026-10, 1.34 out of support 2026-11). On a live cluster `az aks
+# get-versions` is the authority; update this table with the calendar.
 SUPPORTED_MINORS = (35, 36, 37)
 SUPPORT_AS_OF = "2026-11"
 SKEW_POLICY = "Kubernetes Version Skew Policy (kubelet)"
@@ -46,46 +52,55 @@ def _supported() -> str:
     return ", ".join(f"1.{m}" for m in SUPPORTED_MINORS)
 
 
-@check("AKS-MNT-001", "04-maintenance", "Node runs a Kubernetes version out of AKS support", 5.0,
+def _support(me: Check, where: str, what: str, version: str | None, lts: bool) -> Finding:
+    """One version (a kubelet's or the control plane's) against the dated support table."""
+    found = minor(version)
+    if found is None:
+        return me.finding(where, "not-applicable", f"{what} version not known" if version is None
+                          else f"{what} version {version!r} is not a version")
+    if found[0] == 1 and found[1] in SUPPORTED_MINORS:
+        return me.finding(where, "pass", f"{what} {version}: 1.{found[1]} is in AKS support "
+                          f"({_supported()}, as of {SUPPORT_AS_OF})")
+    if found > (1, max(SUPPORTED_MINORS)):
+        return me.finding(where, "not-applicable", f"{what} {version} is newer than this "
+                          f"check's list ({_supported()}, as of {SUPPORT_AS_OF}): check az aks "
+                          "get-versions")
+    if lts:
+        return me.finding(where, "not-applicable", f"{what} {version} under the LTS support "
+                          "plan: check az aks get-versions")
+    behind = max(SUPPORTED_MINORS) - found[1] if found[0] == 1 else None
+    note = " (N-3: platform support only, no Kubernetes fixes)" if behind == 3 else ""
+    return me.finding(where, "fail", f"{what} {version}: out of AKS support{note}; supported "
+                      f"{_supported()} (as of {SUPPORT_AS_OF})")
+
+
+@check("AKS-MNT-001", "04-maintenance", "Control plane or node runs a Kubernetes version out of "
+       "AKS support", 5.0,
        "kubescape C-0273; Popeye 405",
        "az aks upgrade -k <supported version> (one minor at a time), then the node pools",
        differs="C-0273 compares kubelets with upstream's three newest minors; here with AKS's "
-               f"supported minors ({_supported()} as of {SUPPORT_AS_OF}; N-3 has platform "
-               "support only). A version newer than that list is not-applicable, so is an older "
-               "one under the LTS support plan")
+               f"supported minors ({_supported()} as of {SUPPORT_AS_OF}, from the calendar in "
+               "'Supported Kubernetes Versions in AKS'; N-3 has platform support only), and the "
+               "control plane's version (currentKubernetesVersion, else kubernetesVersion, from "
+               "the cluster configuration) is judged too. A version newer than that list is "
+               "not-applicable, so is an older one under the LTS support plan")
 def supported_version(state: State, me: Check) -> list[Finding]:
-    missing = state.unlisted("nodes")
-    if missing:
-        return [me.not_listed("Node/*", missing)]
-    nodes = state.objects.get("nodes", [])
-    if not nodes:
-        return [me.finding("Node/*", "not-applicable", "no nodes to judge")]
     lts = field_of(state.cluster, "supportPlan") == "AKSLongTermSupport"
     findings = []
-    for node in nodes:
-        version = _kubelet(node)
-        found = minor(version)
-        where = resource(node, "Node")
-        if found is None:
-            findings.append(me.finding(where, "not-applicable", f"kubelet version {version!r} "
-                                       "is not a version"))
-        elif found[0] == 1 and found[1] in SUPPORTED_MINORS:
-            findings.append(me.finding(where, "pass", f"kubelet {version}: 1.{found[1]} is in "
-                                       f"AKS support ({_supported()}, as of {SUPPORT_AS_OF})"))
-        elif found > (1, max(SUPPORTED_MINORS)):
-            findings.append(me.finding(where, "not-applicable", f"kubelet {version} is newer "
-                                       f"than this check's list ({_supported()}, as of "
-                                       f"{SUPPORT_AS_OF}): check az aks get-versions"))
-        elif lts:
-            findings.append(me.finding(where, "not-applicable", f"kubelet {version} under the "
-                                       "LTS support plan: check az aks get-versions"))
-        else:
-            behind = max(SUPPORTED_MINORS) - found[1] if found[0] == 1 else None
-            note = " (N-3: platform support only, no Kubernetes fixes)" if behind == 3 else ""
-            findings.append(me.finding(where, "fail", f"kubelet {version}: out of AKS support"
-                                       f"{note}; supported {_supported()} (as of "
-                                       f"{SUPPORT_AS_OF})"))
-    return findings
+    if state.cluster is not None:
+        version = (field_of(state.cluster, "currentKubernetesVersion")
+                   or field_of(state.cluster, "kubernetesVersion"))
+        found = _support(me, _cluster(state), "control plane", version, lts)
+        findings.append(me.finding(found.resource, found.status, found.evidence
+                                   + _source(state)))
+    missing = state.unlisted("nodes")
+    if missing:
+        return [*findings, me.not_listed("Node/*", missing)]
+    nodes = state.objects.get("nodes", [])
+    if not nodes:
+        return [*findings, me.finding("Node/*", "not-applicable", "no nodes to judge")]
+    return findings + [_support(me, resource(node, "Node"), "kubelet", _kubelet(node), lts)
+                       for node in nodes]
 
 
 def skew(control_plane: tuple[int, int], kubelet: tuple[int, int]) -> str | None:
@@ -142,7 +157,7 @@ NODE_OS_CHANNELS = ("nodeimage", "securitypatch")
 
 
 @check("AKS-MNT-003", "04-maintenance", "No automatic Kubernetes upgrade channel", 5.0,
-       "checkov CKV_AZURE_171",
+       "checkov CKV_AZURE_171; AKS checklist e189c599-df0d-45a7-9dd4-ce32c1881370",
        "az aks update --auto-upgrade-channel patch (or stable), and a maintenance window: az aks "
        "maintenanceconfiguration add -n aksManagedAutoUpgradeSchedule ...",
        scope="azure",
@@ -156,20 +171,90 @@ def upgrade_channel(state: State, me: Check) -> list[Finding]:
     return [me.finding(_cluster(state), "pass" if ok else "fail", evidence + _source(state))]
 
 
+def kured(state: State) -> list[str]:
+    """The workloads running kured (a DaemonSet whose image is .../kured), in any namespace."""
+    found = set()
+    for pod in state.objects.get("pods", []):
+        if not owner(pod).startswith("DaemonSet/"):
+            continue
+        images = [c.get("image") or "" for _, c in containers(pod, ("containers",))]
+        if any(image.split("@")[0].rsplit("/", 1)[-1].split(":")[0] == "kured"
+               for image in images):
+            found.add(owner(pod))
+    return sorted(found)
+
+
 @check("AKS-MNT-004", "04-maintenance", "No managed node OS upgrade channel", 5.0,
-       "AKS docs auto-upgrade-node-os-image (CKV_AZURE_171 covers only the cluster channel)",
+       "AKS docs auto-upgrade-node-os-image (CKV_AZURE_171 covers only the cluster channel)"
+       "; AKS checklist 139c9580-ade3-426a-ba09-cf157d9f6477",
        "az aks update --node-os-upgrade-channel NodeImage (or SecurityPatch), and a window: az "
-       "aks maintenanceconfiguration add -n aksManagedNodeOSUpgradeSchedule ...",
+       "aks maintenanceconfiguration add -n aksManagedNodeOSUpgradeSchedule ...; or, to stay on "
+       "Unmanaged, run kured (AKS docs 'Apply security and kernel updates to Linux nodes')",
        scope="azure",
-       differs="Unmanaged fails: the OS patches itself but never reboots (you would need kured); "
-               "None and an absent channel fail")
+       differs="Unmanaged passes only when a kured DaemonSet runs (read from the cluster's or "
+               "the files' pods): the OS patches itself but only kured reboots the nodes. None "
+               "and an absent channel fail")
 def node_os_channel(state: State, me: Check) -> list[Finding]:
     channel = field_of(state.cluster, "autoUpgradeProfile.nodeOsUpgradeChannel")
-    ok = str(channel).lower() in NODE_OS_CHANNELS
-    why = {"unmanaged": " (OS patches without reboots: kured needed)",
-           "none": " (no OS patches)"}
-    evidence = f"nodeOsUpgradeChannel {channel}" + why.get(str(channel).lower(), "")
-    return [me.finding(_cluster(state), "pass" if ok else "fail", evidence + _source(state))]
+    name = str(channel).lower()
+    evidence = f"nodeOsUpgradeChannel {channel}"
+    if name in NODE_OS_CHANNELS:
+        return [me.finding(_cluster(state), "pass", evidence + _source(state))]
+    if name != "unmanaged":
+        why = " (no OS patches)" if name == "none" else ""
+        return [me.finding(_cluster(state), "fail", evidence + why + _source(state))]
+    rebooters = kured(state)
+    if rebooters:
+        return [me.finding(_cluster(state), "pass", f"{evidence} (OS patches without reboots)"
+                           f"{_source(state)}; kured reboots the nodes: {', '.join(rebooters)}")]
+    if not state.has_cluster or state.unlisted("pods"):
+        seen = "pods were not listed, so kured is not known"
+    else:
+        seen = "no kured DaemonSet among the pods"
+    return [me.finding(_cluster(state), "fail", f"{evidence} (OS patches without reboots: kured "
+                       f"needed){_source(state)}; {seen}")]
+
+
+WINDOWS = {"aksManagedAutoUpgradeSchedule": ("upgradeChannel", KUBERNETES_CHANNELS
+                                             + ("node-image",)),
+           "aksManagedNodeOSUpgradeSchedule": ("nodeOsUpgradeChannel", NODE_OS_CHANNELS)}
+
+
+@check("AKS-MNT-009", "04-maintenance", "Automatic upgrade channel without its planned "
+       "maintenance window", 4.0,
+       "AKS docs planned-maintenance, auto-upgrade-cluster (no public check id)",
+       "az aks maintenanceconfiguration add -g RG --cluster-name NAME -n "
+       "aksManagedAutoUpgradeSchedule (or aksManagedNodeOSUpgradeSchedule) --schedule-type "
+       "Weekly --day-of-week ... --interval-weeks 1 --start-time ... --duration 4",
+       scope="azure",
+       differs="Reads maintenanceConfigurations in the cluster configuration (the output of az aks "
+               "maintenanceconfiguration list; az aks show does not carry it): without it the "
+               "check is not-applicable. Each channel that upgrades on its own (auto-upgrade "
+               "patch, stable, rapid, node-image; node OS NodeImage, SecurityPatch) needs its "
+               "aksManaged* configuration, else AKS upgrades whenever it chooses ('Use Planned "
+               "Maintenance to Schedule and Control Upgrades for AKS Clusters')")
+def maintenance_windows(state: State, me: Check) -> list[Finding]:
+    profile = field_of(state.cluster, "autoUpgradeProfile") or {}
+    needed = {config: f"{field} {field_of(profile, field)}"
+              for config, (field, channels) in WINDOWS.items()
+              if str(field_of(profile, field)).lower() in channels}
+    if not needed:
+        return [me.finding(_cluster(state), "not-applicable", "no channel upgrades on its own "
+                           f"(upgradeChannel {field_of(profile, 'upgradeChannel')}, "
+                           f"nodeOsUpgradeChannel {field_of(profile, 'nodeOsUpgradeChannel')}): "
+                           "nothing for a window to schedule" + _source(state))]
+    configured = field_of(state.cluster, "maintenanceConfigurations")
+    if not isinstance(configured, list):
+        return [me.finding(_cluster(state), "not-applicable", "maintenance configurations not "
+                           "known: they are not in az aks show JSON (add az aks "
+                           "maintenanceconfiguration list as maintenanceConfigurations)"
+                           + _source(state))]
+    names = {field_of(c, "name") for c in configured if isinstance(c, dict)}
+    return [me.finding(f"MaintenanceConfiguration/{config}", "pass" if config in names else "fail",
+                       f"{channel}: " + ("its window is configured" if config in names else
+                                         f"no {config}: AKS upgrades at any time")
+                       + _source(state))
+            for config, channel in needed.items()]
 
 
 # ---- workloads ----------------------------------------------------------------------------------
@@ -219,7 +304,8 @@ def missing_resources(container: dict) -> list[str]:
 
 
 @check("AKS-MNT-006", "04-maintenance", "CPU or memory requests or limits not set", 6.0,
-       "kubescape C-0270, C-0271, C-0268, C-0269; checkov CKV_K8S_10-13; Popeye 106, 107",
+       "kubescape C-0270, C-0271, C-0268, C-0269; checkov CKV_K8S_10-13; Popeye 106, 107"
+       "; AKS checklist b54eb2eb-03dd-4aa3-9927-18e2edb11726",
        "Set resources.requests (cpu, memory) and resources.limits (cpu, memory) on every "
        "container; a namespace LimitRange can supply defaults",
        differs="One row per workload names every missing field (the public ids give one per "
@@ -293,6 +379,55 @@ def blocks_drains(pdb: dict, total: int) -> str | None:
     return None
 
 
+STATUS_FIELDS = ("currentHealthy", "desiredHealthy", "expectedPods")
+
+
+def disruption_status(pdb: dict) -> dict | None:
+    """The PDB's status as the disruption controller last wrote it, or None when it has not
+    observed this spec yet (no status, or observedGeneration behind metadata.generation)."""
+    status = pdb.get("status") or {}
+    if not isinstance(status.get("disruptionsAllowed"), int):
+        return None
+    observed, generation = status.get("observedGeneration"), pdb["metadata"].get("generation")
+    if isinstance(observed, int) and isinstance(generation, int) and observed < generation:
+        return None
+    return status
+
+
+def describe_status(status: dict) -> str:
+    counts = ", ".join(f"{key} {status[key]}" for key in STATUS_FIELDS if key in status)
+    return f"status: disruptionsAllowed {status['disruptionsAllowed']}" + (
+        f" ({counts})" if counts else "")
+
+
+def _budget_verdict(state: State, budget: dict, count: int) -> Verdict:
+    """One PDB over `count` replicas: the spec's verdict, and on a cluster the live status's
+    (disruptionsAllowed 0 means the Eviction API refuses every eviction now)."""
+    name = budget["metadata"]["name"]
+    spec = budget.get("spec") or {}
+    rule = ", ".join(f"{key} {spec[key]}" for key in ("minAvailable", "maxUnavailable")
+                     if key in spec) or "no minAvailable or maxUnavailable"
+    why = blocks_drains(budget, count)
+    if state.from_files:
+        judged = (f"PodDisruptionBudget {name} ({why}) blocks node drains" if why else
+                  f"PodDisruptionBudget {name} ({count} replicas)")
+        return ("fail" if why else "pass"), (f"{judged}; from files: judged from the spec, "
+                                             "its status (disruptionsAllowed) is not known")
+    status = disruption_status(budget)
+    if status is None:
+        judged = (f"PodDisruptionBudget {name} ({why}) blocks node drains" if why else
+                  f"PodDisruptionBudget {name} ({count} replicas)")
+        return ("fail" if why else "pass"), (f"{judged}; status not reported yet by the "
+                                             "disruption controller: judged from the spec")
+    live = describe_status(status)
+    if why:
+        return "fail", f"PodDisruptionBudget {name} ({why}) blocks node drains; {live}"
+    if status["disruptionsAllowed"] < 1:
+        return "fail", (f"PodDisruptionBudget {name} ({rule}, {count} replicas) allows no "
+                        f"eviction now, {live}: a node drain waits until more pods are healthy")
+    return "pass", f"PodDisruptionBudget {name} ({rule}, {count} replicas); {live}"
+
+
 def _budgets(pdbs: list[dict], pod: dict) -> list[dict]:
     """The PDBs selecting this pod (policy/v1: a null selector selects nothing, {} all)."""
     meta = pod["metadata"]
@@ -303,14 +438,18 @@ def _budgets(pdbs: list[dict], pod: dict) -> list[dict]:
 
 @check("AKS-MNT-007", "04-maintenance", "Replicated workload without a usable "
        "PodDisruptionBudget", 4.0,
-       "Popeye 206, 209; AKS docs upgrade-options (drains honour PDBs)",
+       "Popeye 206, 209; AKS docs upgrade-options (drains honour PDBs)"
+       "; AKS checklist c1288b3c-6a57-4cfc-9444-51e1a3d3453a",
        "Add one PodDisruptionBudget per workload, e.g. maxUnavailable: 1; never minAvailable equal "
        "to the replicas or maxUnavailable 0, which block node drains",
        differs="Popeye 206 flags every pod without a PDB; here only workloads with 2 or more "
                "replicas are judged (one replica: not-applicable), DaemonSets, Jobs and bare pods "
                "are not. Replicas from files: spec.replicas; from a cluster: running pods per "
-               "owner (a Deployment's ReplicaSet). A PDB that allows no eviction fails, and so do "
-               "several PDBs on one pod (Popeye 209: eviction then errors). kube-system, "
+               "owner (a Deployment's ReplicaSet). A PDB that allows no eviction fails: by its "
+               "spec, and on a cluster by its live status.disruptionsAllowed 0 (e.g. minAvailable "
+               "2 over 3 replicas with only 2 ready: the commonest stuck drain, AKS docs "
+               "upgrade-options); from files the status is not known and the evidence says so. "
+               "Several PDBs on one pod fail (Popeye 209: eviction then errors). kube-system, "
                "kube-public and kube-node-lease are skipped (AKS manages them)")
 def disruption_budgets(state: State, me: Check) -> list[Finding]:
     missing = state.unlisted("pods", "poddisruptionbudgets")
@@ -330,21 +469,21 @@ def disruption_budgets(state: State, me: Check) -> list[Finding]:
                                         "may evict them all at once")
         elif len(budgets) > 1:
             status, evidence = "fail", f"several PodDisruptionBudgets ({names}): eviction fails"
-        elif why := blocks_drains(budgets[0], count):
-            status, evidence = "fail", f"PodDisruptionBudget {names} ({why}) blocks node drains"
         else:
-            status, evidence = "pass", f"PodDisruptionBudget {names} ({count} replicas)"
+            status, evidence = _budget_verdict(state, budgets[0], count)
         findings.append(me.finding(workload, status, evidence))
     return findings
 
 
 @check("AKS-MNT-008", "04-maintenance", "Container without a readiness probe", 3.0,
-       "kubescape C-0018; checkov CKV_K8S_9; Popeye 104",
+       "kubescape C-0018; checkov CKV_K8S_9; Popeye 104"
+       "; AKS checklist f4fd0602-7ab5-46f1-b66a-e9dea9654a65",
        "Add a readinessProbe to every container that serves traffic, so a rolling upgrade waits "
        "for new pods to be ready",
        differs="As CKV_K8S_9, Jobs, CronJobs and init containers are not judged (C-0018 judges "
                "Jobs and CronJobs). kube-system, kube-public and kube-node-lease are skipped (AKS "
-               "manages them)")
+               "manages them). The AKS checklist's item f4fd0602 asks for liveness probes too; they "
+               "are not judged here")
 def readiness_probes(state: State, me: Check) -> list[Finding]:
     def judge(pod: dict) -> Verdict | None:
         if owner(pod).split("/", 1)[0] in ("Job", "CronJob"):

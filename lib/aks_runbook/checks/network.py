@@ -1,10 +1,15 @@
 """Checks for chapter 02 (network): API server exposure, CNI and policy engine, egress,
-node public IPs, default-deny NetworkPolicies, pod isolation, exposure and Ingress TLS."""
+node public IPs, default-deny NetworkPolicies, pod isolation, exposure and Ingress TLS.
+
+Address ranges (authorized IP ranges, ipBlock peers) are judged by the address space they admit
+together, not by their spelling: `analysis.addresses` says where "the Internet" begins (more
+public addresses than a /8, or for IPv6 a /32) and why.
+"""
 
 from __future__ import annotations
 
-from ipaddress import ip_network
-
+from aks_runbook.analysis import cilium
+from aks_runbook.analysis.addresses import THRESHOLD_TEXT, RangeError, admitted, network, ranges
 from aks_runbook.analysis.reachability import matches
 from aks_runbook.checks import Check, Finding, State, check, field_of, owner, resource, selects
 
@@ -22,46 +27,69 @@ def _source(state: State) -> str:
     return f" ({state.cluster_source})"
 
 
-def _admits_everyone(cidr: str) -> bool:
-    """A range with prefix length 0 (0.0.0.0/0, ::/0), or one that is not a range at all:
-    neither restricts who reaches the API server."""
-    try:
-        return ip_network(cidr.strip(), strict=False).prefixlen == 0
-    except ValueError:
-        return True
+INTERNET_NOTE = (f"more public addresses than {THRESHOLD_TEXT[4]} for IPv4 or {THRESHOLD_TEXT[6]} "
+                 "for IPv6 count as the Internet")
+
+
+def _not_ranges(cidrs: list[str]) -> list[str]:
+    bad = []
+    for cidr in cidrs:
+        try:
+            network(cidr)
+        except RangeError:
+            bad.append(cidr)
+    return bad
 
 
 @check("AKS-NET-001", "02-network", "API server open to any address (no authorized IP ranges)",
-       8.0, "kubescape C-0247; checkov CKV_AZURE_6; CIS AKS 5.4.1",
-       "az aks update --api-server-authorized-ip-ranges <your CIDRs> (never 0.0.0.0/0), or use a "
-       "private cluster (AKS-NET-009)", scope="azure",
-       differs="C-0247 and CKV_AZURE_6 accept any non-empty list; here 0.0.0.0/0 or ::/0 restricts "
-               "nothing. A private cluster without ranges is not-applicable here (ranges cannot be "
-               "set on it); C-0247 fails it")
+       8.0, "kubescape C-0247; checkov CKV_AZURE_6; CIS AKS 5.4.1"
+       "; AKS checklist c4581559-bb91-463e-a908-aed8c44ce3b2",
+       "az aks update --api-server-authorized-ip-ranges <your CIDRs> (your egress or firewall "
+       "IPs, never 0.0.0.0/0 or ranges that add up to it), or use a private cluster (AKS-NET-009)",
+       scope="azure",
+       differs="C-0247 and CKV_AZURE_6 accept any non-empty list; here the ranges are judged by "
+               "the public addresses they admit together (IPv4 and IPv6 apart): "
+               + INTERNET_NOTE + ", so 0.0.0.0/0, ::/0 and 0.0.0.0/1 + 128.0.0.0/1 fail; private "
+               "ranges (RFC 1918) are not Internet addresses and are not counted. An entry that is "
+               "not a range fails. A private cluster without ranges is not-applicable here (ranges "
+               "cannot be set on it); C-0247 fails it, and so does the AKS checklist's query "
+               "(c4581559), which passes any non-null list")
 def authorized_ip_ranges(state: State, me: Check) -> list[Finding]:
     private = field_of(state.cluster, "apiServerAccessProfile.enablePrivateCluster") is True
-    ranges = [str(r) for r in field_of(state.cluster, "apiServerAccessProfile.authorizedIpRanges")
+    listed = [str(r) for r in field_of(state.cluster, "apiServerAccessProfile.authorizedIpRanges")
               or []]
-    everyone = [r for r in ranges if _admits_everyone(r)]
     where = _cluster(state)
-    if ranges and not everyone:
-        return [me.finding(where, "pass", f"authorized IP ranges {', '.join(ranges)}"
-                           + _source(state))]
-    if everyone:
-        return [me.finding(where, "fail", f"authorized IP ranges include {', '.join(everyone)}: "
-                           "no restriction" + _source(state))]
-    if private:
-        return [me.finding(where, "not-applicable", "private cluster: no public endpoint to "
-                           "restrict (see AKS-NET-009)" + _source(state))]
-    return [me.finding(where, "fail", "no authorized IP ranges: the public API server is open to "
-                       "any address" + _source(state))]
+    if not listed:
+        if private:
+            return [me.finding(where, "not-applicable", "private cluster: no public endpoint to "
+                               "restrict (see AKS-NET-009)" + _source(state))]
+        return [me.finding(where, "fail", "no authorized IP ranges: the public API server is "
+                           "open to any address" + _source(state))]
+    bad = _not_ranges(listed)
+    if bad:
+        return [me.finding(where, "fail", f"authorized IP ranges {', '.join(bad)}: not an IP "
+                           "range, so nothing is known to be restricted" + _source(state))]
+    space = ranges(listed)
+    wide = space.internet_wide()
+    if wide:
+        return [me.finding(where, "fail", f"authorized IP ranges {', '.join(listed)} admit the "
+                           f"Internet: {'; '.join(wide)}" + _source(state))]
+    private_note = (f"; private ranges {', '.join(space.private(4) + space.private(6))} are not "
+                    "Internet addresses" if space.private(4) + space.private(6) else "")
+    return [me.finding(where, "pass", f"authorized IP ranges {', '.join(listed)}: "
+                       f"{space.summary()}, not the Internet ({INTERNET_NOTE})" + private_note
+                       + _source(state))]
 
 
 @check("AKS-NET-009", "02-network", "API server is public (not a private cluster)", 8.0,
-       "kubescape C-0248; checkov CKV_AZURE_115; CIS AKS 5.4.3",
+       "kubescape C-0248; checkov CKV_AZURE_115; CIS AKS 5.4.3"
+       "; AKS checklist ecccd979-3b6b-4cda-9b50-eb2eb03dda6d",
        "Create the cluster with --enable-private-cluster (an existing cluster cannot be made "
        "private); meanwhile restrict the public endpoint with authorized IP ranges (AKS-NET-001)",
-       scope="azure")
+       scope="azure",
+       differs="The AKS checklist's query (ecccd979) judges only clusters whose "
+               "enablePrivateCluster is not null; here null, as az aks show prints a public "
+               "cluster, fails")
 def private_cluster(state: State, me: Check) -> list[Finding]:
     private = field_of(state.cluster, "apiServerAccessProfile.enablePrivateCluster") is True
     return [me.finding(_cluster(state), "pass" if private else "fail",
@@ -69,14 +97,18 @@ def private_cluster(state: State, me: Check) -> list[Finding]:
 
 
 @check("AKS-NET-002", "02-network", "Azure CNI with a network policy engine", 6.0,
-       "checkov CKV2_AZURE_29, CKV_AZURE_7; kubescape C-0240; CIS AKS 5.4.4",
+       "checkov CKV2_AZURE_29, CKV_AZURE_7; kubescape C-0240; CIS AKS 5.4.4"
+       "; AKS checklist a0f61565-9de5-458f-a372-49c831112dbd"
+       "; AKS checklist 58d7c892-ddb1-407d-9769-ae669ca48e4a",
        "Create the cluster with --network-plugin azure --network-plugin-mode overlay and "
        "--network-policy cilium --network-dataplane cilium (the path forward: Azure NPM "
        "retires on Linux 2028-09-30, on Windows 2026-09-30) or calico; kubenet retires "
        "2028-03-31", scope="azure",
        differs="C-0240 accepts only azure or calico (and calico on kubenet); here cilium passes "
                "too, and kubenet fails whatever the policy, as CKV2_AZURE_29 wants Azure CNI. "
-               "CKV_AZURE_7 accepts any value; 'none' fails here")
+               "CKV_AZURE_7 accepts any value; 'none' fails here. The AKS checklist's queries pass "
+               "networkPlugin azure alone (a0f61565) and any non-null networkPolicy, none "
+               "included (58d7c892); here both are needed and none fails")
 def cni_and_policy(state: State, me: Check) -> list[Finding]:
     plugin = field_of(state.cluster, "networkProfile.networkPlugin")
     mode = field_of(state.cluster, "networkProfile.networkPluginMode")
@@ -90,7 +122,8 @@ def cni_and_policy(state: State, me: Check) -> list[Finding]:
 
 
 @check("AKS-NET-003", "02-network", "Egress does not go through a firewall (UDR)", 5.0,
-       "Azure Well-Architected: egress lockdown; AKS docs 'Limit egress traffic'",
+       "Azure Well-Architected: egress lockdown; AKS docs 'Limit egress traffic'"
+       "; AKS checklist 3b365a91-7ecb-4e48-bbe5-4cd7df2e8bba",
        "Route 0.0.0.0/0 to Azure Firewall and set --outbound-type userDefinedRouting",
        scope="azure")
 def egress_through_firewall(state: State, me: Check) -> list[Finding]:
@@ -134,33 +167,65 @@ def policy_types(policy: dict) -> set[str]:
     return {"Ingress", "Egress"} if spec.get("egress") else {"Ingress"}
 
 
-def _open_peer(peer: dict) -> bool:
-    """Every pod of every namespace, or every address (0.0.0.0/0 or ::/0 with no exceptions)."""
-    if "ipBlock" in peer:
-        block = peer.get("ipBlock") or {}
-        try:
-            whole = ip_network(str(block.get("cidr", "")), strict=False).prefixlen == 0
-        except ValueError:
-            return False
-        return whole and not block.get("except")
+def _all_pods(peer: dict) -> bool:
+    """Every pod of every namespace."""
     return ("namespaceSelector" in peer and selects_all(peer.get("namespaceSelector"))
             and selects_all(peer.get("podSelector")))
 
 
-def _open_rule(rule: dict, direction: str) -> bool:
-    """A rule that admits every peer on every port of at least one protocol."""
-    peers = rule.get("from" if direction == "Ingress" else "to")
+def _any_port(rule: dict) -> bool:
+    """The rule admits every port of at least one protocol (no ports, or an entry without a
+    port)."""
     ports = rule.get("ports")
-    any_port = not ports or any("port" not in (p or {}) for p in ports)
-    return any_port and (not peers or any(_open_peer(p or {}) for p in peers))
+    return not ports or any("port" not in (p or {}) for p in ports)
 
 
-def opens(policy: dict, direction: str) -> bool:
-    """The policy has a rule in this direction that allows all traffic."""
+def _ip_blocks(rule: dict, direction: str) -> list[tuple[str, list[str]]]:
+    """(cidr, except) of the rule's ipBlock peers; one that is not a CIDR admits nothing (the API
+    server refuses the policy)."""
+    blocks = []
+    for peer in rule.get("from" if direction == "Ingress" else "to") or []:
+        block = (peer or {}).get("ipBlock")
+        if block is None:
+            continue
+        cidr, holes = str((block or {}).get("cidr", "")), [str(h) for h in
+                                                            (block or {}).get("except") or []]
+        try:
+            admitted([(cidr, holes)])
+        except RangeError:
+            continue
+        blocks.append((cidr, holes))
+    return blocks
+
+
+def _open_rule(rule: dict, direction: str) -> bool:
+    """A rule that admits every peer (no peers, or every pod of every namespace) on every port
+    of at least one protocol."""
+    peers = rule.get("from" if direction == "Ingress" else "to")
+    return _any_port(rule) and (not peers or any(_all_pods(p or {}) for p in peers))
+
+
+def _rules(policy: dict, direction: str) -> list[dict]:
     if direction not in policy_types(policy):
-        return False
-    rules = (policy.get("spec") or {}).get(direction.lower()) or []
-    return any(_open_rule(r or {}, direction) for r in rules)
+        return []
+    return [r or {} for r in (policy.get("spec") or {}).get(direction.lower()) or []]
+
+
+def allowing_all(policies: list[dict], direction: str) -> tuple[list[dict], str]:
+    """The policies that together allow all traffic in this direction, and how. Policies are
+    additive, so the ipBlocks of every rule open on all ports are united (`except` cut out):
+    0.0.0.0/1 in one and 128.0.0.0/1 in another admit the Internet as 0.0.0.0/0 does. "How" is
+    empty when a rule admits every peer outright."""
+    whole = [p for p in policies if any(_open_rule(r, direction) for r in _rules(p, direction))]
+    if whole:
+        return whole, ""
+    blocks = {id(p): [b for r in _rules(p, direction) if _any_port(r)
+                      for b in _ip_blocks(r, direction)] for p in policies}
+    wide = admitted(b for found in blocks.values() for b in found).internet_wide()
+    if not wide:
+        return [], ""
+    how = f"their ipBlocks admit the Internet: {'; '.join(wide)}"
+    return [p for p in policies if blocks[id(p)]], how
 
 
 def denies_all(policy: dict, direction: str) -> bool:
@@ -168,6 +233,74 @@ def denies_all(policy: dict, direction: str) -> bool:
     spec = policy.get("spec") or {}
     return (selects_all(spec.get("podSelector")) and direction in policy_types(policy)
             and not spec.get(direction.lower()))
+
+
+# ---- Cilium policies: CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy -------------------
+
+CILIUM_KINDS = ("ciliumnetworkpolicies", "ciliumclusterwidenetworkpolicies")
+
+
+def _cilium_subjects(state: State) -> list[cilium.Subject]:
+    return [s for kind in CILIUM_KINDS for p in state.items(kind) for s in cilium.subjects(p)]
+
+
+def _cilium_note(state: State) -> str:
+    """Said when Cilium policies could not be listed (then only NetworkPolicies are weighed)."""
+    missing = state.unlisted(*CILIUM_KINDS)
+    return f" (not weighed: {', '.join(missing)} could not be listed)" if missing else ""
+
+
+def _cilium_open(rule: cilium.Rule) -> bool:
+    """An allow rule that admits every pod of the cluster or the Internet on every port of at
+    least one protocol (the Cilium counterpart of an allow-all NetworkPolicy rule)."""
+    if rule.deny or rule.unknown_all:
+        return False
+    any_port = rule.ports is None or any("port" not in p for p in rule.ports)
+    every_pod = rule.all_pods or any(
+        not sel["matchLabels"] and all(e.get("key") == cilium.NAMESPACE_KEY
+                                       and e.get("operator") == "Exists"
+                                       for e in sel["matchExpressions"])
+        for sel in rule.selectors)
+    try:
+        internet = bool(rule.worlds) or bool(admitted(rule.cidrs).internet_wide())
+    except RangeError:
+        internet = False
+    return any_port and (every_pod or internet)
+
+
+def _cilium_selecting(subjects: list[cilium.Subject], pod: dict, namespaces: dict[str, dict]
+                      ) -> list[cilium.Subject]:
+    meta = pod["metadata"]
+    labels = cilium.endpoint_labels(
+        meta["namespace"], meta.get("labels") or {},
+        (namespaces.get(meta["namespace"]) or {}).get("labels") or {},
+        (pod.get("spec") or {}).get("serviceAccountName") or "default")
+    return [s for s in subjects if s.selects(meta["namespace"], labels)]
+
+
+def _cilium_sides(selecting: list[cilium.Subject], direction: str) -> tuple[str, str]:
+    """(names of the Cilium policies putting these pods in default deny for this direction,
+    names of those with an allow-all rule for it)."""
+    key = direction.lower()
+    deny = {s.policy for s in selecting if s.default_deny[key]}
+    open_ = {s.policy for s in selecting for r in s.rules if r.direction == key
+             and _cilium_open(r)}
+    return ", ".join(sorted(deny)), ", ".join(sorted(open_))
+
+
+def _cilium_namespace_wide(subjects: list[cilium.Subject], namespace: str
+                           ) -> list[cilium.Subject]:
+    """The Cilium rules selecting every pod of the namespace: an empty endpointSelector of a
+    policy in it, or of a clusterwide policy (alone, or naming only this namespace)."""
+    found = []
+    for s in subjects:
+        if s.selector is None or s.namespace not in (None, namespace):
+            continue
+        labels, expressions = s.selector["matchLabels"], s.selector["matchExpressions"]
+        if not expressions and (not labels or (s.namespace is None and labels == {
+                cilium.NAMESPACE_KEY: namespace})):
+            found.append(s)
+    return found
 
 
 def _policies_by_namespace(state: State) -> dict[str, list[dict]]:
@@ -186,12 +319,17 @@ def _names(policies: list[dict]) -> str:
 
 
 @check("AKS-NET-005", "02-network", "Namespace without a default-deny NetworkPolicy", 6.0,
-       "CIS 4.4.2 (kubescape C-0206)",
+       "CIS 4.4.2 (kubescape C-0206); AKS checklist 85e2223e-ce8b-4b12-907c-a5f16f158e3e",
        "Apply a policy with podSelector {} and policyTypes [Ingress, Egress] and no rules, then "
        "allow only the flows the application needs (no allow-all policy beside it)",
        differs="C-0206 passes a namespace with any policy; here it needs a default deny for "
-               "ingress and egress and no namespace-wide allow-all (policies are additive). "
-               "Judges namespaces that run pods; Cilium policies are not read")
+               "ingress and egress and no namespace-wide allow-all (policies are additive: "
+               "ipBlocks are united, `except` cut out, and more public addresses than a /8 of "
+               "IPv4 or a /32 of IPv6 is an allow-all, so 0.0.0.0/1 + 128.0.0.0/1 is one). "
+               "Judges namespaces that run pods. A CiliumNetworkPolicy with an empty "
+               "endpointSelector (or a clusterwide one) gives default deny in a direction when it "
+               "has rules for it (Cilium's own rule), and an allow from every pod of the "
+               "cluster (a clusterwide `fromEndpoints: [{}]`) or from world undoes it")
 def default_deny(state: State, me: Check) -> list[Finding]:
     missing = state.unlisted("pods", "networkpolicies")
     if missing:
@@ -200,41 +338,59 @@ def default_deny(state: State, me: Check) -> list[Finding]:
     namespaces = sorted({p["metadata"]["namespace"] for p in state.items("pods") if _running(p)}
                         - set(SYSTEM_NAMESPACES))
     findings = []
+    subjects = _cilium_subjects(state)
     for namespace in namespaces:
         mine = by_namespace.get(namespace, [])
         problems, denying = [], []
+        wide = _cilium_namespace_wide(subjects, namespace)
         for direction in DIRECTIONS:
+            cilium_deny, cilium_open = _cilium_sides(wide, direction)
             deny = [p for p in mine if denies_all(p, direction)]
-            allow_all = [p for p in mine if selects_all((p.get("spec") or {}).get("podSelector"))
-                         and opens(p, direction)]
+            allow_all, how = allowing_all([p for p in mine if selects_all(
+                (p.get("spec") or {}).get("podSelector"))], direction)
             denying += deny
-            if not deny:
+            if cilium_deny:
+                denying.append({"metadata": {"name": f"{cilium_deny} (Cilium)"}})
+            if not deny and not cilium_deny:
                 problems.append(f"no default deny for {direction.lower()}")
             elif allow_all:
+                how = f"{how}; " if how else ""
                 problems.append(f"{direction.lower()} default deny ({_names(deny)}) is undone by "
-                                f"allow-all {_names(allow_all)} (policies are additive)")
+                                f"allow-all {_names(allow_all)} ({how}policies are additive)")
+            elif cilium_open:
+                problems.append(f"{direction.lower()} default deny is undone by the allow-all "
+                                f"rule of Cilium {cilium_open} (policies are additive)")
         where = f"Namespace/{namespace}"
         if problems:
             findings.append(me.finding(where, "fail", "; ".join(problems)
-                                       + f" ({len(mine)} policies in the namespace)"))
+                                       + f" ({len(mine)} policies in the namespace)"
+                                       + _cilium_note(state)))
         else:
-            findings.append(me.finding(where, "pass", f"default deny: {_names(denying)}"))
+            findings.append(me.finding(where, "pass", f"default deny: {_names(denying)}"
+                                       + _cilium_note(state)))
     return findings
 
 
 @check("AKS-NET-006", "02-network", "Pod not isolated by NetworkPolicies (ingress and egress)",
-       4.0, "kubescape C-0260, C-0030; checkov CKV2_K8S_6; Polaris missingNetworkPolicy",
+       4.0, "kubescape C-0260, C-0030; checkov CKV2_K8S_6; Polaris missingNetworkPolicy"
+       "; AKS checklist 85e2223e-ce8b-4b12-907c-a5f16f158e3e",
        "Select the pod with a policy for each direction (a namespace-wide default deny selects "
        "every pod) and remove allow-all rules",
        differs="C-0260, C-0030 and CKV2_K8S_6 pass a pod selected by any policy; here the pod "
-               "must be isolated for ingress and egress with no allow-all rule selecting it. "
-               "Cilium policies are not read")
+               "must be isolated for ingress and egress with no allow-all rule selecting it (the "
+               "ipBlocks of its policies united: more public addresses than a /8 of IPv4 or a "
+               "/32 of IPv6 is an allow-all). "
+               "Cilium policies count as Cilium enforces them: `ingress: []` is no rule (no "
+               "default deny, C-0260 passes it), and a clusterwide `fromEndpoints: [{}]` admits "
+               "every pod of the cluster, an allow-all (C-0030 and C-0260 pass it)")
 def unisolated_pods(state: State, me: Check) -> list[Finding]:
     missing = state.unlisted("pods", "networkpolicies")
     if missing:
         return [me.not_listed("Pod/*", missing)]
     by_namespace = _policies_by_namespace(state)
     judged: dict[tuple[str, str, str], Finding] = {}  # one row per workload
+    subjects = _cilium_subjects(state)
+    namespaces = {n["metadata"]["name"]: n["metadata"] for n in state.items("namespaces")}
     for pod in state.items("pods"):
         meta = pod["metadata"]
         if meta["namespace"] in SYSTEM_NAMESPACES or not _running(pod):
@@ -243,13 +399,19 @@ def unisolated_pods(state: State, me: Check) -> list[Finding]:
         selecting = [p for p in by_namespace.get(meta["namespace"], [])
                      if matches((p.get("spec") or {}).get("podSelector") or {}, labels)]
         problems = []
+        cilium_selecting = _cilium_selecting(subjects, pod, namespaces)
         for direction in DIRECTIONS:
-            if not any(direction in policy_types(p) for p in selecting):
+            cilium_deny, cilium_open = _cilium_sides(cilium_selecting, direction)
+            if not any(direction in policy_types(p) for p in selecting) and not cilium_deny:
                 problems.append(f"{direction.lower()}: no policy selects it")
-            elif allow_all := [p for p in selecting if opens(p, direction)]:
-                problems.append(f"{direction.lower()}: {_names(allow_all)} allows all")
+            elif (found := allowing_all(selecting, direction))[0]:
+                problems.append(f"{direction.lower()}: {_names(found[0])} allows all"
+                                + (f" ({found[1]})" if found[1] else ""))
+            elif cilium_open:
+                problems.append(f"{direction.lower()}: Cilium {cilium_open} allows all")
         status = "fail" if problems else "pass"
-        evidence = "; ".join(problems) or "isolated for ingress and egress, no allow-all rule"
+        evidence = ("; ".join(problems) or "isolated for ingress and egress, no allow-all rule"
+                    ) + _cilium_note(state)
         judged[(owner(pod), status, evidence)] = me.finding(owner(pod), status, evidence)
     return list(judged.values())
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from aks_runbook.analysis.rbac import BUILTIN_CLUSTER_ROLES
 from aks_runbook.analysis.reachability import matches
-from aks_runbook.checks import Check, Finding, State, check, owner, resource, selects
+from aks_runbook.checks import (
+    Check,
+    Finding,
+    State,
+    check,
+    field_of,
+    owner,
+    resource,
+    selects,
+)
 
 
 def _subject(subject: dict) -> str:
@@ -59,6 +68,23 @@ def _exempt(subject: dict, binding: dict, kind: str) -> bool:
             and binding["metadata"]["name"] == "aks-cluster-admin-binding")
 
 
+ENTRA_ADMIN_BINDING = "aks-cluster-admin-binding-aad"
+ENTRA_ADMIN_DOC = ("AKS creates it for the groups given with --aad-admin-group-object-ids: 'This "
+                   "group is registered as an admin group on the cluster to grant admin "
+                   "permissions' (Enable Microsoft Entra ID Authentication for the AKS Control "
+                   "Plane); who joins them is governed in Entra ID (PIM)")
+
+
+def _entra_admins(subject: dict, binding: dict, kind: str, admin_groups: set[str] | None
+                  ) -> bool:
+    """A group in the ClusterRoleBinding AKS-managed Entra ID keeps for the cluster's admin
+    groups; when the configuration is known, only the groups it names (aadProfile
+    .adminGroupObjectIDs): another group added to the binding is not AKS's doing."""
+    return (kind == "ClusterRoleBinding" and binding["metadata"]["name"] == ENTRA_ADMIN_BINDING
+            and subject.get("kind") == "Group"
+            and (admin_groups is None or subject.get("name") in admin_groups))
+
+
 @check("AKS-OV-001", "01-overview",
        "Subject holds cluster-admin or a role granting * on * (cluster-admin equivalent)", 9.0,
        "kubescape C-0035, C-0185; CIS 4.1.1",
@@ -67,7 +93,10 @@ def _exempt(subject: dict, binding: dict, kind: str) -> bool:
        differs="C-0185 looks only at ClusterRoleBindings to cluster-admin; this check also fails "
                "RoleBindings and custom or aggregated roles granting * on *, as C-0035 does. "
                "Exempt: group system:masters and AKS's clusterAdmin user (kubescape's AKS "
-               "exceptions); every other system: subject, e.g. system:authenticated, fails")
+               "exceptions); every other system: subject, e.g. system:authenticated, fails. "
+               "AKS's Entra admin groups in aks-cluster-admin-binding-aad pass with the reason "
+               "(only the groups in aadProfile.adminGroupObjectIDs; not-applicable when the "
+               "configuration is unknown)")
 def cluster_admin_bindings(state: State, me: Check) -> list[Finding]:
     # The API server recreates missing built-in roles at start, so assume them when absent.
     cluster_roles = list(state.objects.get("clusterroles", []))
@@ -80,6 +109,8 @@ def cluster_admin_bindings(state: State, me: Check) -> list[Finding]:
                    for r in roles if any(grants_all(rule) for rule in r.get("rules") or [])}
     known_roles = {(r["metadata"]["namespace"], r["metadata"]["name"]) for r in roles}
 
+    groups = field_of(state.cluster, "aadProfile.adminGroupObjectIDs")
+    admin_groups = None if state.cluster is None else {str(g) for g in groups or []}
     findings: list[Finding] = []
     bindings = ([("ClusterRoleBinding", b) for b in state.objects.get("clusterrolebindings", [])]
                 + [("RoleBinding", b) for b in state.items("rolebindings")])
@@ -98,7 +129,19 @@ def cluster_admin_bindings(state: State, me: Check) -> list[Finding]:
                 findings.append(me.finding(where, "not-applicable", f"{ref.get('kind')} {name} "
                                            "is not among the files: cannot judge its rules"))
             continue
-        risky = [s for s in binding.get("subjects") or [] if not _exempt(s, binding, kind)]
+        subjects = [s for s in binding.get("subjects") or [] if not _exempt(s, binding, kind)]
+        by_design = [s for s in subjects if _entra_admins(s, binding, kind, admin_groups)]
+        risky = [s for s in subjects if s not in by_design]
+        if why is not None and by_design:
+            held_by = ", ".join(map(_subject, by_design))
+            if admin_groups is None:  # from files: whether these are the admin groups is unknown
+                findings.append(me.finding(where, "not-applicable", f"cluster-admin for "
+                                           f"{held_by}: whether these are the cluster's Entra "
+                                           f"admin groups needs the cluster's configuration "
+                                           f"(aadProfile.adminGroupObjectIDs). {ENTRA_ADMIN_DOC}"))
+            else:
+                findings.append(me.finding(where, "pass", f"cluster-admin for {held_by}, the "
+                                           f"cluster's Entra admin groups: {ENTRA_ADMIN_DOC}"))
         if why is None or not risky:
             continue
         role = "cluster-admin" if name == "cluster-admin" else f"{ref.get('kind')} {name} ({why})"
@@ -108,9 +151,10 @@ def cluster_admin_bindings(state: State, me: Check) -> list[Finding]:
     missing = state.unlisted("clusterroles", "clusterrolebindings", "roles", "rolebindings")
     if missing:
         findings.append(me.not_listed("Binding/*", missing))
-    elif not any(f.status == "fail" for f in findings):
+    elif not any(f.status in ("fail", "not-applicable") for f in findings):
+        beyond = "system:masters" + (" and the Entra admin groups" if findings else "")
         findings.append(me.finding("Binding/*", "pass", "no binding gives cluster-admin or * on "
-                                   f"* beyond system:masters ({len(bindings)} bindings checked)"))
+                                   f"* beyond {beyond} ({len(bindings)} bindings checked)"))
     return findings
 
 
@@ -203,7 +247,8 @@ def images(pod: dict) -> list[tuple[str, str]]:
 
 
 @check("AKS-OV-003", "01-overview", "Image from a registry other than your ACR or MCR", 5.0,
-       "kubescape C-0078; CIS AKS 5.1.4; Azure Policy 'allowed container images'",
+       "kubescape C-0078; CIS AKS 5.1.4; Azure Policy 'allowed container images'"
+       "; AKS checklist 55b46a94-8008-4ae7-b7e4-b475b6c8bdbf",
        "Push the image to your ACR (az acr import) and reference it from there",
        differs="C-0078 reads only `containers`; this check also reads initContainers and "
                "ephemeralContainers. An image without a registry host (nginx) is Docker Hub's")

@@ -16,7 +16,10 @@ EVERY_PORT = "every protocol and port"
 
 
 def policy_name(policy: dict) -> str:
+    """namespace/name as the analysis names policies; a clusterwide one by its name."""
     meta = policy.get("metadata") or {}
+    if policy.get("kind") == "CiliumClusterwideNetworkPolicy":
+        return str(meta.get("name"))
     return f"{meta.get('namespace') or 'default'}/{meta.get('name')}"
 
 
@@ -26,13 +29,17 @@ class Answer:
     destination: str
     allowed: tuple[tuple[str, tuple[str, ...]], ...]  # (port, policies allowing it)
     disabled: tuple[str, ...] = ()
+    # (port, policies) decided by rules the analysis does not model (Cilium L7, FQDN …)
+    undecided: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def ports(self) -> str:
-        if not self.allowed:
-            return NOTHING
-        return ", ".join(EVERY_PORT if port == reach.ANY_PORT else port
-                         for port, _ in self.allowed)
+        known = ", ".join(EVERY_PORT if port == reach.ANY_PORT else port
+                          for port, _ in self.allowed) or NOTHING
+        if not self.undecided:
+            return known
+        return f"{known}; not modelled: " + ", ".join(
+            EVERY_PORT if port == reach.ANY_PORT else port for port, _ in self.undecided)
 
     def text(self, names: dict[str, str] | None = None) -> str:
         names = names or {}
@@ -43,6 +50,9 @@ class Answer:
         for port, policies in self.allowed:
             why = ", ".join(policies) or "no policy isolates these ends"
             lines.append(f"  {EVERY_PORT if port == reach.ANY_PORT else port}: {why}")
+        for port, policies in self.undecided:
+            lines.append(f"  {EVERY_PORT if port == reach.ANY_PORT else port}: not modelled "
+                         f"(decided by {', '.join(policies)}): check it by hand")
         if self.disabled:
             lines.append("(switched off: " + ", ".join(self.disabled) + ")")
         return "\n".join(lines)
@@ -104,17 +114,20 @@ class Explorer:
             pod_sends = not source.startswith("ip/")
             pod, outside = (source, destination) if pod_sends else (destination, source)
             wanted = ip_network(outside[3:])
-            chosen = [c for (s, d), cs in rows.items()
-                      if (s if pod_sends else d) == pod
-                      and (d if pod_sends else s).startswith("ip/")
-                      and _holds(d if pod_sends else s, wanted)
-                      for c in cs if c.allowed]
+            candidates = [c for (s, d), cs in rows.items()
+                          if (s if pod_sends else d) == pod
+                          and (d if pod_sends else s).startswith("ip/")
+                          and _holds(d if pod_sends else s, wanted)
+                          for c in cs]
         else:
-            chosen = [c for c in rows.get((source, destination), []) if c.allowed]
+            candidates = rows.get((source, destination), [])
+        chosen = [c for c in candidates if c.allowed]
         if any(c.port == reach.ANY_PORT for c in chosen):  # every port: the rest says no more
             chosen = [c for c in chosen if c.port == reach.ANY_PORT]
         allowed = tuple(sorted({(c.port, c.policies) for c in chosen}, key=_port_order))
-        return Answer(source, destination, allowed, tuple(sorted(off)))
+        undecided = tuple(sorted({(c.port, c.policies) for c in candidates
+                                  if c.allowed is None}, key=_port_order))
+        return Answer(source, destination, allowed, tuple(sorted(off)), undecided)
 
     def changes(self, policy: str) -> list[tuple[str, str, str, str]]:
         """Pairs whose answer changes without `policy`: (source, destination, with, without)."""

@@ -1,0 +1,90 @@
+"""The address space a set of ranges admits (analysis.addresses): union, `except`, public
+addresses only, IPv4 and IPv6 apart, and the threshold where "the Internet" begins."""
+
+from __future__ import annotations
+
+import pytest
+
+from aks_runbook.analysis.addresses import (
+    INTERNET_WIDE,
+    PUBLIC_TOTAL,
+    RangeError,
+    admitted,
+    describe_count,
+    ranges,
+)
+
+
+def test_the_public_ipv4_space_leaves_out_the_special_purpose_blocks():
+    assert PUBLIC_TOTAL[4] == 3_702_258_688
+    assert ranges(["0.0.0.0/0"]).public(4) == PUBLIC_TOTAL[4]
+    assert ranges(["0.0.0.0/1", "128.0.0.0/1"]).public(4) == PUBLIC_TOTAL[4]
+
+
+@pytest.mark.parametrize("cidrs, public", [
+    (["131.107.0.0/16"], 65_536),
+    (["131.107.0.1/16"], 65_536),  # host bits, as AKS accepts them
+    (["20.61.12.7"], 1),  # a bare address is a /32
+    (["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"], 0),
+    (["127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4", "240.0.0.0/4", "192.0.2.0/24"], 0),
+    (["17.0.0.0/8", "17.1.0.0/16"], 2 ** 24),  # overlaps count once
+    (["10.0.0.0/7"], 2 ** 24),  # 11/8 public beside private 10/8
+])
+def test_public_addresses_of_a_union(cidrs, public):
+    assert ranges(cidrs).public(4) == public
+
+
+@pytest.mark.parametrize("blocks, public", [
+    ([("16.0.0.0/7", ["16.0.0.0/8"])], 2 ** 24),
+    ([("16.0.0.0/7", ["16.0.0.0/9"])], 2 ** 24 + 2 ** 23),
+    ([("18.0.0.0/31", ["18.0.0.1/32"])], 1),
+    ([("0.0.0.0/0", ["0.0.0.0/1", "128.0.0.0/1"])], 0),
+    # a hole in one block is filled by another: the union, not the sum of differences
+    ([("16.0.0.0/7", ["16.0.0.0/8"]), ("16.0.0.0/8", [])], 2 ** 25),
+])
+def test_except_is_cut_out_of_its_own_block(blocks, public):
+    assert admitted(blocks).public(4) == public
+
+
+@pytest.mark.parametrize("cidrs, wide", [
+    (["17.0.0.0/8"], False),
+    (["17.0.0.0/8", "18.0.0.0/32"], True),
+    (["2a01:110::/32"], False),
+    (["2a01:110::/31"], True),
+    (["fc00::/7", "2001:db8::/32"], False),  # unique local and documentation: not public
+    (["17.0.0.0/8", "2a01:110::/32"], False),  # each version at its threshold
+])
+def test_the_threshold_is_exclusive(cidrs, wide):
+    assert bool(ranges(cidrs).internet_wide()) is wide
+
+
+def test_the_thresholds_are_a_slash_8_and_a_slash_32():
+    assert INTERNET_WIDE == {4: ranges(["17.0.0.0/8"]).public(4),
+                             6: ranges(["2a01:110::/32"]).public(6)}
+
+
+def test_reasons_name_the_version_the_count_and_the_threshold():
+    assert ranges(["3.0.0.0/8", "4.0.0.0/8"]).internet_wide() == [
+        "IPv4: 33,554,432 public addresses (0.91% of the public unicast space), more than a /8 "
+        "(16,777,216 addresses)"]
+    [reason] = ranges(["::/0"]).internet_wide()
+    assert reason.startswith("IPv6: about 2**125 public addresses (100% of")
+
+
+def test_private_ranges_are_named_not_counted():
+    space = ranges(["10.1.0.0/16", "fd00::/8", "131.107.0.0/16"])
+    assert (space.private(4), space.private(6)) == (["10.0.0.0/8"], ["fc00::/7"])
+    assert space.summary() == "IPv4 65,536 public addresses; IPv6 0 public addresses"
+
+
+def test_counts_read_as_numbers():
+    assert describe_count(65_536, 4) == "65,536"
+    assert describe_count(2 ** 96, 6) == "2**96"
+    assert describe_count(2 ** 96 + 1, 6) == "about 2**96"
+    assert describe_count(1_000, 6) == "1,000"
+
+
+@pytest.mark.parametrize("text", ["everyone", "10.0.0.0/33", "", "300.1.1.1"])
+def test_a_range_that_is_not_one_is_named(text):
+    with pytest.raises(RangeError, match="is not an IPv4 or IPv6 range"):
+        ranges(["10.0.0.0/8", text])

@@ -1,0 +1,275 @@
+"""AKS-NET-005 and AKS-NET-006 with Cilium policies: kubescape's published cases that use
+CiliumNetworkPolicy or CiliumClusterwideNetworkPolicy (kubescape/regolibrary, rules
+ingress-and-egress-blocked (C-0030), ensure_network_policy_configured_in_labels (C-0260) and
+internal-networking (C-0206), folders `test/<case>`), mirrored as our own objects, then the
+boundaries. Where this check is stricter than kubescape the case says `differs` and why."""
+
+from __future__ import annotations
+
+import pytest
+
+from aks_runbook import checks
+from check_views import cluster_view, files_view
+
+
+def verdicts(check_id: str, objects: dict, **state) -> dict[str, str]:
+    return {f.resource: f.status for f in checks.run(checks.State(objects, **state))
+            if f.check == check_id}
+
+
+def evidence(check_id: str, objects: dict) -> list[str]:
+    return [f.evidence for f in checks.run(checks.State(objects)) if f.check == check_id]
+
+
+def pod(name="test", namespace="my-ns", labels=None):
+    return {"kind": "Pod", "metadata": {"name": name, "namespace": namespace,
+                                        "labels": labels or {}},
+            "spec": {"containers": [{"name": "c", "image": "test:latest"}]},
+            "status": {"phase": "Running"}}
+
+
+def cnp(name, namespace="my-ns", spec=None, specs=None):
+    body = {"spec": spec} if spec is not None else {"specs": specs}
+    return {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+            "metadata": {"name": name, "namespace": namespace}, **body}
+
+
+def ccnp(name, spec=None, specs=None):
+    body = {"spec": spec} if spec is not None else {"specs": specs}
+    return {"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy",
+            "metadata": {"name": name}, **body}
+
+
+def np(name, namespace="my-ns", **spec):
+    return {"kind": "NetworkPolicy", "metadata": {"name": name, "namespace": namespace},
+            "spec": spec}
+
+
+ALL = {"matchLabels": {}}
+BOTH_WAYS = {"ingress": [{"fromEndpoints": [ALL]}], "egress": [{"toEndpoints": [ALL]}]}
+BOTH_WAYS_BARE = {"ingress": [{"fromEndpoints": [{}]}], "egress": [{"toEndpoints": [{}]}]}
+SELECTIVE = {"matchLabels": {}, "matchExpressions": [{"key": "role", "operator": "In",
+                                                      "values": ["frontend"]}]}
+
+POD_CASES = [
+    # (case, objects, AKS-NET-006 verdict for Pod/my-ns/test, kubescape's verdict)
+    ("C-0030 cnp-ingress-egress", [cnp("deny-all", spec={"endpointSelector": ALL,
+                                                         **BOTH_WAYS})], "pass", "pass"),
+    ("C-0030 cnp-empty-selector", [cnp("baseline", spec={"endpointSelector": {},
+                                                         **BOTH_WAYS_BARE})], "pass", "pass"),
+    ("C-0030 cnp-endpoint-selector-match (the pod has app: test)",
+     [cnp("app-policy", spec={"endpointSelector": {"matchLabels": {"app": "test"}},
+                              **BOTH_WAYS})], "pass", "pass"),
+    ("C-0030 cnp-match-expressions-selective-failed",
+     [cnp("selective", spec={"endpointSelector": SELECTIVE, **BOTH_WAYS_BARE})], "fail", "fail"),
+    ("C-0030 cnp-only-egress (differs: no ingress isolation)",
+     [cnp("egress-only", spec={"endpointSelector": ALL, "egress": [{"toEndpoints": [ALL]}]})],
+     "fail", "pass"),
+    ("C-0030 cnp-specs-empty-failed", [cnp("empty-specs", specs=[])], "fail", "fail"),
+    ("C-0030 cnp-specs-list-passed",
+     [cnp("baseline", specs=[{"endpointSelector": ALL, **BOTH_WAYS_BARE}])], "pass", "pass"),
+    ("C-0030 cnp-specs-multiple-passed",
+     [cnp("split-rules", specs=[{"endpointSelector": ALL, "egress": [{"toEndpoints": [{}]}]},
+                                {"endpointSelector": ALL, "ingress": [{"fromEndpoints": [{}]}]}])],
+     "pass", "pass"),
+    ("C-0030 mixed-np-cnp",
+     [cnp("egress-only", spec={"endpointSelector": ALL, "egress": [{"toEndpoints": [ALL]}]}),
+      np("ingress-only", podSelector={}, policyTypes=["Ingress"])], "pass", "pass"),
+    ("C-0030 ccnp-ingress-egress (differs: a clusterwide {} peer is every pod of the cluster)",
+     [ccnp("cluster-deny-all", spec={"endpointSelector": ALL, **BOTH_WAYS})], "fail", "pass"),
+    ("C-0030 ccnp-specs-list-passed (differs: as above)",
+     [ccnp("cluster-deny-all-specs", specs=[{"endpointSelector": ALL, **BOTH_WAYS}])],
+     "fail", "pass"),
+]
+
+LABELLED = {"app": "my-cilium-pod"}
+C0260_CASES = [
+    # C-0260 cases: (case, namespace, pod labels, objects, our verdict, kubescape's verdict)
+    ("C-0260 failed_pod_cilium_match_expressions_selective", "default", LABELLED,
+     [cnp("selective", "default", spec={"endpointSelector": SELECTIVE, **BOTH_WAYS_BARE})],
+     "fail", "fail"),
+    ("C-0260 failed_pod_cilium_no_matched_label", "default", LABELLED,
+     [cnp("deny-all", "default", spec={"endpointSelector": {"matchLabels": {
+         "app": "different-app"}}, "ingress": [], "egress": []})], "fail", "fail"),
+    ("C-0260 success_pod_cilium_empty_selector", "default", LABELLED,
+     [cnp("baseline", "default", spec={"endpointSelector": {}, **BOTH_WAYS_BARE})],
+     "pass", "pass"),
+    ("C-0260 success_pod_cilium_label_match (differs: `ingress: []` is no rule for Cilium)",
+     "default", LABELLED,
+     [cnp("deny-all", "default", spec={"endpointSelector": {"matchLabels": LABELLED},
+                                       "ingress": [], "egress": []})], "fail", "pass"),
+    ("C-0260 success_pod_cilium_specs_list", "production", {"app": "my-app"},
+     [cnp("baseline-specs", "production", specs=[{"endpointSelector": ALL,
+                                                  **BOTH_WAYS_BARE}])], "pass", "pass"),
+    ("C-0260 success_pod_ccnp_empty_selector (differs: clusterwide {} peers)", "production",
+     {"app": "my-app"}, [ccnp("cluster-baseline", spec={"endpointSelector": {},
+                                                        **BOTH_WAYS_BARE})], "fail", "pass"),
+    ("C-0260 success_pod_ccnp_specs_list (differs: clusterwide {} peers)", "production",
+     {"app": "my-app"}, [ccnp("cluster-baseline-specs", specs=[{"endpointSelector": {},
+                                                                **BOTH_WAYS_BARE}])],
+     "fail", "pass"),
+]
+
+
+@pytest.mark.parametrize("case, objects, expected, kubescape", POD_CASES,
+                         ids=[c[0] for c in POD_CASES])
+def test_c0030_cilium_cases(case, objects, expected, kubescape):
+    labels = {"app": "test"} if "app: test" in case else {}
+    found = verdicts("AKS-NET-006", cluster_view(pod(labels=labels), *objects))
+    assert found == {"Pod/my-ns/test": expected}
+    assert ("differs" in case) == (expected != kubescape)
+    assert expected == kubescape or expected == "fail"  # every difference is stricter
+
+
+@pytest.mark.parametrize("case, namespace, labels, objects, expected, kubescape", C0260_CASES,
+                         ids=[c[0] for c in C0260_CASES])
+def test_c0260_cilium_cases(case, namespace, labels, objects, expected, kubescape):
+    found = verdicts("AKS-NET-006", cluster_view(pod("p", namespace, labels), *objects))
+    assert found == {f"Pod/{namespace}/p": expected}
+    assert ("differs" in case) == (expected != kubescape)
+    assert expected == kubescape or expected == "fail"  # every difference is stricter
+
+
+def test_agreement_with_kubescape_on_its_cilium_cases():
+    """14 of these 18 published cases disagreed before Cilium policies were read (every pass
+    was reported as a fail); now 12 agree and the 6 differences are all stricter (`differs`)."""
+    cases = [(c[2], c[3]) for c in POD_CASES] + [(c[4], c[5]) for c in C0260_CASES]
+    assert sum(ours == theirs for ours, theirs in cases) == 12
+    assert all(ours == "fail" for ours, theirs in cases if ours != theirs)
+
+
+WEB = pod("web", "test", {"app": "web"})
+NAMESPACE_CASES = [
+    # C-0206 internal-networking cases with a running pod added (the check judges namespaces
+    # that run pods): (case, objects, AKS-NET-005 verdict for Namespace/test, kubescape's)
+    ("C-0206 namespace-ccnp-match-expressions-selective-failed",
+     [ccnp("selective-ccnp", spec={"endpointSelector": SELECTIVE, **BOTH_WAYS})], "fail", "fail"),
+    ("C-0206 namespace-ccnp-passed (differs: its {} peers admit every pod of the cluster)",
+     [ccnp("cluster-default-deny", spec={"endpointSelector": ALL, **BOTH_WAYS})], "fail", "pass"),
+    ("C-0206 namespace-ccnp-specs-passed (differs: as above)",
+     [ccnp("cluster-default-deny-specs", specs=[{"endpointSelector": {}, **BOTH_WAYS}])],
+     "fail", "pass"),
+    ("C-0206 namespace-cnp-passed (differs: one pod's egress is no namespace default deny)",
+     [cnp("test-cilium-policy", "test", spec={"endpointSelector": {"matchLabels": {
+         "purpose": "demonstrate-command"}}, "egress": [{"toEndpoints": [ALL]}]})],
+     "fail", "pass"),
+    ("namespace-wide CNP with rules in both directions", [cnp("baseline", "test", spec={
+        "endpointSelector": {}, **BOTH_WAYS_BARE})], "pass", "pass"),
+]
+
+
+@pytest.mark.parametrize("case, objects, expected, kubescape", NAMESPACE_CASES,
+                         ids=[c[0] for c in NAMESPACE_CASES])
+def test_c0206_cilium_cases(case, objects, expected, kubescape):
+    assert verdicts("AKS-NET-005", cluster_view(WEB, *objects)) == {"Namespace/test": expected}
+    assert ("differs" in case) == (expected != kubescape)
+    assert expected == kubescape or expected == "fail"
+
+
+# ---- boundaries -------------------------------------------------------------------------------
+
+def test_ccnp_naming_one_namespace_is_its_default_deny_and_not_another_namespaces():
+    deny = ccnp("lock-test", spec={"endpointSelector": {"matchLabels": {
+        "k8s:io.kubernetes.pod.namespace": "test"}}, "ingress": [{}], "egress": [{}]})
+    other = pod("x", "other")
+    objects = cluster_view(WEB, other, deny)
+    assert verdicts("AKS-NET-005", objects) == {"Namespace/test": "pass",
+                                                "Namespace/other": "fail"}
+    assert verdicts("AKS-NET-006", objects) == {"Pod/test/web": "pass", "Pod/other/x": "fail"}
+
+
+@pytest.mark.parametrize("rule, expected", [
+    ({"fromEntities": ["world"]}, "fail"),
+    ({"fromEntities": ["all"]}, "fail"),
+    ({"fromEntities": ["cluster"]}, "fail"),
+    ({"fromCIDR": ["0.0.0.0/1", "128.0.0.0/1"]}, "fail"),
+    ({"fromCIDRSet": [{"cidr": "0.0.0.0/0", "except": ["0.0.0.0/1", "128.0.0.0/2"]}]}, "fail"),
+    ({"fromCIDRSet": [{"cidr": "10.0.0.0/8"}]}, "pass"),
+    ({"fromEntities": ["world"], "toPorts": [{"ports": [{"port": "443", "protocol": "TCP"}]}]},
+     "pass"),
+    ({"fromEntities": ["world"], "toPorts": [{"ports": [{"port": "0", "protocol": "TCP"}]}]},
+     "fail"),
+    ({"fromEndpoints": [{"matchExpressions": [{"key": "k8s:io.kubernetes.pod.namespace",
+                                               "operator": "Exists"}]}]}, "fail"),
+    ({"fromEndpoints": [{"matchLabels": {"k8s:io.kubernetes.pod.namespace": "other"}}]},
+     "pass"),
+    ({"toPorts": [{"ports": [{"port": "8080", "protocol": "TCP"}]}]}, "pass"),
+    ({"toPorts": [{"ports": [{"port": "8080", "endPort": 65535, "protocol": "TCP"}]}]}, "pass"),
+])
+def test_allow_all_rules_of_a_cnp_undo_its_isolation(rule, expected):
+    policy = cnp("p", "test", spec={"endpointSelector": {}, "ingress": [rule],
+                                    "egress": [{}]})
+    objects = cluster_view(WEB, policy)
+    assert verdicts("AKS-NET-006", objects) == {"Pod/test/web": expected}
+    assert verdicts("AKS-NET-005", objects) == {"Namespace/test": expected}
+
+
+def test_a_cnp_allow_all_undoes_a_networkpolicy_default_deny():
+    deny = np("deny", "test", podSelector={}, policyTypes=["Ingress", "Egress"])
+    world = cnp("world", "test", spec={"endpointSelector": {}, "egress": [
+        {"toEntities": ["world"]}]})
+    objects = cluster_view(WEB, deny, world)
+    assert verdicts("AKS-NET-006", objects) == {"Pod/test/web": "fail"}
+    assert evidence("AKS-NET-006", objects) == ["egress: Cilium test/world allows all"]
+    assert verdicts("AKS-NET-005", objects) == {"Namespace/test": "fail"}
+
+
+def test_enable_default_deny_false_isolates_nothing():
+    broad = cnp("broad", "test", spec={"endpointSelector": {}, **BOTH_WAYS_BARE,
+                                       "enableDefaultDeny": {"ingress": False, "egress": False}})
+    assert verdicts("AKS-NET-006", cluster_view(WEB, broad)) == {"Pod/test/web": "fail"}
+
+
+def test_node_selector_policies_select_no_pod():
+    host = ccnp("host", spec={"nodeSelector": {}, "ingress": [{}], "egress": [{}]})
+    assert verdicts("AKS-NET-006", cluster_view(WEB, host)) == {"Pod/test/web": "fail"}
+
+
+def test_cilium_policies_from_files(tmp_path):
+    """From manifests: both kinds are read; the clusterwide one keeps no namespace."""
+    deny = ccnp("cluster-baseline", spec={"endpointSelector": {}, "ingress": [{}],
+                                          "egress": [{}]})
+    objects = files_view(tmp_path, WEB, deny)
+    assert objects["ciliumclusterwidenetworkpolicies"][0]["metadata"] == {
+        "name": "cluster-baseline"}
+    assert verdicts("AKS-NET-006", objects, origin="files") == {"Pod/test/web": "pass"}
+    assert verdicts("AKS-NET-005", objects, origin="files") == {"Namespace/test": "pass"}
+
+
+def test_unlisted_cilium_policies_are_said_in_the_evidence():
+    objects = cluster_view(WEB, np("deny", "test", podSelector={},
+                                   policyTypes=["Ingress", "Egress"]))
+    del objects["ciliumnetworkpolicies"]
+    [found] = evidence("AKS-NET-006", objects)
+    assert found.endswith("(not weighed: ciliumnetworkpolicies could not be listed)")
+
+
+class FakeCustomObjects:
+    def __init__(self, outcome):
+        self.outcome = outcome
+
+    def list_cluster_custom_object(self, group, version, plural):
+        assert (group, version) == ("cilium.io", "v2")
+        if isinstance(self.outcome, Exception):
+            raise self.outcome
+        return {"items": [{"metadata": {"name": f"one-{plural}"}, "spec": {}}]}
+
+
+class FakeClient:
+    def __init__(self, outcome):
+        self.CustomObjectsApi = lambda: FakeCustomObjects(outcome)
+
+
+def test_listing_cilium_policies_from_a_cluster():
+    """Listed through the custom objects API with their kind set; a cluster without Cilium's
+    CRDs (404) holds none; any other error (403: not allowed to list) is raised, so the kind
+    stays unlisted and the checks say so."""
+    from kubernetes.client.exceptions import ApiException
+
+    from aks_runbook.objects import LISTS
+
+    listed = LISTS["ciliumclusterwidenetworkpolicies"](FakeClient(None))
+    assert listed["items"][0]["kind"] == "CiliumClusterwideNetworkPolicy"
+    assert LISTS["ciliumnetworkpolicies"](FakeClient(ApiException(status=404))) == {"items": []}
+    with pytest.raises(ApiException):
+        LISTS["ciliumnetworkpolicies"](FakeClient(ApiException(status=403)))
