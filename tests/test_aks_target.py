@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from aks_runbook import azplan, runs
+from aks_runbook import azplan, planrun, runs
 from aks_runbook.params import load
 from aks_runbook.runner import Runner
 from aks_runbook.transcript import Transcript
@@ -33,8 +33,8 @@ def test_production_refuses_destructive_plan_steps_before_running_any(tmp_path):
     prod = load(ROOT / "environments" / "aks-prod.yaml", {"execute": True})
     steps = azplan.validated(prod)
     runner = Runner(Transcript())
-    with pytest.raises(azplan.NeedsConfirmation, match="confirm_destructive: true"):
-        azplan.execute(steps, prod, runner)
+    with pytest.raises(planrun.NeedsConfirmation, match="confirm_destructive: true"):
+        planrun.execute(steps, prod, runner)
     assert runner.transcript.entries == []
 
 
@@ -63,7 +63,7 @@ def test_execution_reads_azure_values_by_query_before_the_steps_that_use_them():
     dev = load(ROOT / "environments" / "aks-dev.yaml", {"execute": True})
     steps = [s for s in azplan.build(dev) if s.phase == "provision"]
     runner = AzureStandIn()
-    azplan.execute(steps, dev, runner)
+    planrun.execute(steps, dev, runner)
     ran = runner.commands
     lookup = next(i for i, c in enumerate(ran) if c.startswith("az network firewall show"))
     route = next(i for i, c in enumerate(ran) if "--name default-via-firewall" in c)

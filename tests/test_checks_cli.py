@@ -130,7 +130,9 @@ def test_csv_has_the_findings_columns(capsys, folder):
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
     assert list(rows[0]) == COLUMNS
-    assert {r["check"] for r in rows} == {"AKS-OV-001", "AKS-OV-002", "AKS-OV-003"}
+    assert {r["check"] for r in rows} == {"AKS-OV-001", "AKS-OV-002", "AKS-OV-003",
+                                          "AKS-OV-101", "AKS-OV-102", "AKS-OV-103",
+                                          "AKS-OV-104", "AKS-OV-105"}
     assert any(r["status"] == "fail" and "busybox (docker.io, init container)" in r["evidence"]
                for r in rows)
 
@@ -182,3 +184,16 @@ def test_missing_cluster_json_exits_2(capsys, folder, tmp_path):
     code, _, err = posture(capsys, "--from-files", str(folder), "--cluster-json",
                            str(tmp_path / "absent.json"))
     assert code == 2 and "--cluster-json" in err
+
+
+def test_group_by_category_puts_the_checklist_category_first(capsys, folder):
+    code, out, _ = posture(capsys, "--from-files", str(folder), "--format", "csv",
+                           "--group-by", "category")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert list(rows[0])[0] == "category"
+    by_check = {r["check"]: r["category"] for r in rows}
+    assert by_check["AKS-OV-003"] == "Governance and Security"  # item 55b46a94
+    # AKS-OV-001 judges no checklist item: its group comes after every checklist category
+    last = max(n for n, r in enumerate(rows) if r["check"] == "AKS-OV-003")
+    assert all(n > last for n, r in enumerate(rows) if r["check"] == "AKS-OV-001")

@@ -9,13 +9,17 @@ where it should, so a probe that could never succeed does not pass for a refusal
 
 from __future__ import annotations
 
+import base64
+import json
 import os
+import pwd
 import re
 import shutil
 import socket
 import stat
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -24,12 +28,18 @@ import pytest
 import requests
 import yaml
 
-from aks_runbook.targets import binaries
+from aks_runbook.targets import binaries, local
 from aks_runbook.targets.local import (
+    ANONYMOUS_PATHS,
+    EXEC_CONCURRENT,
+    EXEC_CPU_SECONDS,
+    EXEC_PROCESSES,
     EXEC_TIME_LIMIT,
+    MAX_TOKEN_SECONDS,
     SOCKET_PATH_MAX,
     LocalCluster,
     _etcd_socket_dir,
+    sandbox_uid,
     why_not_confined,
 )
 
@@ -44,11 +54,19 @@ STATE_PATHS = ("/api/v1/secrets", "/v3/kv/range", "/metrics", "/configz", "/debu
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 
 
+# the port-forward responder of this module's cluster also says which uid runs it
+UID_RESPONSE = local.VOTE_PAGE_RESPONSE.replace(
+    "Connection: close\\r\\n", "Connection: close\\r\\nX-Uid: '\"$(id -u)\"'\\r\\n")
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     """A cluster of this module's own, with the voting app's front end to exec into."""
     cluster = LocalCluster(state=tmp_path_factory.mktemp("security") / "local")
-    status = cluster.up()
+    assert UID_RESPONSE != local.VOTE_PAGE_RESPONSE
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(local, "VOTE_PAGE_RESPONSE", UID_RESPONSE)
+        status = cluster.up()
     assert status.running and status.healthy, status.describe()
     core, apps = cluster.api().CoreV1Api(), cluster.api().AppsV1Api()
     core.create_namespace({"metadata": {"name": NAMESPACE}})
@@ -232,6 +250,15 @@ def test_exec_sees_only_the_containers_environment(cluster):
     assert result.returncode == 0, result.stderr
     names = {line.split("=", 1)[0] for line in result.stdout.splitlines()}
     assert names == {"PATH", "REDIS"}, result.stdout
+    # nor kwok's, through the sandbox's first process (bubblewrap's); the control shows the
+    # same file of a process of the sandbox that has variables is readable
+    result = exec_in_front(cluster, "sh", "-c",
+                           "wc -c < /proc/1/environ; tr '\\0' ' ' < /proc/self/environ")
+    size, own = result.stdout.split("\n", 1)
+    assert (result.returncode, size) == (0, "0"), result.stdout + result.stderr
+    assert "REDIS=azure-vote-back" in own
+    kwok_environment = Path(f"/proc/{pid_of(cluster, 'kwok-controller')}/environ").read_bytes()
+    assert local.SANDBOX_ENV.encode() in kwok_environment, "control: kwok's has variables"
 
 
 @pytest.mark.cluster  # a cluster of its own
@@ -270,11 +297,183 @@ def test_exec_cannot_write_outside_its_own_tmp(cluster):
 
 
 @pytest.mark.cluster  # a cluster of its own
-def test_exec_runs_as_nobody_and_sees_only_its_own_processes(cluster):
+def test_exec_runs_as_a_uid_of_its_own_and_sees_only_its_own_processes(cluster):
     result = exec_in_front(cluster, "sh", "-c", "id -u; ls /proc | grep -c '^[0-9]'")
     uid, processes = result.stdout.split()
-    assert uid == str(NOBODY), result.stdout
     assert int(processes) < 10, "the control plane's processes must not be visible"
+    if os.getuid() != 0:
+        return  # the sandbox can change its uid only when the cluster runs as root
+    assert uid == str(sandbox_uid()) and int(uid) != NOBODY, result.stdout
+    with pytest.raises(KeyError):
+        pwd.getpwuid(int(uid))  # no account of the machine has it
+    # on the host, the sandbox's processes are that uid too (not nobody's: a process running
+    # as nobody cannot signal or trace them)
+    sleeper = threading.Thread(target=exec_in_front, args=(cluster, "sleep", "6"))
+    sleeper.start()
+    try:
+        deadline = time.monotonic() + 5
+        found = []
+        while not found and time.monotonic() < deadline:
+            found = [p for p in psutil.process_iter(["cmdline", "uids"])
+                     if p.info["cmdline"] == ["sleep", "6"]]
+            time.sleep(0.2)
+        assert found and {p.info["uids"].real for p in found} == {int(uid)}
+    finally:
+        sleeper.join()
+
+
+@pytest.mark.cluster  # a cluster of its own
+def test_exec_cannot_allocate_more_memory_than_the_pods_limit(cluster):
+    big = exec_in_front(cluster, "python3", "-c", "b = bytearray(600 * 2**20); print('600 MiB')")
+    assert big.returncode != 0 and "600 MiB" not in big.stdout
+    assert "MemoryError" in big.stderr, big.stderr
+    small = exec_in_front(cluster, "python3", "-c", "b = bytearray(100 * 2**20); print('100')")
+    assert (small.returncode, small.stdout) == (0, "100\n"), small.stderr
+
+
+FORKS = """
+import os, time
+started = refused = 0
+for _ in range(200):
+    try:
+        pid = os.fork()
+    except BlockingIOError:
+        refused += 1
+        continue
+    if pid == 0:
+        time.sleep(3)
+        os._exit(0)
+    started += 1
+print(started, refused)
+"""
+
+
+@pytest.mark.cluster  # a cluster of its own
+def test_exec_cannot_fork_200_processes(cluster):
+    result = exec_in_front(cluster, "python3", "-c", FORKS)
+    assert result.returncode == 0, result.stderr
+    started, refused = map(int, result.stdout.split())
+    assert started + refused == 200
+    assert refused > 0 and started < EXEC_PROCESSES, result.stdout
+    assert started >= 10, "control: a few processes are fine"
+
+
+@pytest.mark.cluster  # a cluster of its own
+def test_a_busy_loop_is_killed_at_the_cpu_limit(cluster):
+    started = time.monotonic()
+    result = exec_in_front(cluster, "sh", "-c", "while :; do :; done",
+                           timeout=EXEC_TIME_LIMIT + 60)
+    elapsed = time.monotonic() - started
+    # 152 = 128 + SIGXCPU (the soft limit), 137 = SIGKILL (the hard one); 124 would be the
+    # wall-clock limit: only when the machine is so busy that 30 s give less CPU than that
+    status = re.search(r"exit status (\d+)", result.stderr)
+    assert status and status.group(1) in ("152", "137"), (elapsed, result.stderr)
+    assert EXEC_CPU_SECONDS - 1 <= elapsed < EXEC_TIME_LIMIT, elapsed
+    quick = exec_in_front(cluster, "sh", "-c", "i=0; while [ $i -lt 1000 ]; do i=$((i+1)); "
+                                               "done; echo $i")
+    assert (quick.returncode, quick.stdout) == (0, "1000\n"), "control: short work is fine"
+
+
+@pytest.mark.cluster  # a cluster of its own
+def test_only_a_few_execs_run_at_once_in_a_namespace(cluster):
+    results: list[subprocess.CompletedProcess] = []
+    runs = [threading.Thread(target=lambda: results.append(exec_in_front(cluster, "sleep", "6")))
+            for _ in range(EXEC_CONCURRENT + 2)]
+    for run in runs:
+        run.start()
+        time.sleep(0.2)
+    for run in runs:
+        run.join()
+    refused = [r for r in results if r.returncode != 0]
+    assert len(results) - len(refused) == EXEC_CONCURRENT, [r.stderr for r in results]
+    assert len(refused) == 2
+    assert all(f"too many execs at once in namespace {NAMESPACE}: at most {EXEC_CONCURRENT}"
+               in r.stderr for r in refused), [r.stderr for r in refused]
+    after = exec_in_front(cluster, "true")
+    assert after.returncode == 0, "control: a slot is free again once they finished"
+
+
+@pytest.mark.cluster  # a cluster of its own
+def test_killing_the_exec_client_ends_the_sandbox(cluster):
+    client = subprocess.Popen(
+        [str(binaries.kubectl()), "--kubeconfig", str(cluster.kubeconfig), "-n", NAMESPACE,
+         "exec", "deployment/azure-vote-front", "-c", "azure-vote-front", "--", "sleep", "25"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def sleepers():
+        return [p for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] == [
+            "sleep", "25"]]
+    deadline = time.monotonic() + 10
+    while not sleepers() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert sleepers(), "control: the command runs while the client is there"
+    client.kill()
+    client.wait()
+    killed = time.monotonic()
+    while sleepers() and time.monotonic() < killed + 20:
+        time.sleep(0.2)
+    assert not sleepers(), "the sandbox outlived its client"
+    assert time.monotonic() - killed < 5
+
+
+@pytest.mark.cluster  # a cluster of its own
+def test_exec_cannot_make_user_namespaces_or_use_filtered_syscalls(cluster):
+    result = exec_in_front(cluster, "unshare", "--user", "true")
+    assert result.returncode != 0 and "Operation not permitted" in result.stderr, result.stderr
+    probe = ("import ctypes, os; libc = ctypes.CDLL(None, use_errno=True); "
+             "print(libc.syscall({nr}, 0, 0, 0, 0), ctypes.get_errno())")
+    # x86-64 numbers: keyctl 250, ptrace 101, bpf 321; getpid 39 is the control
+    if os.uname().machine == "x86_64":
+        for name, number in (("keyctl", 250), ("ptrace", 101), ("bpf", 321)):
+            result = exec_in_front(cluster, "python3", "-c", probe.format(nr=number))
+            assert result.stdout.split() == ["-1", "1"], f"{name}: {result.stdout}"  # EPERM
+        control = exec_in_front(cluster, "python3", "-c", probe.format(nr=39))
+        assert int(control.stdout.split()[0]) > 0, control.stdout
+
+
+@pytest.mark.cluster  # a cluster of its own
+def test_anonymous_requests_reach_only_health_and_version(cluster):
+    server = local._server_of(cluster.kubeconfig)
+    as_other = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"] \
+        if os.getuid() == 0 else []
+
+    def status_of(path: str) -> str:
+        return subprocess.run([*as_other, "curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}",
+                               f"{server}{path}"], capture_output=True, text=True,
+                              timeout=30).stdout
+    for path in ANONYMOUS_PATHS:
+        assert status_of(path) == "200", path
+    for path in ("/api/v1/namespaces", "/api/v1/secrets", "/api", "/apis", "/openapi/v2",
+                 "/metrics", "/readyz/etcd"):
+        assert status_of(path) == "401", path
+    admin = cluster.api().CoreV1Api().list_namespace()
+    assert admin.items, "control: the admin lists namespaces"
+
+
+def _lifetime(token: str) -> int:
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return claims["exp"] - claims["iat"]
+
+
+@pytest.mark.cluster  # a cluster of its own
+def test_the_api_server_shortens_a_ten_year_token(cluster):
+    kubectl(cluster, "create", "serviceaccount", "long-lived")
+    ten_years = kubectl(cluster, "create", "token", "long-lived", "--duration=87600h")
+    assert ten_years.returncode == 0, ten_years.stderr  # shortened, not refused
+    assert _lifetime(ten_years.stdout.strip()) == MAX_TOKEN_SECONDS
+    assert f"shortened to {MAX_TOKEN_SECONDS} seconds" in ten_years.stderr
+    hour = kubectl(cluster, "create", "token", "long-lived", "--duration=1h")
+    assert _lifetime(hour.stdout.strip()) == 3600, "control: shorter asks are kept"
+    # a token bound to a pod (of the pod's account) asking for 3607 s is what the API server
+    # would stretch to a year (--service-account-extend-token-expiration): turned off
+    pod = kubectl(cluster, "get", "pod", "-l", "app=azure-vote-front", "-o",
+                  "jsonpath={.items[0].metadata.name} {.items[0].metadata.uid}").stdout.split()
+    bound = kubectl(cluster, "create", "token", "default", "--bound-object-kind=Pod",
+                    f"--bound-object-name={pod[0]}", f"--bound-object-uid={pod[1]}",
+                    "--duration=3607s")
+    assert bound.returncode == 0, bound.stderr
+    assert _lifetime(bound.stdout.strip()) == 3607
 
 
 @pytest.mark.cluster  # a cluster of its own
@@ -300,6 +499,8 @@ def test_port_forward_still_serves_the_vote_page(cluster):
         assert port, line + forward.stderr.read() if forward.poll() is not None else line
         page = requests.get(f"http://127.0.0.1:{port.group(1)}/", timeout=10)
         assert "Azure Voting App" in page.text
+        if os.getuid() == 0:  # the responder runs in the sandbox, as its uid (not root)
+            assert page.headers["X-Uid"] == str(sandbox_uid())
     finally:
         forward.terminate()
         forward.wait(10)
@@ -310,6 +511,7 @@ def test_status_reports_exec_confined(cluster):
     status = cluster.status()
     assert status.exec_confined and cluster.exec_confined
     assert "kubectl exec confined (bubblewrap" in status.describe()
+    assert f"{EXEC_CONCURRENT} at once per namespace" in status.describe()
 
 
 # ---- the state on disk ----------------------------------------------------------------------
@@ -406,6 +608,11 @@ def test_kwok_is_patched_from_its_own_sources_or_not_built(monkeypatch, tmp_path
     assert "cmd := aksRunbookCommand(ctx, name, arg...)" in exec_go
     assert "exec.CommandContext(ctx, name, arg...)" not in exec_go
     assert (patched / "src/pkg/utils/exec/aks_runbook_sandbox.go").is_file()
+    server_exec = (patched / "src/pkg/kwok/server/debugging_exec.go").read_text()
+    assert "aksRunbookExecSlot(podNamespace)" in server_exec
+    assert "aksRunbookUntilStreamCloses(ctx, stdout, stderr)" in server_exec
+    assert "context.WithCancel(ctx)" not in server_exec
+    assert (patched / "src/pkg/kwok/server/aks_runbook_exec_limits.go").is_file()
     assert "replace sigs.k8s.io/kwok => ./src" in (patched / "go.mod").read_text()
     # a pinned version whose source moved on: the build stops, naming what did not match
     moved = {"pkg/utils/exec/cmd_other.go": [("exec.NoSuchCall(ctx)", "aksRunbookCommand()")]}

@@ -156,3 +156,30 @@ def test_production_example_uses_overlay_a_private_api_server_and_a_documented_f
     assert prod.network.model == "Azure CNI Overlay"
     assert prod.api_server.private_cluster and prod.egress.outbound_type == "userDefinedRouting"
     assert prod.egress.firewall_public_ips >= 20
+
+
+def test_local_accounts_off_needs_an_admin_group_only_when_the_cluster_is_created():
+    aks = {**BASE, "target": "aks"}
+    assert params.load(aks).plan_only  # a plan to read: its rules say what is missing
+    message = rejected(**{**aks, "execute": True})
+    assert "entra.admin_group_object_ids = []" in message and "--sku automatic" in message
+    group = {"admin_group_object_ids": ["00000000-0000-0000-0000-0000000000a1"]}
+    assert not params.load({**aks, "execute": True, "entra": group}).plan_only
+    local_accounts_on = {"disable_local_accounts": False}
+    assert not params.load({**aks, "execute": True, "entra": local_accounts_on}).plan_only
+
+
+def test_example_environments_update_dev_before_prod():
+    dev, prod = (params.load(ROOT / "environments" / f"aks-{name}.yaml")
+                 for name in ("dev", "prod"))
+    assert dev.upgrades.auto_upgrade_channel == prod.upgrades.auto_upgrade_channel == "stable"
+    assert dev.upgrades.node_os_upgrade_channel == prod.upgrades.node_os_upgrade_channel
+    days = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    assert days.index(dev.upgrades.maintenance_window.day_of_week) < \
+        days.index(prod.upgrades.maintenance_window.day_of_week)
+    weeks = ("First", "Second", "Third", "Fourth", "Last")
+    assert weeks.index(dev.upgrades.auto_upgrade_week) < \
+        weeks.index(prod.upgrades.auto_upgrade_week)
+    for env in (dev, prod):
+        assert env.upgrades.maintenance_window.utc_offset == "+09:00"
+        assert [f.reason for f in env.upgrades.freezes] == ["year-end", "Golden Week"]

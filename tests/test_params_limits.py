@@ -9,6 +9,7 @@ from aks_runbook import params
 
 BASE = {"environment": "local", "prefix": "demo"}
 SYSTEM = {"name": "system", "count": 1, "mode": "System"}
+ADMINS = {"admin_group_object_ids": ["00000000-0000-0000-0000-0000000000a1"]}
 
 
 def load(**changes) -> params.Environment:
@@ -150,8 +151,17 @@ LIMITS = [
      {"upgrades": {"maintenance_window": {"duration_hours": 25}}}, "duration_hours"),
     ("UTC offset", {"upgrades": {"maintenance_window": {"utc_offset": "-14:00"}}},
      {"upgrades": {"maintenance_window": {"utc_offset": "+15:00"}}}, "utc_offset"),
-    ("execute only on aks", {"target": "aks", "execute": True},
+    ("execute only on aks", {"target": "aks", "execute": True, "entra": ADMINS},
      {"target": "kind", "execute": True}, "execute = True"),
+    ("executed with local accounts off: an admin group",
+     {"target": "aks", "execute": True, "entra": ADMINS},
+     {"target": "aks", "execute": True}, "entra.admin_group_object_ids = []"),
+    ("change freeze order", {"upgrades": {"freezes": [{"start": "2026-12-29",
+                                                       "end": "2026-12-29"}]}},
+     {"upgrades": {"freezes": [{"start": "2027-01-03", "end": "2026-12-29"}]}},
+     "upgrades.freezes.0.end = '2026-12-29': must not be before start 2027-01-03"),
+    ("pipeline repository", {"delivery": {"repository": "contoso/team-vote"}},
+     {"delivery": {"repository": "team-vote"}}, "delivery.repository"),
     ("replay needs a transcript", {"target": "replay", "transcript": "runs/x/transcript.jsonl"},
      {"target": "replay", "transcript": ""}, "transcript"),
 ]
@@ -207,7 +217,7 @@ def test_names_derived_from_a_trailing_hyphen_must_be_set_explicitly():
 def test_plan_only_unless_aks_executes():
     assert load().plan_only
     assert load(target="aks").plan_only
-    assert not load(target="aks", execute=True).plan_only
+    assert not load(target="aks", execute=True, entra=ADMINS).plan_only
 
 
 def test_a_field_rule_names_its_value():

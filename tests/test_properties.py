@@ -114,6 +114,8 @@ def environments(draw) -> dict:
     target = draw(st.sampled_from(["local", "kind", "aks", "replay"]))
     private = draw(st.booleans())
     entra = draw(st.booleans())
+    local_off = entra and draw(st.booleans())
+    execute = target == "aks" and draw(st.booleans())
     raw = {
         "environment": draw(regex(r"[a-z][a-z0-9]{0,19}")),
         "target": target,
@@ -131,8 +133,11 @@ def environments(draw) -> dict:
         "egress": {"outbound_type": draw(st.sampled_from(["loadBalancer",
                                                           "userDefinedRouting"]))},
         "entra": {"enabled": entra, "azure_rbac": entra and draw(st.booleans()),
-                  "disable_local_accounts": entra and draw(st.booleans()),
-                  "admin_group_object_ids": draw(st.lists(st.uuids().map(str), max_size=2))},
+                  "disable_local_accounts": local_off,
+                  # executing with local accounts off needs an admin group (no lockout)
+                  "admin_group_object_ids": draw(st.lists(
+                      st.uuids().map(str), min_size=1 if execute and local_off else 0,
+                      max_size=2))},
         "upgrades": {"auto_upgrade_channel": draw(st.sampled_from(["none", "patch", "rapid"])),
                      "maintenance_window": {
                          "day_of_week": draw(st.sampled_from(["Monday", "Sunday"])),
@@ -140,7 +145,7 @@ def environments(draw) -> dict:
                          "duration_hours": draw(st.integers(4, 24)),
                          "utc_offset": draw(regex(r"[+-](0[0-9]|1[0-4]):[0-5][0-9]"))}},
         "production": draw(st.booleans()),
-        "execute": target == "aks" and draw(st.booleans()),
+        "execute": execute,
         "keep": draw(st.booleans()),
     }
     if target == "replay":

@@ -117,3 +117,16 @@ def run_overrides(name: str) -> str:
     patch = {"spec": {"securityContext": POD_RESTRICTED,
                       "containers": [{"name": name, "securityContext": CONTAINER_RESTRICTED}]}}
     return f"--override-type=strategic --overrides='{json.dumps(patch)}'"
+
+
+def own_hosts(doc: dict, prefix: str) -> None:
+    """Ingress hosts under the attendee's prefix, which the training's admission policy
+    requires (manifests/training-policies.yaml): vote.example.com -> <prefix>-vote.example.com."""
+    if doc.get("kind") != "Ingress":
+        return
+    spec = doc.get("spec") or {}
+    for rule in spec.get("rules") or []:
+        if rule.get("host"):
+            rule["host"] = f"{prefix}-{rule['host']}"
+    for tls in spec.get("tls") or []:
+        tls["hosts"] = [f"{prefix}-{host}" for host in tls.get("hosts") or []]

@@ -15,29 +15,41 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import tempfile
 from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timedelta
+from importlib import resources
 from ipaddress import IPv4Address
+from pathlib import Path
 
 from aks_runbook.azvalidate import Validation, validate
-from aks_runbook.params import Environment
-from aks_runbook.progress import bar
-from aks_runbook.runner import Runner, StepFailed
+from aks_runbook.params import Environment, NodePool
 
 CHAPTERS = ("01-overview", "02-network", "03-auth", "04-maintenance")
 PRODUCTION_FIREWALL_IPS = 20  # "Limit network traffic with Azure Firewall in AKS": production
 # Chapter 03's application team: its namespace, its workload's service account and its Entra ID
-# groups (tenant-wide, shared by every environment, as a team's groups are).
+# groups. On Azure every environment has groups of its own (team_groups), so membership in dev
+# never grants anything in prod; TEAM_GROUPS are the local lab's names (no Entra ID there).
 TEAM_NAMESPACE = "team-vote"
 WORKLOAD_SERVICE_ACCOUNT = "vote-app"
-TEAM_GROUPS = {"developers": "team-vote-developers", "viewers": "team-vote-viewers"}
+TEAM_ROLES = ("developers", "viewers")
+TEAM_GROUPS = {role: f"team-vote-{role}" for role in TEAM_ROLES}
 WORKLOAD_AUDIENCE = "api://AzureADTokenExchange"
+# The delivery pipeline signs in with workload identity federation: GitHub Actions' OIDC token
+# for the repository's environment is trusted by a user-assigned identity ("Use GitHub Actions
+# to connect to Azure"; Entra: "Workload identity federation").
+PIPELINE_ISSUER = "https://token.actions.githubusercontent.com"
+# The application's secret in Key Vault (the SecretProviderClass mounts it): its value never
+# appears on a command line or in output; the operator puts it in a file first.
+APP_SECRET = "db-password"
 # What each upgrade channel does (AKS docs: "Automatically upgrade an Azure Kubernetes Service
 # (AKS) cluster", "Autoupgrade Node OS Images in Azure Kubernetes Service (AKS)"; azure-cli 2.91).
 UPGRADE_CHANNELS = {
     "none": "no automatic Kubernetes upgrades (the default on Standard): you run az aks upgrade; "
             "AKS still upgrades a cluster about to fall out of support (N-3 to N-2)",
-    "patch": "the latest patch of your minor version, as soon as it is available (the portal's "
-             "recommendation)",
+    "patch": "the latest patch of your minor version, as soon as it is available; it never "
+             "moves to a new minor, so the cluster falls out of support unless you upgrade it "
+             "(stable and rapid keep it in support)",
     "stable": "the latest patch of minor N-1 (N = the newest supported minor); AKS Automatic "
               "is fixed to it",
     "rapid": "the latest patch of the newest supported minor",
@@ -46,8 +58,10 @@ UPGRADE_CHANNELS = {
 NODE_OS_CHANNELS = {
     "NodeImage": "a new node image (OS patches included) weekly, rolled out like an upgrade: "
                  "surge, cordon, drain, reimage; the default on Standard, fixed on Automatic",
-    "SecurityPatch": "security patches applied to the running nodes' image and reimaged in "
-                     "place (not on Windows; nodes fetch from snapshot.ubuntu.com)",
+    "SecurityPatch": "a security-patched image rolled out in the maintenance window with the "
+                     "pool's surge and drain settings; when no reimage is needed, nodes are "
+                     "patched live without a drain (not on Windows; nodes fetch from "
+                     "snapshot.ubuntu.com; conflicts with a deny-CMK policy)",
     "Unmanaged": "the OS updates itself (unattended-upgrades, about 06:00 UTC) and AKS never "
                  "reboots: kured must reboot the nodes (on Windows: same as None)",
     "None": "nothing: no OS updates at all until you upgrade the node image yourself",
@@ -77,10 +91,18 @@ class Step:
     destructive: bool = False
     exists: str | None = None  # az command that succeeds when the step's result already exists
     validation: Validation | None = field(default=None, compare=False)
+    env: tuple[tuple[str, str], ...] = ()  # environment variables the command runs with
+    files: tuple[tuple[str, str], ...] = ()  # (path, content) written before the command runs
 
     @property
     def placeholders(self) -> list[str]:
-        return list(dict.fromkeys(PLACEHOLDER.findall(self.command)))
+        text = " ".join([self.command, *(path for path, _ in self.files)])
+        return list(dict.fromkeys(PLACEHOLDER.findall(text)))
+
+    @property
+    def shown(self) -> str:
+        """The command as a person would type it (environment variables in front)."""
+        return " ".join([*(f"{name}={value}" for name, value in self.env), self.command])
 
 
 PLACEHOLDER = re.compile(r"\$([A-Z][A-Z0-9_]*)")
@@ -144,7 +166,20 @@ def placeholders(env: Environment) -> dict[str, Placeholder]:
                       _az("az", "ad", "group", "show", "--group", group, "--query", "id",
                           "-o", "tsv"),
                       f"5555555{i}-5555-5555-5555-555555555555")
-          for i, (role, group) in enumerate(TEAM_GROUPS.items())),
+          for i, (role, group) in enumerate(team_groups(env).items())),
+        Placeholder("OPERATOR_OBJECT_ID", "az ad signed-in-user show --query id -o tsv",
+                    "66666666-6666-6666-6666-666666666666"),
+        Placeholder("PIPELINE_PRINCIPAL_ID",
+                    _az("az", "identity", "show", "--resource-group", rg, "--name",
+                        n["pipeline_identity"], "--query", "principalId", "-o", "tsv"),
+                    "77777777-7777-7777-7777-777777777777"),
+        Placeholder("MAINTENANCE_DIR",
+                    'echo "${AKS_RUNBOOK_FILES:-$HOME/.aks-runbook}/maintenance"',
+                    str(SAMPLE_DIR / "maintenance")),
+        Placeholder("SECRET_FILE",
+                    f'echo "${{SECRET_FILE:?put the value of {APP_SECRET} in a file only you '
+                    f'can read (chmod 600) and set SECRET_FILE to its path}}"',
+                    str(SAMPLE_DIR / APP_SECRET)),
     ]
     for number in range(1, env.egress.firewall_public_ips + 1):
         holders.append(Placeholder(_firewall_ip_var(number),
@@ -156,6 +191,15 @@ def placeholders(env: Environment) -> dict[str, Placeholder]:
 def _public_ip(rg: str, name: str) -> str:
     return _az("az", "network", "public-ip", "show", "--resource-group", rg, "--name", name,
                "--query", "ipAddress", "-o", "tsv")
+
+
+# Offline validation reads the files a step names (--config-file, --file): samples live here.
+SAMPLE_DIR = Path(tempfile.gettempdir()) / "aks-runbook-plan-samples"
+
+
+def team_groups(env: Environment) -> dict[str, str]:
+    """The team's Entra ID groups in this environment (the environment is in the name)."""
+    return {role: f"team-vote-{env.environment}-{role}" for role in TEAM_ROLES}
 
 
 def _firewall_ip_var(number: int) -> str:
@@ -178,7 +222,9 @@ def _names(env: Environment) -> dict[str, str]:
         "nat_ip": f"pip-ng-{env.cluster}",
         "registry_endpoint": f"pe-{env.acr}",
         "workload_identity": f"id-{env.cluster}-{WORKLOAD_SERVICE_ACCOUNT}",
+        "pipeline_identity": f"id-{env.cluster}-pipeline",
         "key_vault": key_vault_name(env),
+        "vault_endpoint": f"pe-{key_vault_name(env)}",
     }
 
 
@@ -212,6 +258,18 @@ def shape(env: Environment) -> Shape:
 
 
 REGISTRY_ZONE = "privatelink.azurecr.io"
+VAULT_ZONE = "privatelink.vaultcore.azure.net"  # Key Vault's private endpoint (group id vault)
+EGRESS_PAGE = "Outbound network and FQDN rules for Azure Kubernetes Service (AKS) clusters"
+
+# What each add-on and feature reaches behind an egress firewall (EGRESS_PAGE, per section),
+# all HTTPS 443. Key Vault: the page lists vault.azure.net; a vault answers at
+# <name>.vault.azure.net, so the plan allows exactly its own vault (or reaches it privately).
+POLICY_FQDNS = ("data.policy.core.windows.net", "store.policy.core.windows.net",
+                "dc.services.visualstudio.com")
+MONITOR_FQDNS = ("*.ods.opinsights.azure.com", "*.oms.opinsights.azure.com",
+                 "dc.services.visualstudio.com", "*.monitoring.azure.com",
+                 "global.handler.control.monitor.azure.com", "*.ingest.monitor.azure.com",
+                 "*.metrics.ingest.monitor.azure.com", "{region}.handler.control.monitor.azure.com")
 
 # Outbound network and FQDN rules for AKS clusters (AKS docs, 2026): what a firewall other than
 # Azure Firewall needs; Azure Firewall gets them through the AzureKubernetesService FQDN tag.
@@ -238,6 +296,10 @@ def os_update_fqdns(channel: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         return ("http=80",), ("security.ubuntu.com", "azure.archive.ubuntu.com",
                               "changelogs.ubuntu.com")
     return (), ()  # NodeImage / None: updates arrive as new node images
+
+
+def vault_fqdn(env: Environment) -> str:
+    return f"{key_vault_name(env)}.vault.azure.net"
 
 
 def registry_fqdns(env: Environment) -> tuple[str, str]:
@@ -346,6 +408,27 @@ def build(env: Environment) -> list[Step]:
                 pool.max_pods),
             exists=_az("az", "aks", "nodepool", "show", "--resource-group", rg,
                        "--cluster-name", env.cluster, "--name", pool.name)))
+    if env.entra.disable_local_accounts and not env.entra.admin_group_object_ids:
+        steps.append(Step(
+            "cluster-admin-operator", "03-auth", "provision",
+            "Local accounts are off and no admin group is given: without this nobody could "
+            "administer the cluster (az aks create assigns AKS RBAC Cluster Admin only with "
+            "--sku automatic; Owner has no data actions). You, the operator, get it; prefer a "
+            "PIM-eligible admin group (entra.admin_group_object_ids) (\"Manage local accounts "
+            "with Microsoft Entra integration\").",
+            _az("az", "role", "assignment", "create", "--role",
+                "Azure Kubernetes Service RBAC Cluster Admin", "--assignee-object-id",
+                "$OPERATOR_OBJECT_ID", "--assignee-principal-type", "User", "--scope",
+                ids["cluster"])))
+        steps.append(Step(
+            "cluster-user-operator", "03-auth", "provision",
+            "And the door for it: Cluster User Role, so you can fetch the user kubeconfig with "
+            "az aks get-credentials (\"Limit access to kubeconfig in Azure Kubernetes Service "
+            "(AKS)\").",
+            _az("az", "role", "assignment", "create", "--role",
+                "Azure Kubernetes Service Cluster User Role", "--assignee-object-id",
+                "$OPERATOR_OBJECT_ID", "--assignee-principal-type", "User", "--scope",
+                ids["cluster"])))
     if s.udr:
         steps += _network_rule_steps(env, n)
     steps.append(Step(
@@ -389,6 +472,7 @@ def build(env: Environment) -> list[Step]:
                    "--output", "table"))
           for pool in env.node_pools),
         *_upgrade_settings_steps(env),
+        *(_kured_steps(env) if env.upgrades.node_os_upgrade_channel == "Unmanaged" else []),
         Step("node-image-upgrade", "04-maintenance", "operate",
              "Roll the latest node image (security patches) onto the user pool, node by node "
              "within the PodDisruptionBudgets.",
@@ -396,6 +480,7 @@ def build(env: Environment) -> list[Step]:
                  env.cluster, "--name", env.node_pools[-1].name, "--node-image-only",
                  "--yes"),
              destructive=True),
+        *_rollback_steps(env),
         Step("cleanup", "04-maintenance", "cleanup",
              "Delete the resource group and everything in it.",
              _az("az", "group", "delete", "--name", rg, "--yes"), destructive=True),
@@ -467,6 +552,27 @@ def _firewall_steps(env: Environment, n: dict[str, str]) -> list[Step]:
                 "--collection-name", "aks-registry", "--name", "acr", "--action", "Allow",
                 "--priority", "120", "--source-addresses", nodes, "--protocols", "https=443",
                 "--target-fqdns", *registry_fqdns(env))))
+    steps.append(Step(
+        "firewall-policy-rule", "02-network", "provision",
+        f"Application rule: the Azure Policy add-on pulls its policies and reports compliance "
+        f"({', '.join(POLICY_FQDNS)}); without it the add-on never syncs and enforces nothing "
+        f"({EGRESS_PAGE}, section Azure Policy).",
+        _az("az", "network", "firewall", "application-rule", "create", *fw,
+            "--collection-name", "aks-azure-policy", "--name", "azure-policy", "--action",
+            "Allow", "--priority", "130", "--source-addresses", nodes, "--protocols",
+            "https=443", "--target-fqdns", *POLICY_FQDNS)))
+    if not env.api_server.private_cluster:  # a private cluster reaches its vault privately
+        steps.append(Step(
+            "firewall-keyvault-rule", "02-network", "provision",
+            f"Application rule: the Key Vault secrets provider's pods fetch secrets from the "
+            f"vault (the page lists vault.azure.net:443; the rule allows exactly this vault, "
+            f"{vault_fqdn(env)}). Without it a pod mounting the SecretProviderClass stays in "
+            f"ContainerCreating ({EGRESS_PAGE}, section Azure Key Vault provider for Secrets "
+            f"Store CSI Driver).",
+            _az("az", "network", "firewall", "application-rule", "create", *fw,
+                "--collection-name", "aks-key-vault", "--name", "key-vault", "--action",
+                "Allow", "--priority", "140", "--source-addresses", nodes, "--protocols",
+                "https=443", "--target-fqdns", vault_fqdn(env))))
     steps += [
         Step("route-table", "02-network", "provision",
              "A route table for the node subnet.",
@@ -657,26 +763,128 @@ def egress_ip_placeholders(env: Environment) -> list[str]:
     return []  # loadBalancer: AKS adds its outbound IP itself
 
 
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+FLEET = ("Windows only order the updates, they do not gate them: a release published between "
+         "dev's and prod's windows reaches prod untested. Azure Kubernetes Fleet Manager update "
+         "runs (dev, then prod, with a wait between stages) are the managed way (az fleet, an "
+         "extension; not planned here: \"Azure Kubernetes Service (AKS) production upgrade "
+         "strategies\").")
+
+
+@dataclass(frozen=True)
+class Window:
+    """One planned maintenance configuration: when it runs and the file azure-cli reads."""
+
+    config: str  # default | aksManagedAutoUpgradeSchedule | aksManagedNodeOSUpgradeSchedule
+    cadence: str  # Weekly | RelativeMonthly
+    day: str
+    week: str | None  # RelativeMonthly: First … Last
+    start: str  # HH:MM at utc_offset
+    hours: int
+    utc_offset: str
+    freezes: tuple[tuple[str, str, str], ...]  # (start, end, reason)
+
+    @property
+    def local(self) -> str:
+        end = (datetime.strptime(self.start, "%H:%M") + timedelta(hours=self.hours))
+        when = f"{self.day}s" if self.week is None else f"the {self.week.lower()} {self.day}"
+        return f"{when} {self.start}-{end:%H:%M} (UTC{self.utc_offset})"
+
+    @property
+    def utc(self) -> str:
+        """The start in UTC (the day can change), e.g. 'Sunday 16:00 UTC'."""
+        day, minutes = _utc_start(self.day, self.start, self.utc_offset)
+        return f"{day} {minutes // 60:02d}:{minutes % 60:02d} UTC"
+
+    def body(self) -> dict:
+        """The maintenance configuration as the file --config-file reads ("Use Planned
+        Maintenance to Schedule and Control Upgrades for Azure Kubernetes Service (AKS)
+        Clusters", JSON file: notAllowedDates exist only there)."""
+        schedule = ({"weekly": {"intervalWeeks": 1, "dayOfWeek": self.day}}
+                    if self.week is None else
+                    {"relativeMonthly": {"intervalMonths": 1, "weekIndex": self.week,
+                                         "dayOfWeek": self.day}})
+        return {"properties": {"maintenanceWindow": {
+            "schedule": schedule, "durationHours": self.hours, "utcOffset": self.utc_offset,
+            "startTime": self.start,
+            "notAllowedDates": [{"start": start, "end": end}
+                                for start, end, _ in self.freezes]}}}
+
+
+def _utc_start(day: str, start: str, offset: str) -> tuple[str, int]:
+    hours, minutes = (int(x) for x in start.split(":"))
+    sign = -1 if offset.startswith("-") else 1
+    off = sign * (int(offset[1:3]) * 60 + int(offset[4:6]))
+    total = DAYS.index(day) * 1440 + hours * 60 + minutes - off
+    return DAYS[(total // 1440) % 7], total % 1440
+
+
+def maintenance_windows(env: Environment) -> list[Window]:
+    """The three configurations on three different days, so they never overlap (when windows
+    overlap, AKS decides the order): node OS weekly on the window's day (a node image ships
+    weekly), AKS releases the next day, Kubernetes auto-upgrades monthly the day after (the
+    planned maintenance FAQ's cadences). Each window honours the environment's change freezes."""
+    up = env.upgrades
+    window = up.maintenance_window
+    first = DAYS.index(window.day_of_week)
+    freezes = tuple((str(f.start), str(f.end), f.reason) for f in up.freezes)
+
+    def make(config: str, shift: int, week: str | None) -> Window:
+        return Window(config, "Weekly" if week is None else "RelativeMonthly",
+                      DAYS[(first + shift) % 7], week, window.start_time, window.duration_hours,
+                      window.utc_offset, freezes)
+
+    return [make("aksManagedNodeOSUpgradeSchedule", 0, None), make("default", 1, None),
+            make("aksManagedAutoUpgradeSchedule", 2, up.auto_upgrade_week)]
+
+
+MAINTENANCE_PAGE = ("Use Planned Maintenance to Schedule and Control Upgrades for Azure "
+                    "Kubernetes Service (AKS) Clusters")
+
+
+def maintenance_file(env: Environment, config: str) -> str:
+    return f"$MAINTENANCE_DIR/{env.cluster}-{config}.json"
+
+
 def _maintenance_steps(env: Environment) -> list[Step]:
-    """The three maintenance configurations azure-cli accepts, each in the weekly window."""
-    window = env.upgrades.maintenance_window
+    """The three maintenance configurations, each from a file the plan writes (the only way
+    to give notAllowedDates), shown in the environment's UTC offset and in UTC."""
     steps = []
-    for config, what in MAINTENANCE_CONFIGURATIONS.items():
-        # `default` rejects --interval-weeks in azure-cli 2.91 ("the interval is always 1 week")
-        interval = () if config == "default" else ("--interval-weeks", "1")
+    frozen = "; ".join(f"{start}..{end} ({reason})" for start, end, reason in
+                       (maintenance_windows(env)[0].freezes)) or "none"
+    for window in maintenance_windows(env):
+        what = MAINTENANCE_CONFIGURATIONS[window.config].split(" (")[0]
+        path = maintenance_file(env, window.config)
+        note = f" {FLEET}" if window.config == "aksManagedAutoUpgradeSchedule" else ""
         steps.append(Step(
-            f"maintenance-{config}", "04-maintenance", "provision",
-            f"Planned maintenance window '{config}': {what.split(' (')[0]}, only "
-            f"{window.day_of_week}s from {window.start_time} for {window.duration_hours} h "
-            f"(UTC{window.utc_offset}).",
+            f"maintenance-{window.config}", "04-maintenance", "provision",
+            f"Planned maintenance '{window.config}': {what}, "
+            f"{'weekly' if window.cadence == 'Weekly' else 'monthly'}, "
+            f"{window.local} = {window.utc}; no maintenance on the change freezes {frozen} "
+            f"(notAllowedDates: config file only; \"{MAINTENANCE_PAGE}\").{note}",
             _az("az", "aks", "maintenanceconfiguration", "add", "--resource-group", env.rg,
-                "--cluster-name", env.cluster, "--name", config, "--schedule-type", "Weekly",
-                "--day-of-week", window.day_of_week, *interval,
-                "--start-time", window.start_time, "--duration", window.duration_hours,
-                "--utc-offset", window.utc_offset),
+                "--cluster-name", env.cluster, "--name", window.config, "--config-file", path),
             exists=_az("az", "aks", "maintenanceconfiguration", "show", "--resource-group",
-                       env.rg, "--cluster-name", env.cluster, "--name", config)))
+                       env.rg, "--cluster-name", env.cluster, "--name", window.config),
+            files=((path, json.dumps(window.body(), indent=2) + "\n"),)))
     return steps
+
+
+def rollout_order(*envs: Environment) -> list[dict[str, str]]:
+    """Every environment's maintenance windows, per configuration in the order they open
+    within a local week (Monday first; monthly windows by their week of the month). Dev should
+    come before prod in each."""
+    weeks = ("First", "Second", "Third", "Fourth", "Last")
+    rows = []
+    for env in envs:
+        for window in maintenance_windows(env):
+            order = (weeks.index(window.week) if window.week else -1, DAYS.index(window.day),
+                     window.start)
+            rows.append((window.config, order, {
+                "configuration": window.config, "environment": env.environment,
+                "local time": window.local, "UTC": window.utc}))
+    rows.sort(key=lambda row: (row[0], row[1]))
+    return [row for _, _, row in rows]
 
 
 def channels(env: Environment) -> list[dict[str, str]]:
@@ -689,38 +897,148 @@ def channels(env: Environment) -> list[dict[str, str]]:
             for name, what in table.items()]
 
 
-def upgrade_settings(env: Environment) -> dict[str, str]:
-    """How the node pools upgrade: max surge (unset means 10% on API 2026-06-01; the docs
-    recommend 33% for production), drain timeout (minutes) and what happens to a node whose
-    drain times out (Schedule, the default: the upgrade fails and the node is made schedulable
-    again)."""
-    return {"--max-surge": "33%" if env.production else "1", "--drain-timeout": "30",
-            "--undrainable-node-behavior": "Schedule"}
+def upgrade_settings(env: Environment, pool: NodePool | None = None) -> dict[str, str]:
+    """How a node pool upgrades ("Upgrade Options and Recommendations for Azure Kubernetes
+    Service (AKS) Clusters"): production uses max surge 33% with max unavailable 1 (not
+    allowed on system pools: "Configure rolling upgrades for Azure Kubernetes Service (AKS) node
+    pools") and Cordon for a node whose drain times out (the docs' recommendation: the node is
+    quarantined, the upgrade goes on); dev surges one node and keeps Schedule (the upgrade
+    fails and the node is made schedulable again, so a blocked drain is seen)."""
+    if not env.production:
+        return {"--max-surge": "1", "--drain-timeout": "30",
+                "--undrainable-node-behavior": "Schedule"}
+    settings = {"--max-surge": "33%"}
+    if pool is None or pool.mode == "User":
+        settings["--max-unavailable"] = "1"
+    return {**settings, "--drain-timeout": "30", "--undrainable-node-behavior": "Cordon"}
 
 
 def _upgrade_settings_steps(env: Environment) -> list[Step]:
-    settings = upgrade_settings(env)
-    return [Step(f"upgrade-settings-{pool.name}", "04-maintenance", "operate",
-                 f"Pool '{pool.name}': upgrade with max surge {settings['--max-surge']}, "
-                 f"{settings['--drain-timeout']} min drain timeout, undrainable nodes "
-                 f"{settings['--undrainable-node-behavior']}.",
-                 _az("az", "aks", "nodepool", "update", "--resource-group", env.rg,
-                     "--cluster-name", env.cluster, "--name", pool.name,
-                     *(part for flag, value in settings.items() for part in (flag, value))))
-            for pool in env.node_pools]
+    steps = []
+    for pool in env.node_pools:
+        settings = upgrade_settings(env, pool)
+        unavailable = (f", max unavailable {settings['--max-unavailable']}"
+                       if "--max-unavailable" in settings else
+                       " (max unavailable: not allowed on system pools)"
+                       if env.production else "")
+        steps.append(Step(
+            f"upgrade-settings-{pool.name}", "04-maintenance", "operate",
+            f"Pool '{pool.name}': upgrade with max surge {settings['--max-surge']}{unavailable}, "
+            f"{settings['--drain-timeout']} min drain timeout, undrainable nodes "
+            f"{settings['--undrainable-node-behavior']} (\"Upgrade Options and Recommendations "
+            f"for Azure Kubernetes Service (AKS) Clusters\").",
+            _az("az", "aks", "nodepool", "update", "--resource-group", env.rg,
+                "--cluster-name", env.cluster, "--name", pool.name,
+                *(part for flag, value in settings.items() for part in (flag, value)))))
+    return steps
+
+
+ROLLBACK_PAGE = "Roll Back Node Pool Versions in Azure Kubernetes Service (AKS)"
+
+
+def _rollback_steps(env: Environment) -> list[Step]:
+    """Undo a node pool upgrade (GA in core azure-cli 2.91). The control plane has no such way
+    back: a minor version upgrade of the cluster is one-way."""
+    rg, pool = env.rg, env.node_pools[-1].name
+    where = ("--resource-group", rg, "--cluster-name", env.cluster, "--name", pool)
+    return [
+        Step(f"rollback-versions-{pool}", "04-maintenance", "operate",
+             f"Pool '{pool}': the version it can roll back to, if any (only within seven days "
+             f"of its upgrade, and only to a version AKS still supports; \"{ROLLBACK_PAGE}\"). "
+             f"The control plane cannot roll back: a Kubernetes minor upgrade is one-way, so "
+             f"minors reach prod only after dev ran them.",
+             _az("az", "aks", "nodepool", "get-rollback-versions", *where)),
+        Step("rollback-channels-off", "04-maintenance", "operate",
+             "Before a rollback: turn the auto-upgrade channel off (required) and the node OS "
+             "channel too (else the old node image may not come back); turn both on again once "
+             "the cause is fixed.",
+             _az("az", "aks", "update", "--resource-group", rg, "--name", env.cluster,
+                 "--auto-upgrade-channel", "none", "--node-os-upgrade-channel", "None")),
+        Step(f"rollback-{pool}", "04-maintenance", "operate",
+             f"Roll pool '{pool}' back to its previous Kubernetes version and node image (one "
+             f"step back only; the newer version's security fixes go with it).",
+             _az("az", "aks", "nodepool", "rollback", *where),
+             destructive=True),
+    ]
+
+
+# kured only matters on the Unmanaged node OS channel. The AKS docs install its Helm chart
+# ("Handle Linux node reboots with kured"); its image comes from ghcr.io, which the firewall does
+# not allow, so the plan imports it into your registry first. Chart 6.0.0 ships kured 1.22.1
+# (kubereboot/charts, charts/kured/Chart.yaml).
+KURED_CHART = ("kubereboot/kured", "6.0.0")
+KURED_IMAGE = ("ghcr.io/kubereboot/kured", "1.22.1")
+KURED_DAYS = {"Monday": "mo", "Tuesday": "tu", "Wednesday": "we", "Thursday": "th",
+              "Friday": "fr", "Saturday": "sa", "Sunday": "su"}
+TIME_ZONES = {"+09:00": "Asia/Tokyo", "+00:00": "UTC"}
+
+
+# The manifests the notebooks apply on a cluster (target aks included). kured.yaml is the local
+# lab's; on AKS kured comes from the plan's Helm install (kured-*), only on Unmanaged.
+CLUSTER_MANIFESTS = ("voting-app", "node-agents", "psa-pod", "secret-demo", "upgrade-demo",
+                     "workload-identity")
+
+
+def cluster_images(env: Environment) -> list[tuple[str, str]]:
+    """(manifest, image) for every image those manifests pull; `$image` is the team's own image
+    in the plan's registry."""
+    found = []
+    for name in CLUSTER_MANIFESTS:
+        text = resources.files("aks_runbook.manifests").joinpath(f"{name}.yaml").read_text()
+        for image in re.findall(r"^\s*image:\s*(\S+)", text, re.MULTILINE):
+            found.append((name, f"{env.acr}.azurecr.io/vote-app:1.0" if image == "$image"
+                          else image))
+    return found
+
+
+def _kured_steps(env: Environment) -> list[Step]:
+    window = maintenance_windows(env)[0]  # the node OS window: reboots happen only in it
+    end = datetime.strptime(window.start, "%H:%M") + timedelta(hours=window.hours)
+    zone = TIME_ZONES.get(window.utc_offset, "UTC")
+    start, stop = window.start, f"{end:%H:%M}"
+    if zone == "UTC" and window.utc_offset != "+00:00":  # no zone name known: convert
+        day, minutes = _utc_start(window.day, window.start, window.utc_offset)
+        start = f"{minutes // 60:02d}:{minutes % 60:02d}"
+        stop = (datetime.strptime(start, "%H:%M") + timedelta(hours=window.hours)).strftime(
+            "%H:%M")
+        window = replace(window, day=day)
+    image, tag = KURED_IMAGE
+    local = f"{env.acr}.azurecr.io/kubereboot/kured"
+    return [
+        Step("kured-image-import", "04-maintenance", "operate",
+             f"Third-party images go through your registry: az acr import copies {image}:{tag} "
+             f"into {env.acr} (the registry fetches it; the nodes pull only from ACR, which the "
+             f"firewall allows). ACR artifact cache is the other way (\"Import container "
+             f"images to a container registry\").",
+             _az("az", "acr", "import", "--name", env.acr, "--source", f"{image}:{tag}",
+                 "--image", f"kubereboot/kured:{tag}")),
+        Step("kured-install", "04-maintenance", "operate",
+             f"kured from its Helm chart as \"Handle Linux node reboots with kured\" installs "
+             f"it (the chart's default nodeSelector: Linux nodes only), its image "
+             f"from {env.acr}, rebooting only in the node OS maintenance window ({window.local}); "
+             f"run where the API server is reachable.",
+             " ".join(["helm", "upgrade", "--install", "kured", KURED_CHART[0], "--version",
+                       KURED_CHART[1], "--namespace", "kured", "--create-namespace",
+                       "--set", f"image.repository={local}", "--set", f"image.tag={tag}",
+                       "--set", f"configuration.rebootDays={{{KURED_DAYS[window.day]}}}",
+                       "--set", f"configuration.startTime={start}",
+                       "--set", f"configuration.endTime={stop}",
+                       "--set", f"configuration.timeZone={zone}"])),
+    ]
 
 
 def _auth_steps(env: Environment, n: dict[str, str], ids: dict[str, str]) -> list[Step]:
     """Chapter 03 on Azure: verify the cluster's identities and door, give the team's Entra
-    groups their way in, and a workload identity with its Key Vault."""
+    groups their way in (and in production the delivery pipeline), a workload identity with its
+    Key Vault, and an Azure Policy add-on that enforces something."""
     rg, cluster = env.rg, env.cluster
-    team = f"{ids['cluster']}/namespaces/{TEAM_NAMESPACE}"
     steps = [
         Step("auth-settings", "03-auth", "operate",
              "Verify: managed Entra ID with Azure RBAC, local accounts off, a managed identity "
              "for the control plane and one for the kubelet, the OIDC issuer.",
              _az("az", "aks", "show", "--resource-group", rg, "--name", cluster, "--query",
                  "{entraId: aadProfile.managed, azureRbac: aadProfile.enableAzureRbac, "
+                 "adminGroups: aadProfile.adminGroupObjectIDs, "
                  "localAccountsDisabled: disableLocalAccounts, controlPlane: identity.type, "
                  "kubelet: identityProfile.kubeletidentity.resourceId, "
                  "oidcIssuer: oidcIssuerProfile.enabled, "
@@ -734,34 +1052,24 @@ def _auth_steps(env: Environment, n: dict[str, str], ids: dict[str, str]) -> lis
                  "tsv")),
     ]
     if not env.api_server.private_cluster:  # check-acr runs kubectl: from the VNET if private
+        entra = env.entra.enabled
         steps.append(Step(
             "check-acr", "03-auth", "operate",
-            "Verify from inside the cluster that the nodes can pull from the registry.",
+            "Verify from inside the cluster that the nodes can pull from the registry (\"Integrate "
+            "Azure Container Registry with Azure Kubernetes Service (AKS)\"). It "
+            "starts a pod (hostNetwork, root) in namespace default, so the caller needs create "
+            "rights on pods there. "
+            + ("On an Entra ID cluster check-acr's kubeconfig signs in with a device code and "
+               "waits for a person; AAD_LOGIN_METHOD=azurecli makes kubelogin use the az "
+               "sign-in instead (azure-cli 2.91 acs/custom.py; microsoft/tyger#21)."
+               if entra else ""),
             _az("az", "aks", "check-acr", "--resource-group", rg, "--name", cluster, "--acr",
-                f"{env.acr}.azurecr.io")))
-    for role, group in TEAM_GROUPS.items():
-        steps.append(Step(
-            f"group-{role}", "03-auth", "operate",
-            f"The team's {role} as an Entra ID group: people join the group, and bindings name "
-            f"the group (its object id), never a person.",
-            _az("az", "ad", "group", "create", "--display-name", group, "--mail-nickname",
-                group),
-            exists=_az("az", "ad", "group", "show", "--group", group)))
+                f"{env.acr}.azurecr.io"),
+            env=(("AAD_LOGIN_METHOD", "azurecli"),) if entra else ()))
+    steps += _group_steps(env, ids)
+    if env.production:
+        steps += _pipeline_steps(env, n, ids)
     steps += [
-        Step("cluster-user-developers", "03-auth", "operate",
-             "Developers may fetch the user kubeconfig (Cluster User Role: "
-             "listClusterUserCredential); what they may do inside is Kubernetes RBAC's "
-             "developer Role, bound to the group's object id.",
-             _az("az", "role", "assignment", "create", "--role",
-                 "Azure Kubernetes Service Cluster User Role", "--assignee-object-id",
-                 "$DEVELOPERS_GROUP_ID", "--assignee-principal-type", "Group", "--scope",
-                 ids["cluster"])),
-        Step("rbac-reader-viewers", "03-auth", "operate",
-             f"Viewers read namespace {TEAM_NAMESPACE} through Azure RBAC (AKS RBAC Reader: no "
-             f"Secrets, no roles), assigned at namespace scope.",
-             _az("az", "role", "assignment", "create", "--role",
-                 "Azure Kubernetes Service RBAC Reader", "--assignee-object-id",
-                 "$VIEWERS_GROUP_ID", "--assignee-principal-type", "Group", "--scope", team)),
         Step("workload-identity", "03-auth", "operate",
              "The application's own user-assigned managed identity (workload identity): no "
              "secret in the pod, a short-lived token exchanged for an Entra ID token.",
@@ -776,13 +1084,180 @@ def _auth_steps(env: Environment, n: dict[str, str], ids: dict[str, str]) -> lis
                  "--subject", f"system:serviceaccount:{TEAM_NAMESPACE}:"
                               f"{WORKLOAD_SERVICE_ACCOUNT}",
                  "--audiences", WORKLOAD_AUDIENCE)),
-        Step("key-vault", "03-auth", "operate",
-             "A Key Vault for the application's secrets, authorized with Azure RBAC (no access "
-             "policies).",
-             _az("az", "keyvault", "create", "--resource-group", rg, "--name", n["key_vault"],
-                 "--location", env.location, "--enable-rbac-authorization", "true"),
-             exists=_az("az", "keyvault", "show", "--resource-group", rg, "--name",
-                        n["key_vault"])),
+        *_key_vault_steps(env, n, ids),
+        _safeguards_step(env),
+        Step("rotate-certs", "03-auth", "operate",
+             "Rotate the cluster's certificates, e.g. after local accounts were on and an admin "
+             "kubeconfig may have leaked: it recreates every node, scale set and disk, causes "
+             "up to 30 minutes of downtime and invalidates every kubeconfig, so run it only in "
+             "a maintenance window and fetch credentials again afterwards (\"Manage and Rotate "
+             "Certificates in Azure Kubernetes Service (AKS)\").",
+             _az("az", "aks", "rotate-certs", "--resource-group", rg, "--name", cluster,
+                 "--yes"),
+             destructive=True),
+    ]
+    return steps
+
+
+def _group_steps(env: Environment, ids: dict[str, str]) -> list[Step]:
+    """The team's groups in this environment and each group's one path to its rights.
+
+    Outside production: the Azure door (Cluster User Role, so `az aks get-credentials` works)
+    plus the team's Kubernetes Roles from team-rbac.yaml, bound to the group's object id; those
+    Roles say what no built-in Azure role says (developers never read Secrets nor exec). In
+    production humans only read: AKS RBAC Reader on the namespace through Azure RBAC (no
+    Kubernetes binding), and only the delivery pipeline writes."""
+    team = f"{ids['cluster']}/namespaces/{TEAM_NAMESPACE}"
+    steps = []
+    for role, group in team_groups(env).items():
+        steps.append(Step(
+            f"group-{role}", "03-auth", "operate",
+            f"The team's {role} in {env.environment} as an Entra ID group of this environment "
+            f"only: people join the group, bindings name its object id "
+            f"(${role.upper()}_GROUP_ID, read with az ad group show --query id), never a person "
+            f"(Entra tokens carry group object ids: \"Use Microsoft Entra ID and Kubernetes RBAC "
+            f"for clusters\").",
+            _az("az", "ad", "group", "create", "--display-name", group, "--mail-nickname",
+                group),
+            exists=_az("az", "ad", "group", "show", "--group", group)))
+    for role in TEAM_ROLES:
+        inside = (f"inside, AKS RBAC Reader on namespace {TEAM_NAMESPACE} (next step): "
+                  f"production is read-only for people" if env.production else
+                  f"inside, the {role[:-1]} Role of team-rbac.yaml bound to the group's object "
+                  f"id ${role.upper()}_GROUP_ID")
+        steps.append(Step(
+            f"cluster-user-{role}", "03-auth", "operate",
+            f"The {role} may fetch the user kubeconfig (Cluster User Role: "
+            f"listClusterUserCredential; without it az aks get-credentials fails: \"Limit "
+            f"access to kubeconfig in Azure Kubernetes Service (AKS)\"); {inside}.",
+            _az("az", "role", "assignment", "create", "--role",
+                "Azure Kubernetes Service Cluster User Role", "--assignee-object-id",
+                f"${role.upper()}_GROUP_ID", "--assignee-principal-type", "Group", "--scope",
+                ids["cluster"])))
+    if env.production:
+        for role in TEAM_ROLES:
+            steps.append(Step(
+                f"rbac-reader-{role}", "03-auth", "operate",
+                f"Production: the {role} read namespace {TEAM_NAMESPACE} through Azure RBAC "
+                f"(AKS RBAC Reader: no Secrets, no roles) and nothing more; write access is the "
+                f"pipeline's, emergency admin rights come from the PIM-eligible admin group "
+                f"(\"Control cluster and node access using Privileged Identity Management (PIM) "
+                f"with Microsoft Entra integration\").",
+                _az("az", "role", "assignment", "create", "--role",
+                    "Azure Kubernetes Service RBAC Reader", "--assignee-object-id",
+                    f"${role.upper()}_GROUP_ID", "--assignee-principal-type", "Group",
+                    "--scope", team)))
+    return steps
+
+
+def _pipeline_steps(env: Environment, n: dict[str, str], ids: dict[str, str]) -> list[Step]:
+    """Production's only writer: the delivery pipeline, signing in without a secret."""
+    rg = env.rg
+    subject = f"repo:{env.delivery.repository}:environment:{env.environment}"
+    team = f"{ids['cluster']}/namespaces/{TEAM_NAMESPACE}"
+    return [
+        Step("pipeline-identity", "03-auth", "operate",
+             "The delivery pipeline's user-assigned identity: the only principal that changes "
+             "workloads in production.",
+             _az("az", "identity", "create", "--resource-group", rg, "--name",
+                 n["pipeline_identity"], "--location", env.location)),
+        Step("pipeline-federated-credential", "03-auth", "operate",
+             f"Workload identity federation for the pipeline: the identity trusts GitHub "
+             f"Actions' OIDC token for {subject} only (no client secret to leak or rotate; "
+             f"\"Use GitHub Actions to connect to Azure\").",
+             _az("az", "identity", "federated-credential", "create", "--name",
+                 f"fc-github-{env.environment}", "--identity-name", n["pipeline_identity"],
+                 "--resource-group", rg, "--issuer", PIPELINE_ISSUER, "--subject", subject,
+                 "--audiences", WORKLOAD_AUDIENCE)),
+        Step("cluster-user-pipeline", "03-auth", "operate",
+             "The pipeline may fetch the user kubeconfig (Cluster User Role).",
+             _az("az", "role", "assignment", "create", "--role",
+                 "Azure Kubernetes Service Cluster User Role", "--assignee-object-id",
+                 "$PIPELINE_PRINCIPAL_ID", "--assignee-principal-type", "ServicePrincipal",
+                 "--scope", ids["cluster"])),
+        Step("rbac-writer-pipeline", "03-auth", "operate",
+             f"The pipeline deploys into namespace {TEAM_NAMESPACE} (AKS RBAC Writer, that "
+             f"namespace only; it can read the namespace's Secrets, so only reviewed changes "
+             f"run: \"Use Microsoft Entra ID Authorization for the Kubernetes API in Azure "
+             f"Kubernetes Service (AKS)\").",
+             _az("az", "role", "assignment", "create", "--role",
+                 "Azure Kubernetes Service RBAC Writer", "--assignee-object-id",
+                 "$PIPELINE_PRINCIPAL_ID", "--assignee-principal-type", "ServicePrincipal",
+                 "--scope", team)),
+    ]
+
+
+def _key_vault_steps(env: Environment, n: dict[str, str], ids: dict[str, str]) -> list[Step]:
+    """The application's vault: RBAC-authorized, purge-protected, private in a private design;
+    the operator who writes the secret gets the data-plane role first."""
+    rg, vault = env.rg, n["key_vault"]
+    private = env.api_server.private_cluster
+    args: list[object] = ["az", "keyvault", "create", "--resource-group", rg, "--name", vault,
+                          "--location", env.location, "--enable-rbac-authorization", "true",
+                          "--enable-purge-protection", "true", "--retention-days", "90"]
+    if private:
+        args += ["--public-network-access", "Disabled"]
+    steps = [Step(
+        "key-vault", "03-auth", "operate",
+        "A Key Vault for the application's secrets, authorized with Azure RBAC (no access "
+        "policies), with purge protection (a deleted vault or secret stays recoverable for 90 "
+        "days and nobody can purge it early: \"Azure Key Vault soft-delete overview\")"
+        + ("; public network access off: the private cluster reaches it over a private "
+           "endpoint (\"Use the Azure Key Vault Provider for Secrets Store CSI Driver for Azure "
+           "Kubernetes Service (AKS) Secrets\", Network)." if private else "."),
+        _az(*args),
+        exists=_az("az", "keyvault", "show", "--resource-group", rg, "--name", vault))]
+    if private:
+        steps += [
+            Step("key-vault-dns-zone", "03-auth", "operate",
+                 f"The private DNS zone {VAULT_ZONE}: the vault's name resolves to its private "
+                 f"endpoint.",
+                 _az("az", "network", "private-dns", "zone", "create", "--resource-group", rg,
+                     "--name", VAULT_ZONE)),
+            Step("key-vault-dns-link", "03-auth", "operate",
+                 "Link the zone to the cluster's VNET so the nodes use it.",
+                 _az("az", "network", "private-dns", "link", "vnet", "create",
+                     "--resource-group", rg, "--zone-name", VAULT_ZONE, "--name",
+                     f"link-{n['vnet']}", "--virtual-network", n["vnet"],
+                     "--registration-enabled", "false")),
+            Step("key-vault-endpoint", "03-auth", "operate",
+                 "The vault's private endpoint (group id vault) in the endpoint subnet.",
+                 _az("az", "network", "private-endpoint", "create", "--resource-group", rg,
+                     "--name", n["vault_endpoint"], "--location", env.location,
+                     "--vnet-name", n["vnet"], "--subnet", n["endpoint_subnet"],
+                     "--private-connection-resource-id", ids["key_vault"], "--group-id",
+                     "vault", "--connection-name", "vault")),
+            Step("key-vault-endpoint-dns", "03-auth", "operate",
+                 "Let the endpoint write the vault's A record into the zone.",
+                 _az("az", "network", "private-endpoint", "dns-zone-group", "create",
+                     "--resource-group", rg, "--endpoint-name", n["vault_endpoint"], "--name",
+                     "vault", "--private-dns-zone", VAULT_ZONE, "--zone-name", "vault")),
+        ]
+    admins = env.entra.admin_group_object_ids
+    if env.production and admins:  # no standing human write access in production
+        writer, kind = str(admins[0]), "Group"
+        who = ("The PIM-eligible admin group may write secrets of this vault (Key Vault "
+               "Secrets Officer): activate your membership just in time before the next step, "
+               "so no person holds standing write access in production")
+    else:
+        writer, kind = "$OPERATOR_OBJECT_ID", "User"
+        who = "You (the signed-in operator) may write secrets of this vault (Key Vault Secrets " \
+              "Officer)"
+    steps += [
+        Step("key-vault-secrets-officer", "03-auth", "operate",
+             f"{who}: on an RBAC vault even the subscription's Owner has no data-plane rights "
+             f"(\"Provide access to Key Vault keys, certificates, and secrets with Azure "
+             f"role-based access control\"). Role assignments can take a few minutes to apply.",
+             _az("az", "role", "assignment", "create", "--role", "Key Vault Secrets Officer",
+                 "--assignee-object-id", writer, "--assignee-principal-type", kind, "--scope",
+                 ids["key_vault"])),
+        Step("key-vault-secret", "03-auth", "operate",
+             f"Store the application's secret {APP_SECRET}, read from the file $SECRET_FILE "
+             f"(never typed on the command line, never printed: --output none)"
+             + (". The vault has no public access: run this from inside the VNET (a jump box "
+                "or Bastion)." if private else "."),
+             _az("az", "keyvault", "secret", "set", "--vault-name", vault, "--name", APP_SECRET,
+                 "--file", "$SECRET_FILE", "--encoding", "utf-8", "--output", "none")),
         Step("key-vault-secrets-user", "03-auth", "operate",
              "The workload identity may read secrets of that vault only (Key Vault Secrets "
              "User); the Secrets Store CSI driver mounts them as files.",
@@ -791,6 +1266,19 @@ def _auth_steps(env: Environment, n: dict[str, str], ids: dict[str, str]) -> lis
                  "ServicePrincipal", "--scope", ids["key_vault"])),
     ]
     return steps
+
+
+def _safeguards_step(env: Environment) -> Step:
+    level = "Enforce" if env.production else "Warn"
+    return Step(
+        "policy-safeguards", "03-auth", "operate",
+        f"Give the Azure Policy add-on something to enforce: Deployment Safeguards at level "
+        f"{level} ({'deny or mutate' if level == 'Enforce' else 'warn about'} non-compliant "
+        f"workloads) with the Baseline Pod Security Standard; without it or an assigned "
+        f"initiative the add-on enforces nothing (\"Use Deployment Safeguards to Enforce Best "
+        f"Practices in Azure Kubernetes Service (AKS)\").",
+        _az("az", "aks", "safeguards", "create", "--resource-group", env.rg, "--name",
+            env.cluster, "--level", level, "--pss-level", "Baseline"))
 
 
 # ---- environments side by side ---------------------------------------------------------------
@@ -857,7 +1345,33 @@ def plan_differences(a: Environment, b: Environment) -> list[dict[str, str]]:
                          flags[flag] or "(set)" for env, flags in ((a, fa), (b, fb))}
                 rows.append({"step": stem, "chapter": chapter, "flag": flag or "(command)",
                              **shown})
+        ja, jb = _file_fields(mine[0]), _file_fields(theirs[0])
+        for key in [*ja, *(k for k in jb if k not in ja)]:
+            if ja.get(key) != jb.get(key):  # e.g. a maintenance window's day in its file
+                rows.append({"step": stem, "chapter": chapter, "flag": f"(file) {key}",
+                             a.environment: ja.get(key, ABSENT),
+                             b.environment: jb.get(key, ABSENT)})
     return rows
+
+
+def _file_fields(step: Step) -> dict[str, str]:
+    """The JSON files a step writes, flattened to dotted keys (lists as JSON)."""
+    out: dict[str, str] = {}
+
+    def walk(value, prefix: str) -> None:
+        if isinstance(value, dict) and value:
+            for key, item in value.items():
+                walk(item, f"{prefix}.{key}" if prefix else key)
+        else:
+            out[prefix] = json.dumps(value) if isinstance(value, list | dict) else str(value)
+
+    for _, text in step.files:
+        try:
+            walk(json.loads(text), "")
+        except ValueError:
+            out["(content)"] = text
+    return {key.removeprefix("properties.maintenanceWindow."): value
+            for key, value in out.items()}
 
 
 def _merged(first: list[str], second: list[str]) -> list[str]:
@@ -904,10 +1418,24 @@ def for_validation(step: Step, holders: dict[str, Placeholder]) -> str:
     return fill(step.command, {name: h.sample for name, h in holders.items()})
 
 
+def _write_samples(steps: list[Step], holders: dict[str, Placeholder]) -> None:
+    """The files the steps read, at their sample paths, so azure-cli can read them offline
+    (the secret's sample holds a dummy value, never a real one)."""
+    samples = {name: h.sample for name, h in holders.items()}
+    files = [(fill(path, samples), fill(text, samples)) for s in steps for path, text in s.files]
+    if any("$SECRET_FILE" in s.command for s in steps):
+        files.append((holders["SECRET_FILE"].sample, "sample-not-a-secret\n"))
+    for path, text in files:
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+
+
 def validated(env: Environment, chapter: str | None = None) -> list[Step]:
     """The plan (or one chapter of it) with each line checked by azure-cli's own code."""
     steps = [s for s in build(env) if chapter in (None, s.chapter)]
     holders = placeholders(env)
+    _write_samples(steps, holders)
     results = validate([for_validation(s, holders) for s in steps])
     return [replace(s, validation=v) for s, v in zip(steps, results, strict=True)]
 
@@ -926,7 +1454,10 @@ def render(steps: list[Step], env: Environment, fmt: str = "text") -> str:
             if name not in read:
                 lines.append(f"    {name}=$({holders[name].lookup})")
                 read.add(name)
-        lines.append(f"    {step.command}")
+        for path, text in step.files:
+            lines.append(f"    writes {path}:")
+            lines += [f"      {line}" for line in text.splitlines()]
+        lines.append(f"    {step.shown}")
         if step.validation and not step.validation.ok:
             lines.append(f"    -> {step.validation.message.splitlines()[0]}")
     return "\n".join(lines)
@@ -945,6 +1476,7 @@ def _as_dict(step: Step) -> dict:
     data = asdict(step)
     data["validation"] = asdict(step.validation) if step.validation else None
     data["status"] = _status(step)
+    data["shown"] = step.shown
     return data
 
 
@@ -960,68 +1492,14 @@ def _render_sh(steps: list[Step], env: Environment) -> str:
                 out.append(f"{name}=$({holders[name].lookup})")
                 defined.add(name)
         out.append(f"# [{step.chapter}] {step.reason} ({_status(step)})")
-        out.append(step.command)
+        for path, text in step.files:
+            out.append(f'mkdir -p "$(dirname "{path}")"')
+            out.append(f"cat > \"{path}\" <<'JSON'")
+            out += text.rstrip("\n").splitlines()
+            out.append("JSON")
+        out.append(step.shown)
         out.append("")
     return "\n".join(out)
-
-
-class NotLoggedIn(RuntimeError):
-    """az has no signed-in account; nothing was run."""
-
-
-class NeedsConfirmation(RuntimeError):
-    """A destructive step in production without confirm_destructive."""
-
-
-def guard(steps: list[Step], env: Environment) -> None:
-    """Refuse destructive steps in production unless confirmed, before anything runs."""
-    risky = [s.id for s in steps if s.destructive]
-    if env.production and risky and not env.confirm_destructive:
-        raise NeedsConfirmation(
-            f"environment {env.environment!r} is production and these steps are destructive: "
-            f"{', '.join(risky)}. Set confirm_destructive: true (e.g. -p confirm_destructive=true) "
-            f"to run them.")
-
-
-def execute(steps: list[Step], env: Environment, runner: Runner) -> None:
-    """Run the steps for real with az (target aks, execute: true)."""
-    if env.plan_only:
-        raise RuntimeError("execute() needs target 'aks' with execute: true")
-    guard(steps, env)
-    invalid = [s.id for s in steps if s.validation and s.validation.status == "invalid"]
-    if invalid:
-        raise RuntimeError(f"the plan has invalid steps, nothing was run: {', '.join(invalid)}")
-    account = runner.run("az account show --query id -o tsv", step="az-login", check=False,
-                         retries=0)
-    if not account.ok:
-        raise NotLoggedIn("az is not signed in: run `az login` (and `az account set "
-                          "--subscription <id>`), then run again. Nothing was run.")
-    values = {"SUBSCRIPTION_ID": account.stdout.strip(),
-              "KUBECONFIG": runner.env.get("KUBECONFIG", "")}
-    holders = placeholders(env)
-    with bar(total=len(steps), desc="plan", unit=" step") as progress:  # JupyterLab: a widget
-        for step in steps:
-            progress.set_postfix_str(step.id)
-            _execute_step(step, values, holders, runner)
-            progress.update(1)
-
-
-def _execute_step(step: Step, values: dict[str, str], holders: dict, runner: Runner) -> None:
-    if step.exists and runner.run(step.exists, step=f"{step.id}:exists", check=False,
-                                  retries=0, quiet=True).ok:
-        print(f"# {step.id}: exists already, skipped")
-        return
-    for name in step.placeholders:
-        if name not in values:
-            values[name] = runner.run(holders[name].lookup, step=f"lookup {name}",
-                                      quiet=True).stdout.strip()
-    command = fill(step.command, values)
-    try:
-        runner.run(command, step=step.id, stream=True)  # long operations show progress
-    except StepFailed:
-        print(f"# stopped at {step.id}; the steps before it are in place, re-running "
-              f"continues from here (existing resources are skipped)")
-        raise
 
 
 def planned_cluster(env: Environment) -> dict:

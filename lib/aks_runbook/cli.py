@@ -166,15 +166,21 @@ def _training(args: argparse.Namespace) -> int:
         kubeconfig = admin.admin_kubeconfig(target, args.admin_kubeconfig)
         client = client_for(kubeconfig)
         if args.verb == "teardown":
-            removed = provision.teardown(client, folder, everything=args.all)
-            print("\n".join(f"removed {what}" for what in removed) or "nothing to remove")
+            result = provision.teardown(client, folder, everything=args.all)
+            print("\n".join(f"removed {what}" for what in result.removed)
+                  or "nothing to remove")
+            if result.left:
+                print("NOT removed:\n" + "\n".join(f"  {what}" for what in result.left),
+                      file=sys.stderr)
+                return 1
             return 0
         if (args.attendees is None) == (args.roster is None):
             raise CannotRun("training provision: give --attendees N or --roster FILE.csv")
         people = roster.read(args.roster) if args.roster else roster.numbered(args.attendees)
         outcomes = provision.provision(
             client, people, folder, credentials.ClusterAccess.from_kubeconfig(
-                kubeconfig), args.env, expiry=_seconds(args.expiry))
+                kubeconfig), args.env, expiry=_seconds(args.expiry),
+            external_services=args.allow_external_services)
     except (roster.RosterError, provision.ProvisionError) as error:
         raise CannotRun(str(error)) from None
     except (ApiException, HTTPError) as error:
@@ -256,13 +262,17 @@ def _posture(args: argparse.Namespace) -> int:
                          allowed_registries=tuple(args.allowed_registry),
                          origin="files" if args.from_files else "cluster")
     findings = checks.run(state, chapter=CHAPTER_NUMBERS.get(args.chapter, args.chapter))
-    rows = [f.as_dict() for f in findings]
+    rows, frame = [f.as_dict() for f in findings], checks.table(findings)
+    if args.group_by == "category":
+        from aks_runbook.checks import checklist
+
+        rows, frame = checklist.grouped_rows(findings), checklist.grouped(findings)
     if args.format == "json":
         print(json.dumps(rows, indent=2))
     elif args.format == "csv":
-        print(checks.table(findings).to_csv(index=False), end="")
+        print(frame.to_csv(index=False), end="")
     else:
-        print(checks.table(findings).to_string(index=False))
+        print(frame.to_string(index=False))
     return 0
 
 
@@ -279,7 +289,8 @@ def _reachability(args: argparse.Namespace) -> int:
         print(f"note: {without} pod(s) have no IP ({why}): no ipBlock matches them",
               file=sys.stderr)
     try:
-        analyzer = reach.Analyzer(pods, namespaces, objects.get("networkpolicies", []),
+        policies = [p for kind in reach.POLICY_KINDS for p in objects.get(kind, [])]
+        analyzer = reach.Analyzer(pods, namespaces, policies,
                                   ipblock_matches_pods=args.ipblock_matches_pods)
     except reach.PolicyError as error:
         raise CannotRun(str(error)) from None
@@ -295,7 +306,8 @@ def _reachability(args: argparse.Namespace) -> int:
         out.write(f"{'VERDICT':<8}{'SOURCE':<{width}}{'DESTINATION':<{width}}{'PORT':<16}"
                   "POLICIES\n")
         for c in rows:
-            out.write(f"{'allow' if c.allowed else 'deny':<8}{c.source:<{width}}"
+            verdict = {True: "allow", False: "deny", None: "unknown"}[c.allowed]
+            out.write(f"{verdict:<8}{c.source:<{width}}"
                       f"{c.destination:<{width}}{c.port:<16}{','.join(c.policies)}\n")
     return 0
 
@@ -423,7 +435,10 @@ def parser() -> argparse.ArgumentParser:
                           help="provision: a CSV with a name column (optionally email)")
     training.add_argument("--expiry", default="8h",
                           help="provision: token lifetime, seconds or 30m/8h (default 8h, "
-                               "at least 10m)")
+                               "at least 10m, at most 24h)")
+    training.add_argument("--allow-external-services", action="store_true",
+                          help="provision: let attendees create NodePort and LoadBalancer "
+                               "Services (refused by default; externalIPs always are)")
     training.add_argument("--env", default="environments/local.yaml",
                           help="the environment attendees' parameters start from; its target "
                                "is the cluster (default environments/local.yaml)")
@@ -457,6 +472,9 @@ def parser() -> argparse.ArgumentParser:
     posture.add_argument("--chapter", choices=sorted(CHAPTER_NUMBERS),
                          help="only one chapter's checks")
     posture.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    posture.add_argument("--group-by", choices=["category"],
+                         help="group the findings by the AKS review checklist's categories "
+                              "(a category column first; docs/aks-review-checklist.md)")
     posture.add_argument("--allowed-registry", action="append",
                          default=["mcr.microsoft.com"],
                          help="registries images may come from (repeat; MCR is always allowed)")

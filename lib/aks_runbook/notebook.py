@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from aks_runbook import attendee, azplan, checks, manifests, paths
+from aks_runbook import attendee, azplan, checks, manifests, paths, planrun
 from aks_runbook.analysis import reachability as reach
 from aks_runbook.checks.overview import ready_endpoints
 from aks_runbook.checks.plan import controller_probe
@@ -250,6 +250,8 @@ class Session:
         docs = manifests.render(template, **values)
         if self.attendee:  # the attendee's namespace exists; they may not create namespaces
             docs = [d for d in docs if d["kind"] != "Namespace"]
+            for doc in docs:
+                attendee.own_hosts(doc, self.env.prefix)
             if [d for d in docs if attendee.restricted(d)]:
                 self._note_restricted()
         objects = ", ".join(f"{d['kind']} {d['metadata']['name']}" for d in docs)
@@ -343,7 +345,11 @@ class Session:
             print(f"not run in Azure ({where}): {what or f'{len(steps)} planned step(s)'}; "
                   f"they run on target aks with execute: true")
             return
-        azplan.execute(steps, self.env, self.runner)
+        planrun.execute(steps, self.env, self.runner)
+
+    def team_groups(self) -> dict[str, str]:
+        """The team's groups as binding subjects (object ids on AKS; see planrun)."""
+        return planrun.group_subjects(self.env, self.runner)
 
     def allow_destructive(self, what: str) -> bool:
         """Production needs confirm_destructive; otherwise say so and skip."""

@@ -8,6 +8,7 @@ what is allowed. Secrets are never parameters: they come from the environment or
 from __future__ import annotations
 
 import re
+from datetime import date
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Any, Literal
@@ -220,12 +221,46 @@ class MaintenanceWindow(Strict):
                             description="e.g. +09:00 for Japan")
 
 
+class Freeze(Strict):
+    """A change freeze: no planned maintenance from start to end (notAllowedDates)."""
+
+    start: date = Field(description="first day without maintenance (YYYY-MM-DD)")
+    end: date = Field(description="last day without maintenance (YYYY-MM-DD)")
+    reason: str = Field("change freeze", max_length=60, description="why, e.g. year-end")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Freeze:
+        if self.end < self.start:
+            raise ValueError(_join([("end", str(self.end), f"must not be before start "
+                                                           f"{self.start}")]))
+        return self
+
+
+def _default_freezes() -> list[Freeze]:
+    # Japan's usual change freezes: year-end (年末年始) and Golden Week.
+    return [Freeze(start=date(2026, 12, 29), end=date(2027, 1, 3), reason="year-end"),
+            Freeze(start=date(2027, 4, 29), end=date(2027, 5, 6), reason="Golden Week")]
+
+
 class Upgrades(Strict):
     auto_upgrade_channel: Literal["none", "patch", "stable", "rapid", "node-image"] = Field(
         "patch", description="cluster auto-upgrade channel")
     node_os_upgrade_channel: Literal["NodeImage", "SecurityPatch", "Unmanaged", "None"] = Field(
         "NodeImage", description="node OS upgrade channel (kured only matters with Unmanaged)")
-    maintenance_window: MaintenanceWindow = Field(default_factory=MaintenanceWindow)
+    maintenance_window: MaintenanceWindow = Field(
+        default_factory=MaintenanceWindow,
+        description="the weekly node OS window; AKS releases run the next day and the monthly "
+                    "auto-upgrade the day after, so the three never overlap")
+    auto_upgrade_week: Literal["First", "Second", "Third", "Fourth", "Last"] = Field(
+        "First", description="week of the month of the monthly auto-upgrade window (dev "
+                             "earlier than prod)")
+    freezes: list[Freeze] = Field(default_factory=_default_freezes, max_length=20,
+                                  description="change freezes (notAllowedDates)")
+
+
+class Delivery(Strict):
+    repository: str = Field("contoso/team-vote", pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$",
+                            description="the delivery pipeline's GitHub repository (owner/name)")
 
 
 def _default_pools() -> list[NodePool]:
@@ -261,6 +296,8 @@ class Environment(Strict):
                          description="Entra ID, Azure RBAC and local accounts")
     upgrades: Upgrades = Field(default_factory=Upgrades,
                                description="upgrade channels and the maintenance window")
+    delivery: Delivery = Field(default_factory=Delivery,
+                               description="the delivery pipeline (production write access)")
     production: bool = Field(False, description="production: destructive steps need confirmation")
     execute: bool = Field(False, description="run az for real (target aks only)")
     confirm_destructive: bool = Field(False, description="allow destructive steps in production")
@@ -311,6 +348,12 @@ class Environment(Strict):
         if self.target == "replay" and not self.transcript:
             problems.append(("transcript", None, "target 'replay' needs a recorded transcript"))
         problems += self._kubeconfig_problems()
+        entra = self.entra
+        if self.execute and entra.disable_local_accounts and not entra.admin_group_object_ids:
+            problems.append(("entra.admin_group_object_ids", [],
+                             "with disable_local_accounts nobody could administer the cluster "
+                             "(az aks create assigns AKS RBAC Cluster Admin to no one except "
+                             "with --sku automatic): give an Entra group's object id"))
         derived = {"resource_group": self.rg, "cluster_name": self.cluster,
                    "acr_name": self.acr}
         for name, value in derived.items():

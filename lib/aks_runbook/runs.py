@@ -2,6 +2,8 @@
 
 The run folder is the evidence: executed notebooks, their HTML, the transcript, the findings
 (CSV and JSON) and a summary. Parameters are validated before any notebook starts.
+Owner-only, like training/: folders 0700 (runs/ itself too), files 0600 (the run holds
+namespace listings and commands; on a shared machine nobody else may read them).
 """
 
 from __future__ import annotations
@@ -70,6 +72,22 @@ def select(only: list[str] | None, directory: Path | None = None) -> list[Path]:
     return chosen
 
 
+PRIVATE_UMASK = 0o077
+
+
+def private_folder(folder: Path, root: Path | None = None) -> Path:
+    """Create folder (and its parents) owner-only; from root down to it every folder is made
+    0700, so runs written before this change are hidden too."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for path in (folder, *folder.parents):
+        if root is not None and not path.is_relative_to(root):
+            break
+        os.chmod(path, 0o700)
+        if root is None or path == root:
+            break
+    return folder
+
+
 def run(env_file: str | Path, only: list[str] | None = None,
         overrides: dict[str, Any] | None = None, runs_root: Path | None = None,
         directory: Path | None = None, folder: Path | None = None,
@@ -86,10 +104,24 @@ def run(env_file: str | Path, only: list[str] | None = None,
     chosen = select(only, directory)
     if folder is None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        folder = (runs_root or paths.project_root() / "runs") / env.environment / stamp
-        folder.mkdir(parents=True, exist_ok=False)
+        root = runs_root or paths.project_root() / "runs"
+        folder = root / env.environment / stamp
+        if folder.exists():
+            raise FileExistsError(f"run folder {folder} exists already")
+        private_folder(folder, root)
     else:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_folder(folder)
+    # every file of the run (papermill's, the kernel's, ours) is created 0600
+    umask = os.umask(PRIVATE_UMASK)
+    try:
+        return _run(env, chosen, folder, on_cell, on_notebook, progress)
+    finally:
+        os.umask(umask)
+
+
+def _run(env: Environment, chosen: list[Path], folder: Path,
+         on_cell: Callable[[], None] | None, on_notebook: Callable[[NotebookResult], None] | None,
+         progress: bool) -> RunResult:
     (folder / "parameters.json").write_text(json.dumps(to_papermill(env), indent=2))
     result = RunResult(folder, env.environment, env.target)
     sizes = [cell_count(notebook) for notebook in chosen]

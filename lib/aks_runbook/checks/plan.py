@@ -63,13 +63,14 @@ RULES: list[Check] = []
 Evaluate = Callable[[Environment, Steps, Check], list[Finding]]
 
 
-def rule(id: str, title: str, score: float, source: str, remediation: str):
+def rule(id: str, title: str, score: float, source: str, remediation: str,
+         chapter: str = "02-network"):
     """Register a plan rule: a Check (same findings, same table) whose evaluate reads the
     environment and the planned steps instead of a State; not part of the posture catalog.
     `source` is the title of the docs page the rule comes from (shown as public_ids)."""
 
     def register(evaluate: Evaluate) -> Evaluate:
-        RULES.append(Check(id, "02-network", title, score, source, remediation, evaluate,
+        RULES.append(Check(id, chapter, title, score, source, remediation, evaluate,
                            scope="plan"))
         return evaluate
 
@@ -349,6 +350,461 @@ def egress_in_ranges(env: Environment, steps: Steps, me: Check) -> list[Finding]
         return [me.finding(where, "fail", f"nodes leave through {', '.join(missing)}, which the "
                                           f"API server would refuse")]
     return [me.finding(where, "pass", f"ranges include {', '.join(needed)}")]
+
+
+# ---- every feature the plan can enable, with what it needs -----------------------------------
+
+@dataclass(frozen=True)
+class Feature:
+    """One row of the prerequisites table: a feature the plan can enable, how the rule finds it
+    in the planned az lines, what it needs, and the docs page that says so."""
+
+    rule: str
+    feature: str
+    detected: str
+    needs: str
+    page: str
+
+
+FEATURES: list[Feature] = []
+
+
+def feature_rule(id: str, feature: str, detected: str, needs: str, page: str, score: float,
+                 chapter: str):
+    """A plan rule for one feature's prerequisites, listed in FEATURES (the table)."""
+    FEATURES.append(Feature(id, feature, detected, needs, page))
+    return rule(id, f"{feature} without its prerequisites", score, page, needs, chapter)
+
+
+def prerequisites() -> list[dict[str, str]]:
+    """The table: one row per feature the plan can enable (for the notebooks and the docs)."""
+    return [{"rule": f.rule, "feature": f.feature, "detected in the plan": f.detected,
+             "needs": f.needs, "docs page": f.page} for f in FEATURES]
+
+
+TAG_FQDNS = {fqdn.replace("{region}", "*") for fqdn, _, _ in azplan.REQUIRED_FQDNS}
+
+
+def _covers(pattern: str, fqdn: str) -> bool:
+    if pattern.startswith("*."):
+        return fqdn.endswith(pattern[1:]) and fqdn != pattern[2:]
+    return pattern == fqdn
+
+
+def _allowed(steps: Steps, fqdn: str) -> bool:
+    """Does an application rule of the firewall allow this FQDN (a target FQDN, or the FQDN tag
+    AzureKubernetesService for the documented required set)?"""
+    rules = _find(steps, "az", "network", "firewall", "application-rule", "create")
+    if any("AzureKubernetesService" in a.values("--fqdn-tags") for a in rules) and any(
+            _covers(p, fqdn) or p == fqdn for p in TAG_FQDNS):
+        return True
+    return any(_covers(pattern, fqdn) for a in rules for pattern in a.values("--target-fqdns"))
+
+
+def _filtered(steps: Steps) -> bool:
+    return _outbound(steps) in ("userDefinedRouting", "none")
+
+
+def _cluster_lines(steps: Steps) -> list[Az]:
+    return _find(steps, "az", "aks", "create") + _find(steps, "az", "aks", "update")
+
+
+def _switch(steps: Steps, flag: str) -> bool:
+    return any(flag in a.flags for a in _cluster_lines(steps))
+
+
+def _addons(steps: Steps) -> set[str]:
+    names = [v for a in _find(steps, "az", "aks", "create") for v in a.values("--enable-addons")]
+    names += [v for a in _find(steps, "az", "aks", "enable-addons") for v in a.values("--addons")]
+    return {n.strip() for value in names for n in value.split(",") if n.strip()}
+
+
+def _private_path(steps: Steps, group_id: str, zone: str) -> list[str]:
+    """What a private endpoint path lacks: the endpoint, its zone, VNET link and zone group."""
+    missing = []
+    if not [a for a in _find(steps, "az", "network", "private-endpoint", "create")
+            if a.value("--group-id") == group_id]:
+        missing.append(f"a private endpoint with --group-id {group_id}")
+    found = {"private DNS zone": [a.value("--name") for a in _find(
+                 steps, "az", "network", "private-dns", "zone", "create")],
+             "VNET link": [a.value("--zone-name") for a in _find(
+                 steps, "az", "network", "private-dns", "link", "vnet", "create")],
+             "DNS zone group": [a.value("--private-dns-zone") for a in _find(
+                 steps, "az", "network", "private-endpoint", "dns-zone-group", "create")]}
+    missing += [f"the {what} for {zone}" for what, zones in found.items() if zone not in zones]
+    return missing
+
+
+def _egress(steps: Steps, fqdns: list[str]) -> list[str]:
+    return [f for f in fqdns if not _allowed(steps, f)]
+
+
+def _vault(steps: Steps) -> Az | None:
+    return next(iter(_find(steps, "az", "keyvault", "create")), None)
+
+
+def _assignments(steps: Steps) -> list[Az]:
+    return _find(steps, "az", "role", "assignment", "create")
+
+
+def _cluster_id_suffix(steps: Steps) -> str | None:
+    cluster = _cluster(steps)
+    return f"/managedClusters/{cluster.value('--name')}" if cluster else None
+
+
+KEY_VAULT_CSI = "Use the Azure Key Vault Provider for Secrets Store CSI Driver for Azure " \
+                "Kubernetes Service (AKS) Secrets"
+
+
+@feature_rule("AKS-PLAN-011", "Key Vault secrets provider behind the firewall",
+              "--enable-addons azure-keyvault-secrets-provider (az aks create / enable-addons)",
+              "egress to the vault: an application rule for <vault>.vault.azure.net:443 (the "
+              "page lists vault.azure.net), or a private endpoint (--group-id vault) with the "
+              f"{azplan.VAULT_ZONE} zone, VNET link and zone group",
+              azplan.EGRESS_PAGE, 7.0, "03-auth")
+def key_vault_egress(env: Environment, steps: Steps, me: Check) -> list[Finding]:
+    where = _plan(env)
+    if "azure-keyvault-secrets-provider" not in _addons(steps):
+        return [me.finding(where, "not-applicable", "the Key Vault secrets provider is off")]
+    if not _filtered(steps):
+        return [me.finding(where, "not-applicable", "egress is not filtered by a firewall")]
+    vault = _vault(steps)
+    fqdn = f"{vault.value('--name')}.vault.azure.net" if vault else "<vault>.vault.azure.net"
+    private = _private_path(steps, "vault", azplan.VAULT_ZONE)
+    if not private:
+        return [me.finding(where, "pass", f"the vault is reached over its private endpoint "
+                                          f"({azplan.VAULT_ZONE})")]
+    if _outbound(steps) == "userDefinedRouting" and _allowed(steps, fqdn):
+        return [me.finding(where, "pass", f"the firewall allows {fqdn}:443")]
+    return [me.finding(where, "fail", f"Key Vault secrets provider enabled, but the firewall does "
+                                      f"not allow {fqdn}:443 and there is no private path "
+                                      f"(missing {'; '.join(private)}): pods that mount a "
+                                      f"SecretProviderClass stay in ContainerCreating")]
+
+
+@feature_rule("AKS-PLAN-012", "Key Vault for a private cluster or without purge protection",
+              "az keyvault create",
+              "--enable-purge-protection true; in a private cluster also --public-network-access "
+              "Disabled and a private endpoint (--group-id vault) with its "
+              f"{azplan.VAULT_ZONE} zone", KEY_VAULT_CSI, 6.0, "03-auth")
+def key_vault_itself(env: Environment, steps: Steps, me: Check) -> list[Finding]:
+    where = _plan(env)
+    vault = _vault(steps)
+    if vault is None:
+        return [me.finding(where, "not-applicable", "the plan creates no Key Vault")]
+    problems = []
+    if (vault.value("--enable-purge-protection") or "").lower() != "true":
+        problems.append("no purge protection (--enable-purge-protection true): a deleted "
+                        "vault or secret could be purged at once")
+    if _private(steps):
+        if (vault.value("--public-network-access") or "").lower() != "disabled":
+            problems.append("private cluster, yet the vault keeps its public endpoint "
+                            "(--public-network-access Disabled)")
+        problems += [f"private cluster without {m}" for m in
+                     _private_path(steps, "vault", azplan.VAULT_ZONE)]
+    if problems:
+        return [me.finding(where, "fail", f"Key Vault {vault.value('--name')}: "
+                                          + "; ".join(problems))]
+    return [me.finding(where, "pass", f"Key Vault {vault.value('--name')}: purge protection"
+                                      + (", private endpoint, public access off"
+                                         if _private(steps) else ""))]
+
+
+WRITERS = ("Key Vault Secrets Officer", "Key Vault Administrator")
+
+
+@feature_rule("AKS-PLAN-013", "Key Vault secret written by an operator",
+              "az keyvault secret set",
+              "Key Vault Secrets Officer (or Administrator) on the vault for the writer, "
+              "assigned before the secret is set (an RBAC vault gives even Owner no data "
+              "rights); the value from a file (--file), never --value on the command line",
+              "Provide access to Key Vault keys, certificates, and secrets with Azure "
+              "role-based access control", 6.0, "03-auth")
+def key_vault_writer(env: Environment, steps: Steps, me: Check) -> list[Finding]:
+    where = _plan(env)
+    writes = _find(steps, "az", "keyvault", "secret", "set")
+    if not writes:
+        return [me.finding(where, "not-applicable", "the plan writes no secret")]
+    problems = []
+    for write in writes:
+        name, vault = write.value("--name"), write.value("--vault-name")
+        if "--value" in write.flags:
+            problems.append(f"secret {name}: its value is on the command line (shell history, "
+                            f"process list, logs): read it with --file")
+        before = _index(steps, write.step.id)
+        granted = [a for a in _assignments(steps) if a.value("--role") in WRITERS
+                   and (a.value("--scope") or "").endswith(f"/vaults/{vault}")
+                   and _index(steps, a.step.id) < before]
+        if not granted:
+            problems.append(f"secret {name}: nobody is given Key Vault Secrets Officer on "
+                            f"vault {vault} before it is set (the write fails: Forbidden)")
+    if problems:
+        return [me.finding(where, "fail", "; ".join(problems))]
+    return [me.finding(where, "pass", "each secret is written from a file by a Key Vault "
+                                      "Secrets Officer assigned first")]
+
+
+@feature_rule("AKS-PLAN-014", "Azure Policy add-on behind the firewall",
+              "--enable-addons azure-policy",
+              f"egress to {', '.join(azplan.POLICY_FQDNS)} (HTTPS 443)",
+              azplan.EGRESS_PAGE, 6.0, "03-auth")
+def policy_egress(env: Environment, steps: Steps, me: Check) -> list[Finding]:
+    where = _plan(env)
+    if "azure-policy" not in _addons(steps):
+        return [me.finding(where, "not-applicable", "the Azure Policy add-on is off")]
+    if not _filtered(steps):
+        return [me.finding(where, "not-applicable", "egress is not filtered by a firewall")]
+    missing = _egress(steps, list(azplan.POLICY_FQDNS))
+    if missing:
+        return [me.finding(where, "fail", f"Azure Policy add-on enabled, but the firewall does "
+                                          f"not allow {', '.join(missing)}: it never syncs "
+                                          f"its policies")]
+    return [me.finding(where, "pass", f"the firewall allows {', '.join(azplan.POLICY_FQDNS)}")]
+
+
+@feature_rule("AKS-PLAN-015", "Azure Policy add-on that enforces nothing",
+              "--enable-addons azure-policy",
+              "something to enforce: az aks safeguards create --level Warn|Enforce (Deployment "
+              "Safeguards) or az policy assignment create (an initiative such as the pod "
+              "security baseline)",
+              "Use Deployment Safeguards to Enforce Best Practices in Azure Kubernetes Service "
+              "(AKS)", 4.0, "03-auth")
+def policy_enforces(env: Environment, steps: Steps, me: Check) -> list[Finding]:
+    where = _plan(env)
+    if "azure-policy" not in _addons(steps):
+        return [me.finding(where, "not-applicable", "the Azure Policy add-on is off")]
+    safeguards = _find(steps, "az", "aks", "safeguards", "create")
+    assigned = _find(steps, "az", "policy", "assignment", "create")
+    if safeguards:
+        return [me.finding(where, "pass", f"Deployment Safeguards at level "
+                                          f"{safeguards[0].value('--level')}")]
+    if assigned:
+        return [me.finding(where, "pass", f"policy assignment {assigned[0].value('--name')}")]
+    return [me.finding(where, "fail", "Azure Policy add-on enabled, but no Deployment "
+                                      "Safeguards and no policy assignment: it enforces "
+                                      "nothing")]
+
+
+@feature_rule("AKS-PLAN-016", "Container Insights / Azure Monitor behind the firewall",
+              "--enable-addons monitoring, or --enable-azure-monitor-metrics",
+              "egress to the Azure Monitor FQDNs (*.ods.opinsights.azure.com, "
+              "*.oms.opinsights.azure.com, dc.services.visualstudio.com, "
+              "*.monitoring.azure.com, global and <region>.handler.control.monitor.azure.com, "
+              "*.ingest.monitor.azure.com, *.metrics.ingest.monitor.azure.com)",
+              azplan.EGRESS_PAGE, 5.0, "01-overview")
+def monitor_egress(env: Environment, steps: Steps, me: Check) -> list[Finding]:
+    where = _plan(env)
+    if "monitoring" not in _addons(steps) and not _switch(steps, "--enable-azure-monitor-metrics"):
+        return [me.finding(where, "not-applicable", "neither Container Insights nor managed "
+                                                    "Prometheus is enabled")]
+    if not _filtered(steps):
+        return [me.finding(where, "not-applicable", "egress is not filtered by a firewall")]
+    needed = [f.replace("{region}", env.location) for f in azplan.MONITOR_FQDNS]
+    missing = _egress(steps, [f.replace("*.", "x.") for f in needed])
+    if missing:
+        return [me.finding(where, "fail", "Azure Monitor enabled, but the firewall does not "
+                                          "allow " + ", ".join(missing).replace("x.", "*."))]
+    return [me.finding(where, "pass", "the firewall allows the Azure Monitor FQDNs")]
+
+
+@feature_rule("AKS-PLAN-017", "Workload identity",
+              "--enable-workload-identity",
+              "--enable-oidc-issuer on the cluster; behind a firewall, egress to "
+              "login.microsoftonline.com:443 (the FQDN tag AzureKubernetesService has it)",
+              "Use a Microsoft Entra Workload ID on Azure Kubernetes Service (AKS)", 6.0,
+              "03-auth")
+def workload_identity(env: Environment, steps: Steps, me: Check) -> list[Finding]:
+    where = _plan(env)
+    if not _switch(steps, "--enable-workload-identity"):
+        return [me.finding(where, "not-applicable", "workload identity is off")]
+    problems = []
+    if not _switch(steps, "--enable-oidc-issuer"):
+        problems.append("no OIDC issuer (--enable-oidc-issuer): nothing signs the tokens Entra "
+                        "ID would exchange")
+    if _filtered(steps) and not _allowed(steps, "login.microsoftonline.com"):
+        problems.append("the firewall does not allow login.microsoftonline.com:443")
+    if problems:
+        return [me.finding(where, "fail", "workload identity enabled, but " + "; ".join(problems))]
+    return [me.finding(where, "pass", "OIDC issuer on; login.microsoftonline.com reachable")]
+
+
+CLUSTER_ADMIN = "Azure Kubernetes Service RBAC Cluster Admin"
+
+
+@feature_rule("AKS-PLAN-018", "Local accounts disabled",
+              "--disable-local-accounts",
+              "Entra ID (--enable-aad) and someone who can administer the cluster: an admin "
+              f"group (--aad-admin-group-object-ids) or a '{CLUSTER_ADMIN}' assignment on the "
+              "cluster (az aks create assigns it to no one except with --sku automatic)",
+              "Manage local accounts with Microsoft Entra integration", 7.0, "03-auth")
+def local_accounts(env: Environment, steps: Steps, me: Check) -> list[Finding]:
+    where = _plan(env)
+    cluster = _cluster(steps)
+    if cluster is None or "--disable-local-accounts" not in cluster.flags:
+        return [me.finding(where, "not-applicable", "local accounts stay on")]
+    if "--enable-aad" not in cluster.flags:
+        return [me.finding(where, "fail", "local accounts disabled without Entra ID: nobody "
+                                          "can sign in")]
+    groups = [g for g in (cluster.value("--aad-admin-group-object-ids") or "").split(",") if g]
+    if groups:
+        return [me.finding(where, "pass", f"admin group(s) {', '.join(groups)}")]
+    suffix = _cluster_id_suffix(steps)
+    admins = [a for a in _assignments(steps) if a.value("--role") == CLUSTER_ADMIN
+              and (a.value("--scope") or "").endswith(suffix or "?")]
+    if admins and "--enable-azure-rbac" in cluster.flags:
+        return [me.finding(where, "pass", f"{CLUSTER_ADMIN} for "
+                                          f"{admins[0].value('--assignee-object-id')}")]
+    return [me.finding(where, "fail", "local accounts disabled, but no admin group and no "
+                                      f"{CLUSTER_ADMIN} assignment (with --enable-azure-rbac): "
+                                      "nobody can administer the cluster")]
+
+
+AKS_DOOR = ("Azure Kubernetes Service Cluster User Role",
+            "Azure Kubernetes Service Cluster Admin Role")
+
+
+@feature_rule("AKS-PLAN-019", "Kubernetes rights through Azure RBAC",
+              "--enable-azure-rbac, and role assignments of 'Azure Kubernetes Service RBAC …' "
+              "roles",
+              "each such principal also holds Azure Kubernetes Service Cluster User Role (or "
+              "Cluster Admin Role) on the cluster, else az aks get-credentials fails; both "
+              "assigned after az aks create (the scope must exist)",
+              "Limit access to kubeconfig in Azure Kubernetes Service (AKS)", 5.0, "03-auth")
+def rbac_door(env: Environment, steps: Steps, me: Check) -> list[Finding]:
+    where = _plan(env)
+    if not _switch(steps, "--enable-azure-rbac"):
+        return [me.finding(where, "not-applicable", "Azure RBAC for Kubernetes is off")]
+    suffix = _cluster_id_suffix(steps) or "?"
+    inside = [a for a in _assignments(steps)
+              if (a.value("--role") or "").startswith("Azure Kubernetes Service RBAC ")]
+    door = {a.value("--assignee-object-id") for a in _assignments(steps)
+            if a.value("--role") in AKS_DOOR and (a.value("--scope") or "").endswith(suffix)}
+    created = _index(steps, "aks-create")
+    problems = [f"{a.value('--assignee-object-id')} gets {a.value('--role')} but not Cluster "
+                f"User Role: it cannot fetch a kubeconfig" for a in inside
+                if a.value("--assignee-object-id") not in door]
+    problems += [f"{a.step.id}: assigned before az aks create (no scope yet)"
+                 for a in _assignments(steps) if _index(steps, a.step.id) < created
+                 and (a.value("--role") in AKS_DOOR or a in inside)]
+    if problems:
+        return [me.finding(where, "fail", "; ".join(problems))]
+    return [me.finding(where, "pass", f"{len(inside)} AKS RBAC assignment(s), each principal "
+                                      f"with Cluster User Role")]
+
+
+@feature_rule("AKS-PLAN-020", "Registry attached to the cluster",
+              "--attach-acr <name> (az aks create / update)",
+              "the registry exists before az aks create (az acr create); the handler then "
+              "assigns AcrPull to the kubelet identity (the caller needs Owner or User Access "
+              "Administrator on the registry)",
+              "Integrate Azure Container Registry with Azure Kubernetes Service (AKS)", 6.0,
+              "01-overview")
+def attach_acr(env: Environment, steps: Steps, me: Check) -> list[Finding]:
+    where = _plan(env)
+    cluster = _cluster(steps)
+    name = cluster.value("--attach-acr") if cluster else None
+    if not name:
+        return [me.finding(where, "not-applicable", "no --attach-acr")]
+    made = [a for a in _find(steps, "az", "acr", "create") if a.value("--name") == name]
+    if not made or _index(steps, made[0].step.id) > _index(steps, cluster.step.id):
+        return [me.finding(where, "fail", f"--attach-acr {name}, but the plan does not create "
+                                          f"registry {name} before az aks create")]
+    return [me.finding(where, "pass", f"registry {name} exists first; AcrPull for the kubelet")]
+
+
+def _images(steps: Steps) -> list[tuple[str, str]]:
+    """(step id, image) for every image a planned step deploys (Helm image settings)."""
+    found = []
+    for step in steps:
+        words = shlex.split(step.command)
+        if words[:1] != ["helm"]:
+            continue
+        sets = dict(w.split("=", 1) for w in words if "=" in w and not w.startswith("-"))
+        if "image.repository" in sets:
+            found.append((step.id, f"{sets['image.repository']}:{sets.get('image.tag', '')}"))
+    return found
+
+
+@feature_rule("AKS-PLAN-021", "Images from registries behind the firewall",
+              "image repositories the plan's Helm installs and manifests pull from",
+              "every image from MCR (the FQDN tag) or your own registry; a third-party image "
+              "imported into it first (az acr import) or served by ACR artifact cache",
+              "Import container images to a container registry", 5.0, "04-maintenance")
+def image_sources(env: Environment, steps: Steps, me: Check) -> list[Finding]:
+    where = _plan(env)
+    images = _images(steps) + [(f"manifest {t}", i) for t, i in azplan.cluster_images(env)]
+    if not images or not _filtered(steps):
+        return [me.finding(where, "not-applicable", "no image pulled behind a firewall")]
+    registry = _registry(steps)
+    own = f"{registry.value('--name')}.azurecr.io/" if registry else None
+    imported = {f"{own}{a.value('--image')}" for a in _find(steps, "az", "acr", "import")}
+    cached = bool(_find(steps, "az", "acr", "cache", "create"))
+    problems = []
+    for origin, image in images:
+        if image.startswith("mcr.microsoft.com/"):
+            continue
+        if own and image.startswith(own):
+            if origin.startswith("manifest") or image in imported or cached:
+                continue
+            problems.append(f"{origin}: {image} is not imported into the registry first")
+            continue
+        problems.append(f"{origin}: {image} comes from {image.split('/')[0]}, which the "
+                        f"firewall does not allow")
+    if problems:
+        return [me.finding(where, "fail", "; ".join(problems))]
+    return [me.finding(where, "pass", f"{len(images)} image(s), all from MCR or "
+                                      f"{own or 'your registry'}")]
+
+
+@feature_rule("AKS-PLAN-022", "az aks check-acr on an Entra ID cluster",
+              "az aks check-acr on a cluster created with --enable-aad",
+              "AAD_LOGIN_METHOD=azurecli in its environment (else kubelogin waits for a "
+              "device-code sign-in and the step hangs); create rights on pods in default",
+              "Integrate Azure Container Registry with Azure Kubernetes Service (AKS)", 3.0,
+              "03-auth")
+def check_acr_login(env: Environment, steps: Steps, me: Check) -> list[Finding]:
+    where = _plan(env)
+    checks = _find(steps, "az", "aks", "check-acr")
+    cluster = _cluster(steps)
+    if not checks or cluster is None or "--enable-aad" not in cluster.flags:
+        return [me.finding(where, "not-applicable", "no check-acr on an Entra ID cluster")]
+    hanging = [a.step.id for a in checks
+               if ("AAD_LOGIN_METHOD", "azurecli") not in a.step.env]
+    if hanging:
+        return [me.finding(where, "fail", f"{', '.join(hanging)}: without "
+                                          f"AAD_LOGIN_METHOD=azurecli it waits for a device "
+                                          f"code")]
+    return [me.finding(where, "pass", "check-acr signs in with the az login")]
+
+
+MANAGED_WINDOWS = {"--auto-upgrade-channel": ("aksManagedAutoUpgradeSchedule", "none"),
+                   "--node-os-upgrade-channel": ("aksManagedNodeOSUpgradeSchedule", "None")}
+
+
+@feature_rule("AKS-PLAN-023", "Upgrade channels",
+              "--auto-upgrade-channel / --node-os-upgrade-channel on az aks create",
+              "a planned maintenance window of the channel's own configuration "
+              "(aksManagedAutoUpgradeSchedule / aksManagedNodeOSUpgradeSchedule), else AKS "
+              "upgrades at any time",
+              "Use Planned Maintenance to Schedule and Control Upgrades for Azure Kubernetes "
+              "Service (AKS) Clusters", 4.0, "04-maintenance")
+def channel_windows(env: Environment, steps: Steps, me: Check) -> list[Finding]:
+    where = _plan(env)
+    cluster = _cluster(steps)
+    if cluster is None:
+        return [me.finding(where, "not-applicable", "no cluster in the plan")]
+    configured = {a.value("--name") for a in _find(steps, "az", "aks", "maintenanceconfiguration",
+                                                    "add")}
+    active = {flag: cluster.value(flag) for flag, (_, off) in MANAGED_WINDOWS.items()
+              if cluster.value(flag) not in (None, off)}
+    if not active:
+        return [me.finding(where, "not-applicable", "no upgrade channel")]
+    missing = [f"{flag} {value} without a {MANAGED_WINDOWS[flag][0]} window"
+               for flag, value in active.items() if MANAGED_WINDOWS[flag][0] not in configured]
+    if missing:
+        return [me.finding(where, "fail", "; ".join(missing))]
+    return [me.finding(where, "pass", ", ".join(f"{v} in {MANAGED_WINDOWS[f][0]}"
+                                                for f, v in active.items()))]
 
 
 # ---- the manifests: the app must still work under default deny -------------------------------

@@ -4,11 +4,12 @@ Each group (k8s, etcd, kwok) is a wrapper module under tools/ whose go.mod pins 
 Builds land in <cache>/<group>/<version>/ and are reused by every checkout on the machine.
 
 kwok's controller is built from a patched copy of its module (see KWOK_OVERLAY): files of
-ours (tools/kwok/overlay/) added to two of its packages, and exact one-line substitutions in
-its sources that call them, made at build time in a copy of the module's own files. They
-confine what `kubectl exec` runs and make its server ask for the API server's client
-certificate. No upstream source is committed; a substitution that no longer matches fails
-the build, never builds unpatched.
+ours (tools/kwok/overlay/) added to two of its packages, and exact substitutions in its
+sources that call them, made at build time in a copy of the module's own files. They confine
+what `kubectl exec` runs, let only a few execs run at once per namespace, end an exec when its
+client goes away, and make its server ask for the API server's client certificate. No
+upstream source is committed; a substitution that no longer matches fails the build, never
+builds unpatched.
 """
 
 from __future__ import annotations
@@ -65,6 +66,14 @@ KWOK_OVERLAY: dict[str, list[tuple[str, str]]] = {
         ("cmd := exec.CommandContext(ctx, name, arg...)",
          "cmd := aksRunbookCommand(ctx, name, arg...)"),
     ],
+    "pkg/kwok/server/debugging_exec.go": [
+        ("podName, podNamespace := pod[0], pod[1]",
+         "podName, podNamespace := pod[0], pod[1]\n"
+         "\trelease, slotErr := aksRunbookExecSlot(podNamespace)\n"
+         "\tif slotErr != nil {\n\t\treturn slotErr\n\t}\n\tdefer release()"),
+        ("ctx, cancel := context.WithCancel(ctx)",
+         "ctx, cancel := aksRunbookUntilStreamCloses(ctx, stdout, stderr)"),
+    ],
     "pkg/kwok/server/server.go": [
         ("var handler http.Handler = s.restfulCont",
          "var handler http.Handler = aksRunbookRequireClientCert(s.restfulCont)"),
@@ -74,7 +83,8 @@ KWOK_OVERLAY: dict[str, list[tuple[str, str]]] = {
 }
 OVERLAYS = {"kwok": KWOK_OVERLAY}
 # Names only our patched kwok knows: a kwok binary without them cannot confine exec.
-KWOK_PATCH_MARKERS = (b"AKS_RUNBOOK_EXEC_SANDBOX", b"AKS_RUNBOOK_KWOK_CLIENT_CA")
+KWOK_PATCH_MARKERS = (b"AKS_RUNBOOK_EXEC_SANDBOX", b"AKS_RUNBOOK_KWOK_CLIENT_CA",
+                      b"AKS_RUNBOOK_EXEC_CONCURRENT")
 
 
 class MissingBinaries(RuntimeError):

@@ -5,16 +5,20 @@ and the kwok controller as local processes. Its state lives in this checkout's s
 so nothing is shared with other kwok clusters on the machine.
 
 Secure by default, for machines shared by several people (docs/local-cluster-security.md):
-etcd listens only on unix sockets in owner-only directories (no TCP port), the components'
-/metrics ask for credentials, the kwok controller's server asks for the API server's client
-certificate, `kubectl exec` runs in a bubblewrap sandbox, and the state is owner-only.
+etcd listens only on unix sockets in owner-only directories (no TCP port), the API server
+answers anonymous requests only on its health and version paths and caps token lifetimes, the
+components' /metrics ask for credentials, the kwok controller's server asks for the API
+server's client certificate, `kubectl exec` runs in a bubblewrap sandbox with limits, and the
+state is owner-only.
 """
 
 from __future__ import annotations
 
+import grp
 import hashlib
 import json
 import os
+import pwd
 import shutil
 import subprocess
 import sys
@@ -30,7 +34,7 @@ import yaml
 from aks_runbook import paths
 from aks_runbook.kube import Client, client_for
 from aks_runbook.progress import bar, ticking
-from aks_runbook.targets import binaries
+from aks_runbook.targets import binaries, exec_seccomp
 from aks_runbook.targets.nodepools import DEFAULT_POOLS, PoolShape, node_manifests
 
 CLUSTER_NAME = "aks-runbook"
@@ -39,6 +43,17 @@ COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-schedul
 SERVICE_CIDR = "10.0.0.0/16"  # AKS's default service CIDR
 POD_CIDR = "10.244.0.0/16"  # AKS's default pod CIDR; must not overlap the service CIDR
 EXEC_TIME_LIMIT = 30  # seconds a `kubectl exec` (or port-forward connection) may run
+# What one exec may use (prlimit: this machine's cgroups are not delegated to the user)
+EXEC_MEMORY = 256 * 2**20  # address space of each process, bytes: the pods' default limit
+EXEC_PROCESSES = 128  # processes of the sandbox user at once, all sandboxes together
+EXEC_CPU_SECONDS = 5  # CPU time of each process (SIGXCPU, then SIGKILL 2 s later)
+EXEC_FILE_SIZE = 64 * 2**20  # largest file, and the size of the sandbox's /tmp
+EXEC_OPEN_FILES = 256
+EXEC_CONCURRENT = 4  # execs at once per namespace (kwok refuses more)
+# Health and version only: everything else without credentials gets 401
+ANONYMOUS_PATHS = ("/livez", "/readyz", "/healthz", "/version")
+# No service-account token lives longer, whatever it asks for (training's longest --expiry)
+MAX_TOKEN_SECONDS = 24 * 3600
 SOCKET_PATH_MAX = 107  # sun_path holds 108 bytes, the last one a NUL
 # what kwokctl and its components may see of the caller's environment
 KEPT_ENVIRONMENT = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR")
@@ -73,7 +88,9 @@ class Status:
         lines.append(f"  API server   {self.server or 'unknown'}")
         lines.append(f"  kubeconfig   {self.kubeconfig}")
         lines.append("  kubectl exec " + (
-            f"confined (bubblewrap: no network, read-only /usr, {EXEC_TIME_LIMIT} s limit)"
+            f"confined (bubblewrap: no network, read-only /usr, {EXEC_TIME_LIMIT} s limit, "
+            f"{EXEC_MEMORY // 2**20} MiB, {EXEC_CPU_SECONDS} s CPU, "
+            f"{EXEC_CONCURRENT} at once per namespace)"
             if self.exec_confined else "NOT confined: runs on this machine as user nobody"))
         for pool, names in sorted(self.nodes.items()):
             lines.append(f"  pool {pool:<8} {len(names)} node(s): {', '.join(names)}")
@@ -88,6 +105,8 @@ class LocalCluster:
         self.cluster_dir = self.workdir / "clusters" / name
         self.kubeconfig = self.state / "kubeconfig"
         self.etcd_socket = _etcd_socket_dir(self.state) / "etcd.sock"
+        self.authentication_config = self.state / "authentication.yaml"
+        self.seccomp_filter = self.state / "exec-seccomp.bpf"
 
     @property
     def exec_confined(self) -> bool:
@@ -110,12 +129,13 @@ class LocalCluster:
         self.state.mkdir(parents=True, exist_ok=True)
         os.chmod(self.state, 0o700)
         config = self.state / "kwokctl.yaml"
-        sandbox = exec_sandbox(bins["kwok"])
+        _write_private(self.authentication_config, authentication_config())
+        sandbox = exec_sandbox(bins["kwok"], self.seccomp_filter)
         if sandbox is None:
             print(f"local cluster: WARNING: `kubectl exec` will NOT be confined: "
                   f"{why_not_confined(bins['kwok'])}", file=sys.stderr)
         wanted = yaml.safe_dump_all(self._kwokctl_config(bins, sandbox)
-                                    + _simulated_containers())
+                                    + _simulated_containers(sandbox is not None))
         if self._config_written() and config.is_file() and config.read_text() != wanted:
             print("local cluster: its configuration changed (new binaries or settings), "
                   "recreating it", file=sys.stderr)
@@ -252,6 +272,7 @@ class LocalCluster:
             kwok_envs.append({"name": CLIENT_CA_ENV, "value": str(pki / "ca.crt")})
         if sandbox:
             kwok_envs.append({"name": SANDBOX_ENV, "value": json.dumps(sandbox)})
+            kwok_envs.append({"name": EXEC_CONCURRENT_ENV, "value": str(EXEC_CONCURRENT)})
         return [
             {
                 "apiVersion": group,
@@ -275,7 +296,15 @@ class LocalCluster:
                         {"key": "etcd-servers", "value": client, "override": True},
                         # the kwok controller's server (exec, logs) asks for this certificate
                         {"key": "kubelet-client-certificate", "value": str(pki / "admin.crt")},
-                        {"key": "kubelet-client-key", "value": str(pki / "admin.key")}]},
+                        {"key": "kubelet-client-key", "value": str(pki / "admin.key")},
+                        # anonymous requests: only the health and version paths
+                        {"key": "authentication-config",
+                         "value": str(self.authentication_config)},
+                        # TokenRequest shortens longer asks to this; the 1-year extension
+                        # of pod-bound tokens would get around it
+                        {"key": "service-account-max-token-expiration",
+                         "value": f"{MAX_TOKEN_SECONDS}s"},
+                        {"key": "service-account-extend-token-expiration", "value": "false"}]},
                     {"name": "kube-controller-manager", "extraArgs": [service_range,
                                                                       health_only]},
                     {"name": "kube-scheduler", "extraArgs": [health_only]},
@@ -373,25 +402,50 @@ class LocalCluster:
 
 SANDBOX_ENV = "AKS_RUNBOOK_EXEC_SANDBOX"  # read by our patched kwok (tools/kwok/overlay/)
 CLIENT_CA_ENV = "AKS_RUNBOOK_KWOK_CLIENT_CA"
+EXEC_CONCURRENT_ENV = "AKS_RUNBOOK_EXEC_CONCURRENT"
 
 
-def exec_sandbox(kwok: Path) -> list[str] | None:
+def exec_sandbox(kwok: Path, seccomp_filter: Path) -> list[str] | None:
     """The command prefix that confines what kwok runs on this machine, if it can be confined.
 
     bubblewrap gives the command new namespaces (no network but its own loopback, its own
-    processes), a read-only /usr and nothing else of the file system, no capabilities, and an
-    empty environment plus the container's variables (kwok appends them to `env -i`). timeout
-    runs outside the sandbox, where the command cannot stop it.
+    processes), a read-only /usr and nothing else of the file system, no capabilities, no
+    further user namespaces, a seccomp filter (exec_seccomp.py), and an empty environment plus
+    the container's variables (kwok appends them to `env -i`). Outside the sandbox, where the
+    command cannot undo them: timeout (wall clock), prlimit (memory, processes, CPU time, file
+    size) and, when the cluster runs as root, setpriv to a uid of its own (sandbox_uid()).
     """
-    prefix = _sandbox_prefix()
-    if prefix is None or not binaries.kwok_is_patched(kwok) or _sandbox_fails(prefix):
+    if not binaries.kwok_is_patched(kwok):
+        return None
+    try:
+        exec_seccomp.write_filter(seccomp_filter)
+    except exec_seccomp.SeccompUnavailable:
+        return None
+    prefix = _sandbox_prefix(seccomp_filter)
+    if prefix is None or _sandbox_fails(prefix):
         return None
     return prefix
 
 
-def _sandbox_prefix() -> list[str] | None:
-    bwrap, timeout = shutil.which("bwrap"), shutil.which("timeout")
-    if not (bwrap and timeout):
+def sandbox_uid() -> int:
+    """A uid no account of this machine has (the highest free one below 65000), so no process
+    of the machine shares the sandboxes' user: not even nobody's can signal or trace them."""
+    for uid in range(64999, 64000, -1):
+        try:
+            pwd.getpwuid(uid)
+            continue
+        except KeyError:
+            pass
+        try:
+            grp.getgrgid(uid)
+        except KeyError:
+            return uid
+    raise LocalClusterError("no free uid between 64001 and 64999 for the exec sandbox")
+
+
+def _sandbox_prefix(seccomp_filter: Path) -> list[str] | None:
+    tools = {name: shutil.which(name) for name in ("bwrap", "timeout", "prlimit", "setpriv")}
+    if not all(tools.values()):
         return None
     system = []
     for top in ("bin", "sbin", "lib", "lib64", "lib32", "libx32"):
@@ -400,20 +454,28 @@ def _sandbox_prefix() -> list[str] | None:
             system += ["--symlink", os.readlink(path), str(path)]
         elif path.is_dir():
             system += ["--ro-bind", str(path), str(path)]
-    return [timeout, "--kill-after=5", str(EXEC_TIME_LIMIT), bwrap,
-            "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-            "--ro-bind", "/usr", "/usr", *system, "--proc", "/proc", "--dev", "/dev",
-            "--tmpfs", "/tmp", "--chdir", "/tmp",
+    limits = [tools["prlimit"], f"--as={EXEC_MEMORY}", f"--nproc={EXEC_PROCESSES}",
+              f"--cpu={EXEC_CPU_SECONDS}:{EXEC_CPU_SECONDS + 2}", "--core=0",
+              f"--nofile={EXEC_OPEN_FILES}", f"--fsize={EXEC_FILE_SIZE}", "--"]
+    # the filter is opened on fd 3 before the uid changes (it stays owner-only)
+    with_filter = ["/bin/sh", "-c", 'exec "$@" 3<"$0"', str(seccomp_filter)]
+    uid = sandbox_uid()
+    as_sandbox_user = [tools["setpriv"], f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                       "--"] if os.getuid() == 0 else []
+    return [tools["timeout"], "--kill-after=5", str(EXEC_TIME_LIMIT), *limits, *with_filter,
+            *as_sandbox_user, "/usr/bin/env", "-i",  # bwrap's own environment: empty too
+            tools["bwrap"], "--unshare-all", "--unshare-user", "--disable-userns",
+            "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--clearenv",
+            "--seccomp", "3", "--ro-bind", "/usr", "/usr", *system, "--proc", "/proc",
+            "--dev", "/dev", "--size", str(EXEC_FILE_SIZE), "--tmpfs", "/tmp", "--chdir", "/tmp",
             "--", "/usr/bin/env", "-i", "PATH=/usr/bin:/bin"]
 
 
 def _sandbox_fails(prefix: list[str]) -> str | None:
     """Why the sandbox cannot start here (e.g. no user namespaces), or None if it can."""
-    # kwok starts it as nobody
-    nobody = {"user": NOBODY, "group": NOBODY, "extra_groups": []} if os.getuid() == 0 else {}
     try:
         result = subprocess.run([*prefix, "true"], capture_output=True, text=True, timeout=20,
-                                cwd="/", **nobody)
+                                cwd="/")
     except (OSError, subprocess.SubprocessError) as error:
         return str(error)
     return None if result.returncode == 0 else (result.stderr.strip()[-300:]
@@ -426,10 +488,26 @@ def why_not_confined(kwok: Path) -> str:
                 f"KWOK_CONTROLLER_BINARY so that `aks-runbook local up` builds it")
     if not shutil.which("bwrap"):
         return "bubblewrap is not installed (sudo apt-get install bubblewrap)"
-    prefix = _sandbox_prefix()
-    if prefix is None:
-        return "timeout (coreutils) is not on PATH"
-    return f"bubblewrap cannot start a sandbox here: {_sandbox_fails(prefix)}"
+    with tempfile.TemporaryDirectory() as scratch:
+        seccomp_filter = Path(scratch) / "filter.bpf"
+        try:
+            exec_seccomp.write_filter(seccomp_filter)
+        except exec_seccomp.SeccompUnavailable as error:
+            return f"no seccomp filter: {error}"
+        prefix = _sandbox_prefix(seccomp_filter)
+        if prefix is None:
+            return "timeout, prlimit or setpriv (coreutils, util-linux) is not on PATH"
+        return f"bubblewrap cannot start a sandbox here: {_sandbox_fails(prefix)}"
+
+
+def authentication_config() -> str:
+    """The API server's AuthenticationConfiguration: anonymous requests only for the health
+    and version paths (kwokctl and the health probes use them); anything else is 401."""
+    return yaml.safe_dump({
+        "apiVersion": "apiserver.config.k8s.io/v1", "kind": "AuthenticationConfiguration",
+        "anonymous": {"enabled": True,
+                      "conditions": [{"path": path} for path in ANONYMOUS_PATHS]}},
+        sort_keys=False)
 
 
 def _etcd_socket_dir(state: Path) -> Path:
@@ -460,17 +538,21 @@ def _write_private(path: Path, text: str) -> None:
 NOBODY = 65534
 
 
-def _simulated_containers() -> list[dict]:
+def _simulated_containers(confined: bool) -> list[dict]:
     """kwok's stand-ins for container logs and exec, for the workshop's voting app.
 
     `kubectl logs` returns a recorded log file; `kubectl exec` runs the command on this machine
-    as user nobody, in the sandbox (exec_sandbox), with the container's environment variables;
-    `kubectl port-forward` gets the app's page (through the same sandbox).
+    in the sandbox (exec_sandbox: as sandbox_uid() when the cluster runs as root), with the
+    container's environment variables; `kubectl port-forward` gets the app's page (through the
+    same sandbox, as the same uid). Unconfined, exec runs as nobody.
     """
     group = "kwok.x-k8s.io/v1alpha1"
     logs_dir = Path(str(resources.files("aks_runbook.manifests") / "pod-logs"))
     # Every namespace (the chapters' own and each training attendee's): what runs is confined.
     selector: dict = {}
+    # the sandbox changes the uid itself, for exec and port-forward alike
+    unconfined_user = {} if confined else {
+        "securityContext": {"runAsUser": NOBODY, "runAsGroup": NOBODY}}
     return [
         {"apiVersion": group, "kind": "ClusterLogs", "metadata": {"name": "azure-vote"},
          "spec": {"selector": selector, "logs": [
@@ -479,9 +561,8 @@ def _simulated_containers() -> list[dict]:
         {"apiVersion": group, "kind": "ClusterExec", "metadata": {"name": "azure-vote"},
          "spec": {"selector": selector, "execs": [
              {"containers": ["azure-vote-front"],
-              # Runs on this machine, so as nobody (never as the user running the cluster)
-              "local": {"workDir": "/tmp",
-                        "securityContext": {"runAsUser": NOBODY, "runAsGroup": NOBODY},
+              # Runs on this machine: never as the user running the cluster
+              "local": {"workDir": "/tmp", **unconfined_user,
                         "envs": [{"name": "REDIS", "value": "azure-vote-back"},
                                  {"name": "PATH", "value": "/usr/bin:/bin"}]}}]}},
         {"apiVersion": group, "kind": "ClusterPortForward", "metadata": {"name": "azure-vote"},

@@ -1,5 +1,6 @@
 """Create and remove what every attendee gets, with the trainer's (admin) credentials.
 
+Once per cluster: the admission policies of every training namespace (training-policies.yaml).
 Per attendee: a namespace (Pod Security `restricted`) with a ResourceQuota, a LimitRange and
 default-deny NetworkPolicies plus the allows the notebooks need; a service account bound to
 the namespaced `attendee` Role; then credentials.py's kubeconfig and environment file.
@@ -17,8 +18,10 @@ from pathlib import Path
 
 from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic import DynamicClient
+from kubernetes.dynamic.resource import ResourceList
 
 from aks_runbook import manifests
+from aks_runbook.azplan import TEAM_GROUPS
 from aks_runbook.kube import Client
 from aks_runbook.progress import bar
 from aks_runbook.training import FOLDER_LABEL, MANAGED_BY, SELECTOR, credentials, folder_id
@@ -28,6 +31,10 @@ FIELD_MANAGER = "aks-runbook-training"
 ACCOUNT = "attendee"
 DEFAULT_EXPIRY = 8 * 3600  # a training day
 MIN_EXPIRY = 600  # the TokenRequest API refuses shorter tokens
+# The local cluster's API server shortens longer tokens to this (targets/local.py,
+# MAX_TOKEN_SECONDS): a longer --expiry would promise more than the cluster gives.
+MAX_EXPIRY = 24 * 3600
+FINALIZER_GRACE = 15  # seconds a deleted namespace gets before its finalizers are removed
 
 
 class ProvisionError(RuntimeError):
@@ -43,9 +50,22 @@ class Outcome:
     folder: Path | None = None
 
 
-def objects(attendee: Attendee, folder: Path) -> list[dict]:
+@dataclass
+class Teardown:
+    removed: list[str] = field(default_factory=list)
+    left: list[str] = field(default_factory=list)  # what could not be removed (and why)
+
+
+def policies() -> list[dict]:
+    """The admission policies of every training namespace, and their bindings."""
+    return manifests.render("training-policies", team_groups=sorted(TEAM_GROUPS.values()))
+
+
+def objects(attendee: Attendee, folder: Path, expiry: int = DEFAULT_EXPIRY,
+            external_services: bool = False) -> list[dict]:
     values = {"namespace": attendee.namespace, "attendee": attendee.name,
-              "folder_id": folder_id(folder)}
+              "folder_id": folder_id(folder), "token_seconds": str(expiry),
+              "external_services": "allowed" if external_services else "refused"}
     return (manifests.render("training-namespace", **values)
             + manifests.render("training-attendee-role", namespace=attendee.namespace)
             + manifests.render("training-access", **values))
@@ -53,21 +73,28 @@ def objects(attendee: Attendee, folder: Path) -> list[dict]:
 
 def provision(client: Client, attendees: list[Attendee], folder: Path,
               access: credentials.ClusterAccess, base_env: str | Path,
-              expiry: int = DEFAULT_EXPIRY) -> list[Outcome]:
+              expiry: int = DEFAULT_EXPIRY, external_services: bool = False) -> list[Outcome]:
     if expiry < MIN_EXPIRY:
         raise ProvisionError(f"--expiry {expiry}: must be at least {MIN_EXPIRY} s (the "
                              f"TokenRequest API's minimum)")
+    if expiry > MAX_EXPIRY:
+        raise ProvisionError(f"--expiry {expiry}: must be at most {MAX_EXPIRY} s "
+                             f"({MAX_EXPIRY // 3600}h): the local cluster's API server caps "
+                             f"every token at that (--service-account-max-token-expiration); "
+                             f"provision again the next day for a longer training")
     for attendee in attendees:  # bad parameters fail before anything is created
         credentials.environment(base_env, attendee.name, attendee.namespace, None)
     _refuse_foreign_namespaces(client, attendees)
     credentials.private_dir(folder)
     dynamic = DynamicClient(client.api_client)
+    for body in policies():
+        _apply(dynamic, body)
     outcomes = []
     progress = bar(total=len(attendees), desc="provision", unit=" attendee", file=sys.stderr)
     for attendee in attendees:
         progress.set_postfix_str(attendee.name)
         outcome = Outcome(attendee.name, attendee.namespace)
-        for body in objects(attendee, folder):
+        for body in objects(attendee, folder, expiry, external_services):
             if change := _apply(dynamic, body):
                 outcome.changes.append(change)
         _credentials(client, attendee, folder, access, base_env, expiry, outcome)
@@ -139,48 +166,131 @@ def _credentials(client: Client, attendee: Attendee, folder: Path,
 
 
 def teardown(client: Client, folder: Path, everything: bool = False,
-             timeout: float = 180) -> list[str]:
-    """Delete the training namespaces provisioned for this folder (every training namespace
-    on the cluster with everything=True) and the attendees' credentials in it. The service
-    accounts go with their namespaces, and with them every token issued for them.
-    Returns what was removed."""
+             timeout: float = 180) -> Teardown:
+    """Delete the attendees' credentials first, then the training namespaces provisioned for
+    this folder (every training namespace on the cluster, and the admission policies, with
+    everything=True). The service accounts go with their namespaces, and with them every
+    token issued for them. Finalizers that still hold a namespace after FINALIZER_GRACE
+    seconds are removed (the trainer is the cluster's admin) and reported. Returns what was
+    removed and what is left (then the caller exits non-zero)."""
+    result = Teardown()
+    _remove_credentials(folder, result)
     core = client.CoreV1Api()
     selector = SELECTOR if everything else f"{SELECTOR},{FOLDER_LABEL}={folder_id(folder)}"
     names = [ns.metadata.name for ns in core.list_namespace(label_selector=selector).items]
-    removed = []
     for name in names:
         try:
             core.delete_namespace(name)
         except ApiException as error:
             if error.status != 404:
                 raise
-        removed.append(f"namespace {name} (service account, Role, RoleBinding, quota, "
-                       f"limits, network policies and whatever the attendee created)")
-    _wait_gone(core, names, timeout)
-    if folder.is_dir():
-        for home in sorted(p for p in folder.iterdir() if p.is_dir()):
-            if (home / "kubeconfig").exists() or (home / "environment.yaml").exists():
+        result.removed.append(f"namespace {name} (service account, Role, RoleBinding, quota, "
+                              f"limits, network policies and whatever the attendee created)")
+    left = _wait_gone(core, names, min(FINALIZER_GRACE, timeout))
+    if left:
+        dynamic = DynamicClient(client.api_client)
+        for name in sorted(left):
+            result.removed += _remove_finalizers(dynamic, core, name)
+        left = _wait_gone(core, sorted(left), max(timeout - FINALIZER_GRACE, 1))
+    for name in sorted(left):
+        result.left.append(f"namespace {name}: still terminating: {_why_stuck(core, name)}")
+    if everything:
+        if left:
+            result.left.append("the training admission policies: kept while a training "
+                               "namespace is left (they still protect it)")
+        else:
+            result.removed += _remove_policies(DynamicClient(client.api_client))
+    return result
+
+
+def _remove_credentials(folder: Path, result: Teardown) -> None:
+    """Every attendee's kubeconfig and environment file in the folder, before anything else:
+    a teardown that stops half-way never leaves working credentials behind."""
+    if not folder.is_dir():
+        return
+    for home in sorted(p for p in folder.iterdir() if p.is_dir()):
+        if (home / "kubeconfig").exists() or (home / "environment.yaml").exists():
+            try:
                 shutil.rmtree(home)
-                removed.append(f"credentials {home}")
-        if not any(folder.iterdir()):
-            folder.rmdir()
+                result.removed.append(f"credentials {home}")
+            except OSError as error:
+                result.left.append(f"credentials {home}: {error}")
+    if not any(folder.iterdir()):
+        folder.rmdir()
+
+
+def _remove_finalizers(dynamic: DynamicClient, core, namespace: str) -> list[str]:
+    """Empty the finalizers of everything left in a deleted namespace, and of the namespace."""
+    removed = []
+    for resource in dynamic.resources.search(namespaced=True):
+        if isinstance(resource, ResourceList) or "/" in resource.name or \
+                not {"list", "patch"} <= set(resource.verbs or ()):
+            continue  # the *List kinds, subresources, kinds that cannot be patched
+        try:
+            items = resource.get(namespace=namespace).items
+        except ApiException:
+            continue  # a kind the API cannot list (e.g. an aggregated API that is down)
+        for item in items:
+            finalizers = list(item.metadata.finalizers or [])
+            if not finalizers:
+                continue
+            try:
+                resource.patch(name=item.metadata.name, namespace=namespace,
+                               body={"metadata": {"finalizers": None}},
+                               content_type="application/merge-patch+json")
+            except ApiException as error:
+                if error.status != 404:
+                    raise
+            removed.append(f"finalizer(s) {', '.join(finalizers)} of {resource.kind} "
+                           f"{namespace}/{item.metadata.name}")
+    try:
+        namespace_object = core.read_namespace(namespace)
+    except ApiException as error:
+        if error.status == 404:
+            return removed
+        raise
+    finalizers = list(namespace_object.metadata.finalizers or [])
+    if finalizers:
+        core.patch_namespace(namespace, {"metadata": {"finalizers": None}})
+        removed.append(f"finalizer(s) {', '.join(finalizers)} of namespace {namespace}")
     return removed
 
 
-def _wait_gone(core, names: list[str], timeout: float) -> None:
+def _why_stuck(core, namespace: str) -> str:
+    try:
+        conditions = core.read_namespace(namespace).status.conditions or []
+    except ApiException:
+        return "unknown"
+    reasons = [c.message for c in conditions if c.status == "True" and c.message]
+    return "; ".join(reasons) or "no condition says why (see `kubectl get ns -o yaml`)"
+
+
+def _remove_policies(dynamic: DynamicClient) -> list[str]:
+    removed = []
+    for body in reversed(policies()):  # bindings first
+        resource = dynamic.resources.get(api_version=body["apiVersion"], kind=body["kind"])
+        try:
+            resource.delete(name=body["metadata"]["name"])
+        except ApiException as error:
+            if error.status != 404:
+                raise
+            continue
+        removed.append(f"{body['kind']} {body['metadata']['name']}")
+    return removed
+
+
+def _wait_gone(core, names: list[str], timeout: float) -> set[str]:
+    """The namespaces of names still there after timeout seconds (empty when all are gone)."""
     if not names:
-        return
+        return set()
     deadline = time.monotonic() + timeout
     progress = bar(total=len(names), desc="namespaces deleted", unit=" ns", file=sys.stderr)
     while True:
         left = {ns.metadata.name for ns in core.list_namespace(label_selector=SELECTOR).items}
         left &= set(names)
         progress.update(len(names) - len(left) - progress.n)
-        if not left:
+        if not left or time.monotonic() > deadline:
             break
-        if time.monotonic() > deadline:
-            progress.close()
-            raise ProvisionError(f"namespaces still terminating after {timeout:.0f} s: "
-                                 f"{', '.join(sorted(left))} (see `kubectl get ns -o yaml`)")
         time.sleep(0.5)
     progress.close()
+    return left

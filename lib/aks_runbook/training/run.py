@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -107,8 +108,20 @@ def run(training: Path, parallel: int = 4, only: list[str] | None = None,
     chosen = runs.select(only, directory)
     _check(envs, seconds_needed=60)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    folder = (runs_root or paths.project_root() / "runs") / "training" / stamp
-    folder.mkdir(parents=True, exist_ok=False)
+    root = runs_root or paths.project_root() / "runs"
+    folder = root / "training" / stamp
+    if folder.exists():
+        raise FileExistsError(f"run folder {folder} exists already")
+    runs.private_folder(folder, root)  # 0700, and 0600 files (the workers inherit the umask)
+    umask = os.umask(runs.PRIVATE_UMASK)
+    try:
+        return _run_all(folder, envs, chosen, parallel, only, directory)
+    finally:
+        os.umask(umask)
+
+
+def _run_all(folder: Path, envs: dict[str, Path], chosen: list[Path], parallel: int,
+             only: list[str] | None, directory: Path | None) -> TrainingRun:
     cells = sum(runs.cell_count(n) for n in chosen)
     progress = bar(total=cells * len(envs), desc=f"training run ({parallel} at a time)",
                    unit=" cell", file=sys.stderr)
@@ -146,7 +159,7 @@ class _Runner:
         if self.stopping.is_set():
             return
         out = self.folder / name
-        out.mkdir()
+        out.mkdir(mode=0o700)
         command = [sys.executable, "-m", "aks_runbook.training.worker", str(env_file), str(out)]
         if self.only:
             command += ["--only", ",".join(self.only)]
