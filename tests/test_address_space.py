@@ -88,3 +88,23 @@ def test_counts_read_as_numbers():
 def test_a_range_that_is_not_one_is_named(text):
     with pytest.raises(RangeError, match="is not an IPv4 or IPv6 range"):
         ranges(["10.0.0.0/8", text])
+
+
+@pytest.mark.parametrize("cidr, ipv4", [
+    ("::ffff:0:0/96", "0.0.0.0/0"),
+    ("::ffff:0.0.0.0/97", "0.0.0.0/1"),
+    ("::ffff:10.0.0.0/104", "10.0.0.0/8"),
+    ("::ffff:20.61.12.7", "20.61.12.7/32"),
+])
+def test_an_ipv4_mapped_ipv6_range_admits_the_ipv4_addresses_it_maps(cidr, ipv4):
+    """Go's net.IPNet.Contains (the API server's and the CNIs' reading) matches IPv4 addresses
+    against an IPv4-mapped IPv6 network: ::ffff:0:0/96 is every IPv4 address, not zero public
+    IPv6 addresses."""
+    assert admitted([(cidr, ())]).public(4) == ranges([ipv4]).public(4)
+    assert admitted([(cidr, ())]).networks(6) == ()
+
+
+def test_authorized_ranges_written_as_ipv4_mapped_ipv6_fail_as_the_internet():
+    assert ranges(["::ffff:0:0/96"]).internet_wide()
+    assert ranges(["::ffff:0.0.0.0/97", "::ffff:128.0.0.0/97"]).internet_wide()
+    assert not ranges(["::ffff:131.107.0.0/112"]).internet_wide()

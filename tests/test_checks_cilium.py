@@ -273,3 +273,65 @@ def test_listing_cilium_policies_from_a_cluster():
     assert LISTS["ciliumnetworkpolicies"](FakeClient(ApiException(status=404))) == {"items": []}
     with pytest.raises(ApiException):
         LISTS["ciliumnetworkpolicies"](FakeClient(ApiException(status=403)))
+
+
+# Ports split over rules add up as addresses do: `port` with `endPort` is one range (Cilium docs
+# "Layer 4 Examples", Example Port Ranges), and allows of any rule and policy are united.
+def _web_ns(*policies):
+    return cluster_view(pod("web", "app"), {"kind": "NetworkPolicy", "metadata": {
+        "name": "deny", "namespace": "app"}, "spec": {"podSelector": {},
+                                                      "policyTypes": ["Ingress", "Egress"]}},
+        *policies)
+
+
+@pytest.mark.parametrize("policy", [
+    cnp("world-tcp", "app", spec={"endpointSelector": {}, "egress": [
+        {"toEntities": ["world"], "toPorts": [{"ports": [
+            {"port": "1", "endPort": 65535, "protocol": "TCP"}]}]}]}),
+    ccnp("cluster-tcp", spec={"endpointSelector": {}, "ingress": [
+        {"fromEndpoints": [{}], "toPorts": [{"ports": [{"port": "1", "endPort": 65535}]}]}]}),
+    cnp("halves", "app", spec={"endpointSelector": {}, "ingress": [
+        {"fromEntities": ["all"], "toPorts": [{"ports": [
+            {"port": "1", "endPort": 32767, "protocol": "TCP"}]}]},
+        {"fromEntities": ["all"], "toPorts": [{"ports": [
+            {"port": "32768", "endPort": 65535, "protocol": "TCP"}]}]}]}),
+], ids=["world on TCP 1-65535", "clusterwide {} on ANY 1-65535", "all in two port halves"])
+def test_a_cilium_rule_on_every_port_of_a_protocol_is_an_allow_all(policy):
+    assert verdicts("AKS-NET-005", _web_ns(policy)) == {"Namespace/app": "fail"}
+    assert verdicts("AKS-NET-006", _web_ns(policy)) == {"Pod/app/web": "fail"}
+
+
+def test_a_cilium_rule_one_port_short_of_every_port_is_no_allow_all():
+    policy = cnp("world-tcp", "app", spec={"endpointSelector": {}, "egress": [
+        {"toEntities": ["world"], "toPorts": [{"ports": [
+            {"port": "1", "endPort": 65534, "protocol": "TCP"}]}]}]})
+    assert verdicts("AKS-NET-005", _web_ns(policy)) == {"Namespace/app": "pass"}
+
+
+# Only Cilium enforces Cilium policies: on a cluster whose configuration names another engine
+# (Azure NPM, Calico) a CiliumNetworkPolicy isolates nothing (AKS docs "Azure CNI Powered by
+# Cilium": --network-policy cilium / --network-dataplane cilium).
+DENY_ALL_CNP = cnp("deny", "my-ns", spec={"endpointSelector": {}, "ingress": [{}],
+                                          "egress": [{}]})
+
+
+def _with_cluster(profile):
+    cluster = {"name": "aks1", "networkProfile": profile} if profile is not None else None
+    return checks.State(cluster_view(pod(), DENY_ALL_CNP), cluster=cluster,
+                        cluster_source="az aks show")
+
+
+@pytest.mark.parametrize("profile, expected", [
+    ({"networkPlugin": "azure", "networkPolicy": "calico"}, "fail"),
+    ({"networkPlugin": "azure", "networkPolicy": "azure"}, "fail"),
+    ({"networkPlugin": "azure", "networkPolicy": None}, "fail"),
+    ({"networkPlugin": "azure", "networkPolicy": "cilium", "networkDataplane": "cilium"}, "pass"),
+    ({"networkPlugin": "none", "networkPolicy": None}, "pass"),  # your own CNI: may be Cilium
+    ({"networkPlugin": "azure"}, "pass"),  # the engine is not said
+    (None, "pass"),  # no configuration
+], ids=["calico", "azure npm", "no engine", "cilium", "byo cni", "engine unsaid", "no config"])
+def test_cilium_policies_isolate_only_where_cilium_enforces_them(profile, expected):
+    found = [f for f in checks.run(_with_cluster(profile)) if f.check == "AKS-NET-006"]
+    assert [f.status for f in found] == [expected]
+    if expected == "fail":
+        assert "Cilium policies not weighed: networkPolicy" in found[0].evidence

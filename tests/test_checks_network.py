@@ -619,3 +619,102 @@ def test_halves_for_some_pods_only_fail_those_pods():
                                                      selector={"matchLabels": {"app": "web"}}))
     assert verdicts("AKS-NET-006", objects) == {"Pod/app/web": "fail", "Pod/app/db": "pass"}
     assert verdicts("AKS-NET-005", objects) == {"Namespace/app": "pass"}
+
+
+# A port range is judged by the ports it admits, as ipBlocks by their addresses: every port of a
+# protocol split over rules or policies is every port (NetworkPolicy ports are additive, and
+# `endPort` makes `port`..`endPort` one range: Kubernetes docs "Network Policies", Targeting a
+# range of ports).
+ALL_TCP = [{"protocol": "TCP", "port": 1, "endPort": 65535}]
+LOW_TCP = [{"protocol": "TCP", "port": 1, "endPort": 32767}]
+HIGH_TCP = [{"protocol": "TCP", "port": 32768, "endPort": 65535}]
+PORT_SPLIT_CASES = [
+    ("every TCP port as one range from everyone",
+     [policy("tcp", ingress=[{"ports": ALL_TCP}])], "fail"),
+    ("every TCP port in two ranges of one policy",
+     [policy("tcp", ingress=[{"ports": LOW_TCP}, {"ports": HIGH_TCP}])], "fail"),
+    ("every TCP port in two policies",
+     [policy("low", ingress=[{"ports": LOW_TCP}]), policy("high", ingress=[{"ports": HIGH_TCP}])],
+     "fail"),
+    ("every TCP port from every namespace, in one rule's two entries",
+     [policy("tcp", ingress=[{"from": [{"namespaceSelector": {}}],
+                              "ports": LOW_TCP + HIGH_TCP}])], "fail"),
+    ("every TCP port to 0.0.0.0/0",
+     [policy("out", policyTypes=["Egress"], egress=[
+         {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": ALL_TCP}])], "fail"),
+    ("halves of the ports to halves of the Internet",
+     [policy("out", policyTypes=["Egress"], egress=[
+         {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": LOW_TCP},
+         {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": HIGH_TCP}])], "fail"),
+    ("one port short of every port",
+     [policy("tcp", ingress=[{"ports": [{"protocol": "TCP", "port": 1, "endPort": 65534}]}])],
+     "pass"),
+    ("every TCP port, but from one namespace's pods only",
+     [policy("tcp", ingress=[{"from": [{"podSelector": {}}], "ports": ALL_TCP}])], "pass"),
+    ("low ports from everyone, high ports from a corporate /16 only",
+     [policy("split", ingress=[
+         {"ports": LOW_TCP},
+         {"from": [{"ipBlock": {"cidr": "131.107.0.0/16"}}], "ports": HIGH_TCP}])], "pass"),
+    ("TCP low half and UDP high half are no protocol's every port",
+     [policy("mixed", ingress=[{"ports": LOW_TCP},
+                               {"ports": [{"protocol": "UDP", "port": 32768,
+                                           "endPort": 65535}]}])], "pass"),
+]
+
+
+@pytest.mark.parametrize("extra, expected", [c[1:] for c in PORT_SPLIT_CASES],
+                         ids=[c[0] for c in PORT_SPLIT_CASES])
+def test_a_port_range_covering_every_port_is_an_allow_all(extra, expected):
+    objects = cluster_view(WEB, DENY_ALL, *extra)
+    assert verdicts("AKS-NET-005", objects) == {"Namespace/app": expected}
+    assert verdicts("AKS-NET-006", objects) == {"Pod/app/web": expected}
+
+
+def test_split_ports_evidence_says_the_rules_add_up():
+    objects = cluster_view(WEB, DENY_ALL, policy("low", ingress=[{"ports": LOW_TCP}]),
+                           policy("high", ingress=[{"ports": HIGH_TCP}]))
+    [found] = findings("AKS-NET-006", checks.State(objects))
+    assert found.evidence.startswith("ingress: high, low allows all (together they admit every "
+                                     "TCP port from every peer)")
+
+
+def test_an_ipv4_mapped_ipv6_block_is_the_ipv4_internet():
+    """::ffff:0:0/96 is every IPv4 address to Go's net package (IPNet.Contains), in which the
+    API server and the CNIs read ipBlocks."""
+    objects = cluster_view(WEB, DENY_ALL, egress("mapped", {"cidr": "::ffff:0:0/96"}))
+    assert verdicts("AKS-NET-005", objects) == {"Namespace/app": "fail"}
+    assert verdicts("AKS-NET-006", objects) == {"Pod/app/web": "fail"}
+
+
+def test_a_host_network_pod_is_not_isolated_by_the_policies_selecting_it():
+    """Kubernetes docs "Network Policies" (NetworkPolicy and hostNetwork pods): the plugins
+    treat a hostNetwork pod's traffic as the node's, so a namespace's default deny does not
+    isolate it; the pod beside it on the pod network stays isolated."""
+    host = pod("agent", labels={"app": "agent"})
+    host["spec"]["hostNetwork"] = True
+    objects = cluster_view(WEB, host, DENY_ALL)
+    assert verdicts("AKS-NET-006", objects) == {"Pod/app/web": "pass", "Pod/app/agent": "fail"}
+    [found] = [f for f in findings("AKS-NET-006", checks.State(objects))
+               if f.resource == "Pod/app/agent"]
+    assert found.evidence.startswith("hostNetwork: true: the pod uses the node's network")
+
+
+def test_the_load_balancer_placeholder_range_passes_and_says_what_it_means():
+    """AKS docs "API Server Authorized IP Ranges in AKS": 0.0.0.0/32 allows only the cluster's
+    own Standard load balancer outbound IP; "0 public addresses" alone would puzzle."""
+    state = checks.State(cluster={"name": "aks1", **access(authorizedIpRanges=["0.0.0.0/32"])},
+                         cluster_source="az aks show", has_cluster=False)
+    [found] = findings("AKS-NET-001", state)
+    assert found.status == "pass"
+    assert "0.0.0.0/32 is AKS's placeholder for the cluster's own Standard load balancer" in (
+        found.evidence)
+
+
+def test_a_namespace_selector_every_namespace_matches_is_every_namespace():
+    """The API server labels every namespace kubernetes.io/metadata.name (Kubernetes docs
+    "Network Policies", Targeting a Namespace by its name), so `Exists` on it is `{}`."""
+    every = {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "Exists"}]}
+    objects = cluster_view(WEB, DENY_ALL, policy("all", ingress=[
+        {"from": [{"namespaceSelector": every}]}]))
+    assert verdicts("AKS-NET-005", objects) == {"Namespace/app": "fail"}
+    assert verdicts("AKS-NET-006", objects) == {"Pod/app/web": "fail"}

@@ -60,6 +60,14 @@ PATHS = [
       ("create", "pods", "shop", None),
       ("get and list pods", rule("-", "pods", "get list watch"), "shop"),
       ("pods/log", rule("-", "pods/log", "create get"), "shop")),
+    # a running pod's image is mutable (Kubernetes docs "Pods": Pod update and replacement), so
+    # patching pods runs one's own image as their service accounts (rbac-tool R2 counts it)
+    P("patch a running pod's image", "create-pods", rule("-", "pods", "patch"), "shop",
+      ("patch", "pods", "shop", None),
+      ("pods/status only", rule("-", "pods/status", "update patch"), "shop"),
+      ("read only", rule("-", "pods", "get list watch"), "shop")),
+    P("update pods cluster-wide", "create-pods", rule("-", "pods", "update"), CLUSTER,
+      ("update", "pods", None, None)),
     *[P(f"workload controller {res}.{grp or 'core'}", "create-pods", rule(grp or "-", res, verb),
         "shop", (verb, f"{res}.{grp}" if grp else res, "shop", None),
         ("read only", rule(grp or "-", res, "get list watch"), "shop"),
@@ -579,3 +587,16 @@ EVERYONE_CASES = [
                          ids=[c[0] for c in EVERYONE_CASES])
 def test_kubescape_published_cases_for_everyone_subjects(case, objects, expected):
     assert {(r.subject, r.risk, r.score) for r in rbac.risks(cluster_view(*objects))} == expected
+
+
+def test_csr_approval_is_listed_when_a_group_the_user_may_be_in_holds_the_signer_right():
+    """Jane may update CSR approvals; approve on the signer is held by Group/pki. Whether jane
+    is in pki is known to Entra ID, not the cluster, so the row is shown naming the group; a
+    service account's groups are known (implicit only), so it gets no row."""
+    objects = cluster_view(crole("approve", APPROVAL), crole("signer", SIGNERS),
+                           crb("approvers", "approve", JANE,
+                               {"kind": "ServiceAccount", "name": "bot", "namespace": "ci"}),
+                           crb("pki", "signer", group("pki")))
+    rows = [r for r in rbac.risks(objects) if r.risk == "csr-approval"]
+    assert [(r.subject, r.severity) for r in rows] == [("User/jane", "high")]
+    assert "held by Group/pki (ClusterRoleBinding/pki): a member has both" in rows[0].rule

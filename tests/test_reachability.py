@@ -1057,3 +1057,33 @@ def test_every_address_on_some_ports_is_not_every_address_on_every_port():
             and x.destination.startswith("ip/")] == [
         ("ip/0.0.0.0/0", "TCP/80", True), ("ip/0.0.0.0/0", "*", False),
         ("ip/::/0", "TCP/80", True), ("ip/::/0", "*", False)]
+
+
+def test_an_ipv4_mapped_ipv6_ip_block_reaches_every_ipv4_address():
+    """::ffff:0:0/96 is every IPv4 address to Go's net.IPNet.Contains, in which CNIs read
+    ipBlocks: the pod reaches the IPv4 Internet, not an IPv6 range no packet comes from."""
+    front = Pod("default", "front", {"a": "b"})
+    policy = {"metadata": {"name": "out", "namespace": "default"}, "spec": {
+        "podSelector": {}, "policyTypes": ["Egress"],
+        "egress": [{"to": [{"ipBlock": {"cidr": "::ffff:0:0/96"}}]}]}}
+    found = {(c.destination, c.port): c.allowed
+             for c in Analyzer([front], {}, [policy]).matrix(True) if c.source == "default/front"}
+    assert found == {("ip/0.0.0.0/0", "*"): True, ("ip/::/0", "*"): False}
+
+
+def test_a_host_network_pod_is_reachable_whatever_policy_selects_it():
+    """Kubernetes docs "Network Policies" (NetworkPolicy and hostNetwork pods): a deny-all does
+    not isolate a pod on the node's network; its pod-network neighbour stays isolated."""
+    def api_pod(name, host_network):
+        return {"metadata": {"name": name, "namespace": "default", "labels": {"app": "x"}},
+                "spec": {"hostNetwork": host_network, "containers": []},
+                "status": {"phase": "Running"}}
+    pods = pods_from_api([api_pod("agent", True), api_pod("web", False)])
+    deny = {"metadata": {"name": "deny", "namespace": "default"},
+            "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}}
+    cnp_deny = {"kind": "CiliumNetworkPolicy", "metadata": {"name": "c", "namespace": "default"},
+                "spec": {"endpointSelector": {}, "ingress": [{}], "egress": [{}]}}
+    for policy in (deny, cnp_deny):
+        analyzer = Analyzer(pods, {}, [policy])
+        assert analyzer.isolation(pods[0]) == {"ingress": False, "egress": False}
+        assert analyzer.isolation(pods[1]) == {"ingress": True, "egress": True}

@@ -9,11 +9,13 @@ takes one address. An upgrade surges one extra node per pool (max surge 1, AKS's
 
 Address space admitted. A list of ranges is judged by its effect: the union of the ranges (an
 ipBlock's `except` subtracted), IPv4 and IPv6 separately, so `0.0.0.0/1` + `128.0.0.0/1` counts
-as what it is, the whole Internet. Only public unicast addresses count (IANA's special-purpose
-registries: RFC 1918, CGNAT, loopback, link-local, documentation, benchmarking, multicast and
-reserved space are left out; for IPv6 only global unicast 2000::/3 counts, less documentation
-2001:db8::/32). Private ranges are a different question, lateral movement inside your own
-networks, not exposure to the Internet: they are listed in the evidence, never counted.
+as what it is, the whole Internet; an IPv4-mapped IPv6 range (`::ffff:0:0/96`) counts as the
+IPv4 range it maps, as Go's net package matches it (see `network`). Only public unicast
+addresses count (IANA's special-purpose registries: RFC 1918, CGNAT, loopback, link-local,
+documentation, benchmarking, multicast and reserved space are left out; for IPv6 only global
+unicast 2000::/3 counts, less documentation 2001:db8::/32). Private ranges are a different
+question, lateral movement inside your own networks, not exposure to the Internet: they are
+listed in the evidence, never counted.
 
 Threshold: a set of ranges is "Internet-wide" when it admits more than
 - IPv4: 16,777,216 public addresses, the size of a /8: the largest block IANA ever allocated to
@@ -106,11 +108,20 @@ class RangeError(ValueError):
 
 
 def network(text: str) -> Network:
-    """A CIDR (host bits allowed, as AKS and NetworkPolicy accept 10.0.0.1/8) or an address."""
+    """A CIDR (host bits allowed, as AKS and NetworkPolicy accept 10.0.0.1/8) or an address.
+    An IPv4-mapped IPv6 range (`::ffff:0:0/96`, `::ffff:10.0.0.0/104`) is the IPv4 range it
+    maps: Go's net package, in which the API server and the CNIs parse these fields, reads it
+    so (net.ParseCIDR keeps the address in IPv4-mapped form, and IPNet.Contains compares an
+    IPv4 address with the last 32 bits of the mask: `::ffff:0:0/96` contains every IPv4
+    address); KEP-4858 "IP/CIDR Validation Improvements" names these values ambiguous."""
     try:
-        return ip_network(str(text).strip(), strict=False)
+        found = ip_network(str(text).strip(), strict=False)
     except ValueError:
         raise RangeError(f"{text!r} is not an IPv4 or IPv6 range (CIDR)") from None
+    mapped = found.network_address.ipv4_mapped if found.version == 6 else None
+    if mapped is not None and found.prefixlen >= 96:
+        return IPv4Network((mapped, found.prefixlen - 96))
+    return found
 
 
 def _without(networks: Iterable[Network], holes: Iterable[Network]) -> list[Network]:
@@ -198,6 +209,14 @@ def admitted(blocks: Iterable[tuple[str, Iterable[str]]]) -> AddressSpace:
     v4 = [n for n in nets if n.version == 4]
     v6 = [n for n in nets if n.version == 6]
     return AddressSpace(tuple(collapse_addresses(v4)), tuple(collapse_addresses(v6)))
+
+
+def intersection(first: AddressSpace, second: AddressSpace) -> AddressSpace:
+    """The addresses in both."""
+    v4 = _without(first.v4, _without(first.v4, second.v4))
+    v6 = _without(first.v6, _without(first.v6, second.v6))
+    return AddressSpace(tuple(collapse_addresses(v4)),  # type: ignore[arg-type]
+                        tuple(collapse_addresses(v6)))  # type: ignore[arg-type]
 
 
 def ranges(cidrs: Iterable[str]) -> AddressSpace:

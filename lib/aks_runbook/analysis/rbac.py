@@ -61,9 +61,11 @@ answers:
   admission-policies       8   change/delete (Validating|Mutating)Admission- R15
                                Policies and their bindings
   apiservices              8   change/delete APIServices (API aggregation)   (brief; none of the 3)
-  create-pods              7   create pods; create/update/patch Deployments, GP-workload; C-0188;
-                               ReplicaSets, StatefulSets, DaemonSets, Jobs,  R2; CIS AKS 4.1.4
-                               CronJobs, ReplicationControllers
+  create-pods              7   create pods; update/patch pods (a running     GP-workload; C-0188;
+                               pod's image is mutable); create/update/patch  R2; CIS AKS 4.1.4
+                               Deployments, ReplicaSets, StatefulSets,
+                               DaemonSets, Jobs, CronJobs,
+                               ReplicationControllers
   exec, attach             7   create/get pods/exec, pods/attach             C-0002; R13
   ephemeral-containers     7   update/patch pods/ephemeralcontainers         R12
   namespace-labels         7   update/patch namespaces (Pod Security,        GP-namespace
@@ -162,7 +164,9 @@ needed only `get` before Kubernetes 1.35 (and still does where the
 AuthorizePodWebsocketUpgradeCreatePermission gate is off). `csr-approval` and `csr-signing` need
 their second right (approve, sign on signers) held through a ClusterRoleBinding by the same
 subject or a group it is known to be in (implicit groups only: other memberships are unknown to
-the cluster), as the CertificateApproval and CertificateSigning admission plugins check. Where
+the cluster), as the CertificateApproval and CertificateSigning admission plugins check; when a
+User or Group holds only the first and some other Group the second, the row is listed naming
+that group (its members hold both, and membership is not known to the cluster). Where
 kubescape differs: its rules match names in the rule without the authorizer's semantics, so it
 counts `pods/*` as exec and RoleBindings as granting cluster-scoped rights (nodes/proxy, CSR
 approval, impersonating users, PersistentVolumes, webhook configurations); here neither grants
@@ -564,8 +568,11 @@ def _cluster(verbs: str, group: str, resources: str) -> list[Probe]:
 CHANGE = "create update patch delete"
 WRITE = "create update patch"
 ADMISSION = "admissionregistration.k8s.io"
+# A running pod's container images may be changed (update/patch pods: "Pod updates may not
+# change fields other than spec.containers[*].image, ..." - Kubernetes docs "Pods", Pod update
+# and replacement): one's own image then runs as that pod's service account.
 WORKLOADS = [*_probes("create", "", "pods replicationcontrollers"),
-             *_probes("update patch", "", "replicationcontrollers"),
+             *_probes("update patch", "", "pods replicationcontrollers"),
              *_probes(WRITE, "apps", "deployments replicasets statefulsets daemonsets"),
              *_probes(WRITE, "batch", "jobs cronjobs")]
 RISKS = [
@@ -615,8 +622,9 @@ RISKS = [
          "to a service of one's choice", tuple(_cluster(CHANGE, "apiregistration.k8s.io",
                                                         "apiservices"))),
     Risk("create-pods", 7, "GP-workload; kubescape C-0188; rbac-tool R2; CIS AKS 4.1.4",
-         "create pods, or create or change workloads whose controllers create them: run as "
-         "any service account of the namespace, mount its Secrets", tuple(WORKLOADS)),
+         "create pods, change a running pod's image, or create or change workloads whose "
+         "controllers create them: run as any service account of the namespace, mount its "
+         "Secrets", tuple(WORKLOADS)),
     Risk("exec", 7, "kubescape C-0002; rbac-tool R13", "run commands in containers (pods/exec)",
          tuple(_probes("create get", "", "pods/exec"))),
     Risk("attach", 7, "(no control of the three; same reach as exec)",
@@ -801,6 +809,19 @@ def _holders(policy: Policy, request: Request) -> dict[str, str]:
     return found
 
 
+def _maybe_member(subject: str, holders: dict[str, str]) -> str | None:
+    """The first Group holding the second right that this User or Group's members may also be
+    in: group membership comes from the authenticator (Entra ID), not the cluster, so it is
+    not known here. A service account's groups are known (only the implicit ones): None."""
+    if not subject.startswith(("User/", "Group/")) or subject == "User/system:anonymous":
+        return None
+    implicit = {"Group/system:authenticated", "Group/system:unauthenticated",
+                "Group/system:serviceaccounts"}
+    return next((h for h in sorted(holders) if h.startswith("Group/") and h != subject
+                 and h not in implicit and not h.startswith("Group/system:serviceaccounts:")),
+                None)
+
+
 def risks(objects: dict[str, list[dict]], *, from_files: bool = False,
           include_system: bool = False, policy: Policy | None = None) -> list[Row]:
     """The RBAC risk table of the whole view: one row per subject, binding and risk, with the
@@ -831,9 +852,14 @@ def risks(objects: dict[str, list[dict]], *, from_files: bool = False,
                         request, holders = required[name]
                         via = next((holders[i] for i in sorted(identities(subject))
                                     if i in holders), None)
-                        if via is None:
+                        maybe = _maybe_member(subject, holders)
+                        if via is not None:
+                            row_text = f"{text}; {request.verb} on {request.resource} via {via}"
+                        elif maybe:
+                            row_text = (f"{text}; {request.verb} on {request.resource} held by "
+                                        f"{maybe} ({holders[maybe]}): a member has both")
+                        else:
                             continue
-                        row_text = f"{text}; {request.verb} on {request.resource} via {via}"
                     value = score(BASE_SCORES[name], binding, subject, named)
                     kept = rows.get((subject, binding.key, name))
                     if kept is None or value > kept.score:

@@ -37,6 +37,11 @@ Semantics:
   the ipBlocks (with `except`) and the rules without peers. Under Cilium, node IPs do not
   match ipBlocks either unless it is configured to, so these rows speak of addresses beyond
   the nodes.
+- hostNetwork pods (`spec.hostNetwork: true`) use the node's network: no policy isolates
+  them, whatever selects them (Kubernetes docs "Network Policies", NetworkPolicy and
+  hostNetwork pods; a Cilium endpoint policy selects endpoints, and such a pod is none). As
+  peers of other pods' policies they are matched by selectors here; most plugins see their
+  traffic as the node's instead, so a row from one may be allowed here and denied there.
 Policies are stored by every cluster but enforced only by an engine that implements them (not
 by the local kwok cluster; kind with Calico and AKS with azure/calico/cilium do).
 - CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy objects in `policies` (told apart by
@@ -65,10 +70,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network, summarize_address_range
+from ipaddress import IPv4Address, IPv6Address, ip_address, summarize_address_range
 from typing import Any
 
 from aks_runbook.analysis import cilium
+from aks_runbook.analysis.addresses import network as cidr_network
 
 ANY_PORT = "*"
 OTHER = "other"
@@ -210,6 +216,7 @@ class Pod:
     ips: tuple[str, ...] = ()
     ports: list[Port] = field(default_factory=list)
     service_account: str = "default"
+    host_network: bool = False  # spec.hostNetwork: no policy isolates it (see the module doc)
 
     @property
     def key(self) -> str:
@@ -282,7 +289,8 @@ def pods_from_api(items: list[dict]) -> list[Pod]:
                  if p.get("containerPort") is not None]
         pods.append(Pod(meta["namespace"], meta["name"], meta.get("labels") or {},
                         tuple(dict.fromkeys(ips)), ports,
-                        spec.get("serviceAccountName") or "default"))
+                        spec.get("serviceAccountName") or "default",
+                        spec.get("hostNetwork") is True))
     return pods
 
 
@@ -331,12 +339,13 @@ def _port_spec(entries: list[dict] | None) -> _PortSpec:
 
 
 def _block(cidr: str, excepts: list[str], policy: str) -> tuple[int, Intervals]:
-    """An ipBlock as (address family, address intervals): the CIDR minus its exceptions."""
+    """An ipBlock as (address family, address intervals): the CIDR minus its exceptions (an
+    IPv4-mapped IPv6 CIDR is the IPv4 range it maps, as addresses.network says why)."""
     try:
-        network = ip_network(cidr, strict=False)
+        network = cidr_network(cidr)
         left = [(int(network.network_address), int(network.broadcast_address))]
         for text in excepts:
-            hole = ip_network(text, strict=False)
+            hole = cidr_network(text)
             if hole.version != network.version:
                 continue
             low, high = int(hole.network_address), int(hole.broadcast_address)
@@ -479,7 +488,7 @@ class Analyzer:
     def _classify(self) -> None:
         groups: dict[tuple, int] = {}  # (namespace, labels, service account) -> label group
         group_of = [groups.setdefault((p.namespace, frozenset(p.labels.items()),
-                                       p.service_account), len(groups))
+                                       p.service_account, p.host_network), len(groups))
                     for p in self.pods]
         group_pods: dict[int, Pod] = {group_of[i]: p for i, p in enumerate(self.pods)}
         by_namespace: dict[str, list[int]] = {}
@@ -500,7 +509,7 @@ class Analyzer:
             key = _key(policy.selector)
             self._selectors[key] = policy.selector
             for group in by_namespace.get(policy.namespace, []):
-                if selects(key, group):
+                if selects(key, group) and not group_pods[group].host_network:
                     for side, direction in zip(sides[group], ("ingress", "egress"), strict=True):
                         if policy.rules[direction] is not None:
                             side.append(index)
@@ -558,8 +567,8 @@ class Analyzer:
         labels = cilium.endpoint_labels(pod.namespace, pod.labels,
                                         self.namespaces.get(pod.namespace, {}),
                                         pod.service_account)
-        selecting = [i for i, s in enumerate(self.subjects) if s.selects(pod.namespace,
-                                                                            labels)]
+        selecting = [i for i, s in enumerate(self.subjects)
+                     if not pod.host_network and s.selects(pod.namespace, labels)]
         peers = frozenset(r.id for r in self._cilium_rules
                           if any(cilium.matches(sel, labels) for sel in r.rule.selectors))
         return (tuple(i for i in selecting if self.subjects[i].has_rules["ingress"]),

@@ -482,8 +482,8 @@ def disruption_budgets(state: State, me: Check) -> list[Finding]:
        "for new pods to be ready",
        differs="As CKV_K8S_9, Jobs, CronJobs and init containers are not judged (C-0018 judges "
                "Jobs and CronJobs). kube-system, kube-public and kube-node-lease are skipped (AKS "
-               "manages them). The AKS checklist's item f4fd0602 asks for liveness probes too; they "
-               "are not judged here")
+               "manages them). The AKS checklist's item f4fd0602 asks for liveness probes too; "
+               "they are not judged here")
 def readiness_probes(state: State, me: Check) -> list[Finding]:
     def judge(pod: dict) -> Verdict | None:
         if owner(pod).split("/", 1)[0] in ("Job", "CronJob"):

@@ -9,7 +9,15 @@ public addresses than a /8, or for IPv6 a /32) and why.
 from __future__ import annotations
 
 from aks_runbook.analysis import cilium
-from aks_runbook.analysis.addresses import THRESHOLD_TEXT, RangeError, admitted, network, ranges
+from aks_runbook.analysis.addresses import (
+    THRESHOLD_TEXT,
+    AddressSpace,
+    RangeError,
+    admitted,
+    intersection,
+    network,
+    ranges,
+)
 from aks_runbook.analysis.reachability import matches
 from aks_runbook.checks import Check, Finding, State, check, field_of, owner, resource, selects
 
@@ -29,6 +37,9 @@ def _source(state: State) -> str:
 
 INTERNET_NOTE = (f"more public addresses than {THRESHOLD_TEXT[4]} for IPv4 or {THRESHOLD_TEXT[6]} "
                  "for IPv6 count as the Internet")
+
+
+LB_ONLY = network("0.0.0.0/32")
 
 
 def _not_ranges(cidrs: list[str]) -> list[str]:
@@ -76,6 +87,10 @@ def authorized_ip_ranges(state: State, me: Check) -> list[Finding]:
                            f"Internet: {'; '.join(wide)}" + _source(state))]
     private_note = (f"; private ranges {', '.join(space.private(4) + space.private(6))} are not "
                     "Internet addresses" if space.private(4) + space.private(6) else "")
+    if any(network(r) == LB_ONLY for r in listed):
+        private_note += ("; 0.0.0.0/32 is AKS's placeholder for the cluster's own Standard load "
+                         "balancer outbound IP only (AKS docs 'API Server Authorized IP Ranges in "
+                         "Azure Kubernetes Service (AKS)')")
     return [me.finding(where, "pass", f"authorized IP ranges {', '.join(listed)}: "
                        f"{space.summary()}, not the Internet ({INTERNET_NOTE})" + private_note
                        + _source(state))]
@@ -167,17 +182,80 @@ def policy_types(policy: dict) -> set[str]:
     return {"Ingress", "Egress"} if spec.get("egress") else {"Ingress"}
 
 
+NAME_LABEL = "kubernetes.io/metadata.name"  # the API server sets it on every namespace
+
+
+def _every_namespace(selector: dict | None) -> bool:
+    """{}, or only `kubernetes.io/metadata.name Exists`, which every namespace matches."""
+    selector = selector or {}
+    return not selector.get("matchLabels") and all(
+        e.get("key") == NAME_LABEL and e.get("operator") == "Exists"
+        for e in selector.get("matchExpressions") or [])
+
+
 def _all_pods(peer: dict) -> bool:
     """Every pod of every namespace."""
-    return ("namespaceSelector" in peer and selects_all(peer.get("namespaceSelector"))
+    return ("namespaceSelector" in peer and _every_namespace(peer.get("namespaceSelector"))
             and selects_all(peer.get("podSelector")))
 
 
-def _any_port(rule: dict) -> bool:
-    """The rule admits every port of at least one protocol (no ports, or an entry without a
-    port)."""
-    ports = rule.get("ports")
-    return not ports or any("port" not in (p or {}) for p in ports)
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+MAX_PORT = 65535
+Spans = dict[str, list[tuple[int, int]]]  # protocol -> port ranges
+# What a rule admits: its peers as ipBlocks (cidr, except), or None for every peer; its ports.
+Grant = tuple[list[tuple[str, list[str]]] | None, Spans]
+
+
+def port_spans(entries: list[dict] | None) -> Spans:
+    """The port ranges per protocol that NetworkPolicy-style port entries admit (none: every
+    port of every protocol). A named port is only the ports some pods give that name, so it
+    never makes up "every port"."""
+    if not entries:
+        return {protocol: [(1, MAX_PORT)] for protocol in PROTOCOLS}
+    found: Spans = {}
+    for entry in entries:
+        entry = entry or {}
+        port = entry.get("port")
+        if port is None:
+            span = (1, MAX_PORT)
+        elif isinstance(port, str) and not port.isdigit():
+            continue
+        else:
+            low = int(port)
+            span = (low, max(int(entry.get("endPort") or low), low))
+        found.setdefault(str(entry.get("protocol") or "TCP").upper(), []).append(span)
+    return found
+
+
+def _open_protocol(grants: list[Grant]) -> tuple[str, str] | None:
+    """(protocol, how) for the first protocol whose every port the grants together admit from
+    every peer, or from addresses that add up to the Internet; None when there is none.
+    Policies and rules are additive, so a port range split over rules (1-32767 and
+    32768-65535) is every port, as 0.0.0.0/1 + 128.0.0.0/1 is every address: per stretch of
+    ports, the peers of the rules covering it are united, and what every stretch admits
+    counts. `how` is empty when every peer is admitted."""
+    for protocol in PROTOCOLS:
+        spans = [(peers, span) for peers, by in grants for span in by.get(protocol, ())]
+        cuts = sorted({1, MAX_PORT + 1} | {low for _, (low, _) in spans if 1 < low <= MAX_PORT}
+                      | {high + 1 for _, (_, high) in spans if 1 <= high < MAX_PORT})
+        common: AddressSpace | None = None  # None: every peer on every stretch so far
+        for start, end in zip(cuts, cuts[1:], strict=False):
+            covering = [peers for peers, (low, high) in spans if low <= start and end - 1 <= high]
+            if not covering:
+                break
+            if any(peers is None for peers in covering):
+                continue
+            here = admitted(block for peers in covering for block in peers or ())
+            common = here if common is None else intersection(common, here)
+        else:
+            if common is None:
+                return protocol, ""
+            wide = common.internet_wide()
+            if wide:
+                split = any(span != (1, MAX_PORT) for _, span in spans)
+                return protocol, (f"their ipBlocks admit the Internet: {'; '.join(wide)}"
+                                  + (f", on every {protocol} port" if split else ""))
+    return None
 
 
 def _ip_blocks(rule: dict, direction: str) -> list[tuple[str, list[str]]]:
@@ -198,11 +276,15 @@ def _ip_blocks(rule: dict, direction: str) -> list[tuple[str, list[str]]]:
     return blocks
 
 
-def _open_rule(rule: dict, direction: str) -> bool:
-    """A rule that admits every peer (no peers, or every pod of every namespace) on every port
-    of at least one protocol."""
+def _rule_grants(rule: dict, direction: str) -> list[Grant]:
+    """What one NetworkPolicy rule admits: every peer (no peers, or every pod of every
+    namespace), or its ipBlocks, on its ports."""
     peers = rule.get("from" if direction == "Ingress" else "to")
-    return _any_port(rule) and (not peers or any(_all_pods(p or {}) for p in peers))
+    spans = port_spans(rule.get("ports"))
+    if not peers or any(_all_pods(p or {}) for p in peers):
+        return [(None, spans)]
+    blocks = _ip_blocks(rule, direction)
+    return [(blocks, spans)] if blocks else []
 
 
 def _rules(policy: dict, direction: str) -> list[dict]:
@@ -211,21 +293,33 @@ def _rules(policy: dict, direction: str) -> list[dict]:
     return [r or {} for r in (policy.get("spec") or {}).get(direction.lower()) or []]
 
 
-def allowing_all(policies: list[dict], direction: str) -> tuple[list[dict], str]:
-    """The policies that together allow all traffic in this direction, and how. Policies are
-    additive, so the ipBlocks of every rule open on all ports are united (`except` cut out):
-    0.0.0.0/1 in one and 128.0.0.0/1 in another admit the Internet as 0.0.0.0/0 does. "How" is
-    empty when a rule admits every peer outright."""
-    whole = [p for p in policies if any(_open_rule(r, direction) for r in _rules(p, direction))]
-    if whole:
-        return whole, ""
-    blocks = {id(p): [b for r in _rules(p, direction) if _any_port(r)
-                      for b in _ip_blocks(r, direction)] for p in policies}
-    wide = admitted(b for found in blocks.values() for b in found).internet_wide()
-    if not wide:
+def _open_together(grants: dict[str, list[Grant]]) -> tuple[list[str], str]:
+    """(names of the policies that together allow all traffic, how) from each policy's
+    grants: for the protocol they open, the policies admitting every peer on it when that is
+    how, else every policy with a grant on it."""
+    found = _open_protocol([g for mine in grants.values() for g in mine])
+    if found is None:
         return [], ""
-    how = f"their ipBlocks admit the Internet: {'; '.join(wide)}"
-    return [p for p in policies if blocks[id(p)]], how
+    protocol, how = found
+    names = sorted(name for name, mine in grants.items()
+                   if any(protocol in spans and (how or peers is None)
+                          for peers, spans in mine))
+    if not how and not any(_open_protocol(grants[name]) for name in names):
+        how = f"together they admit every {protocol} port from every peer"
+    return names, how
+
+
+def allowing_all(policies: list[dict], direction: str) -> tuple[list[dict], str]:
+    """The policies that together allow all traffic in this direction (every port of at least
+    one protocol, from every peer or from Internet-wide addresses), and how. Policies are
+    additive, so their rules are united: ipBlocks 0.0.0.0/1 in one and 128.0.0.0/1 in another
+    admit the Internet as 0.0.0.0/0 does, and ports 1-32767 in one rule and 32768-65535 in
+    another are every port. "How" is empty when a rule admits every peer outright."""
+    by_name = {p["metadata"]["name"]: p for p in policies}
+    grants = {name: [g for r in _rules(p, direction) for g in _rule_grants(r, direction)]
+              for name, p in by_name.items()}
+    names, how = _open_together(grants)
+    return [by_name[n] for n in names], how
 
 
 def denies_all(policy: dict, direction: str) -> bool:
@@ -240,32 +334,62 @@ def denies_all(policy: dict, direction: str) -> bool:
 CILIUM_KINDS = ("ciliumnetworkpolicies", "ciliumclusterwidenetworkpolicies")
 
 
+def _cilium_unenforced(state: State) -> str:
+    """Why this cluster does not enforce Cilium policies, when its configuration says so: only
+    Cilium enforces them (AKS: --network-policy cilium, "Azure CNI Powered by Cilium"); Azure
+    NPM and Calico enforce NetworkPolicies only. Empty when Cilium enforces them or the
+    configuration does not say (or the CNI is your own: networkPlugin none)."""
+    profile = field_of(state.cluster, "networkProfile")
+    if not isinstance(profile, dict) or not ({"networkpolicy", "networkdataplane"}
+                                             & {k.lower() for k in profile}):
+        return ""
+    engine = field_of(profile, "networkPolicy")
+    dataplane = field_of(profile, "networkDataplane")
+    byo_cni = str(field_of(profile, "networkPlugin")).lower() == "none"  # may be Cilium
+    if byo_cni or "cilium" in (str(engine).lower(), str(dataplane).lower()):
+        return ""
+    return (f"networkPolicy {engine or 'none'} enforces no Cilium policy ({state.cluster_source})")
+
+
 def _cilium_subjects(state: State) -> list[cilium.Subject]:
+    if _cilium_unenforced(state):
+        return []
     return [s for kind in CILIUM_KINDS for p in state.items(kind) for s in cilium.subjects(p)]
 
 
 def _cilium_note(state: State) -> str:
-    """Said when Cilium policies could not be listed (then only NetworkPolicies are weighed)."""
+    """Said when Cilium policies are not weighed: not enforced by this cluster's engine, or
+    not listed (then only NetworkPolicies are weighed)."""
+    unenforced = _cilium_unenforced(state)
+    if unenforced and any(state.items(kind) for kind in CILIUM_KINDS):
+        return f" (Cilium policies not weighed: {unenforced})"
     missing = state.unlisted(*CILIUM_KINDS)
     return f" (not weighed: {', '.join(missing)} could not be listed)" if missing else ""
 
 
-def _cilium_open(rule: cilium.Rule) -> bool:
-    """An allow rule that admits every pod of the cluster or the Internet on every port of at
-    least one protocol (the Cilium counterpart of an allow-all NetworkPolicy rule)."""
+def _cilium_grants(rule: cilium.Rule) -> list[Grant]:
+    """What a Cilium allow rule admits, as a NetworkPolicy rule's grants: every pod of the
+    cluster (entity cluster or all, a clusterwide `{}`, a namespace-Exists selector) counts as
+    every peer; world entities and CIDRs as addresses."""
     if rule.deny or rule.unknown_all:
-        return False
-    any_port = rule.ports is None or any("port" not in p for p in rule.ports)
+        return []
+    spans = port_spans(rule.ports) if rule.ports is None or rule.ports else {}
     every_pod = rule.all_pods or any(
         not sel["matchLabels"] and all(e.get("key") == cilium.NAMESPACE_KEY
                                        and e.get("operator") == "Exists"
                                        for e in sel["matchExpressions"])
         for sel in rule.selectors)
-    try:
-        internet = bool(rule.worlds) or bool(admitted(rule.cidrs).internet_wide())
-    except RangeError:
-        internet = False
-    return any_port and (every_pod or internet)
+    if every_pod:
+        return [(None, spans)]
+    blocks = [(cidr, []) for family, cidr in ((4, "0.0.0.0/0"), (6, "::/0"))
+              if family in rule.worlds]
+    for cidr, holes in rule.cidrs:
+        try:
+            admitted([(cidr, holes)])
+        except RangeError:
+            continue
+        blocks.append((cidr, holes))
+    return [(blocks, spans)] if blocks else []
 
 
 def _cilium_selecting(subjects: list[cilium.Subject], pod: dict, namespaces: dict[str, dict]
@@ -283,9 +407,12 @@ def _cilium_sides(selecting: list[cilium.Subject], direction: str) -> tuple[str,
     names of those with an allow-all rule for it)."""
     key = direction.lower()
     deny = {s.policy for s in selecting if s.default_deny[key]}
-    open_ = {s.policy for s in selecting for r in s.rules if r.direction == key
-             and _cilium_open(r)}
-    return ", ".join(sorted(deny)), ", ".join(sorted(open_))
+    grants: dict[str, list[Grant]] = {}
+    for s in selecting:
+        for r in s.rules:
+            if r.direction == key:
+                grants.setdefault(s.policy, []).extend(_cilium_grants(r))
+    return ", ".join(sorted(deny)), ", ".join(_open_together(grants)[0])
 
 
 def _cilium_namespace_wide(subjects: list[cilium.Subject], namespace: str
@@ -371,6 +498,14 @@ def default_deny(state: State, me: Check) -> list[Finding]:
     return findings
 
 
+HOST_NETWORK_NOTE = (
+    "hostNetwork: true: the pod uses the node's network, so no NetworkPolicy or Cilium endpoint "
+    "policy isolates it, whatever selects it (Kubernetes docs 'Network Policies', NetworkPolicy "
+    "and hostNetwork pods: most plugins treat its traffic as the node's; Cilium's pod "
+    "policies select endpoints, and a hostNetwork pod is none: only host policies, which "
+    "select nodes, reach its traffic)")
+
+
 @check("AKS-NET-006", "02-network", "Pod not isolated by NetworkPolicies (ingress and egress)",
        4.0, "kubescape C-0260, C-0030; checkov CKV2_K8S_6; Polaris missingNetworkPolicy"
        "; AKS checklist 85e2223e-ce8b-4b12-907c-a5f16f158e3e",
@@ -382,7 +517,9 @@ def default_deny(state: State, me: Check) -> list[Finding]:
                "/32 of IPv6 is an allow-all). "
                "Cilium policies count as Cilium enforces them: `ingress: []` is no rule (no "
                "default deny, C-0260 passes it), and a clusterwide `fromEndpoints: [{}]` admits "
-               "every pod of the cluster, an allow-all (C-0030 and C-0260 pass it)")
+               "every pod of the cluster, an allow-all (C-0030 and C-0260 pass it). A "
+               "hostNetwork pod fails whatever selects it: policies do not isolate the node's "
+               "network")
 def unisolated_pods(state: State, me: Check) -> list[Finding]:
     missing = state.unlisted("pods", "networkpolicies")
     if missing:
@@ -394,6 +531,10 @@ def unisolated_pods(state: State, me: Check) -> list[Finding]:
     for pod in state.items("pods"):
         meta = pod["metadata"]
         if meta["namespace"] in SYSTEM_NAMESPACES or not _running(pod):
+            continue
+        if (pod.get("spec") or {}).get("hostNetwork") is True:
+            evidence = HOST_NETWORK_NOTE + _cilium_note(state)
+            judged[(owner(pod), "fail", evidence)] = me.finding(owner(pod), "fail", evidence)
             continue
         labels = meta.get("labels") or {}
         selecting = [p for p in by_namespace.get(meta["namespace"], [])
