@@ -5,7 +5,7 @@ never mutates a decorated function: the posture checks (@check), the parameter r
 validators) and properties would go untested. So the folder gets src/, a copy of lib/ in which
 each decorated function in the files to mutate becomes a plain function `<name>_undecorated`
 (mutated) called by a decorated wrapper of the original name (not mutated). Behaviour is
-unchanged; the tests, environments and conftest.py are linked, not copied.
+unchanged; the tests, environments, docs and conftest.py are linked, not copied.
 
     python tests/mutation_stage.py mutants/.stage
 """
@@ -73,7 +73,7 @@ def stage(folder: Path) -> None:
     if (folder / "src").is_symlink():  # never write through a link into lib/
         (folder / "src").unlink()
     shutil.copy2(ROOT / "pyproject.toml", folder / "pyproject.toml")
-    for name in ("tests", "environments", "conftest.py"):
+    for name in ("tests", "environments", "docs", "conftest.py"):
         link = folder / name
         if not link.is_symlink():
             link.symlink_to(ROOT / name)

@@ -1,4 +1,4 @@
-"""The offline az validator: azure-cli's own parser, validators and (deep) handlers.
+"""The offline az validator: azure-cli's own parser, validators and handlers.
 
 Most cases live in tests/data/az-corpus.md (one worker call validates all of it); each az line
 there follows a `# expect: STATUS -- fragment` comment.
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from aks_runbook import azoffline, azplan, params
+from aks_runbook import azanswers, azoffline, azplan, azpreview, azrules, params
 from aks_runbook.azvalidate import (
     AzLine,
     fake_ssh_key,
@@ -29,7 +29,7 @@ from aks_runbook.azvalidate import (
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "data" / "az-corpus.md"
 CLI = [sys.executable, "-m", "aks_runbook.cli", "validate-az"]
-EXPECT = re.compile(r"# expect: (valid \(deep\)|valid|invalid|not validated)(?: -- (.*))?$")
+EXPECT = re.compile(r"# expect: (valid \(deep\)|parsed|invalid|not validated)(?: -- (.*))?$")
 
 
 def expectations() -> dict[int, tuple[str, str | None]]:
@@ -75,22 +75,144 @@ def test_deep_check_reaches_the_create_request_without_a_location(corpus):
 
 
 def test_a_deep_check_that_stops_early_says_where_and_is_not_deep(corpus):
-    stopped = by_text(corpus, "--attach-acr $(az acr show")
-    assert stopped.status == "valid" and stopped.depth == "parser"
-    assert "stopped at GET" in stopped.message and "roleDefinitions" in stopped.message
+    stopped = by_text(corpus, "az aks check-acr -g rg-seq")
+    assert stopped.status == "not validated" and not stopped.ok and stopped.depth == "none"
+    assert "needed POST" in stopped.message and "listClusterUserCredential" in stopped.message
 
 
 def test_lookups_needing_a_login_are_not_validated_never_invalid(corpus):
     for fragment in ("az keyvault set-policy", "az vm create"):
         result = by_text(corpus, fragment)
         assert result.status == "not validated" and "Please run 'az login'" not in result.message
-    # Validators that only need the subscription or the group's location do run.
-    assert by_text(corpus, "az acr create -g rg -n acrteamdev02").status == "valid"
+    # Validators and handlers that only need the subscription or the group's location do run.
+    assert by_text(corpus, "az acr create -g rg -n acrteamdev02").status == "valid (deep)"
+
+
+def test_the_reviews_five_lines_are_invalid_and_their_corrections_valid(corpus):
+    rejected = ["-n default --schedule-type Weekly --day-of-week Monday --interval-weeks 1",
+                "-n aksManagedClusterAutoUpgradeSchedule", "get-credentials -g rg -n c --admin "
+                "--format exec", "-k 1.37 --node-image-only", "--node-image-only --max-surge 33%"]
+    for fragment in rejected:
+        result = by_text(corpus, fragment)
+        assert result.status == "invalid" and result.command, (fragment, result.message)
+    corrected = ["-n default --schedule-type Weekly --day-of-week Monday --start-time",
+                 "-n aksManagedAutoUpgradeSchedule --schedule-type Weekly --day-of-week Sunday "
+                 "--interval-weeks 1 --duration 4", "get-credentials -g rg -n c --admin",
+                 "upgrade -g rg -n c -k 1.37 --yes", "-n user --node-image-only"]
+    for fragment in corrected:
+        result = next(r for r in corpus.values() if r.line.endswith(fragment) or (
+            fragment in r.line and "--max-surge" not in r.line and "--format" not in r.line
+            and "--node-image-only" not in r.line.replace(fragment, "")))
+        assert result.status == "valid (deep)", (fragment, result.describe())
+
+
+def test_a_plan_like_run_answers_later_lines_from_the_created_cluster(corpus):
+    lines = [r for r in corpus.values() if "rg-seq" in r.line and "-n rules" not in r.line]
+    created = [r for r in lines if r.command in ("aks update", "aks nodepool update",
+                                                 "aks maintenanceconfiguration add")
+               and r.status == "valid (deep)"]
+    assert len(created) == 3
+    for result in created:
+        assert "answered from earlier lines of this run" in result.message, result.describe()
+        assert "placeholders" not in result.message, result.describe()
+    for result in lines:
+        if result.command in ("aks get-credentials", "aks show"):
+            assert result.status == "valid (deep)" and "the read it exists for" in result.message
+
+
+SCRIPT = [
+    "az group create -n rg-s -l japaneast",
+    "az aks create -g rg-s -n aks-s --nodepool-name system --generate-ssh-keys",
+    "az aks nodepool add -g rg-s --cluster-name aks-s -n user --mode User",
+    "az aks nodepool update -g rg-s --cluster-name aks-s -n user --max-surge 33%",
+    "az aks nodepool update -g rg-s --cluster-name aks-s -n nosuchpool --max-surge 33%",
+    "az aks maintenanceconfiguration add -g rg-s --cluster-name aks-s -n default "
+    "--schedule-type Weekly --day-of-week Sunday --start-time 01:00 --duration 4",
+    "az aks maintenanceconfiguration add -g rg-s --cluster-name aks-s -n default "
+    "--schedule-type Weekly --day-of-week Monday --start-time 01:00 --duration 4",
+    "az aks update -g rg-s -n aks-s --enable-azure-rbac",
+    "az aks get-credentials -g rg-s -n aks-s",
+]
+
+
+def test_in_a_script_the_created_cluster_decides():
+    """Plain lines (a plan, a script) are one run: the cluster created by the second line
+    answers the later ones, and what it says is a verdict."""
+    results = validate(SCRIPT)
+    assert [r.status for r in results] == ["valid (deep)"] * 4 + [
+        "invalid", "valid (deep)", "invalid", "invalid", "valid (deep)"], "\n".join(
+        r.describe() for r in results)
+    assert "agentPools 'nosuchpool' was not found" in results[4].message
+    assert "Maintenance configuration 'default' already exists" in results[6].message
+    assert "managed AAD is not enabled" in results[7].message  # the run's cluster has no AAD
+    assert "answered from earlier lines of this run" in results[3].message
+
+
+def test_a_handler_error_against_a_placeholder_is_not_a_verdict():
+    [result] = validate(["az aks update -g rg -n aks --enable-azure-rbac"])
+    assert result.status == "not validated" and "placeholder existing resource" in result.message
+
+
+def test_rules_beyond_azure_cli_cite_their_docs_page(corpus):
+    for fragment, page in (("--pod-cidr 10.244.0.0/33", azrules.IP_PLANNING),
+                           ("--dns-service-ip 10.0.0.0", azrules.IP_PLANNING),
+                           ("--pod-cidr 10.240.255.255/32", azrules.OVERLAY),
+                           ("--max-pods 9", azrules.IP_PLANNING),
+                           ("--pod-cidr 172.16.0.0/12", azrules.CNI)):
+        result = by_text(corpus, fragment)
+        assert result.status == "invalid" and page in result.message, result.describe()
+
+
+@pytest.mark.parametrize("params, broken", [
+    ({"service_cidr": "10.0.0.0/16", "dns_service_ip": "10.0.0.0"}, "network address"),
+    ({"service_cidr": "10.0.0.0/16", "dns_service_ip": "10.0.0.1"}, "first address"),
+    ({"service_cidr": "10.0.0.0/16", "dns_service_ip": "10.0.255.255"}, "broadcast"),
+    ({"service_cidr": "10.0.0.0/16", "dns_service_ip": "10.0.0.2"}, None),
+    ({"service_cidr": "10.0.0.0/16", "dns_service_ip": "10.0.255.254"}, None),
+    ({"service_cidr": "10.0.0.0/12", "dns_service_ip": "10.0.0.10"}, None),
+    ({"service_cidr": "10.0.0.0/11", "dns_service_ip": "10.0.0.10"}, "larger than a /12"),
+    ({"pod_cidr": "10.244.0.0/16", "service_cidr": "10.244.255.0/24"}, "overlaps --pod-cidr"),
+    ({"pod_cidr": "10.244.0.0/16", "service_cidr": "10.245.0.0/24"}, None),
+    ({"max_pods": 10}, None), ({"max_pods": 250}, None), ({"max_pods": 251}, "outside 10-250"),
+])
+def test_cluster_rules_at_their_boundaries(params, broken):
+    found = azrules.check("aks create", params, [])
+    assert (broken in found[0]) if broken else not found, found
+
+
+def test_overlap_with_the_runs_vnet_by_one_address():
+    subnet = "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v"
+    spaces = [(subnet, ["10.240.0.0/12"]), (f"{subnet}/subnets/s", ["10.240.0.0/16"])]
+    params = {"vnet_subnet_id": f"{subnet}/subnets/s", "network_plugin_mode": "overlay"}
+    assert azrules.check("aks create", {**params, "pod_cidr": "10.240.255.255/32"}, spaces)
+    assert not azrules.check("aks create", {**params, "pod_cidr": "10.241.0.0/32"}, spaces)
+    assert azrules.check("aks create", {**params, "service_cidr": "10.255.255.255/32"}, spaces)
+    assert not azrules.check("aks create", {**params, "service_cidr": "10.0.0.0/16"}, spaces)
+
+
+def test_answers_for_a_read_command_end_at_its_read_not_at_a_lookup():
+    run = azanswers.RunState()
+    url = "https://management.azure.com/subscriptions/0/resourceGroups/rg"
+    assert isinstance(azanswers.decide("GET", url, None, "aks show", run, "eastus"),
+                      azanswers.Answer)  # the group's location: a lookup
+    cluster = url + "/providers/Microsoft.ContainerService/managedClusters/c"
+    assert isinstance(azanswers.decide("GET", cluster, None, "aks show", run, "eastus"),
+                      azanswers.Reached)
+    assert isinstance(azanswers.decide("POST", cluster + "/listClusterUserCredential", None,
+                                       "aks check-acr", run, "eastus"), azanswers.Refused)
+    assert isinstance(azanswers.decide("PUT", cluster, b"{}", "aks update", run, "eastus"),
+                      azanswers.Reached)
+    assert azanswers.decide("GET", cluster, None, "aks update", run, "eastus").placeholder is None
 
 
 def test_preview_flags_and_misspelt_flags(corpus):
     preview = by_text(corpus, "az aks create -g rg -n aks --ssh-access disabled")
     assert preview.status == "not validated" and "aks-preview" in preview.message
+    for fragment in ("--os-sku flatcar", "managedNATGatewayV2", "--node-init-taints",
+                     "az aks loadbalancer add"):
+        result = by_text(corpus, fragment)
+        assert result.status == "not validated", result.describe()
+        assert "needs the aks-preview extension" in result.message
     typo = by_text(corpus, "--enable-managed-identiy")
     assert typo.status == "invalid" and typo.suggestion == "--enable-managed-identity"
     enum = by_text(corpus, "--outbound-type userDefinedRoutiong")
@@ -131,23 +253,37 @@ def test_fill_placeholders_by_flag_name_and_position():
 
 def test_describe_and_json_show_exactly_the_four_statuses(corpus):
     seen = {r.status for r in corpus.values()}
-    assert seen == {"valid", "valid (deep)", "invalid", "not validated"}
+    assert seen == {"valid (deep)", "invalid", "not validated"}  # no parser-only verdict
     for result in corpus.values():
         assert result.describe().startswith(f"[{result.status}] {CORPUS}:{result.line_number}")
         assert set(result.to_json()) == {"file", "line", "text", "command", "status", "message",
                                          "warnings", "placeholders", "suggestion"}
+    [shallow] = validate(["az group create -n rg -l japaneast"], deep=False)
+    assert shallow.status == "parsed" and shallow.ok and shallow.depth == "parser"
+    assert "[parsed]" in shallow.describe() and "no handler was run" in shallow.describe()
 
 
 def test_core_azure_cli_really_lacks_the_extension_commands_and_preview_flags():
     lines = [f"az {group} list" for group in azoffline.EXTENSION_GROUPS]
+    lines += [f"az {command} list" for command in azpreview.PREVIEW_COMMANDS]
+    value = {"--ssh-key-value": " ssh-rsa"}  # not a file name the validator would look for
     lines += [f"az {command} -g rg -n aks{' --cluster-name c' if 'nodepool' in command else ''} "
-              f"{flag}{' x' if takes_value else ''}"
-              for flag, (takes_value, commands) in azoffline.PREVIEW_FLAGS.items()
+              f"{flag}{value.get(flag, ' x') if takes_value else ''}"
+              for flag, (takes_value, commands) in azpreview.PREVIEW_FLAGS.items()
               for command in commands]
     for line, result in zip(lines, validate(lines, plain=True), strict=True):
         assert result.status == "invalid", line
         assert ("misspelled or not recognized" in result.message
                 or "unrecognized arguments" in result.message), (line, result.message)
+
+
+def test_core_azure_cli_really_rejects_the_preview_values():
+    lines = [f"az {command} -g rg -n aks{' --cluster-name c' if 'nodepool' in command else ''} "
+             f"{flag} {value}" for (flag, value), commands in azpreview.PREVIEW_VALUES.items()
+             for command in commands]
+    for line, result in zip(lines, validate(lines, plain=True), strict=True):
+        assert result.status == "invalid" and "is not a valid value" in result.message, (
+            line, result.message)
 
 
 # ---- reading files --------------------------------------------------------------------------
@@ -214,12 +350,11 @@ def test_every_example_plan_validates(path):
     steps = azplan.validated(env)
     for step in steps:
         v = step.validation
-        assert v.status != "invalid", f"{step.id}: {v.message}"
+        assert v.status in ("valid (deep)", "not validated"), f"{step.id}: {v.describe()}"
         if v.ok:
             assert v.command and step.command.startswith(f"az {v.command}"), step.id
         else:
-            assert step.command.startswith("az network firewall"), step.id
-            assert "extension azure-firewall not installed" in v.message
+            assert v.message, step.id  # a reason
     create = next(s for s in steps if s.id == "aks-create")
     assert create.validation.status == "valid (deep)", create.validation.message
 
@@ -242,7 +377,7 @@ def test_every_outbound_type_plan_reaches_the_create_request():
         if step.id == "aks-create":
             assert result.status == "valid (deep)", where
         elif not step.command.startswith("az network firewall"):
-            assert result.ok, where
+            assert result.status != "invalid", where
 
 
 def test_validation_never_reaches_the_network():
@@ -262,7 +397,7 @@ def test_cli_exit_codes_strict_and_json(tmp_path):
     assert ok.returncode == 0, ok.stderr
     report = json.loads(ok.stdout)
     assert [(r["line"], r["status"]) for r in report["results"]] == [
-        (2, "valid"), (3, "not validated")]
+        (2, "valid (deep)"), (3, "not validated")]
     assert report["results"][0]["file"] == str(doc)
     strict = subprocess.run([*CLI, "--file", str(doc), "--strict"], capture_output=True,
                             text=True)
@@ -302,7 +437,7 @@ def test_prod_plan_has_the_auth_and_maintenance_steps_and_no_invalid_line():
     assert out.returncode == 0, out.stdout + out.stderr
     assert "[invalid]" not in out.stdout and "[not checked]" not in out.stdout
     for fragment in ("[03-auth] Verify what --attach-acr assigned", "federated-credential create",
-                     "[04-maintenance] Planned maintenance window 'default'",
+                     "[04-maintenance] Planned maintenance 'default'",
                      "az aks get-upgrades", "az aks nodepool update"):
         assert fragment in out.stdout, fragment
 
@@ -311,13 +446,12 @@ def test_maintenance_windows_are_the_three_names_azure_cli_accepts():
     steps = {s.id: s.command for s in azplan.build(_env("aks-prod"))}
     names = [i.removeprefix("maintenance-") for i in steps if i.startswith("maintenance-")
              and i != "maintenance-list"]
-    assert names == ["default", "aksManagedAutoUpgradeSchedule",
-                     "aksManagedNodeOSUpgradeSchedule"]
-    # `default` is weekly without --interval-weeks (azure-cli 2.91 rejects it there)
+    assert sorted(names) == ["aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule",
+                             "default"]
+    # `default` never with --interval-weeks (azure-cli 2.91 rejects it there)
     assert "--interval-weeks" not in steps["maintenance-default"]
-    for name in names[1:]:
-        assert "--schedule-type Weekly --day-of-week Saturday --interval-weeks 1 " \
-               "--start-time 02:00 --duration 6 --utc-offset +09:00" in steps[f"maintenance-{name}"]
+    for name in names:
+        assert f"--name {name} " in steps[f"maintenance-{name}"]
 
 
 def test_auth_steps_read_azure_values_by_query_before_using_them():
@@ -334,7 +468,7 @@ def test_auth_steps_read_azure_values_by_query_before_using_them():
     assert first["DEVELOPERS_GROUP_ID"] < line_of("--assignee-object-id $DEVELOPERS_GROUP_ID")
     assert "--subject system:serviceaccount:team-vote:vote-app --audiences " \
            "api://AzureADTokenExchange" in sh[line_of("federated-credential create")]
-    assert "/managedClusters/aks-team1-dev/namespaces/team-vote" in \
+    assert "'Azure Kubernetes Service Cluster User Role'" in \
         sh[line_of("--assignee-object-id $VIEWERS_GROUP_ID")]
 
 
@@ -376,10 +510,10 @@ def test_dev_and_prod_plans_side_by_side_show_only_their_differences():
 
 @pytest.mark.parametrize("command, code, expected", [
     (None, 1, "not validated"),  # azure-cli failed because a public download was refused
-    ("vm create", 0, "valid"),  # it failed nothing: the download was optional
+    ("vm create", 0, "valid (deep)"),  # it failed nothing: the download was optional
 ])
 def test_a_refused_download_is_never_a_verdict_of_its_own(monkeypatch, command, code, expected):
-    state = azoffline.LineState(deep=False, command=command, offline=[
+    state = azoffline.LineState(deep=True, command=command, handler_ran=True, offline=[
         "GET raw.githubusercontent.com/Azure/azure-rest-api-specs/x/aliases.json"],
         errors=["HTTPSConnectionPool: Max retries exceeded"])
     monkeypatch.setattr(azoffline, "STATE", state)

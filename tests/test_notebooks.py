@@ -51,7 +51,7 @@ def test_overview_checks_find_the_problems_and_pass_once_fixed(local_runs):
     assert "ClusterRoleBinding/kubernetes-dashboard   fail  critical" in text
     assert "selector app=azure-vote-bak matches no ready pod" in text
     assert "Pod/azure-vote/web-from-docker-hub   fail" in text
-    assert "[valid] az aks browse --resource-group rg-demo-local" in text
+    assert "[valid (deep)] az aks browse --resource-group rg-demo-local" in text
     assert "node resource group: MC_rg-demo-local_aks-demo-local_japaneast" in text
     findings = json.loads((local_runs[0].folder / "findings.json").read_text())
     overview = [f for f in findings if f["chapter"] == "01-overview"]

@@ -3,18 +3,21 @@
 Runs in a child process (see azvalidate), because it changes process-wide state: a private
 HOME and AZURE_CONFIG_DIR holding a fake signed-in profile (subscription and tenant
 00000000-…; no token can ever be obtained), telemetry and extension auto-install off, every
-socket refused, and every HTTP request answered here instead of by Azure:
+socket and child program refused, and every HTTP request answered here instead of by Azure
+(azanswers decides each one):
 
-- read-only lookups that a handler or validator makes only to go on (a resource group's
-  location, a subscription, a user-assigned identity, the role assignments at a scope, an
-  existing cluster for `az aks update` / `az aks nodepool add`) get plausible answers;
-- the request a deep check aims for (the PUT of the managed cluster or agent pool) ends the
-  check: everything azure-cli checks before sending it has passed;
-- any other call (a write such as a role assignment, or a lookup with no plausible answer)
-  ends the check early, and the result names it.
+- every core command runs its real handler (deep mode) until the request it exists for: its
+  first write (to ARM, a data plane or Microsoft Graph) or, for a read command, the read it
+  exists for. That request ends the check: everything azure-cli checks before it has passed;
+- lookups the handler needs to go on are answered from what an earlier line of the same run
+  created (the body of the PUT that line reached), else with plausible placeholders;
+- any other call (a lookup with no honest answer, credentials, a program to run) ends the
+  check early, and the result names it.
 
-Only `az aks create`, `az aks update` and `az aks nodepool add` run their real handler
-(deep mode); other commands stop after their parser and validators.
+Commands that work on this machine's az state (account, login, config, extension …) are
+parsed and validated only: their handlers would read the fake profile. Project rules that
+Azure applies but azure-cli does not check (azrules) run before the handler; the aks-preview
+fact table (azpreview) is consulted only after core azure-cli rejected a line.
 
 This relies on azure-cli internals (AzCliCommandInvoker._run_job, _filter_params,
 Profile._create_credential, the knack logger, requests' HTTPAdapter.send): azure-cli is pinned
@@ -37,6 +40,8 @@ from dataclasses import dataclass, field
 from unittest import mock
 from urllib.parse import urlsplit
 
+from aks_runbook import azanswers, azpreview, azrules
+
 ZERO = "00000000-0000-0000-0000-000000000000"
 ZERO_SUBSCRIPTION = ZERO
 DEFAULT_LOCATION = "eastus"
@@ -52,47 +57,29 @@ EXTENSION_GROUPS = {
     "fleet": "fleet",
     "dataprotection": "dataprotection",
     "graph": "resource-graph",
-    "aks bastion": "aks-preview",
-    "aks addon": "aks-preview",
-    "aks check-network": "aks-preview",
-    "aks draft": "aks-preview",
-    "aks kollect": "aks-preview",
+    "grafana": "amg",
+    "alerts-management": "alertsmanagement",
+    "aks agent": "aks-agent",
+    "aks agent-init": "aks-agent",
+    "aks agent-cleanup": "aks-agent",
+    "confcom": "confcom",
+    "attestation": "attestation",
+    "postgres flexible-server execute": "rdbms-connect",
+    "redisenterprise": "redisenterprise",
+    "automation": "automation",
+    "monitor scheduled-query": "scheduled-query",
 }
 
-# Flags that only the aks-preview extension adds, written for this project from the AKS
-# documentation of each preview feature (learn.microsoft.com/azure/aks: "Manage SSH access",
-# "IMDS restriction", "pod-managed identities", "Configure kube-proxy", "Image Integrity",
-# "Node restriction"; aks-preview's HISTORY.rst). Consulted only after azure-cli rejected a
-# flag, so a flag that becomes core is validated normally. flag -> (takes a value, commands)
-_CLUSTER = ("aks create", "aks update")
-PREVIEW_FLAGS: dict[str, tuple[bool, tuple[str, ...]]] = {
-    "--ssh-access": (True, (*_CLUSTER, "aks nodepool add", "aks nodepool update")),
-    "--enable-imds-restriction": (False, _CLUSTER),
-    "--disable-imds-restriction": (False, ("aks update",)),
-    "--enable-pod-identity": (False, _CLUSTER),
-    "--enable-pod-identity-with-kubenet": (False, _CLUSTER),
-    "--disable-pod-identity": (False, ("aks update",)),
-    "--kube-proxy-config": (True, _CLUSTER),
-    "--enable-image-integrity": (False, _CLUSTER),
-    "--disable-image-integrity": (False, ("aks update",)),
-    "--enable-node-restriction": (False, _CLUSTER),
-    "--disable-node-restriction": (False, ("aks update",)),
-}
-
-# The request each deep check aims for: (method, ARM resource type of the last path segment).
-DEEP_TARGETS = {
-    "aks create": ("PUT", "managedclusters"),
-    "aks update": ("PUT", "managedclusters"),
-    "aks nodepool add": ("PUT", "agentpools"),
-}
+# Commands whose handlers work on this machine's az installation, sign-in or settings, not on
+# Azure: run offline they would read the fake profile (a false `invalid`) or download.
+LOCAL_COMMANDS = ("account", "login", "logout", "config", "configure", "extension", "cloud",
+                  "bicep", "upgrade", "version", "init", "interactive", "find", "feedback",
+                  "self-test", "survey", "cache", "aks install-cli", "acr login",
+                  "acr check-health")
 
 # Public, unauthenticated downloads azure-cli can do without (it has packaged fallbacks):
 # these fail as they would on a machine without network, instead of ending the check.
 PUBLIC_HOSTS = ("azcliprod.blob.core.windows.net", "raw.githubusercontent.com", "aka.ms")
-
-NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
-MANAGED_IDENTITY_OPERATOR = "f1a07417-d97a-45cb-824c-7a7467783830"
-
 
 HELP_FLAGS = {"--help", "-h", "--version"}
 
@@ -111,6 +98,10 @@ class Stop(BaseException):  # noqa: N818 - not an error: the check ends here
     def __init__(self, where: str):
         super().__init__(where)
         self.where = where
+        # Handlers may send requests from a poller thread (azure-cli's AAZ commands): the
+        # first stop of a line is kept here, wherever it was raised.
+        if STATE.stopped is None:
+            STATE.stopped = self
 
 
 class RequestReached(Stop):
@@ -126,17 +117,25 @@ class LineState:
     """What happened while one line was validated."""
 
     deep: bool
-    location: str = DEFAULT_LOCATION
+    location: str = ""  # the line's --location, if it has one
+    names: tuple[str, ...] = ()  # the line's --name values (what a create creates)
+    variant: int = 0  # which shape of placeholder existing cluster (azanswers.existing_cluster)
     command: str | None = None  # set once the parser and validators have passed
+    handler_ran: bool = False
+    local: bool = False  # a command on this machine's az state: its handler is not run
     handler_error: BaseException | None = None
+    rule_error: str | None = None  # an azrules rule the line breaks
     offline: list[str] = field(default_factory=list)  # public downloads that failed
-    placeholder_cluster: bool = False  # an existing cluster was made up for the handler
-    answered: list[str] = field(default_factory=list)
+    placeholders: list[tuple[str, str]] = field(default_factory=list)  # (kind, call)
+    answered: list[str] = field(default_factory=list)  # lookups answered from this run
+    confirmed: list[str] = field(default_factory=list)  # yes/no prompts answered yes
+    stopped: Stop | None = None  # the first Stop raised, in any thread
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
 
 STATE = LineState(deep=False)
+RUN = azanswers.RunState()  # what earlier lines of this validation run created
 HOME = ""  # the worker's private home, shown as ~ in messages
 CORE_COMMANDS: tuple[set[str], set[str]] | None = None
 PACKAGED_INDEX = None  # azure-cli's own CommandIndex.get_packaged_core_index
@@ -184,6 +183,11 @@ def _install_answers() -> None:
     from knack import prompting
 
     requests.adapters.HTTPAdapter.send = lambda self, request, **kwargs: _respond(request)
+    import threading
+
+    hook = threading.excepthook
+    # a poller thread that stopped at a request: recorded in STATE.stopped, nothing to print
+    threading.excepthook = lambda args: None if issubclass(args.exc_type, Stop) else hook(args)
 
     class OfflineCredential:
         def acquire_token(self, scopes, **kwargs):
@@ -198,6 +202,27 @@ def _install_answers() -> None:
         raise CallRefused("an interactive prompt")
 
     prompting.verify_is_a_tty = no_prompt
+    bool_prompt = prompting._prompt_bool
+
+    def confirm(msg, *args, **kwargs):
+        # A yes/no confirmation: the person running the line answers yes to go on.
+        if STATE.command is None:
+            return bool_prompt(msg, *args, **kwargs)
+        STATE.confirmed.append(" ".join(str(msg).split()))
+        return True
+
+    prompting._prompt_bool = confirm
+
+    import subprocess
+
+    class NoPrograms(subprocess.Popen):
+        def __init__(self, args, *rest, **kwargs):
+            program = args if isinstance(args, str) else " ".join(map(str, args))
+            if STATE.command is not None and not program.startswith("uname"):  # platform's
+                raise CallRefused(f"running a program on this machine ({program[:60]})")
+            super().__init__(args, *rest, **kwargs)
+
+    subprocess.Popen = NoPrograms  # type: ignore[misc]
 
     # Speed (bench/azvalidate.py). An unknown subcommand of a core group (`az aks frobnicate`)
     # makes azure-cli reload every module in case its packaged command index is outdated
@@ -241,134 +266,77 @@ def _json_response(request, status: int, body: dict):
 
 def _respond(request):
     url = urlsplit(request.url)
-    path = url.path.rstrip("/")
-    low = path.lower()
-    call = f"{request.method} {url.netloc}{path}"
-    arm = url.netloc.lower() == "management.azure.com"
+    call = f"{request.method} {url.netloc}{url.path.rstrip('/')}"
     if url.netloc.lower() in PUBLIC_HOSTS:
         import requests
 
         STATE.offline.append(call)
         raise requests.exceptions.ConnectionError(f"offline validation: no network for {call}")
-    target = DEEP_TARGETS.get(STATE.command or "") if STATE.deep else None
-    if arm and target and request.method == target[0] and low.split("/")[-2] == target[1]:
-        raise RequestReached(call)
-    if not arm or request.method != "GET":
-        raise CallRefused(call)
-    body = _lookup(path, low)
-    if body is None:
-        raise CallRefused(call)
-    STATE.answered.append(call)
-    status, content = body
-    return _json_response(request, status, content)
+    group = re.search(r"/resourcegroups/([^/]+)", url.path.lower())
+    location = STATE.location or (RUN.locations.get(group.group(1)) if group else None) \
+        or DEFAULT_LOCATION
+    decision = azanswers.decide(request.method, request.url, request.body, STATE.command, RUN,
+                                location, STATE.variant, STATE.names,
+                                made_up=_made_up(url.path))
+    if isinstance(decision, azanswers.Reached):
+        broken = azrules.check_request(request.method, url.path, request.body)
+        if broken and not STATE.rule_error:
+            STATE.rule_error = broken[0]
+        raise RequestReached(decision.call)
+    if isinstance(decision, azanswers.Refused):
+        raise CallRefused(decision.call)
+    if decision.placeholder:
+        STATE.placeholders.append((decision.placeholder, call))
+    else:
+        STATE.answered.append(call)
+    return _json_response(request, decision.status, decision.body)
 
 
-def _lookup(path: str, low: str) -> tuple[int, dict] | None:
-    """A plausible answer to a read-only ARM lookup, or None when there is none."""
-    parts = path.split("/")
-    name = parts[-1]
-    if re.fullmatch(r"/subscriptions/[^/]+", low):
-        return 200, {"id": path, "subscriptionId": name, "tenantId": ZERO, "state": "Enabled",
-                     "displayName": "offline-validation"}
-    if re.fullmatch(r"/subscriptions/[^/]+/resourcegroups/[^/]+", low):
-        return 200, {"id": path, "name": name, "type": "Microsoft.Resources/resourceGroups",
-                     "location": STATE.location, "properties": {"provisioningState": "Succeeded"}}
-    if re.search(r"/providers/microsoft\.managedidentity/userassignedidentities/[^/]+$", low):
-        return 200, {"id": path, "name": name, "location": STATE.location,
-                     "type": "Microsoft.ManagedIdentity/userAssignedIdentities",
-                     "properties": {"principalId": ZERO, "clientId": ZERO, "tenantId": ZERO}}
-    if low.endswith("/providers/microsoft.authorization/roleassignments"):
-        # The roles AKS grants before creating (subnet, kubelet identity) are in place already.
-        scope = path[: -len("/providers/Microsoft.Authorization/roleAssignments")]
-        return 200, {"value": [_role_assignment(scope, role)
-                               for role in (NETWORK_CONTRIBUTOR, MANAGED_IDENTITY_OPERATOR)]}
-    if re.search(r"/providers/microsoft\.containerregistry/registries/[^/]+$", low):
-        return 200, {"id": path, "name": name, "location": STATE.location,
-                     "type": "Microsoft.ContainerRegistry/registries", "sku": {"name": "Standard"},
-                     "properties": {"loginServer": f"{name.lower()}.azurecr.io",
-                                    "adminUserEnabled": False}}
-    cluster = re.search(r"/resourcegroups/([^/]+)/providers/microsoft\.containerservice/"
-                        r"managedclusters/([^/]+)(/agentpools(?:/[^/]+)?)?$", low)
-    if cluster:
-        if STATE.command == "aks create" and not cluster.group(3):
-            return 404, _not_found("managedClusters", name)
-        if STATE.command not in ("aks update", "aks nodepool add"):
-            return None
-        group, cluster_name = parts[4], parts[8]
-        if cluster.group(3) == "/agentpools":
-            return 200, {"value": []}
-        if cluster.group(3):
-            return 404, _not_found("agentPools", name)
-        STATE.placeholder_cluster = True
-        return 200, existing_cluster(group, cluster_name)
-    return None
+def _made_up(path: str) -> bool:
+    """Whether the line read this resource (or one it lives under) from a placeholder shaped
+    resource: then what it writes there is partly made up."""
+    low = path.lower().rstrip("/")
+    read = [c.split(" ", 1)[1].split("/", 1)[1].lower() for k, c in STATE.placeholders
+            if k == "shape" and c.startswith("GET ")]
+    return any(low == "/" + r or low.startswith("/" + r + "/") for r in read)
 
 
-def _not_found(kind: str, name: str) -> dict:
-    return {"error": {"code": "ResourceNotFound", "message": f"The {kind} '{name}' was not found."}}
-
-
-def _role_assignment(scope: str, role: str) -> dict:
-    return {"id": f"{scope}/providers/Microsoft.Authorization/roleAssignments/{ZERO}",
-            "name": ZERO, "type": "Microsoft.Authorization/roleAssignments",
-            "properties": {"scope": scope, "principalId": ZERO, "principalType": "ServicePrincipal",
-                           "roleDefinitionId": f"/subscriptions/{ZERO}/providers/"
-                                               f"Microsoft.Authorization/roleDefinitions/{role}"}}
-
-
-def existing_cluster(group: str, name: str) -> dict:
-    """A plausible existing cluster (ARM JSON) for the handlers of update and nodepool add."""
-    rid = (f"/subscriptions/{ZERO}/resourcegroups/{group}/providers/"
-           f"Microsoft.ContainerService/managedClusters/{name}")
-    kubelet = (f"/subscriptions/{ZERO}/resourcegroups/MC_{group}_{name}_{STATE.location}/providers/"
-               f"Microsoft.ManagedIdentity/userAssignedIdentities/{name}-agentpool")
-    pool = {"name": "nodepool1", "count": 3, "vmSize": "Standard_D4ds_v5", "osType": "Linux",
-            "osSKU": "Ubuntu", "mode": "System", "type": "VirtualMachineScaleSets",
-            "orchestratorVersion": "1.33", "currentOrchestratorVersion": "1.33.5",
-            "maxPods": 110, "enableAutoScaling": False, "enableNodePublicIP": False,
-            "provisioningState": "Succeeded", "powerState": {"code": "Running"}}
-    return {
-        "id": rid, "name": name, "type": "Microsoft.ContainerService/ManagedClusters",
-        "location": STATE.location, "sku": {"name": "Base", "tier": "Free"},
-        "identity": {"type": "SystemAssigned", "principalId": ZERO, "tenantId": ZERO},
-        "properties": {
-            "provisioningState": "Succeeded", "powerState": {"code": "Running"},
-            "kubernetesVersion": "1.33", "currentKubernetesVersion": "1.33.5",
-            "dnsPrefix": name, "fqdn": f"{name}.hcp.{STATE.location}.azmk8s.io",
-            "agentPoolProfiles": [pool], "enableRBAC": True, "supportPlan": "KubernetesOfficial",
-            "nodeResourceGroup": f"MC_{group}_{name}_{STATE.location}",
-            "networkProfile": {
-                "networkPlugin": "azure", "networkPluginMode": "overlay",
-                "podCidr": "10.244.0.0/16", "serviceCidr": "10.0.0.0/16",
-                "dnsServiceIP": "10.0.0.10", "outboundType": "loadBalancer",
-                "loadBalancerSku": "standard",
-                "loadBalancerProfile": {"managedOutboundIPs": {"count": 1}}},
-            "identityProfile": {"kubeletidentity": {"resourceId": kubelet, "clientId": ZERO,
-                                                    "objectId": ZERO}},
-            "oidcIssuerProfile": {"enabled": False},
-            "autoUpgradeProfile": {"upgradeChannel": "none", "nodeOSUpgradeChannel": "NodeImage"},
-        },
-    }
+def _is_local(command: str) -> bool:
+    return any(command == c or command.startswith(c + " ") for c in LOCAL_COMMANDS)
 
 
 # ---- one line ----------------------------------------------------------------------------
 
 def _make_invoker():
-    from azure.cli.core.commands import AzCliCommandInvoker
+    from azure.cli.core.commands import AzCliCommandInvoker, _is_paged, _is_poller
 
     class RecordingInvoker(AzCliCommandInvoker):
-        def resolve_confirmation(self, cmd, parsed_args):  # never prompt
-            return None
+        def resolve_confirmation(self, cmd, parsed_args):
+            # The person running the line confirms (or passed --yes); never prompt here.
+            parsed_args.__dict__.pop("yes", None)
 
         def _run_job(self, expanded_arg, cmd_copy):
             params = self._filter_params(expanded_arg)
             STATE.command = cmd_copy.name  # the parser and every validator have passed
-            if STATE.deep and cmd_copy.name in DEEP_TARGETS:
-                try:
-                    cmd_copy(params)
-                except Exception as error:
-                    STATE.handler_error = error
-                    raise
+            if not STATE.deep:
+                return None
+            if _is_local(cmd_copy.name):
+                STATE.local = True
+                return None
+            broken = azrules.check(cmd_copy.name, params, RUN.address_spaces())
+            if broken:
+                STATE.rule_error = broken[0]
+                return None
+            STATE.handler_ran = True
+            try:
+                result = cmd_copy(params)
+                if _is_poller(result):  # wait, as azure-cli does: its requests come next
+                    result.result()
+                elif _is_paged(result):
+                    list(result)
+            except Exception as error:
+                STATE.handler_error = error
+                raise
             return None
 
     return RecordingInvoker
@@ -406,10 +374,11 @@ def _flag_value(argv: list[str], *flags: str) -> str | None:
     return None
 
 
-def _invoke(cli, argv: list[str], deep: bool) -> tuple[int, Stop | None]:
+def _invoke(cli, argv: list[str], deep: bool, variant: int = 0) -> tuple[int, Stop | None]:
     global STATE
-    STATE = LineState(deep=deep)
-    STATE.location = _flag_value(argv, "--location", "-l") or DEFAULT_LOCATION
+    STATE = LineState(deep=deep, variant=variant)
+    STATE.location = _flag_value(argv, "--location", "-l") or ""
+    STATE.names = tuple(n for n in (_flag_value(argv, "--name", "-n"),) if n)
     stderr = io.StringIO()
     sys.stderr = stderr
     stop = None
@@ -423,6 +392,8 @@ def _invoke(cli, argv: list[str], deep: bool) -> tuple[int, Stop | None]:
         stop, code = CallRefused(f"a network connection ({error})"), 0
     finally:
         sys.stderr = io.StringIO()
+    if STATE.stopped is not None and STATE.command is not None:
+        stop, code = STATE.stopped, 0
     for text in stderr.getvalue().splitlines():  # deprecation and preview notices
         text = text.strip()
         if text and not text.startswith(("Examples from", "usage:")):
@@ -433,12 +404,13 @@ def _invoke(cli, argv: list[str], deep: bool) -> tuple[int, Stop | None]:
 def _unrecognized(errors: list[str]) -> list[str]:
     for error in errors:
         if "unrecognized arguments:" in error:
-            return [a for a in error.split("unrecognized arguments:", 1)[1].split()
-                    if a.startswith("-")]
+            return [a.split("=", 1)[0] for a in
+                    error.split("unrecognized arguments:", 1)[1].split() if a.startswith("-")]
     return []
 
 
 def _strip_flags(argv: list[str], flags: list[str]) -> list[str]:
+    """The line without these flags (and their values)."""
     kept, skip = [], False
     for arg in argv:
         if skip:
@@ -447,7 +419,7 @@ def _strip_flags(argv: list[str], flags: list[str]) -> list[str]:
                 continue
         name = arg.split("=", 1)[0]
         if name in flags:
-            skip = PREVIEW_FLAGS[name][0] and "=" not in arg
+            skip = azpreview.takes_value(name) and "=" not in arg
             continue
         kept.append(arg)
     return kept
@@ -499,20 +471,25 @@ def _close_flag(cli, words: str, flag: str) -> str | None:
     if command is None:
         return None
     options = [o for o in command._option_string_actions if o.startswith("--")]
-    options += [f for f, (_, commands) in PREVIEW_FLAGS.items() if words in commands]
+    options += azpreview.flags_of(words)
     match = difflib.get_close_matches(flag, options, n=1, cutoff=0.8)
     return match[0] if match else None
 
 
 def validate_line(cli, line: str, deep: bool, plain: bool = False) -> dict:
     """One line's verdict; `plain` leaves out what this module adds to azure-cli's own
-    verdict (the extension and preview-flag tables), for tests that check those tables."""
+    verdict (the extension and aks-preview tables), for tests that check those tables."""
     result = {"status": "invalid", "command": None, "message": "", "warnings": [],
               "suggestion": None}
     try:
         argv = shlex.split(line, comments=True)
     except ValueError as error:
-        result["message"] = f"cannot split the line like a shell would: {error}"
+        result.update(status="not validated", message=f"cannot split the line like a shell "
+                      f"would ({error}): a value that continues on lines not shown?")
+        return result
+    if any(a in ("...", "…") for a in argv):
+        result.update(status="not validated",
+                      message="the line leaves arguments out (`...`): not a whole command")
         return result
     if not argv or argv[0] != "az":
         result.update(status="not validated", message="not an az line")
@@ -530,57 +507,140 @@ def validate_line(cli, line: str, deep: bool, plain: bool = False) -> dict:
             return result
 
     code, stop = _confirm_unknown(cli, argv, deep, *_invoke(cli, argv, deep))
+    if not plain and STATE.command is None and any(
+            "misspelled or not recognized" in e for e in STATE.errors):
+        command = azpreview.preview_command(words)
+        if command:
+            result.update(status="not validated", command=words,
+                          message=f"needs the aks-preview extension: `az {command}` is one of "
+                                  f"its commands, not core azure-cli's, so it was not checked")
+            return result
     unknown = _unrecognized(STATE.errors)
-    preview = [f for f in unknown if not plain
-               and f in PREVIEW_FLAGS and any(words.startswith(c) for c in PREVIEW_FLAGS[f][1])]
+    preview = [] if plain else azpreview.preview_flags(words, unknown)
+    value = None if plain or unknown else azpreview.preview_value(words, STATE.errors, argv)
+    if value:
+        preview = [value[0]]
     if not preview or len(preview) < len(unknown):
-        _verdict(result, code, stop)
+        _settle(cli, argv, deep, result, code, stop)
         misspelt = [f for f in unknown if f not in preview]
         if misspelt and not result["suggestion"]:
             result["suggestion"] = _close_flag(cli, words, misspelt[0])
         return result
-    # Only preview flags were rejected: check the rest of the line without them.
+    # Only aks-preview flags or values were rejected: check the rest of the line without them.
     code, stop = _invoke(cli, _strip_flags(argv, preview), deep)
-    _verdict(result, code, stop)
-    flags = ", ".join(preview)
-    if result["status"] == "invalid":
-        result["message"] += f"\n(the line also uses {flags}: a preview flag of aks-preview)"
+    _settle(cli, _strip_flags(argv, preview), deep, result, code, stop)
+    what = (f"{value[0]} {value[1]}: a value only aks-preview accepts" if value else
+            f"{', '.join(preview)}: {'a flag' if len(preview) == 1 else 'flags'} only "
+            f"aks-preview has")
+    if result["status"] == "invalid" and not value:
+        result["message"] += f"\n(the line also uses {what})"
     else:
-        result["message"] = (f"preview flag of aks-preview ({flags}): core azure-cli does not "
-                             f"have it, install the aks-preview extension to use it. Without "
-                             f"it the line is {result['status']}: {result['message']}")
+        result["message"] = (f"needs the aks-preview extension ({what}); core azure-cli "
+                             f"rejects it, install aks-preview to use it. Without it the line "
+                             f"is {result['status']}: {result['message']}")
         result["status"] = "not validated"
     return result
+
+
+def _alone(cli, line: str, deep: bool, plain: bool, result: dict) -> dict:
+    """A docs example rejected against what earlier examples of its page created: checked
+    again on its own, since a page's examples are not one script."""
+    global RUN
+    kept, RUN = RUN, azanswers.RunState()
+    try:
+        alone = validate_line(cli, line, deep, plain)
+    finally:
+        RUN = kept
+    if alone["status"] == "invalid":
+        return alone
+    alone.update(status="not validated", message=(
+        f"on its own the line is {alone['status']}, but after the earlier examples of its "
+        f"page azure-cli says: {result['message']} (whether it fails depends on running "
+        f"those first)"))
+    return alone
+
+
+def _settle(cli, argv: list[str], deep: bool, result: dict, code: int, stop: Stop | None
+            ) -> None:
+    """The verdict; a handler error that may depend on a placeholder cluster's shape is
+    checked against a second, differently shaped placeholder."""
+    _verdict(result, code, stop)
+    if result["status"] != "not validated" or not _shape_dependent() or _about_this_machine(
+            _error_text()):
+        return
+    first = result["message"]
+    error = _error_text()
+    if not _about_the_flags(STATE.handler_error, error):
+        return
+    code, stop = _invoke(cli, argv, deep, variant=1)
+    if STATE.handler_error is not None and _error_text() == error and not STATE.rule_error:
+        result.update(status="invalid", message=error + (
+            "\n(azure-cli said the same against two differently shaped placeholder existing "
+            "resources: the error does not depend on the real one)"))
+    else:
+        result["message"] = first
+
+
+def _about_the_flags(error: BaseException | None, text: str) -> bool:
+    """An error about the line's own flags conflicting, which a handler may raise after it
+    read the existing resource (e.g. `az aks upgrade -k … --node-image-only`)."""
+    from azure.cli.core.azclierror import MutuallyExclusiveArgumentError
+
+    conflict = (r"Conflicting flags|mutually exclusive|cannot be (used|specified) together|"
+                r"Please specify both")
+    return isinstance(error, MutuallyExclusiveArgumentError) or bool(re.search(conflict, text))
+
+
+def _shape_dependent() -> bool:
+    return STATE.handler_error is not None and any(k == "shape" for k, _ in STATE.placeholders)
+
+
+def _error_text() -> str:
+    return "\n".join(STATE.errors).strip() or str(STATE.handler_error)
 
 
 def _verdict(result: dict, code: int, stop: Stop | None) -> None:
     """Status and message of one invocation from what the line state recorded."""
     result["command"] = STATE.command
     warnings = STATE.warnings
+    command = f"`az {STATE.command}`"
     if stop is not None and STATE.command is None:
         result.update(status="not validated",
                       message=f"needs a signed-in lookup ({_short(stop.where)}): azure-cli's "
                               f"validators call Azure before they can decide, which is not "
                               f"possible offline")
+    elif STATE.rule_error:
+        result.update(status="invalid", message=STATE.rule_error)
     elif isinstance(stop, RequestReached):
+        what = ("the read it exists for" if azanswers.is_read_command(STATE.command)
+                and not azanswers.is_write(stop.where.split(" ")[0], stop.where.lower())
+                else "its request")
         result.update(status="valid (deep)",
-                      message=f"parsed, validated and run through `az {STATE.command}`'s own "
-                              f"handler up to its request ({_short(stop.where)})" + _answered())
+                      message=f"parsed, validated and run through {command}'s own handler up "
+                              f"to {what} ({_short(stop.where)})" + _lookups())
     elif stop is not None:
-        result.update(status="valid",
-                      message=f"parsed and validated; the deep check stopped at "
-                              f"{_short(stop.where)}, which cannot be answered offline, so the "
-                              f"handler's later checks did not run" + _answered())
-    elif STATE.handler_error is not None:
-        _handler_failed(result, STATE.handler_error)
-    elif code == 0 and STATE.command:
-        deep = STATE.deep and STATE.command in DEEP_TARGETS
-        result.update(status="valid", message="parsed and validated" + (
-            "; the handler finished without sending its request" if deep else ""))
-    elif STATE.offline:
+        result.update(status="not validated",
+                      message=f"parsed and validated, but {command}'s handler then needed "
+                              f"{_short(stop.where)}, which cannot be answered offline, so its "
+                              f"later checks did not run" + _lookups())
+    elif STATE.local:
+        result.update(status="not validated",
+                      message=f"parsed and validated; {command} works on this machine's az "
+                              f"installation, sign-in or settings, not on Azure, so its handler "
+                              f"was not run offline")
+    elif STATE.offline and code != 0:
         result.update(status="not validated",
                       message=f"needs the network ({STATE.offline[0]}): azure-cli failed "
                               f"without it: " + " ".join(STATE.errors))
+    elif STATE.handler_error is not None:
+        _handler_failed(result, STATE.handler_error)
+    elif code == 0 and STATE.command and not STATE.handler_ran:
+        result.update(status="parsed", message="parsed and validated (azure-cli's parser and "
+                                               "validators only: no handler was run)")
+    elif code == 0 and STATE.command:
+        result.update(status="valid (deep)",
+                      message=f"parsed, validated and {command}'s handler ran to its end "
+                              f"offline without sending a request" + _lookups())
     else:
         _invalid(result, code)
     warnings = [w.replace(HOME, "~") for w in warnings if w and not w.startswith(
@@ -592,34 +652,73 @@ def _short(call: str) -> str:
     return call.replace(f"management.azure.com/subscriptions/{ZERO}", "…")
 
 
-def _answered() -> str:
-    if not STATE.answered:
-        return ""
-    calls = ", ".join(_short(c) for c in dict.fromkeys(STATE.answered))
-    return f"; lookups answered with plausible placeholders: {calls}"
+def _lookups() -> str:
+    text = ""
+    if STATE.confirmed:
+        text += "; answered yes to its prompt: " + STATE.confirmed[0]
+    if STATE.answered:
+        text += "; lookups answered from earlier lines of this run: " + ", ".join(
+            _short(c) for c in dict.fromkeys(STATE.answered))
+    if STATE.placeholders:
+        text += "; lookups answered with plausible placeholders: " + ", ".join(
+            _short(c) for c in dict.fromkeys(c for _, c in STATE.placeholders))
+    return text
 
 
 def _handler_failed(result: dict, error: BaseException) -> None:
     from azure.cli.core.azclierror import AzCLIError
+    from azure.core.exceptions import HttpResponseError
     from knack.util import CLIError
 
-    text = "\n".join(STATE.errors).strip() or str(error)
-    if not isinstance(error, (AzCLIError, CLIError)):
-        result.update(status="valid", message=f"parsed and validated; the deep check stopped "
-                                              f"on an unexpected error in the handler: {error!r}")
-    elif STATE.placeholder_cluster:
-        # Its checks compared the line with the existing cluster, here a placeholder: the
+    text = _error_text()
+    if isinstance(error, HttpResponseError):  # an answer given here said no (e.g. a 404)
+        text = "\n".join(STATE.errors).strip() or str(error.message or error).split("\n")[0]
+    machine = _about_this_machine(text)
+    if machine:
+        result.update(status="not validated",
+                      message=f"parsed and validated; the handler then needed {machine}, "
+                              f"which is not here: {text}")
+        return
+    if not isinstance(error, (AzCLIError, CLIError, HttpResponseError)):
+        result.update(status="not validated",
+                      message=f"parsed and validated; the handler stopped on an unexpected "
+                              f"error offline: {error!r}" + _lookups())
+    elif _shape_dependent():
+        # Its checks compared the line with the existing resource, here a placeholder: the
         # error may or may not apply to the real one, so neither verdict is earned.
         result.update(status="not validated",
-                      message=f"parsed and validated; against a placeholder existing cluster "
-                              f"the handler said: {text} (whether that applies depends on the "
-                              f"real cluster)")
+                      message=f"parsed and validated; against a placeholder existing "
+                              f"resource the handler said: {text} (whether that applies "
+                              f"depends on the real one)")
     else:
         result.update(status="invalid", message=text)
 
 
+_MACHINE = [
+    (r"No such file or directory|is not valid file|is not a valid file|not accessable|"
+     r"Unable to find '|Unable to load certificate file|does not exist or is not a file",
+     "a local file the line names"),
+    (r"The extension (\S+) is not installed", "another az extension"),
+    (r"Subscription '[^']+' not found", "the subscription the line names (offline only a "
+                                        "placeholder subscription is signed in)"),
+]
+
+
+def _about_this_machine(text: str) -> str | None:
+    """What an error says is missing on this machine rather than wrong in the line."""
+    for pattern, what in _MACHINE:
+        if re.search(pattern, text):
+            return what
+    return None
+
+
 def _invalid(result: dict, code: int) -> None:
     text = "\n".join(e for e in STATE.errors if e).strip() or f"az exited {code}"
+    machine = _about_this_machine(text)
+    if machine:
+        result.update(status="not validated", message=f"needs {machine}, which is not here: "
+                                                      f"{text}")
+        return
     result["message"] = text.split("\n\nExamples from")[0].strip()
     if "Did you mean" in text:
         result["suggestion"] = text.split("Did you mean", 1)[1].strip(" ?'\n").split("'")[0]
@@ -658,7 +757,23 @@ def main() -> None:
         deep, plain = request.get("deep", True), request.get("plain", False)
         with mock.patch.object(AzCLIError, "print_error", capture), \
              mock.patch.object(AzCLIError, "send_telemetry", lambda self: None):
-            results = [validate_line(cli, line, deep, plain) for line in request["lines"]]
+            lines = request["lines"]
+            scopes = request.get("scopes") or [None] * len(lines)
+            isolated = request.get("isolated") or [False] * len(lines)
+            examples = request.get("examples") or [False] * len(lines)
+            runs: dict = {}
+            results = []
+            for line, scope, alone, example in zip(lines, scopes, isolated, examples,
+                                                   strict=True):
+                global RUN
+                # One run per file: what a line creates answers later lines of its own file.
+                # A line whose names are placeholders neither reads nor writes a run.
+                RUN = azanswers.RunState() if alone else runs.setdefault(
+                    scope, azanswers.RunState())
+                result = validate_line(cli, line, deep, plain)
+                if example and result["status"] == "invalid" and STATE.answered:
+                    result = _alone(cli, line, deep, plain, result)
+                results.append(result)
     finally:
         shutil.rmtree(home, ignore_errors=True)
     results_channel.write(json.dumps(results))

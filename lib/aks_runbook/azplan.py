@@ -1469,7 +1469,11 @@ def _status(step: Step) -> str:
         return "not checked"
     if v.status != "not validated":
         return v.status
-    return "not validated: " + v.message.split(":")[0]
+    needed = re.search(r"handler then needed (\S+) (\S+?),? which", v.message)
+    if needed:  # the full call is in the message; the label names its last segment
+        method, path = needed.groups()
+        return f"not validated: the handler needs {method} …/{path.rsplit('/', 1)[-1]}"
+    return "not validated: " + v.message.split(":")[0].split(", so ")[0]
 
 
 def _as_dict(step: Step) -> dict:

@@ -1,14 +1,17 @@
 """Validate az command lines offline with azure-cli's own code (see azoffline for how).
 
-Each line gets one of four statuses:
+Each line gets one of four statuses, saying exactly what was checked:
 
 - ``valid (deep)``: parsed, validated, and run through the command's real handler up to the
-  request it would send to Azure (`az aks create`, `az aks update`, `az aks nodepool add`);
-- ``valid``: azure-cli's parser and validators accepted it (the message says where a deep
-  check stopped, when it did);
-- ``invalid``: azure-cli rejected it; the message is azure-cli's;
-- ``not validated``: azure-cli could not decide here, and the message says why (an extension
-  or a preview flag, a signed-in lookup, a local file that is missing, not an az line …).
+  request it exists for (its first write to Azure, or the read a show/list/get command makes);
+  lookups on the way answered from earlier lines of the same run or with placeholders;
+- ``parsed``: azure-cli's parser and validators accepted it, and nothing more ran (only with
+  ``deep=False``);
+- ``invalid``: azure-cli (or an AKS rule azure-cli does not check, see azrules) rejected it;
+  the message is azure-cli's, or names the rule and its docs page;
+- ``not validated``: the check could not decide, and the message says why (an extension or an
+  aks-preview flag, a call the offline answers cannot model, a local file that is missing, a
+  command on this machine's az state, not an az line …).
 
 Placeholders (``$VAR``, ``${VAR}``, ``$(...)``, ``<name>``) are replaced by plausible values
 for the flag they are the value of, and the result lists them.
@@ -28,8 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-Status = Literal["valid", "valid (deep)", "invalid", "not validated"]
-STATUSES: tuple[Status, ...] = ("valid (deep)", "valid", "invalid", "not validated")
+Status = Literal["valid (deep)", "parsed", "invalid", "not validated"]
+STATUSES: tuple[Status, ...] = ("valid (deep)", "parsed", "invalid", "not validated")
 
 
 @dataclass(frozen=True)
@@ -46,11 +49,14 @@ class Validation:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("valid", "valid (deep)")
+        """Accepted by what ran: the handler (deep) or, with deep=False, the parser."""
+        return self.status in ("valid (deep)", "parsed")
 
     @property
     def depth(self) -> str:
-        return "deep" if self.status == "valid (deep)" else "parser"
+        """How far azure-cli's code ran: "handler", "parser" or "none" (not decided)."""
+        return {"valid (deep)": "handler", "parsed": "parser", "invalid": "handler"
+                if self.command else "parser"}.get(self.status, "none")
 
     @property
     def location(self) -> str:
@@ -61,7 +67,7 @@ class Validation:
     def describe(self) -> str:
         where = f"{self.location}  " if self.location else ""
         text = [f"[{self.status}] {where}{self.line}"]
-        if self.status != "valid (deep)" and self.message != "parsed and validated":
+        if self.status != "valid (deep)":
             text.append(f"    {self.message}")
         if self.suggestion:
             text.append(f"    did you mean: {self.suggestion}")
@@ -155,13 +161,18 @@ def _split_commands(line: str) -> list[str]:
             depth -= 1
         elif c == "#" and (not current or current[-1] == " "):
             break  # a comment
+        elif depth == 0 and c == "|" and (current.rfind("<") > current.rfind(">") or
+                                          current.rfind("[") > current.rfind("]")):
+            pass  # a choice inside a <a|b> or [a|b] placeholder, not a pipe
         elif depth == 0 and c in "|;&":
             parts.append(current)
             current = ""
             i += 2 if line[i:i + 2] in ("||", "&&") else 1
             continue
+        elif depth == 0 and c == ">" and current.rfind("<") > current.rfind(">"):
+            pass  # the end of a <placeholder, with spaces>
         elif depth == 0 and c == ">" and (not current or current[-1] in " 0123456789&"):
-            parts.append(current)  # a redirection ends the command
+            parts.append(re.sub(r"\s[0-9&]+$", "", current))  # a redirection ends it
             current = ""
             break
         current += c
@@ -285,6 +296,12 @@ FLAG_VALUES = {
                      "--source-address-prefixes", "--destination-address-prefixes"],
                     "10.1.0.0/16"),
     "--service-cidr": "10.0.0.0/16",
+    "--ppg": f"{_RG}/providers/Microsoft.Compute/proximityPlacementGroups/demo1",
+    "--azure-monitor-workspace-resource-id":
+        f"{_RG}/providers/microsoft.monitor/accounts/demo1",
+    "--grafana-resource-id": f"{_RG}/providers/microsoft.dashboard/grafana/demo1",
+    **dict.fromkeys(["--remote-vnet", "--virtual-network", "-v"],
+                    f"{_RG}/providers/Microsoft.Network/virtualNetworks/demo1"),
     "--pod-cidr": "10.244.0.0/16",
     "--dns-service-ip": "10.0.0.10",
     **dict.fromkeys(["--next-hop-ip-address", "--private-ip-address"], "10.1.0.4"),
@@ -326,6 +343,7 @@ COMMAND_FLAG_VALUES = {
     ("network public-ip", "--sku"): "Standard",
     ("aks", "-s"): "Standard_D4ds_v5",
     ("aks", "-a"): "azure-policy",
+    ("netappfiles", "--size"): "4",
 }
 # When the flag says nothing, the placeholder's own name may (checked in order).
 NAME_HINTS = [
@@ -333,16 +351,25 @@ NAME_HINTS = [
     (r"IDENTITY.*_?ID$", IDENTITY_ID),
     (r"^SUB(_?ID)?$|SUBSCRIPTION|TENANT|OBJECT_?ID|CLIENT_?ID|APP_?ID|PRINCIPAL|GROUP_?ID|"
      r"GUID", ZERO),
+    (r"(^|_)KEY$", "cGxhY2Vob2xkZXIta2V5LW5vdC1hLXNlY3JldA=="),  # base64, as account keys are
     (r"LOCATION|REGION", "eastus"),
     (r"(^|_)IP$|_IP_|ADDRESS", "131.107.1.1"),
     (r"CIDR|RANGES?$", "10.1.0.0/16"),
     (r"VERSION", "1.33"),
-    (r"COUNT|NUM", "3"),
+    (r"(^|_)(COUNT|NUM)", "3"),
+    (r"RESOURCE_?ID$", f"{_RG}/providers/Microsoft.Storage/storageAccounts/demo1"),
     (r"PASSWORD|SECRET", PASSWORD),
 ]
 
 _DOLLAR = re.compile(r"\$(?:\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?])")
-_ANGLE = re.compile(r"<[A-Za-z](?:[A-Za-z0-9 _.:/-]*[A-Za-z0-9_])?>")
+_ANGLE = re.compile(r"<[A-Za-z0-9](?:[^<>\n]*[^<>\s])?>"
+                    r"|\{[a-z][a-z0-9-]*\}"  # {resource-group}
+                    r"|\[[A-Za-z0-9][\w.-]*(?:\|[\w.-]+)+\]"  # [system|none]
+                    r"|\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b(?=[\s\"']|$)")  # KUBERNETES_VERSION
+# docs notation for an optional argument: [--flag] or [--flag <value>]
+_OPTIONAL = re.compile(r"\s\[--[A-Za-z][^\]\[]*\]"
+                       # and the shell's ${VAR:+--flag value}: an argument only when VAR is set
+                       r"|\s\$\{[A-Za-z_][A-Za-z0-9_]*:[+-](?:[^{}]|\$\{[^{}]*\})*\}")
 _MARK = re.compile(r"@@PH(\d+)@@")
 
 
@@ -361,7 +388,9 @@ def _spans(text: str) -> list[tuple[int, int]]:
     spans, i, quote = [], 0, None
     while i < len(text):
         c = text[i]
-        angle = _ANGLE.match(text, i) if c == "<" else None
+        starts = c == "<" or (quote is None and (c in "{[" or c.isupper()) and (
+            i == 0 or text[i - 1] in " ="))
+        angle = _ANGLE.match(text, i) if starts else None
         if angle:
             spans.append(angle.span())
             i = angle.end()
@@ -414,6 +443,11 @@ def _flag_value(command: str, flag: str | None) -> str | None:
 
 def fill(line: str) -> Filled:
     """The line with plausible values for its placeholders and missing local files."""
+    optional = _OPTIONAL.findall(line)
+    if optional:  # checked without the optional parts the docs show in brackets
+        filled = fill(_OPTIONAL.sub("", line))
+        filled.placeholders.update({o.strip(): "(left out)" for o in optional})
+        return filled
     spans = _spans(line)
     originals = [line[a:b] for a, b in spans]
     marked = line
@@ -428,7 +462,11 @@ def fill(line: str) -> Filled:
     changed = bool(spans)
     for i, token in enumerate(tokens):
         flag, value = _flag_of(tokens, i)
-        if _MARK.search(value):
+        if _bare_name_for_an_id(flag, value):
+            filled.placeholders[value] = _flag_value(command, flag) or GENERIC
+            tokens[i] = filled.placeholders[value]
+            changed = True
+        elif _MARK.search(value):
             tokens[i] = token[: len(token) - len(value)] + _fill_value(
                 value, flag, command, originals, filled)
         changed |= _local_file(tokens, i, flag, filled)
@@ -458,12 +496,22 @@ def _flag_of(tokens: list[str], i: int) -> tuple[str | None, str]:
     return None, token
 
 
+def _bare_name_for_an_id(flag: str | None, value: str) -> bool:
+    """A docs placeholder written as a bare name where an id belongs (mySubnetIDResourceID)."""
+    id_flag = (flag or "").endswith("-id") or flag in (
+        "--assign-identity", "--assign-kubelet-identity", "--scope", "--ppg")
+    named_so = re.fullmatch(r"(my|your)[A-Z]\w*|\w*(Id|ID|ResourceId|ResourceID)", value)
+    return (id_flag and str(FLAG_VALUES.get(flag or "", "")).startswith("/subscriptions/")
+            and named_so is not None)
+
+
 def _fill_value(value: str, flag: str | None, command: str, originals: list[str],
                 filled: Filled) -> str:
     whole = _MARK.fullmatch(value)
     for match in list(_MARK.finditer(value))[::-1]:
         original = originals[int(match.group(1))]
-        guess = _flag_value(command, flag)
+        choice = re.fullmatch(r"[<\[]([A-Za-z0-9][\w.-]*)\|[^<>]*[>\]]", original)  # <A|B>
+        guess = choice.group(1) if choice else _flag_value(command, flag)
         if not whole:  # part of a value: an id's segment, an address before /32 …
             cidr = re.fullmatch(r"([\d.]+)/\d+", guess or "")
             before = value[: match.start()].lower()
@@ -507,6 +555,9 @@ def settle(raw: dict, source: AzLine, filled: Filled) -> Validation:
     status, message = raw["status"], raw["message"]
     mentioned = [(ph, flag) for ph, flag in filled.generic.items()
                  if flag in message or filled.placeholders[ph] in message]
+    mentioned += [(ph, "its value") for ph, value in filled.placeholders.items()
+                  if (len(value) > 2 and (f"'{value}'" in message or f"'{ph}'" in message))
+                  or (len(value) >= 8 and value in message)]
     if status == "invalid" and mentioned:
         ph, flag = mentioned[0]
         status = "not validated"
@@ -525,9 +576,18 @@ def settle(raw: dict, source: AzLine, filled: Filled) -> Validation:
                       file=source.file, line_number=source.line_number)
 
 
+def _examples(file: str | None) -> bool:
+    """A Markdown page's code blocks are examples, not one script run top to bottom."""
+    return bool(file) and Path(file).suffix.lower() in (".md", ".markdown")
+
+
 def validate(lines: list[str | AzLine], deep: bool = True, timeout: float = 600,
              plain: bool = False) -> list[Validation]:
     """Validate each line in one child process running azure-cli's code; order is kept.
+
+    The lines form one run: a resource that an earlier line creates (the body of the request
+    its handler reached) answers the lookups of later lines, e.g. a plan's `az aks create`
+    answers the GET of a later `az aks update`.
 
     `plain` reports azure-cli's own verdict, without this project's tables of extension
     commands and aks-preview flags (the tests use it to check those tables)."""
@@ -535,9 +595,14 @@ def validate(lines: list[str | AzLine], deep: bool = True, timeout: float = 600,
         return []
     sources = [line if isinstance(line, AzLine) else AzLine(line) for line in lines]
     filled = [fill(source.text) for source in sources]
+    # Lines of one file form one run; a line whose values are placeholders stays out of it
+    # (two different docs placeholders would otherwise name the same made-up resource).
     proc = subprocess.run([sys.executable, "-m", "aks_runbook.azoffline"],
                           input=json.dumps({"lines": [f.text for f in filled], "deep": deep,
-                                            "plain": plain}),
+                                            "plain": plain,
+                                            "scopes": [s.file for s in sources],
+                                            "examples": [_examples(s.file) for s in sources],
+                                            "isolated": [bool(f.placeholders) for f in filled]}),
                           capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         raise RuntimeError(f"the az validator failed to run (exit {proc.returncode}):\n"

@@ -56,21 +56,20 @@ def _local(args: argparse.Namespace) -> int:
 
 def _plan(args: argparse.Namespace) -> int:
     env = params.load(args.env_file)
-    steps = azplan.validated(env)
-    if args.chapter:
-        steps = [s for s in steps if s.chapter.startswith(args.chapter)]
+    whole = azplan.validated(env)
+    steps = [s for s in whole if s.chapter.startswith(args.chapter or "")]
     print(azplan.render(steps, env, args.format))
     invalid = [s for s in steps if s.validation and s.validation.status == "invalid"]
-    failed = _plan_rules(env, args.format)
+    failed = _plan_rules(env, whole, args.format)
     return 1 if invalid or failed else 0
 
 
-def _plan_rules(env: params.Environment, fmt: str) -> int:
+def _plan_rules(env: params.Environment, steps: list, fmt: str) -> int:
     """The plan rules on the whole plan: a table after the text plan, else on stderr so the
     JSON or the script stays as it is. Returns how many failed."""
     from aks_runbook.checks import plan as plan_rules
 
-    findings = plan_rules.judge(env, azplan.validated(env))
+    findings = plan_rules.judge(env, steps)
     lines = [f"[{f.status}] {f.check} {f.resource}: {f.evidence}" for f in findings]
     failed = sum(f.status == "fail" for f in findings)
     summary = f"plan rules: {len(findings) - failed} of {len(findings)} without a failure"
@@ -394,7 +393,7 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--strict", action="store_true",
                        help="also exit 1 when a line could not be validated")
     check.add_argument("--shallow", action="store_true",
-                       help="parser and validators only (no handler runs: no 'valid (deep)')")
+                       help="parser and validators only (no handler runs: 'parsed')")
     check.set_defaults(func=_validate_az)
 
     run = commands.add_parser("run", help="execute the notebooks with papermill into runs/")
