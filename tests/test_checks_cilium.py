@@ -335,3 +335,20 @@ def test_cilium_policies_isolate_only_where_cilium_enforces_them(profile, expect
     assert [f.status for f in found] == [expected]
     if expected == "fail":
         assert "Cilium policies not weighed: networkPolicy" in found[0].evidence
+
+
+@pytest.mark.parametrize("profile, enforced", [
+    ({"networkPolicy": "cilium", "networkDataplane": "cilium"}, True),
+    ({"networkPolicy": "azure"}, False),
+    ({"networkPolicy": "calico", "networkDataplane": "azure"}, False),
+    ({"networkPolicy": None, "networkDataplane": "azure"}, False),  # no engine at all
+    ({"networkPlugin": "none", "networkPolicy": None}, True),  # your own CNI: may be Cilium
+    (None, True),  # no configuration: not known, so weighed (and the notebook says the source)
+])
+def test_where_cilium_policies_are_enforced(profile, enforced):
+    """The notebook's reachability weighs Cilium's policies by the same rule as the checks."""
+    from aks_runbook.checks.network import cilium_unenforced
+
+    cluster = None if profile is None else {"networkProfile": profile}
+    state = checks.State({}, cluster=cluster, cluster_source="planned configuration")
+    assert (cilium_unenforced(state) == "") is enforced

@@ -18,10 +18,10 @@ import pytest
 from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic import DynamicClient
 
-from aks_runbook.kube import client_for
 from aks_runbook.targets.local import MAX_TOKEN_SECONDS
 from aks_runbook.training import credentials, provision
 from aks_runbook.training.roster import Attendee
+from training_access import attendee_client, status_of
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL = ROOT / "environments" / "local.yaml"
@@ -42,10 +42,6 @@ def trained(local_cluster, tmp_path_factory):
     provision.teardown(admin, folder, everything=True)
 
 
-def _as(folder: Path, attendee: str):
-    return client_for(folder / attendee / "kubeconfig", retries=0)
-
-
 def _refusal(call) -> str:
     """The API server's message refusing call (fails the test if it is accepted)."""
     with pytest.raises(ApiException) as refused:
@@ -58,7 +54,7 @@ def _refusal(call) -> str:
 
 
 def test_a_service_account_token_secret_is_refused(trained):
-    alice = _as(trained, "alice").CoreV1Api()
+    alice = attendee_client(trained, "alice").CoreV1Api()
     message = _refusal(lambda: alice.create_namespaced_secret(ALICE, {
         "metadata": {"name": "forever", "annotations": {
             "kubernetes.io/service-account.name": "attendee"}},
@@ -99,7 +95,7 @@ def _binding(name: str, subject: dict) -> dict:
 ])
 def test_a_rolebinding_to_anyone_but_the_namespaces_own_accounts_is_refused(
         trained, subject, shown):
-    rbac = _as(trained, "alice").RbacAuthorizationV1Api()
+    rbac = attendee_client(trained, "alice").RbacAuthorizationV1Api()
     message = _refusal(lambda: rbac.create_namespaced_role_binding(
         ALICE, _binding("open", subject)))
     assert POLICY.format("own-subjects") in message
@@ -107,7 +103,7 @@ def test_a_rolebinding_to_anyone_but_the_namespaces_own_accounts_is_refused(
 
 
 def test_a_rolebinding_to_the_namespaces_own_account_is_accepted(trained):
-    alice = _as(trained, "alice")
+    alice = attendee_client(trained, "alice")
     alice.CoreV1Api().create_namespaced_service_account(ALICE, {"metadata": {"name": "helper"}})
     rbac = alice.RbacAuthorizationV1Api()
     rbac.create_namespaced_role_binding(ALICE, _binding("helper", {
@@ -137,7 +133,7 @@ def _lifetime(token: str) -> int:
 
 
 def test_token_demo_tokens_live_no_longer_than_the_kubeconfig(trained):
-    core = _as(trained, "alice").CoreV1Api()
+    core = attendee_client(trained, "alice").CoreV1Api()
     core.create_namespaced_service_account(ALICE, {"metadata": {"name": "token-demo"}})
     message = _refusal(lambda: core.create_namespaced_service_account_token(
         "token-demo", ALICE, {"spec": {"expirationSeconds": 87600 * 3600}}))
@@ -173,14 +169,15 @@ def _service(name: str, **spec) -> dict:
      "Services of type ExternalName are refused"),
 ])
 def test_services_that_reach_outside_the_namespace_are_refused(trained, spec, words):
-    core = _as(trained, "alice").CoreV1Api()
+    core = attendee_client(trained, "alice").CoreV1Api()
     message = _refusal(lambda: core.create_namespaced_service(ALICE, _service("out", **spec)))
     assert POLICY.format("services") in message and words in message, message
 
 
 def test_cluster_ip_services_are_accepted_and_the_trainer_can_allow_node_ports(trained):
-    _as(trained, "alice").CoreV1Api().create_namespaced_service(ALICE, _service("inside"))
-    bob = _as(trained, "bob").CoreV1Api()
+    alice = attendee_client(trained, "alice").CoreV1Api()
+    alice.create_namespaced_service(ALICE, _service("inside"))
+    bob = attendee_client(trained, "bob").CoreV1Api()
     bob.create_namespaced_service(BOB, _service("node-port", type="NodePort"))
     # externalIPs stay refused even where the trainer allowed external Services
     message = _refusal(lambda: bob.create_namespaced_service(
@@ -190,10 +187,10 @@ def test_cluster_ip_services_are_accepted_and_the_trainer_can_allow_node_ports(t
 
 def test_attendees_cannot_write_endpoints_even_with_a_role_that_allows_it(
         trained, local_cluster):
-    alice = _as(trained, "alice")
+    alice = attendee_client(trained, "alice")
     endpoints = {"metadata": {"name": "inside"},
                  "subsets": [{"addresses": [{"ip": "10.0.0.9"}], "ports": [{"port": 80}]}]}
-    assert _status(lambda: alice.CoreV1Api().create_namespaced_endpoints(
+    assert status_of(lambda: alice.CoreV1Api().create_namespaced_endpoints(
         ALICE, endpoints)) == 403  # the attendee Role no longer has it
     # the policy holds on its own: the trainer grants writing them (`edit` does not since
     # Kubernetes 1.22), and the attendee is still refused
@@ -267,26 +264,18 @@ def _ingress(name: str, host: str | None = None, tls_host: str | None = None,
     (_ingress("default", "alice.example.com", default=True), "with a defaultBackend"),
 ])
 def test_ingress_hosts_outside_the_attendees_prefix_are_refused(trained, ingress, words):
-    net = _as(trained, "alice").NetworkingV1Api()
+    net = attendee_client(trained, "alice").NetworkingV1Api()
     message = _refusal(lambda: net.create_namespaced_ingress(ALICE, ingress))
     assert POLICY.format("ingress-hosts") in message and words in message, message
 
 
 def test_ingress_hosts_under_the_attendees_prefix_are_accepted(trained):
-    net = _as(trained, "alice").NetworkingV1Api()
+    net = attendee_client(trained, "alice").NetworkingV1Api()
     net.create_namespaced_ingress(ALICE, _ingress("own", "alice-vote.example.com",
                                                   tls_host="alice-vote.example.com"))
     net.create_namespaced_ingress(ALICE, _ingress("own-sub", "*.alice.example.com"))
     net.delete_namespaced_ingress("own", ALICE)
     net.delete_namespaced_ingress("own-sub", ALICE)
-
-
-def _status(call) -> int:
-    try:
-        call()
-    except ApiException as error:
-        return error.status
-    return 200
 
 
 # ---- the quota: one too many of every kind ----------------------------------------------------
@@ -390,7 +379,7 @@ def test_one_too_many_of_each_kind_is_refused_by_the_quota(trained, local_cluste
     access = credentials.ClusterAccess.from_kubeconfig(local_cluster.kubeconfig)
     provision.provision(admin, [Attendee("quinn")], trained, access, LOCAL, expiry=EXPIRY)
     namespace = "training-quinn"
-    dynamic = DynamicClient(_as(trained, "quinn").api_client)
+    dynamic = DynamicClient(attendee_client(trained, "quinn").api_client)
     for key in COUNTED:
         status = _quota_status(admin.CoreV1Api(), namespace)
         hard, used = int(status.hard[key]), int(status.used[key])

@@ -15,6 +15,7 @@ from kubernetes.client.exceptions import ApiException
 from aks_runbook.kube import client_for
 from aks_runbook.training import credentials, provision
 from aks_runbook.training.roster import Attendee
+from training_access import attendee_client, status_of
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL = ROOT / "environments" / "local.yaml"
@@ -48,18 +49,6 @@ def trained(local_cluster, tmp_path_factory):
     first = provision.provision(local_cluster.api(), PEOPLE, folder, access, LOCAL, expiry=3600)
     yield folder, first, access
     provision.teardown(local_cluster.api(), folder)
-
-
-def _as(folder: Path, attendee: str):
-    return client_for(folder / attendee / "kubeconfig", retries=0)
-
-
-def _status(call) -> int:
-    try:
-        call()
-    except ApiException as error:
-        return error.status
-    return 200
 
 
 def test_each_attendee_gets_the_namespace_objects_and_private_credentials(trained, k8s):
@@ -116,7 +105,7 @@ def test_a_token_near_expiry_or_longer_than_asked_is_replaced(trained, local_clu
     longer = provision.provision(local_cluster.api(), PEOPLE[:1], folder, access, LOCAL,
                                  expiry=4 * 3600)
     assert longer[0].token == "new"
-    assert _status(lambda: _as(folder, "alice").CoreV1Api().list_namespaced_pod(
+    assert status_of(lambda: attendee_client(folder, "alice").CoreV1Api().list_namespaced_pod(
         "training-alice")) == 200
     back = provision.provision(local_cluster.api(), PEOPLE[:1], folder, access, LOCAL,
                                expiry=3600)  # as the module's other tests expect it
@@ -125,35 +114,35 @@ def test_a_token_near_expiry_or_longer_than_asked_is_replaced(trained, local_clu
 
 def test_an_attendee_works_in_their_namespace_and_nowhere_else(trained):
     folder, _, _ = trained
-    alice = _as(folder, "alice")
+    alice = attendee_client(folder, "alice")
     core, rbac = alice.CoreV1Api(), alice.RbacAuthorizationV1Api()
     own = {"metadata": {"name": "mine"}, "data": {"k": "v"}}
-    assert _status(lambda: core.create_namespaced_config_map("training-alice", own)) == 200
-    assert _status(lambda: core.list_namespaced_secret("training-alice")) == 200
+    assert status_of(lambda: core.create_namespaced_config_map("training-alice", own)) == 200
+    assert status_of(lambda: core.list_namespaced_secret("training-alice")) == 200
     # bob's namespace: neither read nor change
-    assert _status(lambda: core.list_namespaced_pod("training-bob")) == 403
-    assert _status(lambda: core.list_namespaced_secret("training-bob")) == 403
-    assert _status(lambda: core.read_namespaced_service_account("attendee",
+    assert status_of(lambda: core.list_namespaced_pod("training-bob")) == 403
+    assert status_of(lambda: core.list_namespaced_secret("training-bob")) == 403
+    assert status_of(lambda: core.read_namespaced_service_account("attendee",
                                                                 "training-bob")) == 403
-    assert _status(lambda: core.create_namespaced_config_map("training-bob", own)) == 403
-    assert _status(lambda: core.delete_namespaced_service_account("attendee",
+    assert status_of(lambda: core.create_namespaced_config_map("training-bob", own)) == 403
+    assert status_of(lambda: core.delete_namespaced_service_account("attendee",
                                                                   "training-bob")) == 403
-    assert _status(lambda: core.create_namespaced_service_account_token(
+    assert status_of(lambda: core.create_namespaced_service_account_token(
         "attendee", "training-bob", {"spec": {"expirationSeconds": 600}})) == 403
     # nothing cluster-wide: no Secrets in all namespaces, no cluster-wide objects
-    assert _status(lambda: core.list_secret_for_all_namespaces()) == 403
-    assert _status(lambda: core.list_namespace()) == 403
-    assert _status(lambda: core.create_namespace({"metadata": {"name": "alice-own"}})) == 403
-    assert _status(lambda: rbac.create_cluster_role_binding({
+    assert status_of(lambda: core.list_secret_for_all_namespaces()) == 403
+    assert status_of(lambda: core.list_namespace()) == 403
+    assert status_of(lambda: core.create_namespace({"metadata": {"name": "alice-own"}})) == 403
+    assert status_of(lambda: rbac.create_cluster_role_binding({
         "metadata": {"name": "alice-admin"},
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
                     "name": "cluster-admin"},
         "subjects": [{"kind": "ServiceAccount", "name": "attendee",
                       "namespace": "training-alice"}]})) == 403
-    assert _status(lambda: rbac.create_cluster_role({"metadata": {"name": "alice-role"},
+    assert status_of(lambda: rbac.create_cluster_role({"metadata": {"name": "alice-role"},
                                                      "rules": []})) == 403
     # nor can she grant herself more inside her namespace (RBAC escalation check)
-    assert _status(lambda: rbac.create_namespaced_role_binding("training-alice", {
+    assert status_of(lambda: rbac.create_namespaced_role_binding("training-alice", {
         "metadata": {"name": "escalate"},
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
                     "name": "cluster-admin"},
@@ -166,7 +155,7 @@ def test_pod_security_restricted_is_enforced_in_an_attendee_namespace(trained):
     privileged = {"metadata": {"name": "root"}, "spec": {"containers": [{
         "name": "c", "image": "mcr.microsoft.com/azurelinux/base/core:3.0",
         "securityContext": {"privileged": True}}]}}
-    alice = _as(folder, "alice").CoreV1Api()
+    alice = attendee_client(folder, "alice").CoreV1Api()
     with pytest.raises(ApiException) as refused:
         alice.create_namespaced_pod("training-alice", privileged)
     assert refused.value.status == 403 and "restricted" in refused.value.body
@@ -196,7 +185,7 @@ def test_a_namespace_not_made_by_training_is_never_taken_over(local_cluster, tmp
             provision.provision(local_cluster.api(), [Attendee("dave"), Attendee("carol")],
                                 tmp_path / "t", credentials.ClusterAccess.from_kubeconfig(
                                     local_cluster.kubeconfig), LOCAL)
-        assert _status(lambda: k8s.CoreV1Api().read_namespace("training-dave")) == 404
+        assert status_of(lambda: k8s.CoreV1Api().read_namespace("training-dave")) == 404
     finally:
         k8s.CoreV1Api().delete_namespace("training-carol")
 
@@ -227,11 +216,11 @@ def test_cli_provision_then_teardown_leaves_nothing_behind(trained, tmp_path, k8
     accounts = core.list_service_account_for_all_namespaces().items
     assert ours.isdisjoint(a.metadata.namespace for a in accounts)
     # another session's attendees (provisioned for another folder) are left alone
-    assert _status(lambda: core.read_namespace("training-alice")) == 200
+    assert status_of(lambda: core.read_namespace("training-alice")) == 200
     # the token in the removed kubeconfig is refused now that its service account is gone
     stale = tmp_path / "stale.kubeconfig"
     stale.write_bytes(saved)
-    assert _status(lambda: client_for(stale, retries=0).CoreV1Api().list_namespaced_pod(
+    assert status_of(lambda: client_for(stale, retries=0).CoreV1Api().list_namespaced_pod(
         "training-attendee01")) == 401
 
 

@@ -10,27 +10,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from kubernetes.client.exceptions import ApiException
-
-from aks_runbook.kube import client_for
 from aks_runbook.training import credentials, provision
 from aks_runbook.training.roster import Attendee
+from training_access import attendee_client, status_of
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL = ROOT / "environments" / "local.yaml"
 EXPIRY = 3600
-
-
-def _as(folder: Path, attendee: str):
-    return client_for(folder / attendee / "kubeconfig", retries=0)
-
-
-def _status(call) -> int:
-    try:
-        call()
-    except ApiException as error:
-        return error.status
-    return 200
 
 
 def test_teardown_removes_finalizers_an_attendee_added_and_finishes(local_cluster, tmp_path):
@@ -38,11 +24,11 @@ def test_teardown_removes_finalizers_an_attendee_added_and_finishes(local_cluste
     admin = local_cluster.api()
     access = credentials.ClusterAccess.from_kubeconfig(local_cluster.kubeconfig)
     provision.provision(admin, [Attendee("carol")], folder, access, LOCAL, expiry=EXPIRY)
-    carol = _as(folder, "carol").CoreV1Api()
+    carol = attendee_client(folder, "carol").CoreV1Api()
     carol.create_namespaced_config_map("training-carol", {"metadata": {
         "name": "stuck", "finalizers": ["example.com/never"]}})
     # attendees cannot touch their namespace; the finalizer there is someone else's
-    assert _status(lambda: carol.patch_namespace("training-carol", {
+    assert status_of(lambda: carol.patch_namespace("training-carol", {
         "metadata": {"finalizers": ["example.com/mine"]}})) == 403
     admin.CoreV1Api().patch_namespace("training-carol", {
         "metadata": {"finalizers": ["example.com/never"]}})
@@ -66,7 +52,7 @@ def test_teardown_that_cannot_finish_lists_what_is_left_and_the_cli_fails(
     admin = local_cluster.api()
     access = credentials.ClusterAccess.from_kubeconfig(local_cluster.kubeconfig)
     provision.provision(admin, [Attendee("dave")], folder, access, LOCAL, expiry=EXPIRY)
-    _as(folder, "dave").CoreV1Api().create_namespaced_config_map("training-dave", {
+    attendee_client(folder, "dave").CoreV1Api().create_namespaced_config_map("training-dave", {
         "metadata": {"name": "stuck", "finalizers": ["example.com/never"]}})
     monkeypatch.setattr(provision, "_remove_finalizers", lambda *args: [])  # as if refused
     monkeypatch.setattr(provision, "FINALIZER_GRACE", 3)

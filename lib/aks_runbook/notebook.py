@@ -27,6 +27,7 @@ import yaml
 
 from aks_runbook import attendee, azplan, checks, manifests, paths, planrun
 from aks_runbook.analysis import reachability as reach
+from aks_runbook.checks.network import cilium_unenforced
 from aks_runbook.checks.overview import ready_endpoints
 from aks_runbook.checks.plan import controller_probe
 from aks_runbook.checks.state import gather
@@ -499,7 +500,9 @@ class Session:
         pods = reach.pods_from_api(state.items("pods"))
         if ingress_namespace:
             pods.append(controller_probe(ingress_namespace, namespaces))
-        return pods, namespaces, [p for kind in reach.POLICY_KINDS for p in state.items(kind)]
+        # Cilium's own policies only where the configured engine enforces them
+        kinds = ("networkpolicies",) if cilium_unenforced(state) else reach.POLICY_KINDS
+        return pods, namespaces, [p for kind in kinds for p in state.items(kind)]
 
     def reachability_explorer(self, namespace: str, ingress_namespace: str | None = None,
                               names: dict[str, str] | None = None) -> None:

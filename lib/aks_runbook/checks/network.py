@@ -334,7 +334,7 @@ def denies_all(policy: dict, direction: str) -> bool:
 CILIUM_KINDS = ("ciliumnetworkpolicies", "ciliumclusterwidenetworkpolicies")
 
 
-def _cilium_unenforced(state: State) -> str:
+def cilium_unenforced(state: State) -> str:
     """Why this cluster does not enforce Cilium policies, when its configuration says so: only
     Cilium enforces them (AKS: --network-policy cilium, "Azure CNI Powered by Cilium"); Azure
     NPM and Calico enforce NetworkPolicies only. Empty when Cilium enforces them or the
@@ -345,14 +345,15 @@ def _cilium_unenforced(state: State) -> str:
         return ""
     engine = field_of(profile, "networkPolicy")
     dataplane = field_of(profile, "networkDataplane")
-    byo_cni = str(field_of(profile, "networkPlugin")).lower() == "none"  # may be Cilium
+    # your own CNI (networkPlugin "none") may be Cilium; an unset plugin (None) is not that
+    byo_cni = str(field_of(profile, "networkPlugin") or "").lower() == "none"
     if byo_cni or "cilium" in (str(engine).lower(), str(dataplane).lower()):
         return ""
     return (f"networkPolicy {engine or 'none'} enforces no Cilium policy ({state.cluster_source})")
 
 
 def _cilium_subjects(state: State) -> list[cilium.Subject]:
-    if _cilium_unenforced(state):
+    if cilium_unenforced(state):
         return []
     return [s for kind in CILIUM_KINDS for p in state.items(kind) for s in cilium.subjects(p)]
 
@@ -360,7 +361,7 @@ def _cilium_subjects(state: State) -> list[cilium.Subject]:
 def _cilium_note(state: State) -> str:
     """Said when Cilium policies are not weighed: not enforced by this cluster's engine, or
     not listed (then only NetworkPolicies are weighed)."""
-    unenforced = _cilium_unenforced(state)
+    unenforced = cilium_unenforced(state)
     if unenforced and any(state.items(kind) for kind in CILIUM_KINDS):
         return f" (Cilium policies not weighed: {unenforced})"
     missing = state.unlisted(*CILIUM_KINDS)
