@@ -19,6 +19,7 @@ from notebook_outputs import text_of
 CHAPTERS = ["01-overview.ipynb", "02-network.ipynb", "03-auth.ipynb", "04-maintenance.ipynb"]
 TRAINING = {"app.kubernetes.io/managed-by": "aks-runbook-training"}
 DEMO = "trainer's demo: {}, not run for attendees"
+TOKEN_SECONDS = 3600
 
 
 def make_attendee(client, admin_kubeconfig: Path, folder: Path, namespace: str) -> Path:
@@ -27,8 +28,11 @@ def make_attendee(client, admin_kubeconfig: Path, folder: Path, namespace: str) 
     from kubernetes.utils import create_from_dict
 
     core, rbac = client.CoreV1Api(), client.RbacAuthorizationV1Api()
+    # labelled as `training` labels a namespace: the training's admission policies (installed
+    # once per cluster by any training test) cap tokens at aks-runbook.io/token-seconds
     core.create_namespace({"metadata": {"name": namespace, "labels": {
-        **TRAINING, "pod-security.kubernetes.io/enforce": "restricted"}}})
+        **TRAINING, "pod-security.kubernetes.io/enforce": "restricted",
+        "aks-runbook.io/token-seconds": str(TOKEN_SECONDS)}}})
     api_client = core.api_client
     for doc in manifests.render("training-attendee-role", namespace=namespace):
         create_from_dict(api_client, doc)
@@ -44,7 +48,7 @@ def make_attendee(client, admin_kubeconfig: Path, folder: Path, namespace: str) 
         "spec": {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"ports": [
             {"protocol": "UDP", "port": 53}]}]}})
     token = core.create_namespaced_service_account_token(
-        "attendee", namespace, {"spec": {"expirationSeconds": 3600}}).status.token
+        "attendee", namespace, {"spec": {"expirationSeconds": TOKEN_SECONDS}}).status.token
     admin = yaml.safe_load(admin_kubeconfig.read_text())
     kubeconfig = folder / "kubeconfig"
     kubeconfig.touch(mode=0o600)
@@ -86,14 +90,18 @@ def _names(client) -> dict[str, set[tuple[str, str]]]:
 def attendee_run(local_cluster, k8s, tmp_path_factory):
     folder = tmp_path_factory.mktemp("attendee")
     namespace = f"h3-att-{uuid.uuid4().hex[:6]}"
-    env_file = make_attendee(k8s, local_cluster.kubeconfig, folder, namespace)
-    before = _names(k8s)
-    seen: list[dict] = []
-    result = runs.run(env_file, runs_root=folder / "runs",
-                      on_cell=lambda: seen.append(_names(k8s)))
-    after = _names(k8s)
-    yield namespace, result, before, seen, after
-    k8s.CoreV1Api().delete_namespace(namespace)
+    try:
+        env_file = make_attendee(k8s, local_cluster.kubeconfig, folder, namespace)
+        before = _names(k8s)
+        seen: list[dict] = []
+        result = runs.run(env_file, runs_root=folder / "runs",
+                          on_cell=lambda: seen.append(_names(k8s)))
+        after = _names(k8s)
+        yield namespace, result, before, seen, after
+    finally:
+        # also when setting up failed: a half-made namespace would show in other tests'
+        # cluster-wide tables
+        k8s.CoreV1Api().delete_namespace(namespace)
 
 
 def test_every_chapter_completes_for_an_attendee(attendee_run):
