@@ -11,7 +11,10 @@ from aks_runbook.analysis.addresses import (
     RangeError,
     admitted,
     describe_count,
+    intersection,
+    model_name,
     ranges,
+    smallest_prefix,
 )
 
 
@@ -78,10 +81,53 @@ def test_private_ranges_are_named_not_counted():
 
 
 def test_counts_read_as_numbers():
-    assert describe_count(65_536, 4) == "65,536"
-    assert describe_count(2 ** 96, 6) == "2**96"
-    assert describe_count(2 ** 96 + 1, 6) == "about 2**96"
-    assert describe_count(1_000, 6) == "1,000"
+    assert describe_count(65_536) == "65,536"
+    assert describe_count(2 ** 96) == "2**96"
+    assert describe_count(2 ** 96 + 1) == "about 2**96"
+    assert describe_count(1_000) == "1,000"
+    assert describe_count(2 ** 64 - 1) == "18,446,744,073,709,551,615"  # the last in full
+    assert describe_count(2 ** 64) == "2**64"
+    assert describe_count(3 * 2 ** 64) == "about 2**66"
+
+
+def test_the_share_of_the_public_space_is_rounded_to_whole_percent_from_1_percent_on():
+    [reason] = ranges(["17.0.0.0/8", "18.0.0.0/8", "19.0.0.0/8", "20.0.0.0/8"]).internet_wide()
+    assert reason == ("IPv4: 67,108,864 public addresses (2% of the public unicast space), "
+                      "more than a /8 (16,777,216 addresses)")
+    [reason] = ranges(["17.0.0.0/8", "18.0.0.0/31"]).internet_wide()
+    assert "(0.45% of the public unicast space)" in reason
+
+
+def test_the_summary_counts_each_version_it_holds():
+    assert ranges(["131.107.0.0/16"]).summary() == "IPv4 65,536 public addresses"
+    assert ranges(["131.107.0.0/16", "2001:4860::/32"]).summary() == (
+        "IPv4 65,536 public addresses; IPv6 2**96 public addresses")
+
+
+def test_an_ipv6_range_that_maps_no_ipv4_address_stays_ipv6():
+    assert ranges(["2001:4860::1/128"]).public(6) == 1
+    assert ranges(["2001:4860::/96"]).public(6) == 2 ** 32
+    assert ranges(["2001:4860::/96"]).public(4) == 0
+
+
+def test_the_intersection_keeps_both_versions():
+    both = intersection(ranges(["0.0.0.0/0", "2000::/3"]),
+                        ranges(["20.0.0.0/8", "2001:4860::/32", "fd00::/8"]))
+    assert both == ranges(["20.0.0.0/8", "2001:4860::/32"])
+
+
+@pytest.mark.parametrize("demand, prefix", [(6, 29), (8, 29), (9, 28), (16, 28), (17, 27),
+                                            (65_536, 16), (65_537, 15)])
+def test_the_smallest_subnet_holds_the_demand_exactly(demand, prefix):
+    """The network chapter's calculator: a /28 holds 16 addresses, so 16 fit and 17 do not."""
+    assert smallest_prefix(demand) == prefix
+
+
+@pytest.mark.parametrize("plugin, mode, name", [
+    ("azure", None, "Azure CNI Node Subnet (legacy)"), ("azure", "overlay", "Azure CNI Overlay"),
+    ("kubenet", None, "kubenet"), ("none", None, "BYO CNI"), ("other", None, "other")])
+def test_the_calculator_names_each_network_model(plugin, mode, name):
+    assert model_name(plugin, mode) == name
 
 
 @pytest.mark.parametrize("text", ["everyone", "10.0.0.0/33", "", "300.1.1.1"])

@@ -179,6 +179,9 @@ def test_a_citation_names_the_guid_category_and_text():
     assert checklist.cite("71d41e36-10cc-457b-9a4b-1410d4395898") == (
         "AKS checklist 71d41e36-10cc-457b-9a4b-1410d4395898 (BC and DR: Use the SLA-backed AKS "
         "offering)")
+    # the item's closing full stop is dropped inside the parentheses
+    assert checklist.cite("8008ae7d-7e4b-4475-a6c8-bdbf59bce65d").endswith(
+        "use instead the managed NGINX ingress with the application routing add-on)")
 
 
 # ---- grouping by category -----------------------------------------------------------------------
@@ -221,6 +224,17 @@ def test_a_check_of_two_categories_forms_its_own_group_after_its_first(monkeypat
              for i in ("AKS-MNT-004", "AKS-OV-101", "AKS-OV-102")]
     assert [f.check for f in checklist.ordered(found)] == ["AKS-OV-102", "AKS-OV-101",
                                                            "AKS-MNT-004"]
+
+
+def test_within_a_group_findings_follow_check_then_resource():
+    found = [catalog()[i].finding(where, "pass", "ok") for i, where in [
+        ("AKS-OV-101", "AgentPool/user"), ("AKS-OV-102", "ManagedCluster/aks1"),
+        ("AKS-OV-101", "AgentPool/system"), ("AKS-AUTH-001", "Pod/a/b"),
+        ("AKS-AUTH-014", "ManagedCluster/aks1")]]
+    assert [(f.check, f.resource) for f in checklist.ordered(found)] == [
+        ("AKS-AUTH-014", "ManagedCluster/aks1"), ("AKS-OV-101", "AgentPool/system"),
+        ("AKS-OV-101", "AgentPool/user"), ("AKS-OV-102", "ManagedCluster/aks1"),
+        ("AKS-AUTH-001", "Pod/a/b")]
 
 
 def test_grouping_an_empty_list_keeps_the_columns():
@@ -556,3 +570,347 @@ def test_mapped_items_follow_their_querys_boundary(guid, passing, failing):
 def test_network_policy_none_fails_though_the_query_counts_it_set():
     cluster = good(**{"networkProfile.networkPolicy": "none"})
     assert statuses("AKS-NET-002", cluster) == {"ManagedCluster/aks1": "fail"}
+
+
+# ---- what a reader sees: the verdict and its evidence, configuration by configuration ----------
+# Each row is a configuration and every finding the check gives on it, with the evidence the
+# review reads. "(az aks show)" or "(planned configuration)" at the end says where the data came
+# from.
+
+def pools(*profiles: dict, **changes) -> dict:
+    return good(agentPoolProfiles=list(profiles), **changes)
+
+
+@pytest.mark.parametrize("cluster, found", [
+    pytest.param(pools(pool("system", "System"), pool("user", availabilityZones=[2, 1])), {
+        "AgentPool/system": ("pass", "zones 1, 2, 3 (az aks show)"),
+        "AgentPool/user": ("pass", "zones 1, 2 (az aks show)")}, id="two or three zones"),
+    pytest.param(pools(pool("system", "System", availabilityZones=["1", "1"])), {
+        "AgentPool/system": ("fail", "zone 1 only, and no other System pool in another zone: one "
+                             "zone's outage stops all of them (az aks show)")},
+        id="a zone named twice is one zone"),
+    pytest.param(pools(pool("system", "System", availabilityZones=["1"]),
+                       pool("user", availabilityZones=["2"])), {
+        "AgentPool/system": ("fail", "zone 1 only, and no other System pool in another zone: one "
+                             "zone's outage stops all of them (az aks show)"),
+        "AgentPool/user": ("fail", "zone 2 only, and no other User pool in another zone: one "
+                           "zone's outage stops all of them (az aks show)")},
+        id="one zone per mode"),
+    pytest.param(pools(pool("system", "System", availabilityZones=["1", "2"]),
+                       pool("user1", availabilityZones=["3"]),
+                       pool("user2", availabilityZones=["1"]),
+                       pool("user3", availabilityZones=["1"])), {
+        "AgentPool/system": ("pass", "zones 1, 2 (az aks show)"),
+        "AgentPool/user1": ("pass", "zone 3 only, and the User pools together span zones 1, 3 "
+                            "(az aks show)"),
+        "AgentPool/user2": ("pass", "zone 1 only, and the User pools together span zones 1, 3 "
+                            "(az aks show)"),
+        "AgentPool/user3": ("pass", "zone 1 only, and the User pools together span zones 1, 3 "
+                            "(az aks show)")}, id="one zone each, spread together"),
+    pytest.param(pools(pool("user1", availabilityZones=["1"]), pool("user2",
+                                                                    availabilityZones=["1"])), {
+        "AgentPool/user1": ("fail", "zone 1 only, and no other User pool in another zone: one "
+                            "zone's outage stops all of them (az aks show)"),
+        "AgentPool/user2": ("fail", "zone 1 only, and no other User pool in another zone: one "
+                            "zone's outage stops all of them (az aks show)")},
+        id="two pools in the same zone"),
+    pytest.param(pools({"name": "user3", "mode": "User"}, pool("user1", availabilityZones=["1"]),
+                       pool("user2", availabilityZones=None)), {
+        "AgentPool/user1": ("fail", "zone 1 only, and no other User pool in another zone: one "
+                            "zone's outage stops all of them (az aks show)"),
+        "AgentPool/user2": ("fail", "no availability zones: one datacenter's outage can stop the "
+                            "pool (if japaneast has no zones, the item does not apply) "
+                            "(az aks show)"),
+        "AgentPool/user3": ("not-applicable", "cannot judge: the configuration does not say "
+                            "availabilityZones (az aks show)")},
+        id="null zones, and a pool that does not say"),
+    pytest.param(pools(pool("system", "System", availabilityZones=[]), location=None), {
+        "AgentPool/system": ("fail", "no availability zones: one datacenter's outage can stop "
+                             "the pool (if the region has no zones, the item does not apply) "
+                             "(az aks show)")}, id="empty list, no location"),
+    pytest.param(good(agentPoolProfiles=None), {
+        "ManagedCluster/aks1": ("not-applicable", "cannot judge: the configuration does not say "
+                                "agentPoolProfiles (az aks show)")}, id="no pools"),
+])
+def test_zones_evidence(cluster, found):
+    assert judge(AZ, cluster) == found
+
+
+@pytest.mark.parametrize("cluster, found", [
+    (good(**{"sku.tier": "Standard"}), ("pass", "tier Standard: uptime SLA")),
+    (good(**{"sku.tier": "PREMIUM"}), ("pass", "tier Premium (Standard plus long-term support): "
+                                       "uptime SLA")),
+    (good(**{"sku.tier": "Paid"}), ("pass", "tier Paid (Standard's name before API version "
+                                    "2023-07-01): uptime SLA")),
+    (good(**{"sku.tier": "Free"}), ("fail", "tier Free: no financially backed uptime SLA")),
+    (good(**{"sku.tier": None}), ("fail", "no tier set (Free by default): no uptime SLA")),
+    (good(sku={"name": "Base"}), ("not-applicable", "cannot judge: the configuration does not "
+                                  "say sku.tier")),
+])
+def test_sla_tier_evidence(cluster, found):
+    status, evidence = found
+    assert judge(SLA, cluster, source="planned configuration") == {
+        "ManagedCluster/aks1": (status, evidence + " (planned configuration)")}
+
+
+@pytest.mark.parametrize("cluster, found", [
+    pytest.param(GOOD, ("pass", "System pool(s) system; applications on User pool(s) user"),
+                 id="system and user"),
+    pytest.param(pools(pool("sys", "system"), pool("apps", "user"), pool("batch", "User"),
+                       nodeProvisioningProfile={"mode": "auto"}),
+                 ("pass", "System pool(s) sys; applications on User pool(s) apps, batch and node "
+                          "auto-provisioning"), id="any case, with auto-provisioning"),
+    pytest.param(pools(pool("sys", "System"), nodeProvisioningProfile={"mode": "Auto"}),
+                 ("pass", "System pool(s) sys; applications on node auto-provisioning"),
+                 id="auto-provisioning alone"),
+    pytest.param(pools(pool("sys", "System"), {"name": "other"}),
+                 ("not-applicable", "cannot judge: the configuration does not say the mode of "
+                                    "pool(s) other"), id="one pool's mode unsaid"),
+    pytest.param(pools(pool("sys", "System"), pool("apps"), {"name": "other"}),
+                 ("pass", "System pool(s) sys; applications on User pool(s) apps"),
+                 id="unsaid mode beside a user pool"),
+    pytest.param(pools(pool("a"), pool("b")), ("fail", "no System pool among a, b"),
+                 id="no system pool"),
+    pytest.param(pools(pool("sys1", "System"), pool("sys2", "System")),
+                 ("fail", "only System pool(s) sys1, sys2: applications run beside CoreDNS, "
+                          "metrics-server and the other system pods"), id="two system pools"),
+    pytest.param(good(agentPoolProfiles=[]),
+                 ("not-applicable", "cannot judge: the configuration does not say "
+                                    "agentPoolProfiles"), id="no pools"),
+])
+def test_pools_evidence(cluster, found):
+    status, evidence = found
+    assert judge(POOLS, cluster) == {"ManagedCluster/aks1": (status, evidence + " (az aks show)")}
+
+
+def files(nodes: list[dict]) -> checks.State:
+    return checks.State({"nodes": nodes} if nodes else {}, None, origin="files")
+
+
+def test_taint_evidence_names_each_pool_and_its_bare_nodes():
+    nodes = [node("s1", taints=[CRITICAL]), node("s2", taints=[{**CRITICAL, "key": "other"}]),
+             node("s3", taints=[{**CRITICAL, "effect": "PreferNoSchedule"}]),
+             node("b1", pool_name="blue", taints=[CRITICAL]),
+             {"metadata": {"name": "a1", "labels": {"kubernetes.azure.com/mode": "system",
+                                                     "agentpool": "alpha"}}},
+             {"metadata": {"name": "x1", "labels": {"kubernetes.azure.com/mode": "system"}},
+              "spec": {"taints": None}},
+             {"metadata": {"name": "u1", "labels": None}}]
+    assert judge(TAINT, objects={"nodes": nodes}) == {
+        "AgentPool/(no pool label)": ("fail", "1 of 1 system node(s) without a CriticalAddonsOnly "
+                                      "NoSchedule taint (x1): application pods may be scheduled "
+                                      "there"),
+        "AgentPool/alpha": ("fail", "1 of 1 system node(s) without a CriticalAddonsOnly "
+                            "NoSchedule taint (a1): application pods may be scheduled there"),
+        "AgentPool/blue": ("pass", "CriticalAddonsOnly taint on all 1 system node(s)"),
+        "AgentPool/system": ("fail", "2 of 3 system node(s) without a CriticalAddonsOnly "
+                             "NoSchedule taint (s2, s3): application pods may be scheduled "
+                             "there")}
+    assert [f.resource for f in checklist.system_pool_taint(checks.State({"nodes": nodes}),
+                                                              catalog()[TAINT])] == [
+        "AgentPool/(no pool label)", "AgentPool/alpha", "AgentPool/blue", "AgentPool/system"]
+
+
+@pytest.mark.parametrize("state, found", [
+    (checks.State({}), {"Node/*": ("not-applicable", "cannot judge: nodes could not be "
+                                   "listed")}),
+    (files([]), {"Node/*": ("not-applicable", "no node labelled kubernetes.azure.com/mode="
+                            "system (AKS labels every node of a System pool so; none in this "
+                            "view)")}),
+    (files([node("s1", taints=[CRITICAL])]), {"AgentPool/system": (
+        "pass", "CriticalAddonsOnly taint on all 1 system node(s)")}),
+])
+def test_taint_evidence_from_a_cluster_and_from_files(state, found):
+    me = catalog()[TAINT]
+    assert {f.resource: (f.status, f.evidence) for f in me.evaluate(state, me)} == found
+
+
+@pytest.mark.parametrize("name, found", [
+    ("MC_rg_aks1_japaneast", ("fail", "node resource group MC_rg_aks1_japaneast: AKS's default "
+                                      "name (MC_<group>_<cluster>_<location>)")),
+    ("rg-aks1-nodes", ("pass", "node resource group rg-aks1-nodes")),
+    ("", ("not-applicable", "cannot judge: the configuration does not say nodeResourceGroup")),
+])
+def test_node_resource_group_evidence(name, found):
+    status, evidence = found
+    assert judge(NODE_RG, good(nodeResourceGroup=name)) == {
+        "ManagedCluster/aks1": (status, evidence + " (az aks show)")}
+    assert judge(NODE_RG, without("nodeResourceGroup")) == {"ManagedCluster/aks1": (
+        "not-applicable", "cannot judge: the configuration does not say nodeResourceGroup "
+                          "(az aks show)")}
+
+
+@pytest.mark.parametrize("profile, found", [
+    ({"enabled": "TRUE"}, ("fail", "httpApplicationRouting add-on enabled: retired on "
+                                   "2025-03-03 and does not work on Kubernetes 1.22.6 or later")),
+    ({"enabled": "false"}, ("pass", "httpApplicationRouting add-on not enabled")),
+    (None, ("pass", "httpApplicationRouting add-on not enabled")),
+    ({"enabled": None}, ("not-applicable", "cannot judge: the configuration does not say "
+                                           "whether httpApplicationRouting is enabled")),
+])
+def test_http_application_routing_evidence(profile, found):
+    status, evidence = found
+    cluster = good(**{"addonProfiles.httpApplicationRouting": profile})
+    assert judge(HTTP, cluster) == {"ManagedCluster/aks1": (status, evidence + " (az aks show)")}
+    assert judge(HTTP, without("addonProfiles")) == {"ManagedCluster/aks1": (
+        "not-applicable", "cannot judge: the configuration does not say addonProfiles "
+                          "(az aks show)")}
+
+
+@pytest.mark.parametrize("sku, found", [
+    ("Standard", ("pass", "loadBalancerSku standard")),
+    ("Basic", ("fail", "loadBalancerSku Basic: no longer supported by AKS since 2025-09-30 (no "
+                       "zones, no SLA)")),
+    (None, ("fail", "loadBalancerSku None: not set")),
+    ("premium", ("fail", "loadBalancerSku premium")),
+])
+def test_load_balancer_sku_evidence(sku, found):
+    status, evidence = found
+    cluster = good(**{"networkProfile.loadBalancerSku": sku})
+    assert judge(LB, cluster) == {"ManagedCluster/aks1": (status, evidence + " (az aks show)")}
+    assert judge(LB, without("networkProfile.loadBalancerSku")) == {"ManagedCluster/aks1": (
+        "not-applicable", "cannot judge: the configuration does not say "
+                          "networkProfile.loadBalancerSku (az aks show)")}
+
+
+@pytest.mark.parametrize("policy, plugin, sku, found", [
+    ("calico", "azure", "Windows2022", ("pass", "Calico with Azure CNI enforces on Windows2022")),
+    ("Calico", "Azure", "Windows2019", ("pass", "Calico with Azure CNI enforces on Windows2019")),
+    ("calico", "azure", None, ("pass", "Calico with Azure CNI enforces on Windows")),
+    ("calico", "azure", "windows2022", ("pass", "Calico with Azure CNI enforces on windows2022")),
+    ("calico", "azure", "Windows2025", ("not-applicable", "Calico's Windows support is documented "
+                                        "for Windows2019 and Windows2022, not Windows2025")),
+    ("calico", "kubenet", "Windows2022", ("fail", "Calico on plugin kubenet: Windows needs Azure "
+                                          "CNI")),
+    ("calico", None, "Windows2022", ("fail", "Calico on plugin none: Windows needs Azure CNI")),
+    ("azure", "azure", "Windows2022", ("fail", "network policy azure: Azure NPM: its Windows "
+                                       "support ended 2026-09-30")),
+    ("Cilium", "azure", "Windows2022", ("fail", "network policy Cilium: Cilium enforces on Linux "
+                                        "nodes only")),
+    ("none", "azure", "Windows2022", ("fail", "network policy none: no policy engine: "
+                                      "NetworkPolicies are not enforced")),
+    (None, "azure", "Windows2022", ("fail", "network policy None: no policy engine: "
+                                    "NetworkPolicies are not enforced")),
+    ("antrea", "azure", "Windows2022", ("fail", "network policy antrea: no policy engine: "
+                                        "NetworkPolicies are not enforced")),
+])
+def test_windows_evidence(policy, plugin, sku, found):
+    status, evidence = found
+    cluster = windows_cluster(policy, plugin, osSku=sku)
+    assert judge(WINDOWS, cluster) == {"AgentPool/win": (status, evidence + " (az aks show)")}
+
+
+@pytest.mark.parametrize("profiles, found", [
+    pytest.param([pool("system", "System"), pool("w1", osType="windows", osSku=None),
+                  pool("w2", osType=None, osSku="windows2019"), {"name": "x", "mode": "User"}],
+                 {"AgentPool/w1": "fail", "AgentPool/w2": "fail",
+                  "AgentPool/x": "not-applicable"},
+                 id="osType, else osSku, any case; a pool that says neither"),
+    pytest.param([pool("l1", osType="Linux", osSku="Windows2022"), pool("l2", osType=None,
+                                                                        osSku="AzureLinux")],
+                 {"ManagedCluster/aks1": "not-applicable"}, id="osType wins over osSku"),
+])
+def test_windows_pools_are_found_by_os_type_else_os_sku(profiles, found):
+    assert statuses(WINDOWS, pools(*profiles)) == found
+
+
+def test_beside_a_windows_pool_a_pool_of_unsaid_os_is_named_not_left_out():
+    cluster = pools(pool("win", osType="Windows", osSku="Windows2022"), {"name": "x"},
+                    networkProfile={**GOOD["networkProfile"], "networkPolicy": "calico"})
+    assert judge(WINDOWS, cluster, source="planned configuration") == {
+        "AgentPool/win": ("pass", "Calico with Azure CNI enforces on Windows2022 "
+                                  "(planned configuration)"),
+        "AgentPool/x": ("not-applicable", "cannot judge: the configuration does not say osType "
+                                          "or osSku (planned configuration)")}
+
+
+@pytest.mark.parametrize("cluster, found", [
+    (pools(pool("system", "System"), {"name": "a"}, {"name": "b", "osType": None}),
+     ("not-applicable", "cannot judge: the configuration does not say the OS of pool(s) a, b")),
+    (GOOD, ("not-applicable", "no Windows node pool")),
+    (without("agentPoolProfiles"), ("not-applicable", "cannot judge: the configuration does not "
+                                     "say agentPoolProfiles")),
+])
+def test_windows_item_evidence_without_windows_pools(cluster, found):
+    status, evidence = found
+    assert judge(WINDOWS, cluster) == {"ManagedCluster/aks1": (status,
+                                                               evidence + " (az aks show)")}
+
+
+@pytest.mark.parametrize("addons, found", [
+    ({"omsagent": {"enabled": "true"}}, ("pass", "Container Insights (monitoring add-on) on")),
+    ({"omsagent": {"enabled": False}}, ("fail", "Container Insights (monitoring add-on) off: "
+                                                "container logs stay on the nodes and rotate "
+                                                "away")),
+])
+def test_container_insights_evidence(addons, found):
+    status, evidence = found
+    assert judge(LOGS, good(addonProfiles=addons)) == {
+        "ManagedCluster/aks1": (status, evidence + " (az aks show)")}
+    assert judge(LOGS, without("addonProfiles")) == {"ManagedCluster/aks1": (
+        "not-applicable", "cannot judge: the configuration does not say addonProfiles "
+                          "(az aks show)")}
+
+
+@pytest.mark.parametrize("cluster, found", [
+    pytest.param(pools(pool("system", "System", minCount=1, maxCount=3),
+                       pool("user", enableAutoScaling="True"),
+                       pool("fixed", enableAutoScaling=False, count=4),
+                       pool("unset", enableAutoScaling=None, count=2),
+                       {"name": "plan", "count": 1}), {
+        "AgentPool/system": ("pass", "cluster autoscaler on (1 to 3 nodes)"),
+        "AgentPool/user": ("pass", "cluster autoscaler on (2 to 5 nodes)"),
+        "AgentPool/fixed": ("fail", "fixed at 4 node(s): pods that do not fit stay Pending"),
+        "AgentPool/unset": ("fail", "fixed at 2 node(s): pods that do not fit stay Pending"),
+        "AgentPool/plan": ("not-applicable", "cannot judge: the configuration does not say "
+                           "enableAutoScaling")}, id="each pool"),
+    pytest.param(pools(pool("pinned", minCount=3, maxCount=3),
+                       pool("bounds unsaid", minCount=None, maxCount=None),
+                       pool("one more", minCount=0, maxCount=1)), {
+        "AgentPool/pinned": ("fail", "cluster autoscaler on, but minCount and maxCount are both "
+                             "3: the pool cannot grow, pods that do not fit stay Pending"),
+        "AgentPool/bounds unsaid": ("pass", "cluster autoscaler on (None to None nodes)"),
+        "AgentPool/one more": ("pass", "cluster autoscaler on (0 to 1 nodes)")},
+        id="minCount = maxCount cannot grow"),
+    pytest.param(pools(pool("fixed", enableAutoScaling=False), {"name": "plan"},
+                       pool("pinned", minCount=2, maxCount=2),
+                       nodeProvisioningProfile={"mode": "auto"}), {
+        "AgentPool/pinned": ("pass", "fixed size, and node auto-provisioning adds nodes as pods "
+                             "need them"),
+        "AgentPool/fixed": ("pass", "fixed size, and node auto-provisioning adds nodes as pods "
+                            "need them"),
+        "AgentPool/plan": ("pass", "fixed size, and node auto-provisioning adds nodes as pods "
+                           "need them")}, id="node auto-provisioning"),
+    pytest.param(good(agentPoolProfiles=None), {"ManagedCluster/aks1": (
+        "not-applicable", "cannot judge: the configuration does not say agentPoolProfiles")},
+        id="no pools"),
+])
+def test_autoscaler_evidence(cluster, found):
+    assert judge(SCALE, cluster) == {where: (status, evidence + " (az aks show)")
+                                     for where, (status, evidence) in found.items()}
+
+
+@pytest.mark.parametrize("cluster, found", [
+    pytest.param(pools({"name": "plan"}, pool("system", "System", osDiskType="ephemeral"),
+                       pool("user", osDiskType="Managed", vmSize="Standard_D2s_v5"),
+                       pool("unset", osDiskType=None)), {
+        "AgentPool/system": ("pass", "osDiskType Ephemeral"),
+        "AgentPool/user": ("fail", "osDiskType Managed: the OS disk is remote storage (slower "
+                           "reimage, scale-out and upgrades; VM size Standard_D2s_v5)"),
+        "AgentPool/unset": ("fail", "osDiskType None: the OS disk is remote storage (slower "
+                            "reimage, scale-out and upgrades; VM size Standard_D4ds_v5)"),
+        "AgentPool/plan": ("not-applicable", "cannot judge: the configuration does not say "
+                           "osDiskType")}, id="each pool"),
+    pytest.param(without("agentPoolProfiles"), {"ManagedCluster/aks1": (
+        "not-applicable", "cannot judge: the configuration does not say agentPoolProfiles")},
+        id="no pools"),
+])
+def test_ephemeral_os_disk_evidence(cluster, found):
+    assert judge(DISK, cluster) == {where: (status, evidence + " (az aks show)")
+                                    for where, (status, evidence) in found.items()}
+
+
+def test_a_configuration_without_the_clusters_name_names_it_cluster():
+    # a planned configuration may leave the name to the command line
+    assert judge(LB, without("name"), source="planned configuration") == {
+        "ManagedCluster/cluster": ("pass", "loadBalancerSku standard (planned configuration)")}

@@ -225,6 +225,15 @@ def test_node_selector_policies_select_no_pod():
     assert verdicts("AKS-NET-006", cluster_view(WEB, host)) == {"Pod/test/web": "fail"}
 
 
+def test_a_policy_cilium_refuses_isolates_nothing():
+    """A rule without endpointSelector or nodeSelector: Cilium refuses the whole policy (its
+    Rule.Sanitize error), so neither the namespace nor the pod is isolated by it."""
+    refused = cnp("no-selector", "test", specs=[{"endpointSelector": {}, **BOTH_WAYS_BARE},
+                                                {"ingress": [{}], "egress": [{}]}])
+    assert verdicts("AKS-NET-006", cluster_view(WEB, refused)) == {"Pod/test/web": "fail"}
+    assert verdicts("AKS-NET-005", cluster_view(WEB, refused)) == {"Namespace/test": "fail"}
+
+
 def test_cilium_policies_from_files(tmp_path):
     """From manifests: both kinds are read; the clusterwide one keeps no namespace."""
     deny = ccnp("cluster-baseline", spec={"endpointSelector": {}, "ingress": [{}],
@@ -308,6 +317,75 @@ def test_a_cilium_rule_one_port_short_of_every_port_is_no_allow_all():
     assert verdicts("AKS-NET-005", _web_ns(policy)) == {"Namespace/app": "pass"}
 
 
+def _app_cnp(name, **spec):
+    return cnp(name, "app", spec={"endpointSelector": {}, **spec})
+
+
+@pytest.mark.parametrize("policy, expected", [
+    # a deny rule takes away, it never allows (language.rst "Deny Policies")
+    (_app_cnp("deny-world", egressDeny=[{"toEntities": ["world"]}]), "pass"),
+    # icmps alone allow ICMP types, no port of TCP, UDP or SCTP ("ICMP/ICMPv6")
+    (_app_cnp("ping-world", egress=[{"toEntities": ["world"], "icmps": [
+        {"fields": [{"type": 8, "family": "IPv4"}]}]}]), "pass"),
+    # one address family of the Internet is an allow-all too (entities world-ipv4/-ipv6)
+    (_app_cnp("world-v4", egress=[{"toEntities": ["world-ipv4"]}]), "fail"),
+    (_app_cnp("world-v6", egress=[{"toEntities": ["world-ipv6"]}]), "fail"),
+    # pods that carry a label are not every pod; every pod of every namespace is
+    (ccnp("labelled", spec={"endpointSelector": {}, "ingress": [{"fromEndpoints": [
+        {"matchExpressions": [{"key": "app", "operator": "Exists"}]}]}]}), "pass"),
+    (ccnp("any-namespace", spec={"endpointSelector": {}, "ingress": [{"fromEndpoints": [
+        {"matchExpressions": [{"key": "io.kubernetes.pod.namespace",
+                               "operator": "Exists"}]}]}]}), "fail"),
+], ids=["egress-deny", "icmp-only", "world-ipv4", "world-ipv6", "label-exists",
+        "namespace-exists"])
+def test_what_makes_a_cilium_rule_an_allow_all(policy, expected):
+    assert verdicts("AKS-NET-005", _web_ns(policy)) == {"Namespace/app": expected}
+    assert verdicts("AKS-NET-006", _web_ns(policy)) == {"Pod/app/web": expected}
+
+
+def test_evidence_names_only_the_cilium_policies_that_admit_everyone():
+    world = _app_cnp("to-world", egress=[{"toEntities": ["world"]}])
+    pods_only = _app_cnp("to-db", egress=[{"toEndpoints": [{"matchLabels": {"app": "db"}}]}])
+    [found] = evidence("AKS-NET-006", _web_ns(world, pods_only))
+    assert found == "egress: Cilium app/to-world allows all"
+
+
+def test_policies_select_by_the_labels_cilium_derives():
+    """kubernetes.rst: an endpoint carries its namespace's labels
+    (io.cilium.k8s.namespace.labels.<key>) and its service account
+    (io.cilium.k8s.policy.serviceaccount); a clusterwide default deny may select by them."""
+    web = {**WEB, "spec": {**WEB["spec"], "serviceAccountName": "web-sa"}}
+    namespace = {"kind": "Namespace", "metadata": {"name": "test", "labels": {"team": "shop"}}}
+    by_team = ccnp("team-deny", spec={"endpointSelector": {"matchLabels": {
+        "io.cilium.k8s.namespace.labels.team": "shop"}}, **BOTH_WAYS_BARE})
+    by_account = ccnp("sa-deny", spec={"endpointSelector": {"matchLabels": {
+        "io.cilium.k8s.policy.serviceaccount": "web-sa"}}, "ingress": [{}], "egress": [{}]})
+    assert verdicts("AKS-NET-006", cluster_view(web, namespace, by_account)) == {
+        "Pod/test/web": "pass"}
+    assert verdicts("AKS-NET-006", cluster_view(WEB, namespace, by_account)) == {
+        "Pod/test/web": "fail"}  # the default service account
+    by_default = ccnp("default-sa-deny", spec={"endpointSelector": {"matchLabels": {
+        "io.cilium.k8s.policy.serviceaccount": "default"}}, "ingress": [{}], "egress": [{}]})
+    assert verdicts("AKS-NET-006", cluster_view(WEB, namespace, by_default)) == {
+        "Pod/test/web": "pass"}
+    by_team_closed = ccnp("team-deny", spec={"endpointSelector": {"matchLabels": {
+        "io.cilium.k8s.namespace.labels.team": "shop"}}, "ingress": [{}], "egress": [{}]})
+    assert verdicts("AKS-NET-006", cluster_view(web, namespace, by_team_closed)) == {
+        "Pod/test/web": "pass"}
+    # with `{}` peers of a clusterwide policy (every pod of the cluster) it is an allow-all
+    assert verdicts("AKS-NET-006", cluster_view(web, namespace, by_team)) == {
+        "Pod/test/web": "fail"}
+
+
+def test_every_unlisted_cilium_kind_is_named():
+    objects = cluster_view(WEB, np("deny", "test", podSelector={},
+                                   policyTypes=["Ingress", "Egress"]))
+    del objects["ciliumnetworkpolicies"], objects["ciliumclusterwidenetworkpolicies"]
+    [found] = evidence("AKS-NET-006", objects)
+    assert found.endswith("(not weighed: ciliumnetworkpolicies, "
+                          "ciliumclusterwidenetworkpolicies could not be listed)")
+
+
 # Only Cilium enforces Cilium policies: on a cluster whose configuration names another engine
 # (Azure NPM, Calico) a CiliumNetworkPolicy isolates nothing (AKS docs "Azure CNI Powered by
 # Cilium": --network-policy cilium / --network-dataplane cilium).
@@ -344,6 +422,9 @@ def test_cilium_policies_isolate_only_where_cilium_enforces_them(profile, expect
     ({"networkPolicy": None, "networkDataplane": "azure"}, False),  # no engine at all
     ({"networkPlugin": "none", "networkPolicy": None}, True),  # your own CNI: may be Cilium
     (None, True),  # no configuration: not known, so weighed (and the notebook says the source)
+    ({"networkPolicy": "cilium"}, True),
+    ({"networkDataplane": "cilium"}, True),  # AKS: the Cilium dataplane enforces policies
+    ({"networkDataplane": "azure"}, False),
 ])
 def test_where_cilium_policies_are_enforced(profile, enforced):
     """The notebook's reachability weighs Cilium's policies by the same rule as the checks."""
@@ -352,3 +433,16 @@ def test_where_cilium_policies_are_enforced(profile, enforced):
     cluster = None if profile is None else {"networkProfile": profile}
     state = checks.State({}, cluster=cluster, cluster_source="planned configuration")
     assert (cilium_unenforced(state) == "") is enforced
+
+
+def test_the_reason_names_the_engine_or_none():
+    from aks_runbook.checks.network import cilium_unenforced
+
+    state = checks.State({}, cluster={"networkProfile": {"networkDataplane": "azure"}},
+                         cluster_source="planned configuration")
+    assert cilium_unenforced(state) == ("networkPolicy none enforces no Cilium policy "
+                                        "(planned configuration)")
+    state = checks.State({}, cluster={"networkProfile": {"networkPolicy": "calico"}},
+                         cluster_source="az aks show")
+    assert cilium_unenforced(state) == ("networkPolicy calico enforces no Cilium policy "
+                                        "(az aks show)")

@@ -244,6 +244,30 @@ def test_finished_and_system_pods_are_not_judged():
     assert verdicts("AKS-NET-005", objects) == {}
 
 
+def namespace(name: str) -> dict:
+    return {"kind": "Namespace", "metadata": {"name": name}}
+
+
+def test_an_empty_namespace_is_judged_as_kubescape_c0206_does(tmp_path):
+    """C-0206 namespace-failed: Namespace test holds no pod and no policy (the only policy is in
+    default, which the files thereby name too): test fails, its first pod would run
+    unisolated; default passes. System namespaces stay out."""
+    objects = files_view(tmp_path, namespace("test"), namespace("kube-system"),
+                         policy("deny", "default", policyTypes=["Ingress", "Egress"]))
+    assert verdicts("AKS-NET-005", objects, origin="files") == {
+        "Namespace/test": "fail", "Namespace/default": "pass"}
+
+
+def test_every_listed_namespace_is_judged_within_the_namespaces_asked_for():
+    objects = cluster_view(namespace("app"), namespace("empty"), namespace("kube-public"), WEB,
+                           DENY_ALL)
+    assert verdicts("AKS-NET-005", objects) == {"Namespace/app": "pass", "Namespace/empty": "fail"}
+    assert verdicts("AKS-NET-005", objects, namespaces=("app",)) == {"Namespace/app": "pass"}
+    # an attendee cannot list namespaces: the namespaces their pods run in are still judged
+    del objects["namespaces"]
+    assert verdicts("AKS-NET-005", objects) == {"Namespace/app": "pass"}
+
+
 @pytest.mark.parametrize("check_id", ["AKS-NET-005", "AKS-NET-006"])
 def test_unlisted_policies_never_pass(check_id):
     objects = cluster_view(WEB, DENY_ALL)
@@ -473,6 +497,39 @@ def test_evidence_lists_every_allow_all_policy():
     assert "undone by allow-all allow-in, allow-in-2" in found.evidence
 
 
+def test_evidence_names_only_the_policies_that_admit_everyone():
+    """A policy whose peers are pods only adds no address: the evidence does not blame it."""
+    internet = egress("internet", {"cidr": "0.0.0.0/0"})
+    pods_only = policy("pods-only", policyTypes=["Egress"], egress=[
+        {"to": [{"podSelector": {"matchLabels": {"app": "db"}}}]}])
+    state = checks.State(cluster_view(WEB, DENY_ALL, internet, pods_only))
+    [namespace] = findings("AKS-NET-005", state)
+    assert "undone by allow-all internet (their ipBlocks admit the Internet" in namespace.evidence
+    assert "pods-only" not in namespace.evidence
+    [pod] = findings("AKS-NET-006", state)
+    assert pod.evidence.startswith("egress: internet allows all (their ipBlocks admit")
+
+
+def test_evidence_names_each_internet_wide_version_and_a_port_split():
+    both = egress("both", {"cidr": "0.0.0.0/0"}, {"cidr": "::/0"})
+    [found] = findings("AKS-NET-006", checks.State(cluster_view(WEB, DENY_ALL, both)))
+    assert "admit the Internet: IPv4: " in found.evidence
+    assert "more than a /8 (16,777,216 addresses); IPv6: " in found.evidence
+    assert "on every TCP port" not in found.evidence
+    split = egress("split", {"cidr": "0.0.0.0/0"}, ports=[
+        {"port": 1, "endPort": 32767, "protocol": "TCP"},
+        {"port": 32768, "endPort": 65535, "protocol": "TCP"}])
+    [found] = findings("AKS-NET-006", checks.State(cluster_view(WEB, DENY_ALL, split)))
+    assert found.evidence.endswith(", on every TCP port)")
+
+
+def test_evidence_does_not_blame_a_policy_for_another_protocol():
+    every = policy("every", ingress=[{}])
+    dns = policy("dns", ingress=[{"ports": [{"port": 53, "protocol": "UDP"}]}])
+    [found] = findings("AKS-NET-005", checks.State(cluster_view(WEB, DENY_ALL, every, dns)))
+    assert "undone by allow-all every (" in found.evidence
+
+
 def test_a_cluster_without_a_name_is_still_named():
     state = checks.State(cluster={}, cluster_source="planned configuration", has_cluster=False)
     [found] = findings("AKS-NET-009", state)
@@ -584,6 +641,31 @@ IP_BLOCK_CASES = [
                                              "metadata": {"name": "b", "namespace": "other"}}],
      "pass"),
     ("half the IPv4 Internet alone", [egress("low", HALF_LOW)], "fail"),
+    ("the Internet after a pod peer in the same rule", [policy(
+        "mixed", policyTypes=["Egress"], egress=[{"to": [
+            {"podSelector": {"matchLabels": {"app": "db"}}},
+            {"ipBlock": {"cidr": "0.0.0.0/0"}}]}])],
+     "fail"),
+    ("a named port is not every port", [egress("named", {"cidr": "0.0.0.0/0"},
+                                               ports=[{"port": "https", "protocol": "TCP"}])],
+     "pass"),
+    ("every TCP port but port 1", [egress("not-1", {"cidr": "0.0.0.0/0"}, ports=[
+        {"port": 2, "endPort": 65535, "protocol": "TCP"}])], "pass"),
+    ("every port: overlapping ranges", [egress("overlap", {"cidr": "0.0.0.0/0"}, ports=[
+        {"port": 1, "endPort": 100, "protocol": "TCP"},
+        {"port": 50, "endPort": 65535, "protocol": "TCP"}])], "fail"),
+    ("every port without a protocol: TCP", [egress("no-protocol", {"cidr": "0.0.0.0/0"}, ports=[
+        {"port": 1, "endPort": 65535}])], "fail"),
+    ("one TCP port, every UDP port", [egress("udp", {"cidr": "0.0.0.0/0"}, ports=[
+        {"port": 443, "protocol": "TCP"}, {"protocol": "UDP"}])], "fail"),
+    ("two /8s on half the ports, two others on the other half: no address on every port",
+     [egress("low-ports", {"cidr": "16.0.0.0/7"}, ports=[
+         {"port": 1, "endPort": 32767, "protocol": "TCP"}]),
+      egress("high-ports", {"cidr": "18.0.0.0/7"}, ports=[
+          {"port": 32768, "endPort": 65535, "protocol": "TCP"}])], "pass"),
+    ("every TCP port after a named port", [egress("named-then-all", {"cidr": "0.0.0.0/0"}, ports=[
+        {"port": "https", "protocol": "TCP"}, {"port": 1, "endPort": 65535, "protocol": "TCP"}])],
+     "fail"),
 ]
 
 

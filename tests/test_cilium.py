@@ -78,6 +78,34 @@ def test_simple_ingress_allow_l3_labels():
     assert verdict(found, "default/back", "default/front") is True  # front is not selected
 
 
+def test_match_expressions_are_kubernetes_label_selector_requirements():
+    """An EndpointSelector is a Kubernetes LabelSelector (pkg/policy/api/selector.go): `In`
+    needs the key with one of the values, `Exists` the key, `DoesNotExist` its absence."""
+    bare, db = Pod("default", "bare", {}), Pod("default", "db", {"role": "db"})
+    web = Pod("default", "web", {"role": "web"})
+    pods = [FRONT, BACK, bare, db, web]
+
+    def role(operator, *values):
+        return {"matchExpressions": [{"key": "role", "operator": operator,
+                                      **({"values": list(values)} if values else {})}]}
+
+    found = rows(pods, [cnp("in", endpointSelector=role("In", "backend"), ingress=[
+        {"fromEndpoints": [role("In", "frontend", "web")]}])])
+    assert verdict(found, "default/front", "default/back") is True
+    assert verdict(found, "default/web", "default/back") is True
+    assert verdict(found, "default/db", "default/back") is False  # another value
+    assert verdict(found, "default/bare", "default/back") is False  # no role label
+    assert verdict(found, "default/back", "default/db") is True  # db is not selected
+    found = rows(pods, [cnp("exists", endpointSelector=role("DoesNotExist"), ingress=[
+        {"fromEndpoints": [role("Exists")]}])])
+    assert verdict(found, "default/db", "default/bare") is True
+    assert verdict(found, "default/back", "default/front") is True  # front is not selected
+    found = rows([*pods, Pod("default", "bare2", {})], [cnp(
+        "exists", endpointSelector=role("DoesNotExist"), ingress=[
+            {"fromEndpoints": [role("Exists")]}])])
+    assert verdict(found, "default/bare2", "default/bare") is False  # no role label
+
+
 def test_namespace_label_in_a_peer_reaches_another_namespace():
     """kubernetes.rst "Expose pods across namespaces": the peer names its namespace."""
     found = rows([FRONT, BACK, OTHER_NS], [cnp("across", endpointSelector=BACKEND, ingress=[
@@ -296,6 +324,72 @@ def test_not_modelled_rules_are_neither_allowed_nor_denied():
         {"fromRequires": [{"matchLabels": {"env": "prod"}}]},
         {"fromEndpoints": [FRONTEND]}])])
     assert verdict(requires, "default/front", "default/back") is None
+    requires = rows([FRONT, BACK], [cnp("req", endpointSelector=FRONTEND, egress=[
+        {"toRequires": [{"matchLabels": {"env": "prod"}}]},
+        {"toEndpoints": [BACKEND]}])])
+    assert verdict(requires, "default/front", "default/back") is None
+
+
+def outside(connections, source, address):
+    """{allowed: policies} of the rows from a pod to an outside address (every port)."""
+    return {c.allowed: c.policies for c in connections
+            if (c.source, c.destination) == (source, address)}
+
+
+@pytest.mark.parametrize("egress", [
+    {"toCIDRSet": [{"cidrGroupRef": "corp-ranges"}]},  # addresses held in a CiliumCIDRGroup
+    {"toEntities": ["kube-apiserver"]},  # the API server's addresses are not in the objects
+    {"toGroups": [{"aws": {"securityGroupsIds": ["sg-1"]}}]},  # a cloud provider's group
+    {"toFQDNs": [{"matchPattern": "*.example.com"}]},
+], ids=["cidr-group", "kube-apiserver", "to-groups", "to-fqdns"])
+def test_outside_peers_known_only_at_run_time_are_not_modelled(egress):
+    """language.rst: CIDR groups, the kube-apiserver entity, toGroups and toFQDNs name
+    addresses the objects do not give: the outside row says not modelled and names the
+    policy, never allowed (nor a plain denied)."""
+    found = outside(rows([FRONT, BACK], [cnp("out", endpointSelector=FRONTEND,
+                                             egress=[egress])], external=True),
+                    "default/front", "ip/0.0.0.0/0")
+    assert found.get(None) == ("default/out",)
+    assert True not in found
+    assert verdict(rows([FRONT, BACK], [cnp("out", endpointSelector=FRONTEND, egress=[egress])]),
+                   "default/front", "default/back") is False  # no pod is such a peer
+
+
+def test_a_cidr_set_entry_with_a_cidr_is_modelled():
+    """language.rst "CIDR-based": toCIDRSet with except; the rest of the space is denied."""
+    found = rows([FRONT, BACK], [cnp("out", endpointSelector=FRONTEND, egress=[
+        {"toCIDRSet": [{"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}]}])], external=True)
+    assert outside(found, "default/front", "ip/11.0.0.0/8") == {True: ("default/out",)}
+    assert outside(found, "default/front", "ip/0.0.0.0/0") == {False: ()}  # 10.0.0.0/8
+
+
+@pytest.mark.parametrize("port_rule", [
+    {"rules": {"http": [{"method": "GET"}]}},
+    {"serverNames": ["one.example.com"]},
+    {"listener": {"envoyConfig": {"kind": "CiliumEnvoyConfig", "name": "lb"}, "name": "l"}},
+    {"terminatingTLS": {"secret": {"name": "server-cert"}}},
+    {"originatingTLS": {"secret": {"name": "ca"}}},
+], ids=["l7-rules", "server-names", "listener", "terminating-tls", "originating-tls"])
+def test_a_port_whose_requests_a_proxy_filters_is_not_modelled(port_rule):
+    """An L7 rule, serverNames (SNI), a listener or TLS settings send the port's traffic
+    through Cilium's proxy, which filters requests: the port is not known to be allowed."""
+    found = rows([FRONT, BACK], [cnp("proxied", endpointSelector=BACKEND, ingress=[
+        {"fromEndpoints": [FRONTEND],
+         "toPorts": [{"ports": [{"port": "443", "protocol": "TCP"}], **port_rule}]}])])
+    assert verdict(found, "default/front", "default/back", "TCP", 443) is None
+    assert verdict(found, "default/front", "default/back", "TCP", 444) is False
+
+
+def test_authentication_and_icmp_types_are_not_modelled():
+    """language.rst "Mutual Authentication" (the allow holds only once the peers
+    authenticate) and "ICMP/ICMPv6" (icmps allow ICMP types, no TCP/UDP/SCTP port)."""
+    auth = rows([FRONT, BACK], [cnp("auth", endpointSelector=BACKEND, ingress=[
+        {"fromEndpoints": [FRONTEND], "authentication": {"mode": "required"}}])])
+    assert verdict(auth, "default/front", "default/back") is None
+    icmp = rows([FRONT, BACK], [cnp("ping", endpointSelector=BACKEND, ingress=[
+        {"fromEndpoints": [FRONTEND], "icmps": [{"fields": [{"type": 8, "family": "IPv4"}]}]}])])
+    assert verdict(icmp, "default/front", "default/back", "TCP", 80) is False
+    assert verdict(icmp, "default/front", "default/back", OTHER, 0) is None
 
 
 def test_a_deny_cannot_be_overruled_by_a_not_modelled_allow():
@@ -316,12 +410,38 @@ def test_specs_list_and_node_selector():
     assert verdict(found, "default/back", "default/front") is True
 
 
+def test_a_rule_without_any_selector_makes_cilium_refuse_the_whole_policy():
+    """Rule.Sanitize: "rule must have one of EndpointSelector or NodeSelector", and
+    CiliumNetworkPolicy.Parse then returns an error for the policy: none of its rules is
+    enforced, the other spec's default deny included (no false "isolated")."""
+    refused = {"kind": "CiliumNetworkPolicy", "metadata": {"name": "half", "namespace": "default"},
+               "spec": {"endpointSelector": BACKEND, "ingress": [{}]},
+               "specs": [{"ingress": [{}]}]}
+    assert cilium.subjects(refused) == []
+    found = rows([FRONT, BACK], [refused])
+    assert verdict(found, "default/front", "default/back") is True
+    assert Analyzer([FRONT, BACK], {}, [refused]).isolation(BACK) == {"ingress": False,
+                                                                      "egress": False}
+
+
 def test_source_prefixes_and_reserved_labels():
     assert cilium.normalised({"matchLabels": {"k8s:app": "a", "any:b": "c"}})["matchLabels"] == {
         "app": "a", "b": "c"}
     found = rows([FRONT, BACK], [cnp("host-only", endpointSelector=BACKEND, ingress=[
         {"fromEndpoints": [{"matchLabels": {"reserved:host": ""}}]}])])
     assert verdict(found, "default/front", "default/back") is False
+    # a label of another source (here the container runtime's) is not the pod's k8s label
+    # (Cilium docs "Terminology", Label Source: container, k8s, reserved, unspec; a selector
+    # without a source, or with `any:`, matches every source)
+    found = rows([FRONT, BACK], [cnp("container-label", endpointSelector=BACKEND, ingress=[
+        {"fromEndpoints": [{"matchLabels": {"container:role": "frontend"}},
+                           {"matchExpressions": [{"key": "container:role",
+                                                  "operator": "Exists"}]}]}])])
+    assert verdict(found, "default/front", "default/back") is False
+    found = rows([FRONT, BACK], [cnp("any-label", endpointSelector=BACKEND, ingress=[
+        {"fromEndpoints": [{"matchExpressions": [{"key": "any:role", "operator": "In",
+                                                  "values": ["frontend"]}]}]}])])
+    assert verdict(found, "default/front", "default/back") is True
 
 
 def test_isolation_counts_cilium_default_deny():
@@ -333,6 +453,18 @@ def test_isolation_counts_cilium_default_deny():
 def test_a_bad_cidr_names_the_policy():
     with pytest.raises(PolicyError, match="default/bad"):
         Analyzer([FRONT], {}, [cnp("bad", endpointSelector={}, egress=[{"toCIDR": ["x"]}])])
+
+
+def test_a_cnp_file_without_a_namespace_applies_in_default():
+    """A manifest without metadata.namespace is created in the default namespace (kubectl
+    apply with the default context), so its rules select pods there."""
+    policy = {"kind": "CiliumNetworkPolicy", "metadata": {"name": "no-ns"},
+              "spec": {"endpointSelector": BACKEND, "ingress": [{}]}}
+    found = rows([FRONT, BACK, OTHER_NS], [policy])
+    assert verdict(found, "default/front", "default/back") is False
+    assert verdict(found, "default/front", "other/front") is True
+    [subject] = cilium.subjects(policy)
+    assert subject.policy == "default/no-ns"
 
 
 def test_a_cnp_endpoint_selector_always_applies_in_the_policy_namespace():
@@ -385,7 +517,11 @@ C_SELECTOR = st.one_of(
                                                   "k8s:tier": st.sampled_from(["web", "db"])})),
     st.builds(lambda ns: {"matchLabels": {"k8s:io.kubernetes.pod.namespace": ns}},
               st.sampled_from(["n1", "n2"])),
-    st.just({"matchExpressions": [{"key": "app", "operator": "NotIn", "values": ["x"]}]}))
+    st.builds(lambda operator, values: {"matchExpressions": [
+        {"key": "app", "operator": operator, **({"values": values} if values else {})}]},
+        st.sampled_from(["In", "NotIn"]), st.sampled_from([["x"], ["x", "y"]]))
+    | st.builds(lambda operator: {"matchExpressions": [{"key": "app", "operator": operator}]},
+                st.sampled_from(["Exists", "DoesNotExist"])))
 C_PORT = st.sampled_from([{"port": "80"}, {"port": "80", "protocol": "TCP"},
                           {"port": "1000", "endPort": 1010, "protocol": "UDP"},
                           {"port": "0", "protocol": "SCTP"}, {"port": "http", "protocol": "TCP"},
@@ -434,8 +570,13 @@ def c_oracle(raw_policies, source, destination, protocol, number):
             wanted["io.kubernetes.pod.namespace"] = scope
         if any(labels(pod).get(k) != v for k, v in wanted.items()):
             return False
-        return all(pod.labels.get(e["key"]) not in e["values"]
-                   for e in selector.get("matchExpressions", []))
+        def holds(e):  # Kubernetes label selector requirements
+            present = e["key"] in pod.labels
+            inside = present and pod.labels[e["key"]] in e.get("values", [])
+            return {"In": inside, "NotIn": not inside, "Exists": present,
+                    "DoesNotExist": not present}[e["operator"]]
+
+        return all(holds(e) for e in selector.get("matchExpressions", []))
 
     def port_ok(rule):
         if "ports" not in rule:

@@ -127,6 +127,7 @@ def test_rule_matching_follows_the_authorizer(rule_, request_, allowed):
     (["/healthz*"], "/healthzz", True),
     (["*"], "/anything", True),
     (["/api"], "/apis", False),
+    (["/healthX*"], "/health", False),  # only the trailing `*` is a wildcard
 ])
 def test_non_resource_urls_match_exactly_or_by_trailing_star(urls, path, allowed):
     assert rule_allows({"nonResourceURLs": urls, "verbs": ["get"]}, Request("get", path=path)) \
@@ -169,10 +170,18 @@ def test_a_rolebinding_never_grants_a_cluster_scoped_resource_or_a_url():
     assert who(*objects, resource="nodes") == set()
     assert who(*objects, resource="nodes/proxy") == set()
     assert who(*objects, resource="/metrics") == set()
-    assert found(risks(*objects)) == set()
+    # the RoleBinding reads like a grant of nodes/proxy: a low row of its own says it is none
+    [row] = risks(*objects)
+    assert (row.subject, row.risk, row.path, row.severity) == (
+        "User/jane", "ineffective-grant", "nodes-proxy", "low")
+    assert row.rule.endswith(
+        "names nodes-proxy (get nodes/proxy) on cluster-scoped resources through a "
+        "RoleBinding: grants nothing today (the authorizer ignores cluster-scoped rules in a "
+        "RoleBinding); bound by a ClusterRoleBinding, this ClusterRole would grant nodes-proxy")
     objects = (*objects, crb("wide", "wide", DEV))
     assert who(*objects, resource="/metrics") == {"Group/dev"}
-    assert found(risks(*objects)) == {("Group/dev", "nodes-proxy")}
+    assert {(r.subject, r.risk) for r in risks(*objects)} == {
+        ("Group/dev", "nodes-proxy"), ("User/jane", "ineffective-grant")}
 
 
 def test_a_request_on_a_namespace_object_is_in_that_namespace():
@@ -208,6 +217,12 @@ def test_a_binding_to_a_missing_role_grants_nothing():
         "ClusterRoleBinding/gone -> ClusterRole/nowhere",
         "ClusterRoleBinding/role-ref -> Role/reader",
         "RoleBinding/team-a/gone -> ClusterRole/nowhere"]
+    # a roleRef of another kind grants nothing either; a binding to a role that exists is not
+    # listed; from a cluster, a bootstrap role the cluster does not list is missing too
+    objects = cluster_view(crb("odd", "reader", JANE, role_kind="Foo"), READER,
+                           crb("ok", "secret-reader", JANE), rb("devs", "shop", "edit", DEV))
+    assert rbac.Policy.of(objects).missing == ["ClusterRoleBinding/odd -> Foo/reader",
+                                               "RoleBinding/shop/devs -> ClusterRole/edit"]
 
 
 # -- subjects and groups -----------------------------------------------------------------------
@@ -229,6 +244,9 @@ def test_a_service_account_subject_without_namespace_matches_nothing_in_a_cluste
 def test_a_user_named_as_a_service_account_is_that_service_account():
     objects = (READER, crb("read", "secret-reader", user("system:serviceaccount:ops:bot")))
     assert who(*objects) == {"ServiceAccount/ops/bot"}
+    # a group whose name has as many colons is a group
+    assert who(READER, crb("read", "secret-reader", group("oidc:team:a:b"))) == {
+        "Group/oidc:team:a:b"}
 
 
 @pytest.mark.parametrize("subject_group, asking, allowed", [
@@ -265,6 +283,42 @@ def test_several_bindings_give_several_rows_and_one_row_per_binding():
     assert {r.risk for r in rows} == {"get secrets"} and rows[0].severity == "high"
 
 
+def test_who_can_asks_every_binding_in_order():
+    objects = cluster_view(READER, crole("ns", rule("-", "namespaces", "patch create watch "
+                                                                       "deletecollection")),
+                           rb("a", "team-a", "secret-reader", JANE), rb("b", "team-b",
+                                                                       "secret-reader", DEV),
+                           rb("ns-a", "team-a", "ns", JANE), rb("ns-b", "team-b", "ns", DEV))
+    found = rbac.who_can(objects, "get", "secrets", "team-b")
+    assert [r.binding for r in found] == ["RoleBinding/team-b/b"]
+    found = rbac.who_can(objects, "patch", "namespaces", "team-b")
+    assert [r.binding for r in found] == ["RoleBinding/team-b/ns-b"]
+    # creating, watching or deleting Namespaces as a collection is cluster-scoped: no
+    # RoleBinding grants it (kubectl watches one Namespace as a collection, by field selector)
+    for verb in ("create", "watch", "deletecollection"):
+        assert rbac.who_can(objects, verb, "namespaces", "team-a") == []
+
+
+def test_a_request_without_a_name_is_not_allowed_by_a_rule_with_resource_names():
+    objects = cluster_view(crole("one", rule("-", "secrets", "get", "shop")),
+                           crb("one", "one", JANE))
+    assert rbac.who_can(objects, "get", "secrets", "shop") == []
+    assert who(crole("one", rule("-", "secrets", "get", "shop")), crb("one", "one", JANE),
+               name="shop") == {"User/jane"}
+
+
+def test_rule_texts_as_the_table_shows_them():
+    objects = cluster_view(
+        crole("urls", {"nonResourceURLs": ["/metrics", "/healthz"], "verbs": ["get"]}),
+        crole("two", rule("apps batch", "deployments jobs", "get", "web api")),
+        crb("urls", "urls", JANE), crb("two", "two", JANE))
+    assert [r.rule for r in rbac.who_can(objects, "get", "/metrics")] == [
+        "nonResourceURLs=/metrics,/healthz verbs=get"]
+    assert [r.rule for r in rbac.who_can(objects, "get", "jobs", api_group="batch",
+                                         name="api")] == [
+        "apiGroups=apps,batch resources=deployments,jobs resourceNames=web,api verbs=get"]
+
+
 def test_who_can_a_request_outside_the_catalogue_is_info():
     objects = cluster_view(crole("cm", rule("-", "configmaps", "get")), crb("cm", "cm", JANE))
     assert [(r.risk, r.severity) for r in rbac.who_can(objects, "get", "configmaps")] == [
@@ -295,6 +349,14 @@ def test_from_files_aggregated_roles_are_computed_from_labels(tmp_path):
     assert found(rows) == {("User/jane", "secrets-read")}
     assert rows[0].role == "ClusterRole/monitoring"
     assert rbac.risks(objects) == []  # read as a cluster: the controller has not run
+
+
+def test_aggregation_runs_until_a_chain_against_name_order_is_complete():
+    # a-top aggregates b-middle, which aggregates c-low: by name, a-top is computed first
+    objects = [crole("a-top", selectors=[{"matchLabels": {"to": "a"}}]),
+               crole("b-middle", labels={"to": "a"}, selectors=[{"matchLabels": {"to": "b"}}]),
+               crole("c-low", SECRETS, labels={"to": "b"})]
+    assert rbac.aggregate(objects)["a-top"] == [SECRETS]
 
 
 def test_aggregation_chains_skip_the_role_itself_and_empty_selectors_match_all():
@@ -380,9 +442,48 @@ def test_every_catalogued_risk_is_exercised_above():
     exercised = {"secrets-read", "exec", "attach", "portforward", "impersonate", "bind",
                  "escalate", "create-pods", "nodes-proxy", "serviceaccount-token", "wildcard",
                  "cluster-admin"}
-    # the other paths: tests/test_rbac_paths.py, one case per path
-    from test_rbac_paths import PATHS
-    assert names - exercised <= {case.risk for case in PATHS}
+    # the other paths: tests/test_rbac_paths.py, one case per path, and the rows only
+    # everyone or anonymous requests get (their own tests there)
+    from test_rbac_paths import PATHS, SUBJECT_RISKS
+    assert names - exercised - SUBJECT_RISKS <= {case.risk for case in PATHS}
+
+
+def test_every_verb_on_every_resource_by_name_is_no_cluster_admin():
+    rows = risks(crole("named", rule("*", "*", "*", "one")), crb("named", "named", JANE))
+    assert "cluster-admin" not in {r.risk for r in rows}
+    assert {r.risk for r in rows} >= {"secrets-read", "wildcard"}
+
+
+def test_names_in_a_rule_count_for_the_objects_the_path_needs():
+    rows = risks(crole("ns", rule("-", "namespaces", "patch", "team-a")), crb("ns", "ns", JANE),
+                 crole("dns", rule("-", "configmaps", "patch", "coredns")),
+                 rb("dns", "kube-system", "dns", DEV))
+    assert {(r.subject, r.risk, r.score) for r in rows} == {
+        ("User/jane", "namespace-labels", 5), ("Group/dev", "coredns", 5)}
+
+
+@pytest.mark.parametrize("rule_, risk", [
+    (rule("authentication.k8s.io", "*/scopes", "impersonate"), "impersonate"),
+    (rule("authentication.k8s.io", "tokenreviews", "impersonate"), None),
+    (rule("constraints.gatekeeper.sh", "k8srequiredlabels/status", "patch"), None),
+    (rule("constraints.gatekeeper.sh", "k8srequiredlabels", "patch"), "policy-engines"),
+])
+def test_probes_of_any_resource_or_any_subresource(rule_, risk):
+    rows = risks(crole("r", rule_), crb("r", "r", JANE))
+    assert {r.risk for r in rows} == ({risk} if risk else set())
+
+
+@pytest.mark.parametrize("verb, resource, severity", [
+    ("patch", "k8srequiredlabels.constraints.gatekeeper.sh", "high"),
+    ("patch", "k8srequiredlabels.constraints.gatekeeper.sh/status", "info"),
+    ("impersonate", "userextras.authentication.k8s.io/scopes", "critical"),
+    ("impersonate", "userextras.authentication.k8s.io", "info"),
+])
+def test_who_can_rates_requests_on_any_resource_or_subresource(verb, resource, severity):
+    objects = cluster_view(crole("all", rule("*", "*", "*")), crb("all", "all", JANE))
+    name, sub, group_ = rbac.parse_resource(resource)
+    [row] = rbac.who_can(objects, verb, name, None, sub or None, group_)
+    assert row.severity == severity
 
 
 def test_cluster_admin_is_one_row_and_scores_by_scope():
@@ -424,9 +525,10 @@ def test_through_a_rolebinding_only_namespaced_rights_count():
     rows = risks(*objects)
     # impersonating service accounts and binding (also ClusterRoles, checked in the namespace
     # of the new RoleBinding) work in the namespace; users, groups, CSRs and escalating
-    # ClusterRoles are cluster-scoped.
+    # ClusterRoles are cluster-scoped: CSR approval reads like a grant and is none
     assert found(rows) == {("User/jane", "impersonate"), ("User/jane", "bind"),
-                           ("User/jane", "escalate")}
+                           ("User/jane", "escalate"), ("User/jane", "ineffective-grant")}
+    assert [r.path for r in rows if r.risk == "ineffective-grant"] == ["csr-approval"]
     assert [r.rule for r in rows if r.risk == "escalate"] == [
         "apiGroups=rbac.authorization.k8s.io resources=clusterroles,roles verbs=bind,escalate"]
     assert who(*objects, verb="escalate", resource="clusterroles.rbac.authorization.k8s.io") \
@@ -477,6 +579,9 @@ def test_system_subjects_are_hidden_unless_asked_for():
         "User/system:kube-controller-manager", "ServiceAccount/kube-system/namespace-controller"}
     assert [r.binding for r in every if r.subject == "User/clusterAdmin"] == [
         "ClusterRoleBinding/aks-cluster-admin-binding", "ClusterRoleBinding/other"]
+    # AKS's own local admin binding is hidden by default; the same user elsewhere is not
+    assert [r.binding for r in risks(*objects) if r.subject == "User/clusterAdmin"] == [
+        "ClusterRoleBinding/other"]
     assert {r.subject for r in rbac.who_can(cluster_view(*objects), "get", "secrets")} == shown
 
 
@@ -502,111 +607,177 @@ def test_the_table_is_sorted_and_does_not_depend_on_input_order():
 # -- kubescape's published cases ---------------------------------------------------------------
 
 GROUPS = (MANAGER, DEV)
+BOTH, NOBODY = {"Group/manager", "Group/dev"}, set()
+# (case, objects, risk, its subjects, who-can: verb, resource, namespace, subjects); a risk
+# `ineffective-grant:<path>` is the row that names <path> and grants nothing
 KUBESCAPE = [
     ("C-0015 rule-can-list-get-secrets-v1/clusterrole-clusterrolebinding",
      [crole("test", rule("*", "pods/log secrets users", "watch")),
       crb("read-secrets-global", "test", *GROUPS)],
-     "secrets-read", {"Group/manager", "Group/dev"}),
+     "secrets-read", BOTH, ("watch", "secrets", None, BOTH)),
     ("C-0015 rule-can-list-get-secrets-v1/clusterrole-rolebinding",
      [crole("test", rule("-", "*", "*")), rb("pod", "kube-system", "test", JANE)],
-     "secrets-read", {"User/jane"}),
+     "secrets-read", {"User/jane"}, ("get", "secrets", "kube-system", {"User/jane"})),
     ("C-0015 rule-can-list-get-secrets-v1/role-rolebinding",
      [role("test", "kube-system", rule("-", "rolebindings secrets serviceaccounts services *",
                                        "list")),
       rb("pod", "kube-system", "test", JANE, role_kind="Role")],
-     "secrets-read", {"User/jane"}),
-    # kubescape reads `pods/*` as covering pods/exec; the authorizer does not
-    ("C-0002 exec-into-container-v1/clusterrole (differs: no exec)",
+     "secrets-read", {"User/jane"}, ("list", "secrets", "kube-system", {"User/jane"})),
+    # kubescape reads `pods/*` as covering pods/exec; the authorizer matches it only to a
+    # subresource named `*`: a low row says the rule reads like exec and grants none
+    ("C-0002 exec-into-container-v1/clusterrole (differs: an ineffective-grant row, no exec)",
      [crole("secret-reader", rule("-", "pods/*", "create list")),
       rb("read-secrets", "default", "secret-reader", user("dave"))],
-     "exec", set()),
+     "ineffective-grant:exec", {"User/dave"}, ("create", "pods/exec", "default", NOBODY)),
+    ("C-0002 exec-into-container-v1/clusterrole: no exec row",
+     [crole("secret-reader", rule("-", "pods/*", "create list")),
+      rb("read-secrets", "default", "secret-reader", user("dave"))],
+     "exec", NOBODY, ("get", "pods/exec", "default", NOBODY)),
     # `*` on `*` in `*`: one namespace-admin row stands for exec and everything else
     ("C-0002 exec-into-container-v1/role (differs: namespace-admin)",
      [role("pod-reader", "default", rule("extensions *", "nodes pods *",
                                          "impersonate create list *")),
       rb("pod", "default", "pod-reader", JANE, role_kind="Role")],
-     "namespace-admin", {"User/jane"}),
+     "namespace-admin", {"User/jane"}, ("create", "pods/exec", "default", {"User/jane"})),
     ("C-0063 rule-can-portforward-v1/role-rolebinding",
      [role("test", "kube-system", rule("-", "pods/portforward secrets serviceaccounts "
                                             "services *", "list create")),
       rb("pod", "kube-system", "test", JANE, role_kind="Role")],
-     "portforward", {"User/jane"}),
+     "portforward", {"User/jane"}, ("create", "pods/portforward", "kube-system", {"User/jane"})),
     ("C-0063 rule-can-portforward-v1/clusterrole-rolebinding",
      [crole("test", rule("-", "*", "*")), rb("pod", "kube-system", "test", JANE)],
-     "portforward", {"User/jane"}),
+     "portforward", {"User/jane"}, ("create", "pods/portforward", "kube-system", {"User/jane"})),
+    ("C-0063 rule-can-portforward-v1/clusterrole-clusterrolebinding (differs: `pods/*`)",
+     [crole("test", rule("*", "pods/* secrets users", "create")),
+      crb("read-secrets-global", "test", *GROUPS)],
+     "ineffective-grant:portforward", BOTH, ("create", "pods/portforward", None, NOBODY)),
     ("C-0065 rule-can-impersonate-users-groups-v1/clusterrole-clusterrolebinding",
      [crole("test", rule("*", "pods/log events users", "watch *")),
       crb("read-secrets-global", "test", *GROUPS)],
-     "impersonate", {"Group/manager", "Group/dev"}),
+     "impersonate", BOTH, ("impersonate", "users", None, BOTH)),
     # kubescape: jane impersonates users; here only service accounts of kube-system
     ("C-0065 rule-can-impersonate-users-groups-v1/clusterrole-rolebinding",
      [crole("test", rule("-", "*", "*")), rb("pod", "kube-system", "test", JANE)],
-     "impersonate", {"User/jane"}),
+     "impersonate", {"User/jane"}, ("impersonate", "users", None, NOBODY)),
+    ("C-0065 rule-can-impersonate-users-groups-v1/clusterrole-rolebinding: service accounts",
+     [crole("test", rule("-", "*", "*")), rb("pod", "kube-system", "test", JANE)],
+     "impersonate", {"User/jane"},
+     ("impersonate", "serviceaccounts", "kube-system", {"User/jane"})),
     ("C-0191 rule-can-bind-escalate/clusterrole-clusterrolebinding",
      [crole("test", rule(RBAC, "pods roles", "bind watch list")),
       crb("read-secrets-global", "test", *GROUPS)],
-     "bind", {"Group/manager", "Group/dev"}),
-    # kubescape: bind and escalate; escalating a ClusterRole is cluster-scoped
-    ("C-0191 rule-can-bind-escalate/role-rolebinding (differs: no escalate)",
+     "bind", BOTH, ("bind", f"roles.{RBAC}", "default", BOTH)),
+    # kubescape: bind and escalate; escalating a ClusterRole is cluster-scoped, a Role can
+    # never grant it: a low row says so
+    ("C-0191 rule-can-bind-escalate/role-rolebinding (differs: escalate is an "
+     "ineffective-grant row)",
      [role("test", "default", rule("*", "clusterroles", "* escalate create update")),
       rb("pod", "default", "test", JANE, role_kind="Role")],
-     "escalate", set()),
+     "ineffective-grant:escalate", {"User/jane"},
+     ("escalate", f"clusterroles.{RBAC}", None, NOBODY)),
+    ("C-0191 rule-can-bind-escalate/role-rolebinding: no escalate row",
+     [role("test", "default", rule("*", "clusterroles", "* escalate create update")),
+      rb("pod", "default", "test", JANE, role_kind="Role")],
+     "escalate", NOBODY, ("escalate", f"clusterroles.{RBAC}", "default", NOBODY)),
     ("C-0191 rule-can-bind-escalate/role-rolebinding: bind",
      [role("test", "default", rule("*", "clusterroles", "* escalate create update")),
       rb("pod", "default", "test", JANE, role_kind="Role")],
-     "bind", {"User/jane"}),
+     "bind", {"User/jane"}, ("bind", f"clusterroles.{RBAC}", "default", {"User/jane"})),
     ("C-0188 rule-can-create-pod/clusterrole-clusterrolebinding",
      [crole("test", rule(RBAC, "pods rolebindings", "create watch list")),
       crb("read-secrets-global", "test", *GROUPS)],
-     "create-pods", set()),
+     "create-pods", NOBODY, ("create", "pods", None, NOBODY)),
     ("C-0188 rule-can-create-pod/clusterrole-rolebinding",
      [crole("test", rule("-", "pods services", "* watch list")),
       rb("pod", "kube-system", "test", JANE)],
-     "create-pods", {"User/jane"}),
-    # nodes and CSRs are cluster-scoped: a RoleBinding grants nothing on them
-    ("C-0279 rule-can-access-proxy-subresource/clusterrole-rolebinding (differs)",
+     "create-pods", {"User/jane"}, ("create", "pods", "kube-system", {"User/jane"})),
+    # nodes and CSRs are cluster-scoped: a RoleBinding grants nothing on them, and who-can
+    # finds nobody; the binding reads like a grant, so a low row says it is none
+    ("C-0279 rule-can-access-proxy-subresource/clusterrole-clusterrolebinding",
+     [crole("test", rule(RBAC, "pods rolebindings", "create watch list")),
+      crb("read-secrets-global", "test", *GROUPS)],
+     "nodes-proxy", NOBODY, ("get", "nodes/proxy", None, NOBODY)),
+    ("C-0279 rule-can-access-proxy-subresource/clusterrole-rolebinding (differs: "
+     "ineffective-grant)",
      [crole("test", rule("-", "pods services nodes/proxy", "* watch list get create connect")),
       rb("pod", "kube-system", "test", JANE)],
-     "nodes-proxy", set()),
-    ("C-0279 rule-can-access-proxy-subresource/role-rolebinding (differs)",
+     "ineffective-grant:nodes-proxy", {"User/jane"}, ("get", "nodes/proxy", None, NOBODY)),
+    ("C-0279 rule-can-access-proxy-subresource/role-rolebinding (differs: ineffective-grant)",
      [role("test", "kube-system", rule("*", "rolebindings deployments pods nodes/proxy",
                                        "* watch create update")),
       rb("pod", "kube-system", "test", JANE, role_kind="Role")],
-     "nodes-proxy", set()),
-    ("C-0280 rule-can-approve-cert-signing-request/clusterrole-rolebinding (differs)",
+     "ineffective-grant:nodes-proxy", {"User/jane"}, ("create", "nodes/proxy", None, NOBODY)),
+    ("C-0280 rule-can-approve-cert-signing-request/clusterrole-clusterrolebinding",
+     [crole("test", rule(RBAC, "pods rolebindings", "create watch list")),
+      crb("read-secrets-global", "test", *GROUPS)],
+     "csr-approval", NOBODY,
+     ("update", "certificatesigningrequests.certificates.k8s.io/approval", None, NOBODY)),
+    ("C-0280 rule-can-approve-cert-signing-request/clusterrole-rolebinding (differs: "
+     "ineffective-grant)",
      [crole("test", rule("certificates.k8s.io", "certificatesigningrequests/approval",
                          "* update")),
       rb("pod", "kube-system", "test", JANE)],
-     "csr-approval", set()),
+     "ineffective-grant:csr-approval", {"User/jane"},
+     ("update", "certificatesigningrequests.certificates.k8s.io/approval", None, NOBODY)),
+    ("C-0280 rule-can-approve-cert-signing-request/role-rolebinding (differs: "
+     "ineffective-grant)",
+     [role("test", "kube-system", rule("*", "rolebindings deployments pods "
+                                            "certificatesigningrequests/approval",
+                                       "* watch create update")),
+      rb("pod", "kube-system", "test", JANE, role_kind="Role")],
+     "ineffective-grant:csr-approval", {"User/jane"},
+     ("update", "certificatesigningrequests.certificates.k8s.io/approval", None, NOBODY)),
     ("C-0282 rule-can-create-service-account-token/role-rolebinding",
      [role("test", "kube-system", rule("*", "rolebindings deployments pods "
                                             "serviceaccounts/token", "* watch create update")),
       rb("pod", "kube-system", "test", JANE, role_kind="Role")],
-     "serviceaccount-token", {"User/jane"}),
+     "serviceaccount-token", {"User/jane"},
+     ("create", "serviceaccounts/token", "kube-system", {"User/jane"})),
     ("C-0282 rule-can-create-service-account-token/clusterrole-rolebinding",
      [crole("test", rule("-", "serviceaccounts/token", "*")),
       rb("pod", "kube-system", "test", JANE)],
-     "serviceaccount-token", {"User/jane"}),
+     "serviceaccount-token", {"User/jane"},
+     ("create", "serviceaccounts/token", "kube-system", {"User/jane"})),
     ("C-0035 rule-list-all-cluster-admins-v1/clusterrole-clusterrolebinding",
      [crole("test", rule("*", "* secrets users", "get *")),
       crb("read-secrets-global", "test", *GROUPS)],
-     "cluster-admin", {"Group/manager", "Group/dev"}),
+     "cluster-admin", BOTH, ("delete", "nodes", None, BOTH)),
     ("C-0035 rule-list-all-cluster-admins-v1/role-rolebinding",
      [role("test", "kube-system", rule("*", "pods/portforward secrets * services *",
                                        "* delete")),
       rb("pod", "kube-system", "test", JANE, role_kind="Role")],
-     "namespace-admin", {"User/jane"}),
+     "namespace-admin", {"User/jane"}, ("delete", "secrets", "kube-system", {"User/jane"})),
     # C-0185 looks only at ClusterRoleBindings; here the namespaced grant is a row of its own
     ("C-0185 cluster-admin-role/clusterrole-rolebinding (differs: namespace-admin)",
      [crole("cluster-admin", rule("*", "*", "*")), rb("pod", "kube-system", "cluster-admin",
                                                       JANE)],
-     "namespace-admin", {"User/jane"}),
+     "namespace-admin", {"User/jane"}, ("get", "secrets", "kube-system", {"User/jane"})),
 ]
 
 
-@pytest.mark.parametrize("case, objects, risk, subjects", KUBESCAPE, ids=[c[0] for c in KUBESCAPE])
-def test_kubescape_published_cases(case, objects, risk, subjects):
-    assert {r.subject for r in risks(*objects) if r.risk == risk} == subjects
+def rows_of(rows: list[rbac.Row], risk: str) -> list[rbac.Row]:
+    """The rows of a risk; `ineffective-grant:<path>` the rows naming <path> that grant none."""
+    kind, _, path = risk.partition(":")
+    return [r for r in rows if r.risk == kind and r.path == path]
+
+
+def who_answers(objects: dict, query: tuple) -> set[str]:
+    verb, text, namespace, _ = query
+    resource, sub, api_group = rbac.parse_resource(text)
+    return {r.subject for r in rbac.who_can(objects, verb, resource, namespace, sub or None,
+                                           api_group)}
+
+
+@pytest.mark.parametrize("case, objects, risk, subjects, query", KUBESCAPE,
+                         ids=[c[0] for c in KUBESCAPE])
+def test_kubescape_published_cases(case, objects, risk, subjects, query):
+    view = cluster_view(*objects)
+    rows = rows_of(rbac.risks(view), risk)
+    assert {r.subject for r in rows} == subjects
+    if risk.startswith("ineffective-grant"):
+        assert {r.severity for r in rows} == {"low"}
+        assert all("grant" in r.rule for r in rows)
+    assert who_answers(view, query) == query[3]
 
 
 # -- the command -------------------------------------------------------------------------------
@@ -688,7 +859,8 @@ def test_cli_who_can(folder, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--who-can", "get", ""], "--who-can: '': expected RESOURCE"),
+    (["--who-can", "get", ""], "--who-can: '': expected RESOURCE[.GROUP][/SUBRESOURCE], e.g. "
+                               "pods/exec, deployments.apps, or a URL path such as /metrics"),
     (["-n", "shop"], "-n/--namespace goes with --who-can"),
 ])
 def test_cli_cannot_run_exits_2(folder, capsys, argv, message):

@@ -15,7 +15,7 @@ import pytest
 
 from aks_runbook.analysis import rbac
 from check_views import cluster_view, files_view
-from test_rbac import RBAC, crb, crole, group, rb, role, rule, user
+from test_rbac import RBAC, crb, crole, group, rb, role, rows_of, rule, sa, user, who_answers
 
 ADM = "admissionregistration.k8s.io"
 CERTS = "certificates.k8s.io"
@@ -332,24 +332,39 @@ def test_who_can_finds_the_subject_through_a_group_and_an_aggregated_role(tmp_pa
 
 
 SECOND_RIGHT_MISSING = {"no approve on signers", "no sign on signers"}
-NARROWED = [(p.label, why, rules, where, p.who) for p in PATHS for why, rules, where in
-            p.narrowed]
+# narrowed so that the rule still reads like the path: a low row naming it, granting nothing
+READS_LIKE_A_GRANT = {"a RoleBinding (cluster-scoped)", "pods/* is no wildcard"}
+NARROWED = [(p.label, p.risk, why, rules, where, p.who) for p in PATHS
+            for why, rules, where in p.narrowed]
 
 
-@pytest.mark.parametrize("label, why, rules, where, query", NARROWED,
-                         ids=[f"{n[0]}: {n[1]}" for n in NARROWED])
-def test_the_rule_narrowed_so_it_no_longer_grants_the_path_gives_no_row(label, why, rules,
-                                                                         where, query):
+@pytest.mark.parametrize("label, risk, why, rules, where, query", NARROWED,
+                         ids=[f"{n[0]}: {n[2]}" for n in NARROWED])
+def test_the_rule_narrowed_so_it_no_longer_grants_the_path_gives_no_row(label, risk, why,
+                                                                         rules, where, query):
     objects = _objects(rules, where, JANE)
-    assert rbac.risks(objects) == []
+    rows = rbac.risks(objects)
+    if why in READS_LIKE_A_GRANT:
+        assert {(r.subject, r.risk, r.severity) for r in rows} == {
+            ("User/jane", "ineffective-grant", "low")}
+        assert risk in {r.path for r in rows}
+        named = next(r for r in rows if r.path == risk)
+        assert f"names {risk} (" in named.rule and "grant" in named.rule.split(risk, 1)[1]
+    else:
+        assert rows == []
     if why in SECOND_RIGHT_MISSING:  # the request itself is allowed; the path needs both
         assert {r.subject for r in _who(objects, query)} == {"User/jane"}
     else:
         assert _who(objects, query) == []
 
 
+# rows only everyone (everyone-reads-workloads) or anonymous requests (anonymous-access) get:
+# their own tests below
+SUBJECT_RISKS = {"everyone-reads-workloads", "anonymous-access"}
+
+
 def test_every_catalogued_risk_has_a_path_case_and_its_sources():
-    assert {r.name for r in rbac.RISKS} <= {p.risk for p in PATHS}
+    assert {r.name for r in rbac.RISKS} - SUBJECT_RISKS <= {p.risk for p in PATHS}
     doc = rbac.__doc__
     for risk in rbac.RISKS:
         assert risk.name in doc
@@ -398,7 +413,9 @@ def test_the_severity_of_each_path_row():
         "validating-webhooks": "high", "admission-policies": "high", "apiservices": "high",
         "create-pods": "high", "exec": "high", "attach": "high", "ephemeral-containers": "high",
         "namespace-labels": "high", "persistent-volumes": "high", "policy-engines": "high",
-        "coredns": "high", "csr-signing": "medium", "crds": "medium", "portforward": "medium",
+        "coredns": "high", "csr-signing": "medium", "crds": "medium",
+        "anonymous-access": "medium", "everyone-reads-workloads": "medium",  # +1: high
+        "portforward": "medium",
         "service-traffic": "medium", "ingress-routes": "medium", "storage": "medium",
         "wildcard": "medium", "network-policies": "medium", "delete-events": "medium",
         "delete": "low"}
@@ -473,120 +490,380 @@ def test_a_harmless_role_gives_no_row(rules):
 # -- kubescape's published cases for the controls added with these paths -----------------------
 
 GROUPS = (group("manager"), group("dev"))
+BOTH, NOBODY = {"Group/manager", "Group/dev"}, set()
+# (case, objects, risk, its subjects, who-can: verb, resource, namespace, subjects); a risk
+# `ineffective-grant:<path>` is the low row that names <path> and grants nothing
 KUBESCAPE = [
     ("C-0037 rule-can-update-configmap-v1/clusterrole-clusterrolebinding",
      [crole("test", rule("*", "pods/* * users", "update")),
       crb("read-secrets-global", "test", *GROUPS)],
-     "coredns", {"Group/manager", "Group/dev"}),
+     "coredns", BOTH, ("update", "configmaps", "kube-system", BOTH)),
     ("C-0037 rule-can-update-configmap-v1/clusterrole-rolebinding",
      [crole("test", rule("-", "*", "*")), rb("pod", "kube-system", "test", JANE)],
-     "coredns", {"User/jane"}),
+     "coredns", {"User/jane"}, ("patch", "configmaps", "kube-system", {"User/jane"})),
     ("C-0037 rule-can-update-configmap-v1/role-rolebinding",
      [role("test", "kube-system", rule("-", "configmap secrets serviceaccounts services *",
                                        "list update")),
       rb("pod", "kube-system", "test", JANE, role_kind="Role")],
-     "coredns", {"User/jane"}),
+     "coredns", {"User/jane"}, ("update", "configmaps", "kube-system", {"User/jane"})),
     ("C-0278 rule-can-create-pv/clusterrole-clusterrolebinding",
      [crole("test", rule(RBAC, "pods rolebindings persistentvolumes", "create watch list")),
       crb("read-secrets-global", "test", *GROUPS)],
-     "persistent-volumes", set()),
-    # PersistentVolumes are cluster-scoped: the authorizer never consults a RoleBinding for them
-    ("C-0278 rule-can-create-pv/clusterrole-rolebinding (differs: a RoleBinding grants no PV)",
+     "persistent-volumes", NOBODY, ("create", "persistentvolumes", None, NOBODY)),
+    # PersistentVolumes are cluster-scoped: the authorizer never consults a RoleBinding for
+    # them, so who-can finds nobody; the binding reads like a grant: a low row says it is none
+    ("C-0278 rule-can-create-pv/clusterrole-rolebinding (differs: ineffective-grant, low)",
      [crole("test", rule("-", "pods services persistentvolumes", "* watch list")),
       rb("pod", "kube-system", "test", JANE)],
-     "persistent-volumes", set()),
-    ("C-0278 rule-can-create-pv/role-rolebinding (differs: a RoleBinding grants no PV)",
+     "ineffective-grant:persistent-volumes", {"User/jane"},
+     ("create", "persistentvolumes", None, NOBODY)),
+    ("C-0278 rule-can-create-pv/clusterrole-rolebinding: no persistent-volumes row",
+     [crole("test", rule("-", "pods services persistentvolumes", "* watch list")),
+      rb("pod", "kube-system", "test", JANE)],
+     "persistent-volumes", NOBODY, ("create", "persistentvolumes", "kube-system", NOBODY)),
+    ("C-0278 rule-can-create-pv/role-rolebinding (differs: ineffective-grant, low)",
      [role("test", "kube-system", rule("*", "rolebindings deployments pods persistentvolumes",
                                        "* watch create update")),
       rb("pod", "kube-system", "test", JANE, role_kind="Role")],
-     "persistent-volumes", set()),
+     "ineffective-grant:persistent-volumes", {"User/jane"},
+     ("create", "persistentvolumes", None, NOBODY)),
     ("C-0281 rule-can-modify-admission-webhooks/clusterrole-clusterrolebinding",
      [crole("test", rule(RBAC, "pods rolebindings", "create watch list")),
       crb("read-secrets-global", "test", *GROUPS)],
-     "mutating-webhooks", set()),
+     "mutating-webhooks", NOBODY,
+     ("create", f"mutatingwebhookconfigurations.{ADM}", None, NOBODY)),
     ("C-0281 rule-can-modify-admission-webhooks/clusterrole-rolebinding (differs: "
-     "webhook configurations are cluster-scoped)",
+     "ineffective-grant, low)",
      [crole("test", rule(ADM, "validatingwebhookconfigurations mutatingwebhookconfigurations",
                          "create update delete")),
       rb("pod", "kube-system", "test", JANE)],
-     "mutating-webhooks", set()),
-    ("C-0281 rule-can-modify-admission-webhooks/role-rolebinding (differs: cluster-scoped)",
+     "ineffective-grant:mutating-webhooks", {"User/jane"},
+     ("update", f"mutatingwebhookconfigurations.{ADM}", None, NOBODY)),
+    ("C-0281 rule-can-modify-admission-webhooks/clusterrole-rolebinding: validating",
+     [crole("test", rule(ADM, "validatingwebhookconfigurations mutatingwebhookconfigurations",
+                         "create update delete")),
+      rb("pod", "kube-system", "test", JANE)],
+     "ineffective-grant:validating-webhooks", {"User/jane"},
+     ("delete", f"validatingwebhookconfigurations.{ADM}", None, NOBODY)),
+    ("C-0281 rule-can-modify-admission-webhooks/role-rolebinding (differs: ineffective-grant, "
+     "low)",
      [role("test", "kube-system", rule("*", "rolebindings deployments pods "
                                             "validatingwebhookconfigurations "
                                             "mutatingwebhookconfigurations",
                                        "* watch create update")),
       rb("pod", "kube-system", "test", JANE, role_kind="Role")],
-     "validating-webhooks", set()),
+     "ineffective-grant:validating-webhooks", {"User/jane"},
+     ("create", f"validatingwebhookconfigurations.{ADM}", None, NOBODY)),
     ("C-0007 rule-excessive-delete-rights-v1/clusterrole-clusterrolebinding",
      [crole("test", rule("-", "pods secrets users", "get *")),
       crb("read-secrets-global", "test", *GROUPS)],
-     "delete", {"Group/manager", "Group/dev"}),
+     "delete", BOTH, ("delete", "pods", "shop", BOTH)),
     ("C-0007 rule-excessive-delete-rights-v1/clusterrole-rolebinding",
      [crole("test", rule("-", "*", "*")), rb("pod", "kube-system", "test", JANE)],
-     "delete", {"User/jane"}),
+     "delete", {"User/jane"}, ("delete", "secrets", "kube-system", {"User/jane"})),
     ("C-0007 rule-excessive-delete-rights-v1/role-rolebinding",
      [role("test", "kube-system", rule("-", "pods/portforward secrets serviceaccounts "
                                             "services *", "list delete")),
       rb("pod", "kube-system", "test", JANE, role_kind="Role")],
-     "delete", {"User/jane"}),
+     "delete", {"User/jane"}, ("delete", "services", "kube-system", {"User/jane"})),
     ("C-0031 rule-can-delete-k8s-events-v1/clusterrole-clusterrolebinding",
      [crole("test", rule("-", "pods events services", "watch delete")),
       crb("read-secrets-global", "test", *GROUPS)],
-     "delete-events", {"Group/manager", "Group/dev"}),
+     "delete-events", BOTH, ("delete", "events", None, BOTH)),
     ("C-0031 rule-can-delete-k8s-events-v1/clusterrole-rolebinding",
      [crole("test", rule("-", "*", "*")), rb("pod", "kube-system", "test", JANE)],
-     "delete-events", {"User/jane"}),
+     "delete-events", {"User/jane"}, ("delete", "events", "kube-system", {"User/jane"})),
     # `*` on `*` in `*`: one namespace-admin row stands for deleting Events and everything else
     ("C-0031 rule-can-delete-k8s-events-v1/role-rolebinding (differs: namespace-admin)",
      [role("test", "kube-system", rule("*", "rolebindings deployments pods services *",
                                        "* watch create update")),
       rb("pod", "kube-system", "test", JANE, role_kind="Role")],
-     "namespace-admin", {"User/jane"}),
+     "namespace-admin", {"User/jane"},
+     ("deletecollection", "events.events.k8s.io", "kube-system", {"User/jane"})),
 ]
 
 
-@pytest.mark.parametrize("case, objects, risk, subjects", KUBESCAPE, ids=[c[0] for c in KUBESCAPE])
-def test_kubescape_published_cases(case, objects, risk, subjects):
-    rows = rbac.risks(cluster_view(*objects))
-    assert {r.subject for r in rows if r.risk == risk} == subjects
+@pytest.mark.parametrize("case, objects, risk, subjects, query", KUBESCAPE,
+                         ids=[c[0] for c in KUBESCAPE])
+def test_kubescape_published_cases(case, objects, risk, subjects, query):
+    view = cluster_view(*objects)
+    rows = rows_of(rbac.risks(view), risk)
+    assert {r.subject for r in rows} == subjects
+    if risk.startswith("ineffective-grant"):
+        assert {r.severity for r in rows} == {"low"}
+    assert who_answers(view, query) == query[3]
 
 
-PUBLIC_INFO = crb("system:public-info-viewer", "system:public-info-viewer",
-                  group("system:authenticated"), group("system:unauthenticated"))
+def test_an_ineffective_grant_says_what_it_would_grant_and_why_it_does_not():
+    objects = cluster_view(
+        crole("pv", rule("-", "persistentvolumes", "create")), rb("pv", "shop", "pv", JANE),
+        role("pv", "shop", rule("-", "persistentvolumes", "create")),
+        rb("pv-role", "shop", "pv", group("dev"), role_kind="Role"),
+        crole("exec", rule("-", "pods/*", "create get")), crb("exec", "exec", group("ops")))
+    rows = {(r.subject, r.path): r for r in rbac.risks(objects)}
+    through_binding = rows["User/jane", "persistent-volumes"]
+    assert (through_binding.risk, through_binding.severity, through_binding.score) == (
+        "ineffective-grant", "low", 1)  # 2, -1 for one namespace
+    assert through_binding.rule == (
+        'apiGroups="" resources=persistentvolumes verbs=create; names persistent-volumes '
+        "(create persistentvolumes) on cluster-scoped resources through a RoleBinding: grants "
+        "nothing today (the authorizer ignores cluster-scoped rules in a RoleBinding); bound by "
+        "a ClusterRoleBinding, this ClusterRole would grant persistent-volumes")
+    assert rows["Group/dev", "persistent-volumes"].rule.endswith(
+        "names persistent-volumes (create persistentvolumes) on cluster-scoped resources in a "
+        "Role: a Role can never grant them (its RoleBindings apply only in their namespace); "
+        "dead configuration that reads like a grant")
+    star = rows["Group/ops", "exec"]
+    assert (star.risk, star.score) == ("ineffective-grant", 2)  # a ClusterRoleBinding: 2
+    assert star.rule.endswith(
+        "names exec (create/get pods/exec) as `pods/*`: RBAC matches `pods/*` only to a "
+        "subresource named `*`, not to every subresource, so it grants no exec; dead "
+        "configuration that reads like a grant")
+    assert {path for subject, path in rows if subject == "Group/ops"} == {
+        "exec", "attach", "portforward"}
+    assert rbac.who_can(objects, "create", "persistentvolumes") == []
+    assert rbac.who_can(objects, "get", "pods", "shop", "exec") == []
+
+
+@pytest.mark.parametrize("rule_, text", [
+    (rule("-", "users groups", "impersonate"), "names impersonate (impersonate users, groups) "),
+    (rule("constraints.gatekeeper.sh", "k8srequiredlabels", "delete"),
+     "names policy-engines (delete *.constraints.gatekeeper.sh) "),
+    (rule("authentication.k8s.io", "userextras/scopes", "impersonate"),
+     "names impersonate (impersonate userextras.authentication.k8s.io/*) "),
+])
+def test_an_ineffective_grant_names_the_requests_it_reads_like(rule_, text):
+    [row] = rbac.risks(_objects((rule_,), "shop", JANE))
+    assert text in row.rule
+
+
+@pytest.mark.parametrize("rules, where, paths", [
+    # impersonating service accounts works in the namespace: no ineffective row beside it
+    ((rule("-", "users serviceaccounts", "impersonate"),), "shop", set()),
+    ((rule("-", "users", "impersonate"),), "shop", {"impersonate"}),
+    # `*/*` is no wildcard either; `*` is
+    ((rule("-", "*/*", "get"),), CLUSTER, {"exec", "attach", "portforward", "nodes-proxy"}),
+    ((rule("-", "pods/* pods/exec", "create"),), "shop", {"attach", "portforward"}),
+    # `nodes/*` says nothing of pods' subresources
+    ((rule("-", "nodes/* pods", "get"),), CLUSTER, {"nodes-proxy"}),
+    # resourceNames: the same paths, two points lower (the score floor is 1)
+    ((rule("-", "nodes/*", "get", "aks-1"),), CLUSTER, {"nodes-proxy"}),
+    # a URL rule and `*` on `*` in `*` through a RoleBinding: no ineffective row
+    (({"nonResourceURLs": ["/metrics"], "verbs": ["get"]},), "shop", set()),
+    ((rule("*", "*", "*"),), "shop", set()),
+    # a role whose rules name only namespaced resources: none
+    ((rule("-", "pods/exec configmaps", "create"),), "shop", set()),
+], ids=["users beside serviceaccounts", "users only", "*/*", "pods/* beside pods/exec",
+        "nodes/* beside pods",
+        "nodes/* by name", "URL rule", "namespace-admin", "namespaced only"])
+def test_ineffective_grant_rows_name_only_paths_the_rule_does_not_grant(rules, where, paths):
+    rows = rbac.risks(_objects(rules, where, JANE))
+    found = [r for r in rows if r.risk == "ineffective-grant"]
+    assert {r.path for r in found} == paths
+    named = bool(rules[0].get("resourceNames"))
+    assert all(r.score == max(1, 2 - (where is not None) - 2 * named) for r in found)
+
+
+# -- everyone and anonymous requests (kubescape C-0265, C-0262) -------------------------------
+
+AUTHENTICATED = group("system:authenticated")
+ANONYMOUS = group("system:unauthenticated")
+PUBLIC_INFO_RULE = {"nonResourceURLs": ["/healthz", "/livez", "/readyz", "/version",
+                                        "/version/"], "verbs": ["get"]}
+PUBLIC_INFO = crb("system:public-info-viewer", "system:public-info-viewer", AUTHENTICATED,
+                  ANONYMOUS)
 EVERYONE_CASES = [
-    # kubescape fails on `pods` among the resources; get/list/watch pods and nodes reaches no
-    # path here, and `pods/*`, `nodes/*` are no wildcards
-    ("C-0265 system-authenticated-allowed-to-take-over-cluster/fail (differs: read only)",
+    # kubescape fails on `pods` and `nodes` among the resources: every identity reads every
+    # pod's spec (env values, images, service accounts) and every node; `pods/*` and `nodes/*`
+    # read like exec, attach, port-forward (get upgrades a WebSocket) and the kubelet API, and
+    # grant none of them: low rows say so
+    ("C-0265 system-authenticated-allowed-to-take-over-cluster/fail",
      [crole("system:viewer", rule("-", "nodes nodes/* namespaces namespaces/* pods pods/*",
                                   "get list watch")),
-      crb("system:viewer", "system:viewer", group("system:authenticated"))], set()),
+      crb("system:viewer", "system:viewer", AUTHENTICATED)],
+     {("Group/system:authenticated", "everyone-reads-workloads", 7.0),
+      ("Group/system:authenticated", "ineffective-grant", 3.0)},
+     ("list", "pods", None, {"Group/system:authenticated"})),
     ("C-0265 system-authenticated-allowed-to-take-over-cluster/success",
      [crole("system:viewer", rule("-", "configmaps", "get list watch")),
-      crb("system:viewer", "system:viewer", group("system:authenticated"))], set()),
+      crb("system:viewer", "system:viewer", AUTHENTICATED)], set(),
+     ("list", "pods", None, set())),
     # the same subject with a path: its row, one point higher
     ("C-0265 with secrets read", [crole("r", rule("-", "secrets", "get")),
-                                  crb("r", "r", group("system:authenticated"))],
-     {("Group/system:authenticated", "secrets-read", 9.0)}),
-    # kubescape fails on the subject alone; the role is not in the case, so it grants nothing
-    # (on a cluster it is system:public-info-viewer: get /healthz, /livez, /readyz, /version)
-    ("C-0262 anonymous-access-enabled/fail (differs: the role grants no path)",
-     [PUBLIC_INFO], set()),
+                                  crb("r", "r", AUTHENTICATED)],
+     {("Group/system:authenticated", "secrets-read", 9.0)},
+     ("get", "secrets", "shop", {"Group/system:authenticated"})),
+    # kubescape fails on the subject alone; the case is Kubernetes' default binding, whose role
+    # (not in the case) the API server recreates at every start as get on /healthz, /livez,
+    # /readyz, /version: decided by effect, no row (and AKS authenticates no anonymous request)
+    ("C-0262 anonymous-access-enabled/fail (differs: the default public-info binding)",
+     [PUBLIC_INFO], set(), ("get", "/version", None, set())),
     ("C-0262 anonymous-access-enabled/fail with the role as Kubernetes v1.36 defines it",
-     [crole("system:public-info-viewer", {"nonResourceURLs": ["/healthz", "/livez", "/readyz",
-                                                             "/version", "/version/"],
-                                          "verbs": ["get"]}), PUBLIC_INFO], set()),
+     [crole("system:public-info-viewer", PUBLIC_INFO_RULE), PUBLIC_INFO], set(),
+     ("get", "/version", None, {"Group/system:authenticated",
+                                "Group/system:unauthenticated"})),
     ("C-0262 anonymous-access-enabled/success",
-     [rb("pod", "default", "pod-reader", JANE, role_kind="Role")], set()),
+     [rb("pod", "default", "pod-reader", JANE, role_kind="Role")], set(),
+     ("get", "pods", "default", set())),
     ("C-0262 with exec for anonymous", [crole("x", rule("-", "pods/exec", "create")),
                                         crb("x", "x", user("system:anonymous"))],
-     {("User/system:anonymous", "exec", 8.0)}),
+     {("User/system:anonymous", "exec", 8.0),
+      ("User/system:anonymous", "anonymous-access", 7.0)},
+     ("create", "pods/exec", "shop", {"User/system:anonymous"})),
 ]
 
 
-@pytest.mark.parametrize("case, objects, expected", EVERYONE_CASES,
+@pytest.mark.parametrize("case, objects, expected, query", EVERYONE_CASES,
                          ids=[c[0] for c in EVERYONE_CASES])
-def test_kubescape_published_cases_for_everyone_subjects(case, objects, expected):
-    assert {(r.subject, r.risk, r.score) for r in rbac.risks(cluster_view(*objects))} == expected
+def test_kubescape_published_cases_for_everyone_subjects(case, objects, expected, query):
+    view = cluster_view(*objects)
+    assert {(r.subject, r.risk, r.score) for r in rbac.risks(view)} == expected
+    assert who_answers(view, query) == query[3]
+
+
+def test_the_c0265_case_says_what_everyone_reads_and_what_reads_like_a_grant():
+    objects = EVERYONE_CASES[0][1]
+    rows = rbac.risks(cluster_view(*objects))
+    assert [(r.risk, r.path, r.severity) for r in rows] == [
+        ("everyone-reads-workloads", "", "high"), ("ineffective-grant", "attach", "low"),
+        ("ineffective-grant", "exec", "low"), ("ineffective-grant", "nodes-proxy", "low"),
+        ("ineffective-grant", "portforward", "low")]
+    assert "as `nodes/*`" in rows[3].rule and "grants no nodes-proxy" in rows[3].rule
+    assert "as `pods/*`" in rows[2].rule and "grants no exec" in rows[2].rule
+    assert rbac.who_can(cluster_view(*objects), "get", "pods", "shop", "exec") == []
+
+
+EVERYONE_READS = [("get", "pods"), ("list", "pods/log"), ("watch", "nodes"),
+                  ("list", "replicationcontrollers"), ("get", "deployments.apps"),
+                  ("list", "replicasets.apps"), ("watch", "statefulsets.apps"),
+                  ("get", "daemonsets.apps"), ("list", "jobs.batch"), ("get", "cronjobs.batch")]
+
+
+@pytest.mark.parametrize("verb, resource", EVERYONE_READS,
+                         ids=[" ".join(e) for e in EVERYONE_READS])
+def test_everyone_reading_workloads_is_a_row_only_for_everyone(verb, resource):
+    name, sub, api_group = rbac.parse_resource(resource)
+    read = rule(api_group or "-", f"{name}/{sub}" if sub else name, verb)
+    everyone = [AUTHENTICATED, ANONYMOUS, user("system:anonymous"),
+                group("system:serviceaccounts")]
+    objects = cluster_view(crole("read", read),
+                           crb("read", "read", *everyone, JANE,
+                               group("system:serviceaccounts:ci"), sa("bot", "ci")))
+    rows = [r for r in rbac.risks(objects) if r.risk == "everyone-reads-workloads"]
+    assert {(r.subject, r.severity) for r in rows} == {
+        ("Group/system:authenticated", "high"), ("Group/system:unauthenticated", "high"),
+        ("User/system:anonymous", "high"), ("Group/system:serviceaccounts", "high")}
+    namespace = None if name == "nodes" else "shop"
+    found = {r.subject: r.severity for r in rbac.who_can(objects, verb, name, namespace,
+                                                         sub or None, api_group)}
+    assert found["Group/system:authenticated"] == "high" and found["User/jane"] == "info"
+
+
+def test_everyone_reading_pods_in_one_namespace_is_medium_and_writes_are_their_path():
+    objects = cluster_view(crole("view-pods", rule("-", "pods", "get list watch")),
+                           rb("all", "shop", "view-pods", AUTHENTICATED),
+                           crole("secrets", rule("-", "secrets", "create")),
+                           crb("secrets", "secrets", AUTHENTICATED))
+    assert {(r.risk, r.severity) for r in rbac.risks(objects)} == {
+        ("everyone-reads-workloads", "medium")}  # create secrets: no catalogued path
+
+
+@pytest.mark.parametrize("objects, expected, text", [
+    ((crole("cm", rule("-", "configmaps", "get")), crb("cm", "cm", ANONYMOUS)),
+     {("Group/system:unauthenticated", "high")}, "granted to anonymous requests"),
+    ((role("cm", "shop", rule("-", "configmaps", "get")),
+      rb("cm", "shop", "cm", user("system:anonymous"), role_kind="Role")),
+     {("User/system:anonymous", "medium")}, "AKS reports it off"),
+    # more than the public-info endpoints: /metrics beside them, or another verb
+    ((crole("info", {**PUBLIC_INFO_RULE, "nonResourceURLs": ["/version", "/metrics"]}),
+      crb("info", "info", ANONYMOUS)), {("Group/system:unauthenticated", "high")},
+     "nonResourceURLs=/version,/metrics verbs=get;"),
+    ((crole("info", {**PUBLIC_INFO_RULE, "verbs": ["get", "post"]}),
+      crb("info", "info", ANONYMOUS)), {("Group/system:unauthenticated", "high")},
+     "verbs=get,post;"),
+    # a role that does not exist yet grants as soon as someone creates it
+    ((rb("later", "shop", "later", ANONYMOUS),), {("Group/system:unauthenticated", "medium")},
+     "ClusterRole/later does not exist: the binding grants anonymous requests nothing today, "
+     "and whatever that role holds as soon as someone creates it"),
+    ((rb("later", "shop", "later", ANONYMOUS, role_kind="Role"),),
+     {("Group/system:unauthenticated", "medium")}, "Role/shop/later does not exist"),
+    # a bootstrap ClusterRole missing from the view: the API server recreates it
+    ((crb("anon-admin", "cluster-admin", ANONYMOUS),),
+     {("Group/system:unauthenticated", "high")},
+     "ClusterRole/cluster-admin is not in the view: the API server recreates it"),
+    ((crb("anon-edit", "edit", ANONYMOUS),), {("Group/system:unauthenticated", "high")},
+     "the API server recreates it"),
+], ids=["configmaps cluster-wide", "a Role in one namespace", "/metrics", "post",
+        "missing ClusterRole", "missing Role", "missing cluster-admin", "missing edit"])
+def test_anonymous_requests_granted_more_than_public_info_are_a_row(objects, expected, text):
+    rows = [r for r in rbac.risks(cluster_view(*objects)) if r.risk == "anonymous-access"]
+    assert {(r.subject, r.severity) for r in rows} == expected
+    assert all(text in r.rule for r in rows)
+
+
+@pytest.mark.parametrize("objects", [
+    (crole("system:public-info-viewer", PUBLIC_INFO_RULE), PUBLIC_INFO),
+    (crole("health", {"nonResourceURLs": ["/healthz"], "verbs": ["get"]}),
+     crb("health", "health", user("system:anonymous"))),
+    (crole("empty"), crb("empty", "empty", ANONYMOUS)),  # grants nothing, and exists
+    (crole("no-verbs", {"apiGroups": [""], "resources": ["pods"], "verbs": []}),
+     crb("nv", "no-verbs", ANONYMOUS)),
+    (crole("no-groups", {"resources": ["pods"], "verbs": ["get"]}),
+     crb("ng", "no-groups", ANONYMOUS)),
+    (crb("invalid", "reader", ANONYMOUS, role_kind="Role"),),  # the API server refuses it
+    (crole("cm", rule("-", "configmaps", "get")), crb("cm", "cm", AUTHENTICATED, JANE)),
+], ids=["public-info-viewer", "/healthz only", "empty role", "no verbs", "no apiGroups",
+        "ClusterRoleBinding to a Role", "not anonymous"])
+def test_anonymous_requests_granted_public_info_or_nothing_give_no_row(objects):
+    assert [r for r in rbac.risks(cluster_view(*objects)) if r.risk == "anonymous-access"] == []
+
+
+def test_the_anonymous_access_rows_in_full():
+    objects = cluster_view(crole("cm", rule("-", "configmaps", "get")),
+                           crb("cm", "cm", ANONYMOUS), crb("admin", "cluster-admin", ANONYMOUS))
+    rows = {r.binding: r.rule for r in rbac.risks(objects) if r.risk == "anonymous-access"}
+    assert {r.role for r in rbac.risks(objects) if r.risk == "anonymous-access"} == {
+        "ClusterRole/cm", "ClusterRole/cluster-admin"}
+    assert rows == {
+        "ClusterRoleBinding/cm": 'apiGroups="" resources=configmaps verbs=get; granted to '
+        "anonymous requests: anyone who reaches the API server where anonymous authentication "
+        "is on (AKS reports it off: CIS Kubernetes 1.2.1)",
+        "ClusterRoleBinding/admin": "apiGroups=* resources=* verbs=*; granted to anonymous "
+        "requests: anyone who reaches the API server where anonymous authentication is on (AKS "
+        "reports it off: CIS Kubernetes 1.2.1); ClusterRole/cluster-admin is not in the view: "
+        "the API server recreates it at its next start, as Kubernetes v1.36 defines it"}
+
+
+def test_scores_stay_within_ten_and_the_first_rule_of_equal_score_is_shown():
+    rows = rbac.risks(cluster_view(
+        crole("all", rule("*", "*", "*")), crb("all", "all", AUTHENTICATED),
+        crole("two", rule("-", "secrets", "get"), rule("-", "secrets", "list")),
+        crb("two", "two", JANE)))
+    assert {(r.subject, r.risk, r.score) for r in rows} == {
+        ("Group/system:authenticated", "cluster-admin", 10), ("User/jane", "secrets-read", 8)}
+    assert [r.rule for r in rows if r.subject == "User/jane"] == [
+        'apiGroups="" resources=secrets verbs=get']
+
+
+def test_who_can_rates_a_rule_limited_by_names_lower_and_hides_aks_local_admin():
+    objects = cluster_view(crole("one", rule("-", "secrets", "get", "db")),
+                           crb("one", "one", JANE),
+                           crb("aks-cluster-admin-binding", "one", user("clusterAdmin")))
+    assert [(r.subject, r.severity) for r in rbac.who_can(objects, "get", "secrets",
+                                                          name="db")] == [
+        ("User/jane", "medium")]  # 8 - 2
+    assert {r.subject for r in rbac.who_can(objects, "get", "secrets", name="db",
+                                           include_system=True)} == {
+        "User/jane", "User/clusterAdmin"}
+
+
+def test_from_files_the_public_info_role_is_assumed(tmp_path):
+    objects = files_view(tmp_path, PUBLIC_INFO)
+    assert rbac.risks(objects, from_files=True) == []
+    assert rbac.Policy.of(objects, from_files=True).assumed == ["system:public-info-viewer"]
+    assert {r.subject for r in rbac.who_can(objects, "get", "/livez", from_files=True)} == {
+        "Group/system:authenticated", "Group/system:unauthenticated"}
+    assert rbac.who_can(objects, "get", "/metrics", from_files=True) == []
 
 
 def test_csr_approval_is_listed_when_a_group_the_user_may_be_in_holds_the_signer_right():
@@ -600,3 +877,56 @@ def test_csr_approval_is_listed_when_a_group_the_user_may_be_in_holds_the_signer
     rows = [r for r in rbac.risks(objects) if r.risk == "csr-approval"]
     assert [(r.subject, r.severity) for r in rows] == [("User/jane", "high")]
     assert "held by Group/pki (ClusterRoleBinding/pki): a member has both" in rows[0].rule
+
+
+@pytest.mark.parametrize("approver, signer, expected", [
+    # every member of a group (but system:unauthenticated's) is authenticated: a group that
+    # may update approvals holds approve on signers through system:authenticated
+    (group("dev"), group("system:authenticated"), {"Group/dev"}),
+    (group("system:serviceaccounts:ci"), group("system:serviceaccounts"),
+     {"Group/system:serviceaccounts:ci"}),
+    # a group whose members may be in another group holding the signer right
+    (group("dev"), group("pki"), {"Group/dev"}),
+    # anonymous requests are in no group but system:unauthenticated
+    (user("system:anonymous"), group("pki"), set()),
+    (group("system:unauthenticated"), group("system:authenticated"), set()),
+    # a user is never in the implicit groups of the unauthenticated or of service accounts
+    (JANE, group("system:unauthenticated"), set()),
+    (JANE, group("system:serviceaccounts"), set()),
+    (group("dev"), group("system:serviceaccounts:ci"), set()),
+], ids=["group, signer for authenticated", "namespace's accounts, signer for all accounts",
+        "group, signer for another group", "anonymous", "unauthenticated group",
+        "user, signer for unauthenticated", "user, signer for service accounts",
+        "group, signer for one namespace's accounts"])
+def test_csr_approval_follows_what_the_subjects_members_are_in(approver, signer, expected):
+    objects = cluster_view(crole("approve", APPROVAL), crole("signer", SIGNERS),
+                           crb("approvers", "approve", approver), crb("pki", "signer", signer))
+    rows = [r for r in rbac.risks(objects) if r.risk == "csr-approval"]
+    assert {r.subject for r in rows} == expected
+
+
+def test_can_asks_cluster_wide_from_a_cluster_with_system_subjects_included():
+    objects = cluster_view(crole("cm", rule("-", "configmaps", "update")),
+                           crb("cm", "cm", user("system:kube-controller-manager")),
+                           rb("devs", "shop", "edit", JANE))
+    # cluster-wide (no namespace): the ClusterRoleBinding reaches CoreDNS's ConfigMap
+    [row] = rbac.can(objects, "User/system:kube-controller-manager", "update", "configmaps",
+                     name="coredns")
+    assert (row.binding, row.severity) == ("ClusterRoleBinding/cm", "high")
+    # from a cluster, a binding to edit grants nothing unless the cluster lists edit
+    assert rbac.can(objects, "User/jane", "get", "secrets", "shop") == []
+    assert rbac.can(objects, "User/jane", "get", "secrets", "shop", from_files=True)
+
+
+def test_an_ineffective_grant_row_shows_the_first_rule_and_hides_system_subjects():
+    objects = cluster_view(
+        crole("pv", rule("-", "persistentvolumes", "create"),
+              rule("-", "persistentvolumes nodes", "create get")),
+        rb("pv", "shop", "pv", JANE, user("system:kube-proxy")))
+    [row] = rbac.risks(objects)
+    assert (row.subject, row.binding, row.role, row.path) == (
+        "User/jane", "RoleBinding/shop/pv", "ClusterRole/pv", "persistent-volumes")
+    assert row.rule.startswith('apiGroups="" resources=persistentvolumes verbs=create;')
+    every = rbac.risks(objects, include_system=True)
+    assert {(r.subject, r.system) for r in every} == {("User/jane", False),
+                                                      ("User/system:kube-proxy", True)}

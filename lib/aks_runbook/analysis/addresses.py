@@ -175,21 +175,20 @@ class AddressSpace:
         for version in (4, 6):
             count = self.public(version)
             if count > INTERNET_WIDE[version]:
-                reasons.append(f"IPv{version}: {describe_count(count, version)} public addresses "
+                reasons.append(f"IPv{version}: {describe_count(count)} public addresses "
                                f"({share(count, version)} of the public unicast space), more "
                                f"than {THRESHOLD_TEXT[version]}")
         return reasons
 
     def summary(self) -> str:
         """Public addresses admitted per version, e.g. 'IPv4 65,536 public addresses'."""
-        parts = [f"IPv{v} {describe_count(self.public(v), v)} public addresses"
-                 for v in (4, 6) if self.networks(v)]
-        return "; ".join(parts) or "no addresses"
+        return "; ".join(f"IPv{v} {describe_count(self.public(v))} public addresses"
+                         for v in (4, 6) if self.networks(v))
 
 
-def describe_count(count: int, version: int) -> str:
-    """IPv4 counts in full; IPv6 counts from 2**64 on as a power of two."""
-    if version == 4 or count < 2 ** 64:
+def describe_count(count: int) -> str:
+    """Counts below 2**64 (every IPv4 count) in full; larger ones as a power of two."""
+    if count < 2 ** 64:
         return f"{count:,}"
     exact = count & (count - 1) == 0
     return f"2**{count.bit_length() - 1}" if exact else f"about 2**{round(math.log2(count))}"

@@ -7,7 +7,10 @@ pkg/k8s/apis/cilium.io/utils/utils.go):
 - A policy holds one rule (`spec`) or several (`specs`); each has its own `endpointSelector`.
   A CiliumNetworkPolicy's endpointSelector always applies to pods of the policy's namespace
   (an empty one selects all of them); a clusterwide policy's selects in every namespace. A
-  `nodeSelector` rule is a host policy: it selects nodes, no pod (listed as not modelled).
+  `nodeSelector` rule is a host policy: it selects nodes, no pod (listed as not modelled). A
+  rule with neither selector makes Cilium refuse the whole policy ("rule must have one of
+  EndpointSelector or NodeSelector": Rule.Sanitize, CiliumNetworkPolicy.Parse): none of its
+  rules counts, so it isolates nothing.
 - Default deny: a rule puts the pods it selects into default deny for ingress when its
   `ingress` or `ingressDeny` list has at least one entry (`ingress: []` is no rule; `ingress:
   [{}]` is a rule that allows nothing), likewise for egress, unless `enableDefaultDeny`
@@ -45,11 +48,12 @@ pkg/k8s/apis/cilium.io/utils/utils.go):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 KINDS = {"CiliumNetworkPolicy": False, "CiliumClusterwideNetworkPolicy": True}  # clusterwide?
 NAMESPACE_KEY = "io.kubernetes.pod.namespace"
 POD_SOURCES = ("k8s", "any")
+OTHER_SOURCE = "\0other label source"  # a key no pod label has (reserved:, container:, ...)
 POD_ENTITIES = {"cluster", "all"}
 WORLD_ENTITIES = {"world": (4, 6), "all": (4, 6), "world-ipv4": (4,), "world-ipv6": (6,)}
 UNKNOWN_OUTSIDE = ("toFQDNs", "toServices", "toGroups")
@@ -79,9 +83,9 @@ class Rule:
     # at L4; None: every protocol and port, ICMP included
     l7_ports: list[dict]  # ports whose requests an L7 rule filters (not modelled)
     icmp: bool  # `icmps`: ICMP types (not modelled)
-    unknown_pods: list[str] = field(default_factory=list)  # why every pod is not modelled
-    unknown_outside: list[str] = field(default_factory=list)  # why outside is not modelled
-    unknown_all: list[str] = field(default_factory=list)  # why this rule's allows are unknown
+    unknown_pods: bool  # toServices: which pods it reaches is not modelled
+    unknown_outside: bool  # addresses not known from objects (toFQDNs, CIDR groups, ...)
+    unknown_all: bool  # authentication: whether it allows anything is not known
 
 
 @dataclass
@@ -106,20 +110,20 @@ class Subject:
 
 # ---- selectors ----------------------------------------------------------------------------
 
-def _key(key: str) -> str | None:
-    """A selector key as a pod label key (None: a label source that no pod carries)."""
+def _key(key: str) -> str:
+    """A selector key as a pod label key; a key of another label source becomes one no pod
+    has."""
     source, colon, rest = key.partition(":")
     if not colon:
         return key
-    return rest if source in POD_SOURCES else None
+    return rest if source in POD_SOURCES else OTHER_SOURCE
 
 
 def normalised(selector: dict | None) -> dict:
-    """A Cilium EndpointSelector with keys as pod label keys; keys of other sources become a
-    key no pod has."""
+    """A Cilium EndpointSelector with keys as pod label keys."""
     selector = selector or {}
-    labels = {(_key(k) or f"\0{k}"): v for k, v in (selector.get("matchLabels") or {}).items()}
-    expressions = [{**e, "key": _key(e.get("key", "")) or f"\0{e.get('key')}"}
+    labels = {_key(k): v for k, v in (selector.get("matchLabels") or {}).items()}
+    expressions = [{**e, "key": _key(e.get("key", ""))}
                    for e in selector.get("matchExpressions") or []]
     return {"matchLabels": labels, "matchExpressions": expressions}
 
@@ -138,14 +142,14 @@ def matches(selector: dict, labels: dict[str, str]) -> bool:
         values, present = expression.get("values") or [], expression.get("key") in labels
         ok = {"In": present and labels.get(key) in values,
               "NotIn": not present or labels.get(key) not in values,
-              "Exists": present, "DoesNotExist": not present}.get(operator, False)
+              "Exists": present, "DoesNotExist": not present}.get(operator)
         if not ok:
             return False
     return True
 
 
 def endpoint_labels(namespace: str, labels: dict[str, str], namespace_labels: dict[str, str],
-                    service_account: str = "default") -> dict[str, str]:
+                    service_account: str) -> dict[str, str]:
     """The labels Cilium gives a pod's endpoint: its own and those it derives."""
     derived = {f"io.cilium.k8s.namespace.labels.{k}": v for k, v in namespace_labels.items()}
     return {**labels, **derived, NAMESPACE_KEY: namespace,
@@ -185,18 +189,15 @@ def _rule(raw: dict, direction: str, deny: bool, policy: str, namespace: str | N
             found["matchLabels"][NAMESPACE_KEY] = namespace
         selectors.append(found)
     entities = {str(e).lower() for e in raw.get(f"{prefix}Entities") or []}
-    cidrs = [(str(c), []) for c in raw.get(f"{prefix}CIDR") or []]
-    unknown_outside = []
-    for item in raw.get(f"{prefix}CIDRSet") or []:
-        item = item or {}
-        if item.get("cidr"):
-            cidrs.append((str(item["cidr"]), [str(e) for e in item.get("except") or []]))
-        else:  # cidrGroupRef / cidrGroupSelector: addresses held in CiliumCIDRGroups
-            unknown_outside.append("CIDR group")
-    unknown_outside += [name for name in UNKNOWN_OUTSIDE if raw.get(name)]
-    if "kube-apiserver" in entities:
-        unknown_outside.append("kube-apiserver entity")
-    unknown_pods = ["toServices"] if raw.get("toServices") else []
+    cidr_sets = [item or {} for item in raw.get(f"{prefix}CIDRSet") or []]
+    cidrs = [(str(c), []) for c in raw.get(f"{prefix}CIDR") or []] + [
+        (str(item["cidr"]), [str(e) for e in item.get("except") or []])
+        for item in cidr_sets if item.get("cidr")]
+    # a CIDRSet entry without cidr is a cidrGroupRef / cidrGroupSelector: addresses held in
+    # CiliumCIDRGroups
+    unknown_outside = (any(not item.get("cidr") for item in cidr_sets)
+                       or any(raw.get(name) for name in UNKNOWN_OUTSIDE)
+                       or "kube-apiserver" in entities)
     port_rules = raw.get("toPorts") or []
     ports = [p for rule in port_rules for p in _ports((rule or {}).get("ports") or [{}])]
     l7 = [p for rule in port_rules if any((rule or {}).get(f) for f in L7_FIELDS)
@@ -208,23 +209,26 @@ def _rule(raw: dict, direction: str, deny: bool, policy: str, namespace: str | N
     every_peer = not has_peer and has_l4
     worlds = tuple(sorted({f for e in entities for f in WORLD_ENTITIES.get(e, ())}
                           | ({4, 6} if every_peer else set())))
-    unknown_all = ["authentication"] if raw.get("authentication") else []
     return Rule(policy, direction, deny, selectors,
                 every_peer or bool(entities & POD_ENTITIES), cidrs, worlds,
                 None if not has_l4 else [p for p in ports if p not in l7],
-                l7, bool(raw.get("icmps")), unknown_pods, unknown_outside, unknown_all)
+                l7, bool(raw.get("icmps")), bool(raw.get("toServices")), unknown_outside,
+                bool(raw.get("authentication")))
 
 
 def subjects(policy: dict) -> list[Subject]:
     """The rules of one CiliumNetworkPolicy or CiliumClusterwideNetworkPolicy."""
     meta = policy.get("metadata") or {}
-    clusterwide = KINDS.get(policy.get("kind"), False)
+    clusterwide = KINDS[policy["kind"]]
     namespace = None if clusterwide else (meta.get("namespace") or "default")
     name = meta.get("name") if clusterwide else f"{namespace}/{meta.get('name')}"
-    specs = ([policy["spec"]] if policy.get("spec") else []) + list(policy.get("specs") or [])
+    specs = [spec or {} for spec in ([policy["spec"]] if policy.get("spec") else [])
+             + list(policy.get("specs") or [])]
+    if any(spec.get("endpointSelector") is None and spec.get("nodeSelector") is None
+           for spec in specs):
+        return []  # Cilium refuses the whole policy (see the module's docstring)
     found = []
     for spec in specs:
-        spec = spec or {}
         rules: list[Rule] = []
         has_rules, default_deny, requires = {}, {}, {}
         for direction in ("ingress", "egress"):
@@ -238,8 +242,6 @@ def subjects(policy: dict) -> list[Subject]:
             requires[direction] = any((r or {}).get("fromRequires" if direction == "ingress"
                                                     else "toRequires") for r in allow + deny)
         selector = spec.get("endpointSelector")
-        if selector is None and spec.get("nodeSelector") is None:
-            selector = {}
         subject = None if selector is None else normalised(selector)
         if subject is not None and namespace is not None:
             # Cilium replaces a namespace a CiliumNetworkPolicy's endpointSelector names
@@ -249,8 +251,3 @@ def subjects(policy: dict) -> list[Subject]:
                              requires))
     return found
 
-
-def not_modelled(rule: Rule) -> list[str]:
-    """What in a rule this model does not decide."""
-    return (rule.unknown_outside + rule.unknown_pods + rule.unknown_all
-            + (["L7 rules"] if rule.l7_ports else []) + (["icmps"] if rule.icmp else []))

@@ -79,6 +79,11 @@ answers:
                                coredns-custom, in kube-system
   csr-signing              6   update CSRs/status + sign on signers          GP-csr
   crds                     6   change/delete customresourcedefinitions       R9
+  anonymous-access         6   a binding of system:anonymous or              C-0262
+                               system:unauthenticated to more than the
+                               public-info endpoints, or to a missing role
+  everyone-reads-workloads 6   get/list/watch pods, pods/log, workloads,     C-0265
+                               nodes; a row only for everyone (below)
   portforward              5   create/get pods/portforward                   C-0063
   service-traffic          5   change services (externalIPs), services/      R6; C-0283 (the
                                status (load-balancer IP), endpoints,         admission plugin
@@ -126,10 +131,11 @@ Sources (all read in full; "change" = create, update, patch, delete):
   sub-resource of nodes (nodes-proxy), C-0280 Minimize access to the approval sub-resource of
   certificatesigningrequests objects (csr-approval), C-0281 Minimize access to webhook
   configuration objects (mutating-webhooks, validating-webhooks), C-0282 Minimize access to the
-  service account token creation (serviceaccount-token). No row of their own: C-0036 and C-0039
-  Validate admission controller (validating / mutating) list the webhook configurations
-  themselves, not who may change them; C-0262 Anonymous user has RoleBinding and C-0265
-  system:authenticated user has elevated roles are the +1 for everyone below; C-0246 Avoid use
+  service account token creation (serviceaccount-token), C-0262 Anonymous user has RoleBinding
+  (anonymous-access), C-0265 system:authenticated user has elevated roles
+  (everyone-reads-workloads; and the +1 for everyone below). No row of their own: C-0036 and
+  C-0039 Validate admission controller (validating / mutating) list the webhook configurations
+  themselves, not who may change them; C-0246 Avoid use
   of system:masters group is a system subject (AKS-OV-001); C-0267 Workload with cluster
   takeover roles and C-0272 Workload with administrative roles judge a workload's service
   account, whose rows here are that account's; C-0283 is the API server's
@@ -166,14 +172,50 @@ their second right (approve, sign on signers) held through a ClusterRoleBinding 
 subject or a group it is known to be in (implicit groups only: other memberships are unknown to
 the cluster), as the CertificateApproval and CertificateSigning admission plugins check; when a
 User or Group holds only the first and some other Group the second, the row is listed naming
-that group (its members hold both, and membership is not known to the cluster). Where
-kubescape differs: its rules match names in the rule without the authorizer's semantics, so it
-counts `pods/*` as exec and RoleBindings as granting cluster-scoped rights (nodes/proxy, CSR
-approval, impersonating users, PersistentVolumes, webhook configurations); here neither grants
-anything. Its C-0037 counts any ConfigMap anywhere; here only what reaches CoreDNS's. Its
-C-0265 flags system:authenticated for a rule naming pods or nodes even to read them, and C-0262
-flags system:unauthenticated in any binding; here such a subject has a row only for a path it
-holds (one point higher).
+that group (its members hold both, and membership is not known to the cluster).
+
+Rows for what reads like a grant but is none (`ineffective-grant`, score 2, low; `path` holds
+the catalogued risk it names): a RoleBinding whose role names a path on cluster-scoped
+resources (nodes/proxy, CSR approval, PersistentVolumes, webhook configurations, escalate on
+ClusterRoles, impersonating users, ...) grants nothing: the authorizer lists RoleBindings only
+for the request's namespace (rule.go VisitRulesFor: `if len(namespace) > 0`) and a
+cluster-scoped request has none (rbac.go Authorize passes the request's namespace), so who-can
+never names the subject. The row says so: through a ClusterRoleBinding that ClusterRole would
+grant the path; a Role never can (dead configuration). Likewise `pods/*` (or `*/*`): RBAC
+matches it to a subresource literally named `*` (ResourceMatches), so it grants no exec,
+attach or port-forward, though it reads like it. No such row for a path the same rule does
+grant (impersonating service accounts beside users), nor for `*` on `*` in `*`.
+
+Everyone (system:authenticated, system:unauthenticated, system:anonymous,
+system:serviceaccounts): on AKS with Entra ID, system:authenticated is every identity that can
+get a token for the cluster, guests and every pod's service account included. A read of pods,
+their logs, workload templates or nodes by everyone is a row of its own
+(`everyone-reads-workloads`, 6 + 1: high cluster-wide, medium in one namespace): specs carry
+env values, images, service accounts and node addresses. Anonymous requests
+(system:anonymous, system:unauthenticated): a binding that grants them more than get on
+/healthz, /livez, /readyz, /version (Kubernetes' default system:public-info-viewer binding) is
+an `anonymous-access` row (6 + 1), also when its role does not exist (it grants as soon as
+someone creates the role; a bootstrap ClusterRole the API server recreates at its next start is
+judged as Kubernetes v1.36 defines it). AKS runs its API server with anonymous authentication
+off (AKS docs "Center for Internet Security (CIS) Kubernetes benchmark": 1.2.1 "Ensure that the
+--anonymous-auth argument is set to false", Pass), so there such a binding matches no request
+today; the row stays, because it grants the moment a request is anonymous (any other API
+server, the workshop's local control plane).
+
+Where kubescape differs (every difference stricter or equal on its published cases but one):
+its rules match names in the rule without the authorizer's semantics, so it counts `pods/*` as
+exec and RoleBindings as granting cluster-scoped rights; here those are ineffective-grant rows
+(low) and who-can finds nobody. Its C-0037 counts any ConfigMap anywhere; here only what
+reaches CoreDNS's. Its C-0265 flags system:authenticated for any verb on pods, workloads,
+nodes, secrets or `*`; here reads of those are everyone-reads-workloads and other verbs the
+path they are (create-pods, exec, secrets-read, delete; a verb outside the catalogue, such as
+patch nodes or create secrets, gives no row). Its C-0262 fails every binding of
+system:anonymous or system:unauthenticated, Kubernetes' default system:public-info-viewer too
+(its published `fail` case): here that binding gives no row, by effect: it grants the health
+and version endpoints Kubernetes opens to everyone by design, the API server restores it at
+every start (autoupdate), and AKS authenticates no anonymous request at all. Its C-0262 also
+matches a Group named system:anonymous or a User named system:unauthenticated, which no
+request carries.
 
 System subjects (`include_system=False` hides them): the identities the API server,
 controllers and nodes use by design, whose rights are not a platform team's to trim:
@@ -203,6 +245,10 @@ SYSTEM_NAMESPACES = ("kube-system",)
 PUBLIC_GROUPS = ("system:authenticated", "system:unauthenticated", "system:serviceaccounts")
 EVERYONE = ("Group/system:authenticated", "Group/system:unauthenticated",
             "Group/system:serviceaccounts", "User/system:anonymous")
+ANONYMOUS = ("User/system:anonymous", "Group/system:unauthenticated")
+# What Kubernetes' bootstrap ClusterRole system:public-info-viewer grants (get), bound by default
+# to system:authenticated and system:unauthenticated.
+PUBLIC_INFO_URLS = frozenset({"/healthz", "/livez", "/readyz", "/version", "/version/"})
 SA_USER = "system:serviceaccount:"
 
 # Built-in cluster-scoped resources (Kubernetes v1.36, plus the pseudo-resources of
@@ -240,11 +286,13 @@ def _builtin(name: str, rules: list[dict], label: str = "",
     return role
 
 
-# The user-facing bootstrap ClusterRoles of Kubernetes v1.36.3
+# The user-facing bootstrap ClusterRoles of Kubernetes v1.36.3, and system:public-info-viewer
 # (plugin/pkg/auth/authorizer/rbac/bootstrappolicy/testdata/cluster-roles.yaml); apiGroups are
 # space-separated, "" is the core group.
 BUILTIN_CLUSTER_ROLES = [
     _builtin("cluster-admin", [_rule("*", "*", "*"), {"nonResourceURLs": ["*"], "verbs": ["*"]}]),
+    _builtin("system:public-info-viewer", [{"nonResourceURLs": sorted(PUBLIC_INFO_URLS),
+                                            "verbs": ["get"]}]),
     _builtin("admin", [], aggregates="admin"),
     _builtin("edit", [], label="admin", aggregates="edit"),
     _builtin("view", [], label="edit", aggregates="view"),
@@ -317,7 +365,7 @@ def rule_allows(rule: dict, request: Request, any_name: bool = False) -> bool:
     if "*" not in verbs and request.verb not in verbs:
         return False
     if request.path:
-        return any(url == "*" or url == request.path
+        return any(url == request.path
                    or (url.endswith("*") and request.path.startswith(url.rstrip("*")))
                    for url in rule.get("nonResourceURLs") or ())
     groups = rule.get("apiGroups") or ()
@@ -391,16 +439,19 @@ def is_system(subject: str, binding: str = "") -> bool:
 
 
 def identities(subject: str, groups: Iterable[str] = ()) -> set[str]:
-    """The subject and the groups it is in: the implicit ones and `groups` (names)."""
+    """The subject and the groups it is in: the implicit ones and `groups` (names). For a
+    Group, the groups every member of it is in: its members are authenticated (all but
+    system:unauthenticated's), and a namespace's service accounts are service accounts."""
     kind, _, rest = subject.partition("/")
     found = {subject, *(f"Group/{g}" for g in groups)}
-    if subject == "User/system:anonymous":
+    if subject in ANONYMOUS:
         return found | {"Group/system:unauthenticated"}
     if kind == "ServiceAccount":
         found |= {"Group/system:serviceaccounts",
                   f"Group/system:serviceaccounts:{rest.split('/', 1)[0]}"}
-    if kind in ("User", "ServiceAccount"):
-        found.add("Group/system:authenticated")
+    if rest.startswith("system:serviceaccounts:"):
+        found.add("Group/system:serviceaccounts")
+    found.add("Group/system:authenticated")
     return found
 
 
@@ -416,6 +467,7 @@ class Row:
     severity: str
     score: float = 0.0
     system: bool = False
+    path: str = ""  # an ineffective-grant row: the catalogued risk it would grant
 
     def as_dict(self) -> dict[str, str]:
         return {name: getattr(self, name) for name in FIELDS}
@@ -465,6 +517,9 @@ def aggregate(cluster_roles: list[dict]) -> dict[str, list[dict]]:
         if not changed:
             break
     return rules
+
+
+BUILTIN_RULES = aggregate(BUILTIN_CLUSTER_ROLES)  # the bootstrap ClusterRoles' rules
 
 
 @dataclass
@@ -545,6 +600,7 @@ class Risk:
     what: str
     probes: tuple[Probe, ...] = ()
     requires: Request | None = None  # a second right, held cluster-wide by the same subject
+    everyone_only: bool = False  # a row only for the subjects that stand for everyone
 
     @property
     def severity(self) -> str:
@@ -667,6 +723,18 @@ RISKS = [
          "create, change or delete CustomResourceDefinitions (a deletion deletes every object "
          "of the type, policies too)",
          tuple(_cluster(CHANGE, "apiextensions.k8s.io", "customresourcedefinitions"))),
+    Risk("anonymous-access", 6, "kubescape C-0262",
+         "anonymous requests (system:anonymous, system:unauthenticated) granted more than the "
+         "public health and version endpoints, or bound to a role that does not exist yet"),
+    Risk("everyone-reads-workloads", 6, "kubescape C-0265",
+         "every identity (system:authenticated, every service account, anonymous) reads pods, "
+         "their logs, workload templates or nodes: env values, images, service accounts, node "
+         "addresses",
+         (*_probes(_READ, "", "pods pods/log replicationcontrollers"),
+          *_cluster(_READ, "", "nodes"),
+          *_probes(_READ, "apps", "deployments replicasets statefulsets daemonsets"),
+          *_probes(_READ, "batch", "jobs cronjobs")),
+         everyone_only=True),
     Risk("portforward", 5, "kubescape C-0063", "forward ports into pods (pods/portforward)",
          tuple(_probes("create get", "", "pods/portforward"))),
     Risk("service-traffic", 5, "rbac-tool R6; kubescape C-0283 (the admission plugin)",
@@ -713,7 +781,13 @@ RISKS = [
           *_probes("delete deletecollection", "batch", "jobs cronjobs"))),
 ]
 NAMESPACE_ADMIN = "namespace-admin"
-BASE_SCORES = {r.name: r.score for r in RISKS} | {NAMESPACE_ADMIN: RISKS[0].score}
+INEFFECTIVE = "ineffective-grant"
+ANONYMOUS_ACCESS = "anonymous-access"
+BASE_SCORES = {r.name: r.score for r in RISKS} | {NAMESPACE_ADMIN: RISKS[0].score,
+                                                   INEFFECTIVE: 2}
+EVERYONE_ONLY = frozenset(r.name for r in RISKS if r.everyone_only)
+CLUSTER_PROBES = {r.name: [p for p in r.probes if not p.namespaced] for r in RISKS}
+RISK_GROUPS = {r.name: {p.request.api_group for p in r.probes} for r in RISKS}
 # Extension resources that are cluster-scoped (built-in ones: CLUSTER_SCOPED).
 CLUSTER_SCOPED_GROUPS = frozenset({"constraints.gatekeeper.sh", "templates.gatekeeper.sh",
                                    "mutations.gatekeeper.sh"})
@@ -751,8 +825,6 @@ def probe_allows(rule: dict, probe: Probe, binding_namespace: str | None = None)
     if ("*" not in verbs and request.verb not in verbs) or (
             "*" not in groups and request.api_group not in groups):
         return False
-    if rule.get("nonResourceURLs") and not rule.get("resources"):
-        return False
     if not _resource_hit(rule.get("resources") or (), request):
         return False
     listed = rule.get("resourceNames")
@@ -766,6 +838,12 @@ def probe_allows(rule: dict, probe: Probe, binding_namespace: str | None = None)
     return not names or any(n in listed for n in names)
 
 
+def _in_groups(rule: dict) -> list[Risk]:
+    """The risks with a probe in an API group the rule names (the others cannot match)."""
+    groups = set(rule.get("apiGroups") or ())
+    return [r for r in RISKS if "*" in groups or groups & RISK_GROUPS[r.name]]
+
+
 def rule_risks(rule: dict, binding_namespace: str | None = None) -> list[tuple[str, bool]]:
     """(risk name, limited to named objects) for one rule bound by a ClusterRoleBinding
     (`binding_namespace` None) or by a RoleBinding in that namespace."""
@@ -774,11 +852,117 @@ def rule_risks(rule: dict, binding_namespace: str | None = None) -> list[tuple[s
     if rule.get("nonResourceURLs"):
         return []
     named = bool(rule.get("resourceNames"))
-    found = [(risk.name, named) for risk in RISKS
+    found = [(risk.name, named) for risk in _in_groups(rule)
              if any(probe_allows(rule, p, binding_namespace) for p in risk.probes)]
     if "*" in (rule.get("verbs") or ()) or "*" in (rule.get("resources") or ()):
         found.append(("wildcard", False))
     return found
+
+
+def _star_entry(rule: dict, request: Request) -> str:
+    """The rule's `<resource>/*` (or `*/*`) entry that reads as every subresource of the
+    request's resource; "" when none. RBAC matches it only to a subresource named `*`."""
+    return next((r for r in rule.get("resources") or ()
+                 if r in (f"{request.resource}/*", "*/*")), "")
+
+
+def _star_allows(rule: dict, probe: Probe) -> bool:
+    """Would the probe be allowed if the rule's `<resource>/*` meant every subresource?"""
+    entry = _star_entry(rule, probe.request)
+    sub = f"{probe.request.resource}/{probe.request.subresource}"
+    return bool(entry) and probe_allows({**rule, "resources": [*rule["resources"], sub]}, probe)
+
+
+def ineffective_paths(rule: dict, binding_namespace: str | None,
+                      granted: Iterable[str] = ()) -> list[tuple[Risk, list[Probe], bool]]:
+    """The catalogued paths (other than `granted`) this rule names but never grants, each with
+    the probes it names and why (`star`):
+    - False: a RoleBinding (in `binding_namespace`) naming cluster-scoped resources: the
+      authorizer lists RoleBindings only for a request's namespace (VisitRulesFor), and a
+      cluster-scoped request has none. The probes a ClusterRoleBinding would grant.
+    - True: `pods/*` (or `*/*`) read as every subresource: RBAC matches it only to a
+      subresource literally named `*` (ResourceMatches).
+    Empty for `*` on `*` in `*` (namespace-admin or cluster-admin stands for it)."""
+    stars = any(r.endswith("/*") for r in rule.get("resources") or ())
+    if (binding_namespace is None and not stars) or grants_all(rule):
+        return []
+    found = []
+    for risk in _in_groups(rule):
+        if risk.name in granted:
+            continue
+        cluster = [p for p in CLUSTER_PROBES[risk.name] if binding_namespace is not None
+                   and probe_allows(rule, p)]
+        star = [p for p in risk.probes if stars and _star_allows(rule, p)
+                and not probe_allows(rule, p)]
+        if cluster:
+            found.append((risk, cluster, False))
+        elif star:
+            found.append((risk, star, True))
+    return found
+
+
+def _label(request: Request) -> str:
+    """`resource[.group][/subresource]` as kubectl spells it (`*` for any)."""
+    resource = "*" if request.resource == ANY else request.resource
+    sub = "*" if request.subresource == ANY else request.subresource
+    return (resource + (f".{request.api_group}" if request.api_group else "")
+            + (f"/{sub}" if sub else ""))
+
+
+def ineffective_text(risk: Risk, probes: list[Probe], star: bool, rule: dict,
+                     binding: Binding) -> str:
+    """Why an ineffective-grant row grants nothing, and what it reads like."""
+    verbs = "/".join(dict.fromkeys(p.request.verb for p in probes))
+    resources = ", ".join(dict.fromkeys(_label(p.request) for p in probes))
+    what = f"names {risk.name} ({verbs} {resources})"
+    if star:
+        entry = _star_entry(rule, probes[0].request)
+        return (f"{what} as `{entry}`: RBAC matches `{entry}` only to a subresource named `*`, "
+                f"not to every subresource, so it grants no {risk.name}; dead configuration "
+                "that reads like a grant")
+    if binding.role.startswith("Role/"):
+        return (f"{what} on cluster-scoped resources in a Role: a Role can never grant them "
+                "(its RoleBindings apply only in their namespace); dead configuration that "
+                "reads like a grant")
+    return (f"{what} on cluster-scoped resources through a RoleBinding: grants nothing today "
+            "(the authorizer ignores cluster-scoped rules in a RoleBinding); bound by a "
+            f"ClusterRoleBinding, this ClusterRole would grant {risk.name}")
+
+
+def _public_info(rule: dict) -> bool:
+    """get on the public health and version endpoints only (system:public-info-viewer)."""
+    urls = rule.get("nonResourceURLs") or ()
+    return bool(urls) and set(urls) <= PUBLIC_INFO_URLS and set(rule["verbs"]) <= {"get"}
+
+
+def _grants_any(rule: dict) -> bool:
+    """Can the rule allow any request at all (verbs, and URLs or resources in API groups)?"""
+    return bool(rule.get("verbs")) and bool(
+        rule.get("nonResourceURLs") or (rule.get("resources") and rule.get("apiGroups")))
+
+
+def anonymous_grant(binding: Binding) -> str | None:
+    """What this binding grants anonymous requests beyond the public-info endpoints (the rule
+    and why), or None. A binding to a role that does not exist grants as soon as the role is
+    created; a bootstrap ClusterRole the API server recreates is judged as it recreates it."""
+    kinds = ("ClusterRole/", "Role/") if binding.kind == "RoleBinding" else ("ClusterRole/",)
+    if not binding.role.startswith(kinds):
+        return None  # the API server refuses such a roleRef: it can never grant
+    rules, note = binding.rules, ""
+    name = binding.role.removeprefix("ClusterRole/")
+    if not binding.found and name in BUILTIN_RULES:
+        rules = BUILTIN_RULES[name]
+        note = (f"; {binding.role} is not in the view: the API server recreates it at its "
+                "next start, as Kubernetes v1.36 defines it")
+    elif not binding.found:
+        return (f"{binding.role} does not exist: the binding grants anonymous requests nothing "
+                "today, and whatever that role holds as soon as someone creates it")
+    rule = next((r for r in rules if _grants_any(r) and not _public_info(r)), None)
+    if rule is None:
+        return None
+    return (f"{rule_text(rule)}; granted to anonymous requests: anyone who reaches the API "
+            "server where anonymous authentication is on (AKS reports it off: CIS Kubernetes "
+            f"1.2.1){note}")
 
 
 def score(base: float, binding: Binding, subject: str, named: bool) -> float:
@@ -812,41 +996,51 @@ def _holders(policy: Policy, request: Request) -> dict[str, str]:
 def _maybe_member(subject: str, holders: dict[str, str]) -> str | None:
     """The first Group holding the second right that this User or Group's members may also be
     in: group membership comes from the authenticator (Entra ID), not the cluster, so it is
-    not known here. A service account's groups are known (only the implicit ones): None."""
-    if not subject.startswith(("User/", "Group/")) or subject == "User/system:anonymous":
+    not known here. A service account's groups are known (only the implicit ones): None.
+    (system:authenticated, which every member of a User or Group is in, is found through
+    identities() before this is asked.)"""
+    if not subject.startswith(("User/", "Group/")) or subject in ANONYMOUS:
         return None
-    implicit = {"Group/system:authenticated", "Group/system:unauthenticated",
-                "Group/system:serviceaccounts"}
+    implicit = {"Group/system:unauthenticated", "Group/system:serviceaccounts"}
     return next((h for h in sorted(holders) if h.startswith("Group/") and h != subject
                  and h not in implicit and not h.startswith("Group/system:serviceaccounts:")),
                 None)
 
 
+def _better(rows: dict[tuple[str, str, str], Row], key: tuple[str, str, str],
+            value: float) -> bool:
+    """Is `value` a higher score than the row kept for `key` (or is there none)?"""
+    kept = rows.get(key)
+    return kept is None or value > kept.score
+
+
 def risks(objects: dict[str, list[dict]], *, from_files: bool = False,
           include_system: bool = False, policy: Policy | None = None) -> list[Row]:
     """The RBAC risk table of the whole view: one row per subject, binding and risk, with the
-    first rule of the role that grants it at the highest score."""
+    first rule of the role that grants it at the highest score; an ineffective-grant row per
+    path a RoleBinding names on cluster-scoped resources; an anonymous-access row per binding
+    that grants anonymous requests more than the public-info endpoints."""
     policy = policy or Policy.of(objects, from_files)
-    cache: dict[tuple[int, str | None], list[tuple[str, bool]]] = {}
-    texts: dict[int, str] = {}
+    cache: dict[tuple[int, str | None], tuple[list, list, str]] = {}
     rows: dict[tuple[str, str, str], Row] = {}
     required = {r.name: (r.requires, _holders(policy, r.requires)) for r in RISKS if r.requires}
     for binding in policy.bindings:
         where = binding.namespace if binding.kind == "RoleBinding" else None
-        system = {s: is_system(s, binding.key) for s in binding.subjects}
+        bkey = binding.key
+        system = {s: is_system(s, bkey) for s in binding.subjects}
         if not include_system and all(system.values()):
             continue
         for rule in binding.rules:
             key = (id(rule), where)
             if key not in cache:
-                cache[key] = rule_risks(rule, where)
-            if not cache[key]:
-                continue
-            if id(rule) not in texts:
-                texts[id(rule)] = rule_text(rule)
-            text = texts[id(rule)]
+                found = rule_risks(rule, where)
+                ineffective = ineffective_paths(rule, where, {name for name, _ in found})
+                cache[key] = (found, ineffective, rule_text(rule))
+            found, ineffective, text = cache[key]
             for subject in binding.subjects:
-                for name, named in cache[key]:
+                for name, named in found:
+                    if name in EVERYONE_ONLY and subject not in EVERYONE:
+                        continue
                     row_text = text
                     if name in required:
                         request, holders = required[name]
@@ -861,11 +1055,27 @@ def risks(objects: dict[str, list[dict]], *, from_files: bool = False,
                         else:
                             continue
                     value = score(BASE_SCORES[name], binding, subject, named)
-                    kept = rows.get((subject, binding.key, name))
-                    if kept is None or value > kept.score:
-                        rows[subject, binding.key, name] = Row(
-                            subject, binding.key, binding.role, row_text, name,
-                            severity(value), value, system[subject])
+                    if _better(rows, (subject, bkey, name), value):
+                        rows[subject, bkey, name] = Row(
+                            subject, bkey, binding.role, row_text, name, severity(value),
+                            value, system[subject])
+                for risk, probes, star in ineffective:
+                    if risk.everyone_only and subject not in EVERYONE:
+                        continue
+                    value = score(BASE_SCORES[INEFFECTIVE], binding, subject,
+                                  bool(rule.get("resourceNames")))
+                    slot = (subject, bkey, f"{INEFFECTIVE}/{risk.name}")
+                    if _better(rows, slot, value):
+                        rows[slot] = Row(
+                            subject, bkey, binding.role,
+                            f"{text}; {ineffective_text(risk, probes, star, rule, binding)}",
+                            INEFFECTIVE, severity(value), value, system[subject], risk.name)
+        anonymous = [s for s in binding.subjects if s in ANONYMOUS]
+        granted = anonymous_grant(binding) if anonymous else None
+        for subject in anonymous if granted else ():  # (anonymous subjects are not system)
+            value = score(BASE_SCORES[ANONYMOUS_ACCESS], binding, subject, False)
+            rows[subject, bkey, ANONYMOUS_ACCESS] = Row(
+                subject, bkey, binding.role, granted, ANONYMOUS_ACCESS, severity(value), value)
     return _finish(rows.values(), include_system)
 
 
@@ -929,11 +1139,11 @@ def _grants(policy: Policy, request: Request, namespace: str | None,
             yield binding, rule
 
 
-def _is_cluster_scoped(request: Request, namespace: str | None) -> bool:
+def _is_cluster_scoped(request: Request) -> bool:
+    """Does no RoleBinding grant it? (A request on one Namespace object is in that namespace:
+    _grants decides it before asking this.)"""
     if request.path:
         return True
-    if _on_namespace_object(request):
-        return False  # a request on the namespace object itself is in that namespace
     if request.verb == "bind" and request.resource == "clusterroles":
         return False  # checked in the namespace of the RoleBinding being created
     return (request.resource in CLUSTER_SCOPED or request.api_group in CLUSTER_SCOPED_GROUPS
@@ -954,16 +1164,14 @@ def who_can(objects: dict[str, list[dict]], verb: str, resource: str,
     the catalogued risk it is where the grant applies, else `info`."""
     policy = policy or Policy.of(objects, from_files)
     request = _request(verb, resource, subresource, api_group, name)
-    label = request.path or (request.resource
-                             + (f".{request.api_group}" if request.api_group else "")
-                             + (f"/{request.subresource}" if request.subresource else ""))
+    label = request.path or _label(request)
     rows = []
     for binding, rule in _grants(policy, request, namespace,
-                                 _is_cluster_scoped(request, namespace)):
+                                 _is_cluster_scoped(request)):
         asked = _asked_risk(request, namespace if namespace is not None
                             else binding.namespace or None)
         for subject in binding.subjects:
-            if asked:
+            if asked and (not asked.everyone_only or subject in EVERYONE):
                 value = score(asked.score, binding, subject, bool(rule.get("resourceNames")))
                 level = severity(value)
             else:

@@ -1,17 +1,34 @@
 """Checks for chapter 03 (auth): what pods may do on their node (privileged, host namespaces,
 hostPath, capabilities, root, privilege escalation, seccomp), their credentials (service
-account tokens, Secrets in environment variables), Pod Security Admission labels, and the
+account tokens, long-lived token Secrets, Secrets in environment variables), Pod Security
+Admission labels, and the
 cluster's identity settings (Entra ID, Azure RBAC, local accounts, managed and workload
 identity, Azure Policy, Key Vault secrets provider).
 
 Pod checks judge every container kind (containers, initContainers, ephemeralContainers), give one
-row per workload (`owner(pod)`), and skip the namespaces AKS manages."""
+row per workload (`owner(pod)`), and skip the namespaces AKS manages.
+
+Long-lived tokens (AKS-AUTH-018), from Kubernetes' source (pkg/controller/serviceaccount
+tokens_controller.go, legacy_serviceaccount_token_cleaner.go; pkg/serviceaccount/legacy.go)
+and docs ('Managing Service Accounts', 'Well-Known Labels, Annotations and Taints'): the API
+server accepts a Secret of type kubernetes.io/service-account-token only with the annotation
+kubernetes.io/service-account.name. The token controller writes a token that never expires into
+it when that ServiceAccount exists (and kubernetes.io/service-account.uid, if set, is its uid),
+sets the uid annotation as it does, and deletes the Secret when the account is missing or has
+another uid. The authenticator accepts the token only while the Secret and the account (same
+uid) exist and the Secret carries no kubernetes.io/legacy-token-invalid-since label; each use
+stamps kubernetes.io/legacy-token-last-used. The legacy token cleaner labels auto-generated
+tokens unused for a year (default) invalid and deletes them a year later. Listed Secrets carry
+no data (objects.py), so on a cluster these rules, read from the Secret's metadata and the
+ServiceAccounts, decide the status."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
-from aks_runbook.checks import Check, Finding, State, check, field_of, owner, resource
+from aks_runbook.analysis import rbac
+from aks_runbook.checks import Check, Finding, State, check, field_of, owner, resource, severity
 from aks_runbook.checks.network import SYSTEM_NAMESPACES
 from aks_runbook.checks.overview import CONTAINER_FIELDS
 
@@ -242,7 +259,11 @@ def seccomp(state: State, me: Check) -> list[Finding]:
         for name, container in containers(pod):
             profile = _effective(pod, container, "seccompProfile") or {}
             kind = profile.get("type")
-            if kind not in SAFE_SECCOMP:
+            if kind == "Localhost" and not profile.get("localhostProfile"):
+                # the API server refuses it (pod validation: localhostProfile "must be set when
+                # seccomp type is Localhost"); applied anyway it never runs as written
+                problems.append(f"{name}: seccomp Localhost without localhostProfile")
+            elif kind not in SAFE_SECCOMP:
                 problems.append(f"{name}: " + (f"seccomp {kind}" if kind else "no seccomp profile"))
         return verdict(problems, "every container under RuntimeDefault or Localhost seccomp")
 
@@ -309,6 +330,115 @@ def secrets_in_env(state: State, me: Check) -> list[Finding]:
     return per_workload(state, me, judge)
 
 
+TOKEN_TYPE = "kubernetes.io/service-account-token"
+ACCOUNT_NAME = "kubernetes.io/service-account.name"
+ACCOUNT_UID = "kubernetes.io/service-account.uid"
+INVALID_SINCE = "kubernetes.io/legacy-token-invalid-since"
+LAST_USED = "kubernetes.io/legacy-token-last-used"
+TOKEN_SCORE = 6.0
+RBAC_KINDS = ("clusterroles", "clusterrolebindings", "roles", "rolebindings")
+
+
+def _rights(state: State) -> Callable[[str], tuple[float, str]]:
+    """account -> the score of the highest RBAC risk it holds (its own bindings and its
+    groups'), and the words for it; the check's own score when it holds none the risk table
+    knows. The table is built once, on first use."""
+    built: dict[str, list[rbac.Row]] = {}
+
+    def of(account: str) -> tuple[float, str]:
+        if "rows" not in built:
+            built["rows"] = rbac.risks(state.objects, from_files=state.from_files,
+                                       include_system=True)
+        held = rbac.identities(account)
+        rows = [r for r in built["rows"]  # worst first; an ineffective grant grants nothing
+                if r.subject in held and r.risk != rbac.INEFFECTIVE]
+        missing = state.unlisted(*RBAC_KINDS)
+        unknown = (f"; its rights are not all known ({', '.join(missing)} could not be listed)"
+                   if missing else "")
+        if not rows:
+            return TOKEN_SCORE, unknown
+        return rows[0].score, (f"; {account} holds {rows[0].risk} through {rows[0].binding} "
+                               f"({rows[0].severity})" + unknown)
+
+    return of
+
+
+def _live_token(secret: dict, account: dict | None, name: str) -> Verdict:
+    """What the token controller and the API server's authenticator make of this Secret now
+    ('Managing Service Accounts': token controller, legacy token clean-up)."""
+    labels = secret["metadata"].get("labels") or {}
+    uid = (secret["metadata"].get("annotations") or {}).get(ACCOUNT_UID)
+    if account is None:
+        return "pass", (f"not a credential: ServiceAccount {name} does not exist, so the token "
+                        "controller writes no token into it (it deletes such Secrets) and the "
+                        "API server rejects any token whose account is gone")
+    if uid and uid != account["metadata"].get("uid"):
+        return "pass", (f"not a credential: issued to an earlier ServiceAccount {name} "
+                        f"({ACCOUNT_UID} differs from the account's uid); the API server "
+                        "rejects it and the token controller deletes the Secret")
+    if labels.get(INVALID_SINCE):
+        return "pass", (f"invalid since {labels[INVALID_SINCE]} (label {INVALID_SINCE}): the API "
+                        "server rejects the token; removing the label makes it valid again, "
+                        "delete the Secret")
+    used = labels.get(LAST_USED)
+    use = f"last used {used}" if used else f"no use recorded (label {LAST_USED})"
+    return "fail", (f"non-expiring token for ServiceAccount {name}, filled by the token "
+                    f"controller (the account exists{' and its uid matches' if uid else ''}): "
+                    f"valid until the Secret is deleted; {use}")
+
+
+@check("AKS-AUTH-018", "03-auth", "Long-lived service account token (Secret of type "
+       "kubernetes.io/service-account-token)", TOKEN_SCORE,
+       "Kubernetes docs 'Configure Service Accounts for Pods', 'Managing Service Accounts' "
+       "(no public check id)",
+       "Delete the Secret and have the client request short-lived tokens (TokenRequest API: "
+       "kubectl create token, or a projected serviceAccountToken volume); outside the cluster "
+       "use workload identity",
+       differs="No kubescape, CIS or checkov control judges token Secrets (kubescape C-0282 / "
+               "CIS 5.1.13 judge who may create serviceaccounts/token). On a cluster the live "
+               "status decides: a Secret whose ServiceAccount is missing or has another uid "
+               "holds no usable token, and one labelled " + INVALID_SINCE + " is rejected by "
+               "the API server; both pass. From files the spec is judged (a token Secret is a "
+               "non-expiring credential once applied) and the status is not known. Severity "
+               "rises to the account's highest RBAC risk (analysis/rbac.py's table)")
+def long_lived_tokens(state: State, me: Check) -> list[Finding]:
+    missing = state.unlisted("secrets", "serviceaccounts")
+    if missing:
+        return [me.not_listed("Secret/*", missing)]
+    accounts = {(a["metadata"].get("namespace"), a["metadata"]["name"]): a
+                for a in state.objects.get("serviceaccounts", [])}
+    rights = _rights(state)
+    findings = []
+    for secret in state.items("secrets"):
+        if secret.get("type") != TOKEN_TYPE:
+            continue
+        meta = secret["metadata"]
+        name = (meta.get("annotations") or {}).get(ACCOUNT_NAME)
+        where = resource(secret, "Secret")
+        if not name:
+            findings.append(me.finding(where, "not-applicable", f"no {ACCOUNT_NAME} annotation: "
+                                       "the API server refuses this Secret"))
+            continue
+        if state.from_files:
+            status, evidence = "fail", (
+                f"non-expiring token for ServiceAccount {name} once applied (the token controller "
+                "fills it); from files: judged from the spec, its live status (token filled, "
+                f"{INVALID_SINCE}, {LAST_USED}) is not known")
+        else:
+            status, evidence = _live_token(secret, accounts.get((meta["namespace"], name)), name)
+        found = me.finding(where, status, evidence)
+        if status == "fail":
+            score, held = rights(f"ServiceAccount/{meta['namespace']}/{name}")
+            found = replace(found, evidence=evidence + held,
+                            severity=severity(max(score, TOKEN_SCORE)))
+        findings.append(found)
+    if not findings:
+        place = ("among the files" if state.from_files else
+                 f"in {', '.join(state.namespaces)}" if state.namespaces else "listed")
+        findings.append(me.finding("Secret/*", "pass", f"no Secret of type {TOKEN_TYPE} {place}"))
+    return findings
+
+
 @check("AKS-AUTH-010", "03-auth", "Namespace without Pod Security Admission enforce "
        "(baseline or restricted)", 7.0,
        "kubescape C-0193, C-0192; CIS Kubernetes 5.2.1, 5.2.2; Pod Security Admission",
@@ -357,7 +487,10 @@ def _true(value) -> bool:
 
 
 def _one(state: State, me: Check, problems: list[str], passed: str) -> list[Finding]:
-    status, evidence = verdict(problems, passed)
+    return _said(state, me, *verdict(problems, passed))
+
+
+def _said(state: State, me: Check, status: str, evidence: str) -> list[Finding]:
     return [me.finding(_cluster(state), status, evidence + _source(state))]
 
 
@@ -396,12 +529,13 @@ def entra_azure_rbac(state: State, me: Check) -> list[Finding]:
 def local_accounts(state: State, me: Check) -> list[Finding]:
     disabled = field_of(state.cluster, "disableLocalAccounts") is True
     if not disabled:
-        return _one(state, me, ["local accounts enabled: az aks get-credentials --admin gives a "
-                                "cluster-admin certificate that bypasses Entra ID"], "")
+        return _said(state, me, "fail", "local accounts enabled: az aks get-credentials --admin "
+                                        "gives a cluster-admin certificate that bypasses Entra ID")
     if not field_of(state.cluster, "aadProfile"):
-        return _one(state, me, ["disableLocalAccounts true without Entra ID integration (no "
-                                "aadProfile): no one can sign in to the cluster (a lockout)"], "")
-    return _one(state, me, [], "disableLocalAccounts true, Entra ID integration on")
+        return _said(state, me, "fail", "disableLocalAccounts true without Entra ID integration "
+                                        "(no aadProfile): no one can sign in to the cluster (a "
+                                        "lockout)")
+    return _said(state, me, "pass", "disableLocalAccounts true, Entra ID integration on")
 
 
 @check("AKS-AUTH-013", "03-auth", "Kubernetes RBAC not enabled", 7.0,
@@ -436,14 +570,15 @@ def managed_identity(state: State, me: Check) -> list[Finding]:
     kind = field_of(state.cluster, "identity.type")
     client = field_of(state.cluster, "servicePrincipalProfile.clientId")
     kubelet = field_of(state.cluster, "identityProfile.kubeletidentity")
-    shown_principal = (f"servicePrincipalProfile.clientId {'msi' if client == 'msi' else 'set'}"
+    msi = str(client).lower() == "msi"
+    shown_principal = (f"servicePrincipalProfile.clientId {'msi' if msi else 'set'}"
                        if client else "no servicePrincipalProfile.clientId")
     if kind not in MANAGED:
-        return _one(state, me, [f"no managed identity (identity.type {kind}, {shown_principal}): "
-                                "a service principal's secret expires and is stored on every "
-                                "node"], "")
+        return _said(state, me, "fail", f"no managed identity (identity.type {kind}, "
+                                        f"{shown_principal}): a service principal's secret "
+                                        "expires and is stored on every node")
     problems = []
-    if client and str(client).lower() != "msi":
+    if client and not msi:
         problems.append(f"identity.type {kind} but servicePrincipalProfile.clientId is a service "
                         "principal, not msi: kubelet still authenticates with it ("
                         + KUBELET_NOTE + ")")
@@ -452,11 +587,11 @@ def managed_identity(state: State, me: Check) -> list[Finding]:
         problems.append(f"identity.type {kind} but no identityProfile.kubeletidentity: kubelet "
                         "has no managed identity (upgrade the node pools)")
     if problems:
-        return _one(state, me, problems, "")
+        return _said(state, me, "fail", "; ".join(problems))
     how = ("identityProfile.kubeletidentity present" if kubelet else
            "kubelet identity created with the cluster (identityProfile is known once it exists)")
-    return _one(state, me, [], f"managed identity (identity.type {kind}); {shown_principal}; "
-                               f"{how}")
+    return _said(state, me, "pass", f"managed identity (identity.type {kind}); "
+                                    f"{shown_principal}; {how}")
 
 
 @check("AKS-AUTH-015", "03-auth", "Workload identity or the OIDC issuer not enabled", 5.0,
@@ -497,7 +632,7 @@ def azure_policy(state: State, me: Check) -> list[Finding]:
 def key_vault_provider(state: State, me: Check) -> list[Finding]:
     addon = field_of(state.cluster, "addonProfiles.azureKeyvaultSecretsProvider") or {}
     if not _true(field_of(addon, "enabled")):
-        return _one(state, me, ["azureKeyvaultSecretsProvider add-on off"], "")
+        return _said(state, me, "fail", "azureKeyvaultSecretsProvider add-on off")
     rotation = _true(field_of(addon, "config.enableSecretRotation"))
     interval = field_of(addon, "config.rotationPollInterval") or "2m"
     return _one(state, me, [] if rotation else ["add-on on, secret rotation off"],

@@ -323,9 +323,9 @@ def availability_zones(state: State, me: Check) -> list[Finding]:
         if not says(pool, "availabilityZones"):
             findings.append(_unsaid(state, me, where, "availabilityZones"))
             continue
-        zones = sorted(str(z) for z in field_of(pool, "availabilityZones") or [])
+        zones = sorted({str(z) for z in field_of(pool, "availabilityZones") or []})
         mode = str(field_of(pool, "mode"))
-        together = sorted(spans.get(mode, set()))
+        together = sorted(spans[mode])  # this pool's zones are in it
         if len(zones) >= 2:
             status, evidence = "pass", f"zones {', '.join(zones)}"
         elif zones and len(together) >= 2:
@@ -528,15 +528,15 @@ def load_balancer_sku(state: State, me: Check) -> list[Finding]:
 CALICO_WINDOWS_SKUS = ("Windows2019", "Windows2022")
 
 
-def os_of(pool: dict) -> str | None:
-    """Windows or Linux, from osType, else from osSku; None when the configuration says
-    neither."""
+def runs_windows(pool: dict) -> bool | None:
+    """Whether the pool's nodes run Windows, from osType, else from osSku; None when the
+    configuration says neither."""
     kind = field_of(pool, "osType")
     if kind:
-        return "Windows" if str(kind).lower() == "windows" else "Linux"
+        return str(kind).lower() == "windows"
     sku = field_of(pool, "osSku")
     if sku:
-        return "Windows" if str(sku).lower().startswith("windows") else "Linux"
+        return str(sku).lower().startswith("windows")
     return None
 
 
@@ -551,13 +551,14 @@ def os_of(pool: dict) -> str | None:
                "Calico with Azure CNI passes on Windows Server 2019 and 2022 (AKS docs 'Secure "
                "pod traffic with network policies'), other Windows versions are not-applicable, "
                "azure (NPM on Windows, retired 2026-09-30), cilium (Linux only: 'Configure Azure "
-               "CNI Powered by Cilium') and none fail. No Windows pool: not-applicable")
+               "CNI Powered by Cilium') and none fail. A pool whose OS the configuration does not "
+               "say is not-applicable; no Windows pool: not-applicable")
 def windows_network_policy(state: State, me: Check) -> list[Finding]:
     pools = _pools(state)
     if not pools:
         return _no_pools(state, me)
-    windows = [p for p in pools if os_of(p) == "Windows"]
-    unknown = [p for p in pools if os_of(p) is None]
+    windows = [p for p in pools if runs_windows(p)]
+    unknown = [p for p in pools if runs_windows(p) is None]
     if not windows:
         if unknown:
             return [_unsaid(state, me, _cluster(state), f"the OS of pool(s) {_names(unknown)}")]
@@ -568,11 +569,12 @@ def windows_network_policy(state: State, me: Check) -> list[Finding]:
     why = {"azure": "Azure NPM: its Windows support ended 2026-09-30",
            "cilium": "Cilium enforces on Linux nodes only",
            "none": "no policy engine: NetworkPolicies are not enforced"}
-    findings = []
+    # a pool whose OS is unsaid may be Windows too: say so rather than leave it out
+    findings = [_unsaid(state, me, _pool(p), "osType or osSku") for p in unknown]
     for pool in windows:
         sku = field_of(pool, "osSku")
         if str(policy).lower() == "calico" and plugin == "azure":
-            if sku in (None, *CALICO_WINDOWS_SKUS):
+            if sku is None or str(sku).lower() in {s.lower() for s in CALICO_WINDOWS_SKUS}:
                 status, evidence = "pass", f"Calico with Azure CNI enforces on {sku or 'Windows'}"
             else:
                 status, evidence = "not-applicable", (f"Calico's Windows support is documented "
@@ -623,7 +625,8 @@ def container_insights(state: State, me: Check) -> list[Finding]:
                "tunes the autoscaler of the pools that enable it (AKS docs 'Cluster autoscaling "
                "in AKS overview'); here each pool's enableAutoScaling is judged, and a pool that "
                "does not scale passes when node auto-provisioning (nodeProvisioningProfile.mode "
-               "Auto) scales the cluster")
+               "Auto) scales the cluster. A pool whose minCount equals its maxCount cannot grow: "
+               "it fails like a fixed pool")
 def autoscaler(state: State, me: Check) -> list[Finding]:
     pools = _pools(state)
     if not pools:
@@ -632,13 +635,18 @@ def autoscaler(state: State, me: Check) -> list[Finding]:
     findings = []
     for pool in pools:
         where = _pool(pool)
-        if _true(field_of(pool, "enableAutoScaling")):
-            low, high = field_of(pool, "minCount"), field_of(pool, "maxCount")
+        scales = _true(field_of(pool, "enableAutoScaling"))
+        low, high = field_of(pool, "minCount"), field_of(pool, "maxCount")
+        if scales and (low is None or low != high):
             findings.append(me.finding(where, "pass", f"cluster autoscaler on ({low} to {high} "
                                        "nodes)" + _source(state)))
         elif provisioning:
             findings.append(me.finding(where, "pass", "fixed size, and node auto-provisioning "
                                        "adds nodes as pods need them" + _source(state)))
+        elif scales:
+            findings.append(me.finding(where, "fail", f"cluster autoscaler on, but minCount and "
+                                       f"maxCount are both {low}: the pool cannot grow, pods "
+                                       "that do not fit stay Pending" + _source(state)))
         elif not says(pool, "enableAutoScaling"):
             findings.append(_unsaid(state, me, where, "enableAutoScaling"))
         else:

@@ -236,8 +236,9 @@ def _open_protocol(grants: list[Grant]) -> tuple[str, str] | None:
     counts. `how` is empty when every peer is admitted."""
     for protocol in PROTOCOLS:
         spans = [(peers, span) for peers, by in grants for span in by.get(protocol, ())]
-        cuts = sorted({1, MAX_PORT + 1} | {low for _, (low, _) in spans if 1 < low <= MAX_PORT}
-                      | {high + 1 for _, (_, high) in spans if 1 <= high < MAX_PORT})
+        # stretches start where a range starts: no range starts inside one, so the ranges
+        # covering its last port cover all of it and admit the least of any of its ports
+        cuts = sorted({1, MAX_PORT + 1} | {low for _, (low, _) in spans if 1 < low <= MAX_PORT})
         common: AddressSpace | None = None  # None: every peer on every stretch so far
         for start, end in zip(cuts, cuts[1:], strict=False):
             covering = [peers for peers, (low, high) in spans if low <= start and end - 1 <= high]
@@ -454,7 +455,8 @@ def _names(policies: list[dict]) -> str:
                "ingress and egress and no namespace-wide allow-all (policies are additive: "
                "ipBlocks are united, `except` cut out, and more public addresses than a /8 of "
                "IPv4 or a /32 of IPv6 is an allow-all, so 0.0.0.0/1 + 128.0.0.0/1 is one). "
-               "Judges namespaces that run pods. A CiliumNetworkPolicy with an empty "
+               "Judges every namespace listed (as C-0206 does: an empty one's first pod would "
+               "be unisolated) and every namespace that runs pods. A CiliumNetworkPolicy with an empty "
                "endpointSelector (or a clusterwide one) gives default deny in a direction when it "
                "has rules for it (Cilium's own rule), and an allow from every pod of the "
                "cluster (a clusterwide `fromEndpoints: [{}]`) or from world undoes it")
@@ -463,8 +465,12 @@ def default_deny(state: State, me: Check) -> list[Finding]:
     if missing:
         return [me.not_listed("Namespace/*", missing)]
     by_namespace = _policies_by_namespace(state)
-    namespaces = sorted({p["metadata"]["namespace"] for p in state.items("pods") if _running(p)}
-                        - set(SYSTEM_NAMESPACES))
+    names = {p["metadata"]["namespace"] for p in state.items("pods") if _running(p)}
+    if not state.unlisted("namespaces"):  # an empty namespace too: its first pod is unisolated
+        names |= {n["metadata"]["name"] for n in state.items("namespaces")}
+    if state.namespaces is not None:
+        names &= set(state.namespaces)
+    namespaces = sorted(names - set(SYSTEM_NAMESPACES))
     findings = []
     subjects = _cilium_subjects(state)
     for namespace in namespaces:
