@@ -456,8 +456,9 @@ def _names(policies: list[dict]) -> str:
                "ipBlocks are united, `except` cut out, and more public addresses than a /8 of "
                "IPv4 or a /32 of IPv6 is an allow-all, so 0.0.0.0/1 + 128.0.0.0/1 is one). "
                "Judges every namespace listed (as C-0206 does: an empty one's first pod would "
-               "be unisolated) and every namespace that runs pods. A CiliumNetworkPolicy with an empty "
-               "endpointSelector (or a clusterwide one) gives default deny in a direction when it "
+               "be unisolated) and every namespace that runs pods. A CiliumNetworkPolicy with an "
+               "empty endpointSelector (or a clusterwide one) gives default deny in a direction "
+               "when it "
                "has rules for it (Cilium's own rule), and an allow from every pod of the "
                "cluster (a clusterwide `fromEndpoints: [{}]`) or from world undoes it")
 def default_deny(state: State, me: Check) -> list[Finding]:
