@@ -161,3 +161,41 @@ def test_reachability_json_contract(local_cluster, k8s, namespace):
     outside = {(r["source"].startswith("ip/"), r["port"], r["allowed"]) for r in rows
                if r not in pairs}
     assert outside == {(False, "*", True), (True, "*", False)}, rows
+
+
+# ---- added for mutation testing: AKS-OV-001 rows for AKS's Entra admin binding ------------------
+
+ENTRA_BINDING = {
+    "kind": "ClusterRoleBinding", "metadata": {"name": "aks-cluster-admin-binding-aad"},
+    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                "name": "cluster-admin"},
+    "subjects": [{"kind": "Group", "name": "g-ops"}, {"kind": "Group", "name": "g-sre"}]}
+ENTRA_DOC = ("AKS creates it for the groups given with --aad-admin-group-object-ids: 'This group "
+             "is registered as an admin group on the cluster to grant admin permissions' (Enable "
+             "Microsoft Entra ID Authentication for the AKS Control Plane); who joins them is "
+             "governed in Entra ID (PIM)")
+
+
+def entra_rows(cluster: dict | None) -> list[tuple[str, str, str]]:
+    state = checks.State({"clusterroles": [], "clusterrolebindings": [ENTRA_BINDING],
+                          "roles": [], "rolebindings": []}, cluster=cluster)
+    return [(f.resource, f.status, f.evidence) for f in checks.run(state, chapter="01")
+            if f.check == "AKS-OV-001"]
+
+
+def test_entra_admin_groups_without_the_configuration_are_not_judged_and_named():
+    assert entra_rows(None) == [(
+        "ClusterRoleBinding/aks-cluster-admin-binding-aad", "not-applicable",
+        "cluster-admin for Group g-ops, Group g-sre: whether these are the cluster's Entra admin "
+        "groups needs the cluster's configuration (aadProfile.adminGroupObjectIDs). "
+        + ENTRA_DOC)]
+
+
+def test_entra_admin_groups_named_by_the_configuration_pass_with_the_reason():
+    cluster = {"aadProfile": {"adminGroupObjectIDs": ["g-ops", "g-sre"]}}
+    assert entra_rows(cluster) == [
+        ("Binding/*", "pass", "no binding gives cluster-admin or * on * beyond system:masters "
+                              "and the Entra admin groups (1 bindings checked)"),
+        ("ClusterRoleBinding/aks-cluster-admin-binding-aad", "pass",
+         "cluster-admin for Group g-ops, Group g-sre, the cluster's Entra admin groups: "
+         + ENTRA_DOC)]

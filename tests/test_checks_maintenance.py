@@ -640,3 +640,265 @@ def test_unlisted_pods_never_pass():
 def test_system_namespaces_are_skipped():
     objects = cluster_view(pod(namespace="kube-system", containers=[c("a", "nginx")]))
     assert not [f for f in run(objects) if f.check in WORKLOAD_CHECKS]
+
+
+# ---- added for mutation testing: what each row says ---------------------------------------------
+
+def skew_evidence(cluster: dict, *nodes: dict) -> dict[str, tuple[str, str]]:
+    state = checks.State(cluster_view(*nodes) if nodes else {}, cluster={"name": "aks1", **cluster},
+                         cluster_source="az aks show", has_cluster=bool(nodes))
+    return {f.resource: (f.status, f.evidence) for f in checks.run(state, chapter="04")
+            if f.check == "AKS-MNT-002"}
+
+
+def test_skew_rows_say_how_far_each_pool_and_kubelet_is_from_the_control_plane():
+    pools = [{"name": "same", "orchestratorVersion": "1.36.0"},
+             {"name": "three", "currentOrchestratorVersion": "1.33.9"},
+             {"name": "four", "orchestratorVersion": "1.32"},
+             {"name": "unset"}, {"name": "odd", "orchestratorVersion": "next"}]
+    found = skew_evidence({"currentKubernetesVersion": "1.36.2", "kubernetesVersion": "1.35",
+                           "agentPoolProfiles": pools},
+                          node("n1", "v1.37.1"), node("n2", "v1.34.0"))
+    assert found == {
+        "AgentPool/same": ("pass", "pool 1.36.0 vs control plane 1.36.2: same minor (az aks show)"),
+        "AgentPool/three": ("pass", "pool 1.33.9 vs control plane 1.36.2: 3 minor(s) behind (az "
+                                    "aks show)"),
+        "AgentPool/four": ("fail", "pool 1.32 vs control plane 1.36.2: more than 3 minor versions "
+                                   "older than the control plane (az aks show)"),
+        "AgentPool/unset": ("not-applicable", "pool version not known (az aks show)"),
+        "AgentPool/odd": ("not-applicable", "pool version 'next' is not a version (az aks show)"),
+        "Node/n1": ("fail", "kubelet v1.37.1 vs control plane 1.36.2: newer than the control "
+                            "plane (az aks show)"),
+        "Node/n2": ("pass", "kubelet v1.34.0 vs control plane 1.36.2: 2 minor(s) behind (az aks "
+                            "show)"),
+    }
+
+
+def test_skew_of_an_old_kubelet_allows_two_minors_and_names_the_rule():
+    found = skew_evidence({"kubernetesVersion": "1.27.3"}, node("n1", "v1.24.9"),
+                          node("n2", "v1.25.1"))
+    assert found == {
+        "Node/n1": ("fail", "kubelet v1.24.9 vs control plane 1.27.3: more than 2 minor versions "
+                            "older than the control plane (az aks show)"),
+        "Node/n2": ("pass", "kubelet v1.25.1 vs control plane 1.27.3: 2 minor(s) behind (az aks "
+                            "show)")}
+
+
+def test_skew_with_nothing_to_compare_or_no_version_says_so():
+    assert skew_evidence({"kubernetesVersion": "1.36"}) == {"ManagedCluster/aks1": (
+        "not-applicable", "no agent pools or nodes to compare (az aks show)")}
+    assert skew_evidence({"agentPoolProfiles": [{"name": "p", "orchestratorVersion": "1.36"}]}
+                         ) == {"ManagedCluster/aks1": (
+        "not-applicable", "no Kubernetes version in the configuration (az aks show)")}
+
+
+def test_a_budget_that_blocks_drains_fails_from_files_too(tmp_path):
+    view = files_view(tmp_path, workload("Deployment", "web", 3), pdb(selector=WEB,
+                                                                     minAvailable=3))
+    assert evidence("AKS-MNT-007", view, origin="files") == {"Deployment/default/web": (
+        "PodDisruptionBudget web (minAvailable 3 of 3) blocks node drains; from files: judged "
+        "from the spec, its status (disruptionsAllowed) is not known")}
+    assert verdicts("AKS-MNT-007", view, origin="files") == {"Deployment/default/web": "fail"}
+
+
+@pytest.mark.parametrize("budget, expected", [
+    (pdb(selector=WEB, maxUnavailable=1), (
+        "fail", "PodDisruptionBudget web (maxUnavailable 1, 3 replicas) allows no eviction now, "
+        "status: disruptionsAllowed 0 (currentHealthy 2, desiredHealthy 2, expectedPods 3): a "
+        "node drain waits until more pods are healthy")),
+    (pdb(selector=WEB), (
+        "fail", "PodDisruptionBudget web (no minAvailable or maxUnavailable, 3 replicas) allows no "
+        "eviction now, status: disruptionsAllowed 0 (currentHealthy 2, desiredHealthy 2, "
+        "expectedPods 3): a node drain waits until more pods are healthy")),
+    (pdb(selector=WEB, maxUnavailable=0), (
+        "fail", "PodDisruptionBudget web (maxUnavailable 0) blocks node drains; status: "
+        "disruptionsAllowed 0 (currentHealthy 2, desiredHealthy 2, expectedPods 3)")),
+], ids=["maxUnavailable", "neither field", "blocking spec"])
+def test_live_status_evidence_names_the_rule(budget, expected):
+    found = run(cluster_view(*replica_pods(3), live(budget, 0, 2, 2)))
+    assert {f.resource: (f.status, f.evidence) for f in found if f.check == "AKS-MNT-007"} == {
+        "ReplicaSet/default/web-7d4": expected}
+
+
+def test_without_a_status_yet_the_spec_is_judged_and_the_evidence_says_so():
+    found = evidence("AKS-MNT-007", cluster_view(*replica_pods(3), MIN_2))
+    assert found == {"ReplicaSet/default/web-7d4": (
+        "PodDisruptionBudget web (3 replicas); status not reported yet by the disruption "
+        "controller: judged from the spec")}
+
+
+@pytest.mark.parametrize("value, field, why", [
+    ("3", "minAvailable", "minAvailable 3 of 3"), ("30", "minAvailable", "minAvailable 30 of 3"),
+    (" 100% ", "minAvailable", "minAvailable  100%  of 3"), ("5x%", "minAvailable", None),
+    ("x5%", "minAvailable", None), ("%", "maxUnavailable", None), ("0", "maxUnavailable",
+                                                                  "maxUnavailable 0")],
+    ids=["number in quotes", "two digits in quotes", "spaces", "junk percent", "junk first",
+         "bare percent sign", "zero in quotes"])
+def test_blocks_drains_reads_quoted_numbers_and_ignores_junk(value, field, why):
+    assert blocks_drains({"spec": {field: value}}, 3) == why
+
+
+def test_kured_is_found_after_other_pods_and_by_a_short_image_name():
+    pods = [pod("solo", "kube-system"), daemonset_pod("agent", "mcr.microsoft.com/agent:1"),
+            daemonset_pod("kured", "kured:1.23.0")]
+    assert azure({"autoUpgradeProfile": UNMANAGED}, cluster_view(*pods), "AKS-MNT-004") == {
+        "ManagedCluster/aks1": "pass"}
+
+
+def test_kured_only_in_an_init_container_reboots_nothing():
+    """An init container must exit before the pod starts: kured there never watches for
+    reboots."""
+    ds = pod("r-x1", "kube-system", {"app": "r"}, ("DaemonSet", "r"),
+             containers=[c("c", "mcr.microsoft.com/agent:1")],
+             initContainers=[c("i", "ghcr.io/kubereboot/kured:1.23.0")])
+    assert azure({"autoUpgradeProfile": UNMANAGED}, cluster_view(ds), "AKS-MNT-004") == {
+        "ManagedCluster/aks1": "fail"}
+
+
+SUPPORTED = ", ".join(f"1.{m}" for m in SUPPORTED_MINORS)
+SUPPORT_CASES = [
+    ("in support", f"v1.{NEWEST}.1", {}, (
+        "pass", f"kubelet v1.{NEWEST}.1: 1.{NEWEST} is in AKS support ({SUPPORTED}, as of "
+                "2026-11)")),
+    ("newer than the list", f"v1.{NEWEST + 1}.0", {}, (
+        "not-applicable", f"kubelet v1.{NEWEST + 1}.0 is newer than this check's list "
+                          f"({SUPPORTED}, as of 2026-11): check az aks get-versions")),
+    ("another major", "v2.0.0", {}, (
+        "not-applicable", f"kubelet v2.0.0 is newer than this check's list ({SUPPORTED}, as of "
+                          "2026-11): check az aks get-versions")),
+    ("LTS", "v1.30.4", {"supportPlan": "AKSLongTermSupport"}, (
+        "not-applicable", "kubelet v1.30.4 under the LTS support plan: check az aks "
+                          "get-versions")),
+    ("N-3", f"v1.{NEWEST - 3}.2", {}, (
+        "fail", f"kubelet v1.{NEWEST - 3}.2: out of AKS support (N-3: platform support only, no "
+                f"Kubernetes fixes); supported {SUPPORTED} (as of 2026-11)")),
+    ("N-4", f"v1.{NEWEST - 4}.2", {}, (
+        "fail", f"kubelet v1.{NEWEST - 4}.2: out of AKS support; supported {SUPPORTED} (as of "
+                "2026-11)")),
+    ("no version", None, {}, ("not-applicable", "kubelet version not known")),
+    ("not a version", "unknown", {}, (
+        "not-applicable", "kubelet version 'unknown' is not a version")),
+]
+
+
+@pytest.mark.parametrize("version, cluster, expected", [c[1:] for c in SUPPORT_CASES],
+                         ids=[c[0] for c in SUPPORT_CASES])
+def test_support_evidence_says_why(version, cluster, expected):
+    found = run(cluster_view(node("n1", version)), cluster=cluster or None)
+    [row] = [(f.status, f.evidence) for f in found
+             if f.check == "AKS-MNT-001" and f.resource == "Node/n1"]
+    assert row == expected
+
+
+@pytest.mark.parametrize("check_id, profile, expected", [
+    ("AKS-MNT-003", {"upgradeChannel": "stable"}, ("pass", "upgradeChannel stable")),
+    ("AKS-MNT-003", {"upgradeChannel": "node-image"}, (
+        "fail", "upgradeChannel node-image (node images only: Kubernetes versions stay manual)")),
+    ("AKS-MNT-003", {"upgradeChannel": "none"}, ("fail", "upgradeChannel none")),
+    ("AKS-MNT-003", {}, (
+        "fail", "upgradeChannel not set (AKS's default is none: no automatic upgrades)")),
+    ("AKS-MNT-004", {"nodeOsUpgradeChannel": "SecurityPatch"}, (
+        "pass", "nodeOsUpgradeChannel SecurityPatch")),
+    ("AKS-MNT-004", {"nodeOsUpgradeChannel": "None"}, (
+        "fail", "nodeOsUpgradeChannel None (no OS patches)")),
+    ("AKS-MNT-004", {}, ("fail", "nodeOsUpgradeChannel not set")),
+], ids=["stable", "node-image", "none", "no channel", "SecurityPatch", "None", "no OS channel"])
+def test_channel_evidence_says_what_is_set(check_id, profile, expected):
+    state = checks.State(cluster={"name": "aks1", "autoUpgradeProfile": profile},
+                         cluster_source="az aks show", has_cluster=False)
+    [row] = [(f.status, f.evidence) for f in checks.run(state, chapter="04")
+             if f.check == check_id]
+    assert row == (expected[0], expected[1] + " (az aks show)")
+
+
+def test_unmanaged_without_kured_says_where_it_looked():
+    pods = [daemonset_pod("agent", "mcr.microsoft.com/agent:1")]
+    state = checks.State(cluster_view(*pods), cluster={"name": "aks1",
+                                                       "autoUpgradeProfile": UNMANAGED},
+                         cluster_source="az aks show")
+    [found] = [f for f in checks.run(state, chapter="04") if f.check == "AKS-MNT-004"]
+    assert (found.status, found.evidence) == ("fail", (
+        "nodeOsUpgradeChannel Unmanaged (OS patches without reboots: kured needed) (az aks "
+        "show); no kured DaemonSet among the pods"))
+
+
+def test_kured_evidence_names_every_kured_daemonset():
+    pods = [daemonset_pod("kured", "ghcr.io/kubereboot/kured:1.23.0"),
+            daemonset_pod("kured-gpu", "ghcr.io/kubereboot/kured:1.23.0", "ops")]
+    state = checks.State(cluster_view(*pods), cluster={"name": "aks1",
+                                                       "autoUpgradeProfile": UNMANAGED},
+                         cluster_source="az aks show")
+    [found] = [f for f in checks.run(state, chapter="04") if f.check == "AKS-MNT-004"]
+    assert found.evidence.endswith("kured reboots the nodes: DaemonSet/kube-system/kured, "
+                                   "DaemonSet/ops/kured-gpu")
+
+
+@pytest.mark.parametrize("profile, shown", [
+    ({"upgradeChannel": "none", "nodeOsUpgradeChannel": "None"},
+     "upgradeChannel none, nodeOsUpgradeChannel None"),
+    ({"nodeOsUpgradeChannel": "Unmanaged"}, "upgradeChannel not set, nodeOsUpgradeChannel "
+                                            "Unmanaged"),
+    (None, "upgradeChannel not set, nodeOsUpgradeChannel not set")])
+def test_no_window_needed_says_which_channels_are_set(profile, shown):
+    cluster = {"name": "aks1", "maintenanceConfigurations": []}
+    if profile is not None:
+        cluster["autoUpgradeProfile"] = profile
+    state = checks.State(cluster=cluster, cluster_source="az aks show", has_cluster=False)
+    [found] = [f for f in checks.run(state, chapter="04") if f.check == "AKS-MNT-009"]
+    assert (found.resource, found.status, found.evidence) == (
+        "ManagedCluster/aks1", "not-applicable",
+        f"no channel upgrades on its own ({shown}): nothing for a window to schedule (az aks "
+        "show)")
+
+
+def test_failed_pods_are_not_replicas():
+    objects = cluster_view(*replica_pods(1), *replica_pods(2, phase="Failed"))
+    assert verdicts("AKS-MNT-007", objects) == {"ReplicaSet/default/web-7d4": "not-applicable"}
+
+
+def test_nodes_not_listed_or_none_say_which():
+    objects = cluster_view()
+    assert evidence("AKS-MNT-001", objects) == {"Node/*": "no nodes to judge"}
+    del objects["nodes"]
+    assert evidence("AKS-MNT-001", objects) == {"Node/*": "cannot judge: nodes could not be "
+                                                          "listed"}
+
+
+@pytest.mark.parametrize("check_id, container, expected", [
+    ("AKS-MNT-005", c("a", "mcr.microsoft.com/a:1"), "every image pinned to a tag or digest"),
+    ("AKS-MNT-005", {"name": "a"}, "container a: (no image) has no tag (means latest)"),
+    ("AKS-MNT-006", c("a", resources=FULL), "requests and limits set for cpu and memory"),
+    ("AKS-MNT-008", c("a", readinessProbe=PROBE), "every container has a readinessProbe"),
+    ("AKS-MNT-008", c("a"), "container a: no readinessProbe"),
+], ids=["pinned", "no image", "resources set", "probe", "no probe"])
+def test_workload_evidence(check_id, container, expected):
+    assert evidence(check_id, cluster_view(pod(containers=[container]))) == {
+        "Pod/default/p": expected}
+
+
+def test_a_single_replica_says_a_drain_interrupts_it():
+    assert evidence("AKS-MNT-007", cluster_view(*replica_pods(1))) == {
+        "ReplicaSet/default/web-7d4": "1 replica: a drain always interrupts it (run 2 or more)"}
+    found = evidence("AKS-MNT-007", cluster_view(*replica_pods(3)))
+    assert found == {"ReplicaSet/default/web-7d4": "3 replicas and no PodDisruptionBudget: a "
+                                                   "drain may evict them all at once"}
+    budgets = [pdb("b", WEB, maxUnavailable=1), pdb("a", WEB, maxUnavailable=1)]
+    found = evidence("AKS-MNT-007", cluster_view(*replica_pods(3), *budgets))
+    assert found == {"ReplicaSet/default/web-7d4": "several PodDisruptionBudgets (a, b): "
+                                                   "eviction fails"}
+
+
+def test_a_status_inside_files_is_never_read(tmp_path):
+    """Files judged as files: a status saved with the object is not the cluster's state now,
+    whichever loader built the view."""
+    objects = files_view(tmp_path, workload("Deployment", "web", 3), MIN_2)
+    objects["poddisruptionbudgets"] = [live(MIN_2, 0, 2, 2)]
+    assert evidence("AKS-MNT-007", objects, origin="files") == {"Deployment/default/web": (
+        "PodDisruptionBudget web (3 replicas); from files: judged from the spec, its status "
+        "(disruptionsAllowed) is not known")}
+
+
+def test_a_single_replica_workload_does_not_hide_the_ones_after_it():
+    objects = cluster_view(*replica_pods(1, "api-5c6"), *replica_pods(3))
+    assert verdicts("AKS-MNT-007", objects) == {"ReplicaSet/default/api-5c6": "not-applicable",
+                                                "ReplicaSet/default/web-7d4": "fail"}

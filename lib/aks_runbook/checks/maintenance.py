@@ -32,7 +32,7 @@ SKEW_POLICY = "Kubernetes Version Skew Policy (kubelet)"
 
 def minor(version: str | None) -> tuple[int, int] | None:
     """(major, minor) of v1.33.2, 1.33.2 or 1.33; None when it is not a version."""
-    found = re.match(r"v?(\d+)\.(\d+)", str(version or "").strip())
+    found = re.match(r"v?(\d+)\.(\d+)", str(version).strip())
     return (int(found[1]), int(found[2])) if found else None
 
 
@@ -52,24 +52,28 @@ def _supported() -> str:
     return ", ".join(f"1.{m}" for m in SUPPORTED_MINORS)
 
 
+def _unknown(what: str, version: str | None) -> str:
+    return (f"{what} version not known" if version is None
+            else f"{what} version {version!r} is not a version")
+
+
 def _support(me: Check, where: str, what: str, version: str | None, lts: bool) -> Finding:
     """One version (a kubelet's or the control plane's) against the dated support table."""
     found = minor(version)
     if found is None:
-        return me.finding(where, "not-applicable", f"{what} version not known" if version is None
-                          else f"{what} version {version!r} is not a version")
-    if found[0] == 1 and found[1] in SUPPORTED_MINORS:
-        return me.finding(where, "pass", f"{what} {version}: 1.{found[1]} is in AKS support "
-                          f"({_supported()}, as of {SUPPORT_AS_OF})")
+        return me.finding(where, "not-applicable", _unknown(what, version))
     if found > (1, max(SUPPORTED_MINORS)):
         return me.finding(where, "not-applicable", f"{what} {version} is newer than this "
                           f"check's list ({_supported()}, as of {SUPPORT_AS_OF}): check az aks "
                           "get-versions")
+    if found[0] == 1 and found[1] in SUPPORTED_MINORS:
+        return me.finding(where, "pass", f"{what} {version}: 1.{found[1]} is in AKS support "
+                          f"({_supported()}, as of {SUPPORT_AS_OF})")
     if lts:
         return me.finding(where, "not-applicable", f"{what} {version} under the LTS support "
                           "plan: check az aks get-versions")
-    behind = max(SUPPORTED_MINORS) - found[1] if found[0] == 1 else None
-    note = " (N-3: platform support only, no Kubernetes fixes)" if behind == 3 else ""
+    n3 = (1, max(SUPPORTED_MINORS) - 3)
+    note = " (N-3: platform support only, no Kubernetes fixes)" if found == n3 else ""
     return me.finding(where, "fail", f"{what} {version}: out of AKS support{note}; supported "
                       f"{_supported()} (as of {SUPPORT_AS_OF})")
 
@@ -96,7 +100,7 @@ def supported_version(state: State, me: Check) -> list[Finding]:
     missing = state.unlisted("nodes")
     if missing:
         return [*findings, me.not_listed("Node/*", missing)]
-    nodes = state.objects.get("nodes", [])
+    nodes = state.objects.get("nodes")
     if not nodes:
         return [*findings, me.finding("Node/*", "not-applicable", "no nodes to judge")]
     return findings + [_support(me, resource(node, "Node"), "kubelet", _kubelet(node), lts)
@@ -137,12 +141,12 @@ def version_skew(state: State, me: Check) -> list[Finding]:
     for where, what, theirs in judged:
         found = minor(theirs)
         if found is None:
-            findings.append(me.finding(where, "not-applicable", f"{what} version {theirs!r} not "
-                                       "known" + _source(state)))
+            findings.append(me.finding(where, "not-applicable",
+                                       _unknown(what, theirs) + _source(state)))
             continue
         why = skew(control_plane, found)
         status = "fail" if why else "pass"
-        behind = control_plane[1] - found[1] if found[0] == control_plane[0] else None
+        behind = control_plane[1] - found[1]  # same major: another one is a skew (`why`)
         detail = why or ("same minor" if behind == 0 else f"{behind} minor(s) behind")
         findings.append(me.finding(where, status, f"{what} {theirs} vs control plane {version}: "
                                    f"{detail}" + _source(state)))
@@ -156,6 +160,12 @@ KUBERNETES_CHANNELS = ("patch", "stable", "rapid")
 NODE_OS_CHANNELS = ("nodeimage", "securitypatch")
 
 
+def _setting(data: dict | None, path: str) -> str:
+    """A setting as the evidence shows it: "not set" when the configuration lacks it."""
+    value = field_of(data, path)
+    return "not set" if value is None else str(value)
+
+
 @check("AKS-MNT-003", "04-maintenance", "No automatic Kubernetes upgrade channel", 5.0,
        "checkov CKV_AZURE_171; AKS checklist e189c599-df0d-45a7-9dd4-ce32c1881370",
        "az aks update --auto-upgrade-channel patch (or stable), and a maintenance window: az aks "
@@ -164,10 +174,11 @@ NODE_OS_CHANNELS = ("nodeimage", "securitypatch")
        differs="CKV_AZURE_171 passes any channel but none; here node-image fails too: that legacy "
                "channel renews node images only and leaves Kubernetes versions to you")
 def upgrade_channel(state: State, me: Check) -> list[Finding]:
-    channel = field_of(state.cluster, "autoUpgradeProfile.upgradeChannel")
-    ok = str(channel).lower() in KUBERNETES_CHANNELS
-    why = {"node-image": " (node images only: Kubernetes versions stay manual)"}
-    evidence = f"upgradeChannel {channel}" + why.get(str(channel).lower(), "")
+    channel = _setting(state.cluster, "autoUpgradeProfile.upgradeChannel")
+    ok = channel.lower() in KUBERNETES_CHANNELS
+    why = {"node-image": " (node images only: Kubernetes versions stay manual)",
+           "not set": " (AKS's default is none: no automatic upgrades)"}
+    evidence = f"upgradeChannel {channel}" + why.get(channel.lower(), "")
     return [me.finding(_cluster(state), "pass" if ok else "fail", evidence + _source(state))]
 
 
@@ -178,8 +189,7 @@ def kured(state: State) -> list[str]:
         if not owner(pod).startswith("DaemonSet/"):
             continue
         images = [c.get("image") or "" for _, c in containers(pod, ("containers",))]
-        if any(image.split("@")[0].rsplit("/", 1)[-1].split(":")[0] == "kured"
-               for image in images):
+        if any(image.split("@")[0].split("/")[-1].split(":")[0] == "kured" for image in images):
             found.add(owner(pod))
     return sorted(found)
 
@@ -195,8 +205,8 @@ def kured(state: State) -> list[str]:
                "the files' pods): the OS patches itself but only kured reboots the nodes. None "
                "and an absent channel fail")
 def node_os_channel(state: State, me: Check) -> list[Finding]:
-    channel = field_of(state.cluster, "autoUpgradeProfile.nodeOsUpgradeChannel")
-    name = str(channel).lower()
+    channel = _setting(state.cluster, "autoUpgradeProfile.nodeOsUpgradeChannel")
+    name = channel.lower()
     evidence = f"nodeOsUpgradeChannel {channel}"
     if name in NODE_OS_CHANNELS:
         return [me.finding(_cluster(state), "pass", evidence + _source(state))]
@@ -234,14 +244,14 @@ WINDOWS = {"aksManagedAutoUpgradeSchedule": ("upgradeChannel", KUBERNETES_CHANNE
                "aksManaged* configuration, else AKS upgrades whenever it chooses ('Use Planned "
                "Maintenance to Schedule and Control Upgrades for AKS Clusters')")
 def maintenance_windows(state: State, me: Check) -> list[Finding]:
-    profile = field_of(state.cluster, "autoUpgradeProfile") or {}
-    needed = {config: f"{field} {field_of(profile, field)}"
+    profile = field_of(state.cluster, "autoUpgradeProfile")
+    needed = {config: f"{field} {_setting(profile, field)}"
               for config, (field, channels) in WINDOWS.items()
-              if str(field_of(profile, field)).lower() in channels}
+              if _setting(profile, field).lower() in channels}
     if not needed:
         return [me.finding(_cluster(state), "not-applicable", "no channel upgrades on its own "
-                           f"(upgradeChannel {field_of(profile, 'upgradeChannel')}, "
-                           f"nodeOsUpgradeChannel {field_of(profile, 'nodeOsUpgradeChannel')}): "
+                           f"(upgradeChannel {_setting(profile, 'upgradeChannel')}, "
+                           f"nodeOsUpgradeChannel {_setting(profile, 'nodeOsUpgradeChannel')}): "
                            "nothing for a window to schedule" + _source(state))]
     configured = field_of(state.cluster, "maintenanceConfigurations")
     if not isinstance(configured, list):
@@ -264,8 +274,7 @@ def image_tag(image: str) -> str | None:
     registry port (host:5000/app) is not a tag: the tag is in the last path part."""
     if "@" in image:
         return None
-    last = image.rsplit("/", 1)[-1]
-    return last.split(":", 1)[1] if ":" in last else ""
+    return image.split("/")[-1].partition(":")[2]
 
 
 @check("AKS-MNT-005", "04-maintenance", "Image tag latest or no tag", 4.0,
@@ -279,10 +288,10 @@ def floating_tags(state: State, me: Check) -> list[Finding]:
     def judge(pod: dict) -> Verdict:
         problems = []
         for name, container in containers(pod):
-            image = container.get("image") or ""
+            image = container.get("image") or "(no image)"
             tag = image_tag(image)
             if tag == "":
-                problems.append(f"{name}: {image or '(no image)'} has no tag (means latest)")
+                problems.append(f"{name}: {image} has no tag (means latest)")
             elif tag == "latest":
                 problems.append(f"{name}: {image}")
         return verdict(problems, "every image pinned to a tag or digest")
@@ -343,8 +352,7 @@ def replicas(state: State) -> dict[str, tuple[int, dict]]:
     found: dict[str, tuple[int, dict]] = {}
     for pod in user_pods(state):
         workload = owner(pod)
-        if workload.split("/", 1)[0] in NOT_REPLICATED or not (state.from_files
-                                                                or _running(pod)):
+        if workload.split("/")[0] in NOT_REPLICATED or not (state.from_files or _running(pod)):
             continue
         if state.from_files:
             count = declared.get(workload)
@@ -356,14 +364,16 @@ def replicas(state: State) -> dict[str, tuple[int, dict]]:
 
 
 def _scaled(value: int | str, total: int) -> int | None:
-    """An IntOrString of a PDB for this many pods; percentages round up, as the disruption
-    controller does."""
+    """An IntOrString of a PDB for this many pods, None when it is neither; percentages round
+    up, as the disruption controller does. A number in quotes ("3", which the API server refuses)
+    is read as the number, so that a file's typo never turns a blocking budget into a pass."""
     if isinstance(value, int):
         return value
-    text = str(value).strip()
-    if text.endswith("%") and text[:-1].isdigit():
-        return math.ceil(int(text[:-1]) * total / 100)
-    return int(text) if text.isdigit() else None
+    found = re.fullmatch(r"(\d+)(%?)", str(value).strip())
+    if found is None:
+        return None
+    number = int(found[1])
+    return math.ceil(number * total / 100) if found[2] else number
 
 
 def blocks_drains(pdb: dict, total: int) -> str | None:
@@ -395,9 +405,9 @@ def disruption_status(pdb: dict) -> dict | None:
 
 
 def describe_status(status: dict) -> str:
+    """The status in words; policy/v1 always writes the three counts beside disruptionsAllowed."""
     counts = ", ".join(f"{key} {status[key]}" for key in STATUS_FIELDS if key in status)
-    return f"status: disruptionsAllowed {status['disruptionsAllowed']}" + (
-        f" ({counts})" if counts else "")
+    return f"status: disruptionsAllowed {status['disruptionsAllowed']} ({counts})"
 
 
 def _budget_verdict(state: State, budget: dict, count: int) -> Verdict:
@@ -408,20 +418,17 @@ def _budget_verdict(state: State, budget: dict, count: int) -> Verdict:
     rule = ", ".join(f"{key} {spec[key]}" for key in ("minAvailable", "maxUnavailable")
                      if key in spec) or "no minAvailable or maxUnavailable"
     why = blocks_drains(budget, count)
-    if state.from_files:
-        judged = (f"PodDisruptionBudget {name} ({why}) blocks node drains" if why else
-                  f"PodDisruptionBudget {name} ({count} replicas)")
-        return ("fail" if why else "pass"), (f"{judged}; from files: judged from the spec, "
-                                             "its status (disruptionsAllowed) is not known")
-    status = disruption_status(budget)
+    judged = (f"PodDisruptionBudget {name} ({why}) blocks node drains" if why else
+              f"PodDisruptionBudget {name} ({count} replicas)")
+    status = None if state.from_files else disruption_status(budget)
     if status is None:
-        judged = (f"PodDisruptionBudget {name} ({why}) blocks node drains" if why else
-                  f"PodDisruptionBudget {name} ({count} replicas)")
-        return ("fail" if why else "pass"), (f"{judged}; status not reported yet by the "
-                                             "disruption controller: judged from the spec")
+        unknown = ("from files: judged from the spec, its status (disruptionsAllowed) is not "
+                   "known" if state.from_files else "status not reported yet by the disruption "
+                   "controller: judged from the spec")
+        return ("fail" if why else "pass"), f"{judged}; {unknown}"
     live = describe_status(status)
     if why:
-        return "fail", f"PodDisruptionBudget {name} ({why}) blocks node drains; {live}"
+        return "fail", f"{judged}; {live}"
     if status["disruptionsAllowed"] < 1:
         return "fail", (f"PodDisruptionBudget {name} ({rule}, {count} replicas) allows no "
                         f"eviction now, {live}: a node drain waits until more pods are healthy")
@@ -486,7 +493,7 @@ def disruption_budgets(state: State, me: Check) -> list[Finding]:
                "they are not judged here")
 def readiness_probes(state: State, me: Check) -> list[Finding]:
     def judge(pod: dict) -> Verdict | None:
-        if owner(pod).split("/", 1)[0] in ("Job", "CronJob"):
+        if owner(pod).split("/")[0] in ("Job", "CronJob"):
             return None
         problems = [f"{name}: no readinessProbe"
                     for name, container in containers(pod, ("containers",))
