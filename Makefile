@@ -41,14 +41,14 @@ lock:
 ## notebooks: regenerate the notebooks' stored outputs from a run against the local cluster
 notebooks: $(BIN)/.installed
 	$(BIN)/aks-runbook local up
-	$(BIN)/python -m aks_runbook.storedoutputs
+	$(BIN)/python -m aks_runbook.notebook.storedoutputs
 
 ## bench: benchmarks (not part of the tests); results go to bench/README.md
 bench: $(BIN)/.installed
 	$(BIN)/python bench/run.py $(ARGS)
 
 ## mutate: mutation testing of the verdict code with the fast tests (not part of test; slow):
-## one child on a shared machine; MUTANTS='aks_runbook.redact*' runs one module. See bench/README.md
+## one child on a shared machine; MUTANTS='aks_runbook.run.redact*' runs one module. See bench/README.md
 MUTATE_STAGE := mutants/.stage
 MUTANTS ?=
 mutate: $(BIN)/.installed

@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from aks_runbook.azvalidate import AzLine, counts, read_file, validate
+from aks_runbook.azure.validate import AzLine, counts, read_file, validate
 
 GOAL_SECONDS = 15.0
 CORPUS = Path(__file__).resolve().parents[1] / "tests" / "data" / "az-corpus.md"

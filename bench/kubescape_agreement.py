@@ -46,7 +46,7 @@ import yaml
 from aks_runbook import checks
 from aks_runbook.analysis import rbac
 from aks_runbook.checks import auth, checklist, maintenance, network, overview  # noqa: F401 - they register
-from aks_runbook.objects import PLURALS, ManifestError, load_files
+from aks_runbook.cluster.objects import PLURALS, ManifestError, load_files
 
 CONTROL_ID = re.compile(r"\bC-\d{4}\b")
 RBAC_KINDS = {"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"}

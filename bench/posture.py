@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 from aks_runbook import checks
-from aks_runbook.objects import load_files
+from aks_runbook.cluster.objects import load_files
 
 GOAL_SECONDS = 3.0
 NAMESPACES = 38  # 125 objects each, plus 250 cluster-scoped: 5,000 in all

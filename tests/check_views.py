@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from aks_runbook.objects import LISTS, PLURALS, load_files
+from aks_runbook.cluster.objects import LISTS, PLURALS, load_files
 
 
 def cluster_view(*objects: dict) -> dict[str, list[dict]]:

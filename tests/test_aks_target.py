@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from aks_runbook import azplan, planrun, runs
+from aks_runbook.azure import plan as azplan
 from aks_runbook.params import load
-from aks_runbook.runner import Runner
-from aks_runbook.transcript import Transcript
+from aks_runbook.run import chapters as runs
+from aks_runbook.run import plan as planrun
+from aks_runbook.run.runner import Runner
+from aks_runbook.run.transcript import Transcript
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,7 +53,7 @@ class AzureStandIn:
         self.env, self.commands = {"KUBECONFIG": "/tmp/kubeconfig"}, []
 
     def run(self, command, step, **kwargs):
-        from aks_runbook.runner import Result
+        from aks_runbook.run.runner import Result
 
         self.commands.append(command)
         answer = next((v for k, v in self.ANSWERS.items() if command.startswith(k)), "")

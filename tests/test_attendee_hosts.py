@@ -1,7 +1,7 @@
 """An attendee's Ingress hosts are put under their prefix, which the training's admission
 policy requires (other hosts are refused), so the chapters' voting app applies as it is."""
 
-from aks_runbook import attendee
+from aks_runbook.notebook import attendee
 
 
 def test_ingress_rules_and_tls_hosts_get_the_attendees_prefix():

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from aks_runbook import manifests, runs
+from aks_runbook import manifests
+from aks_runbook.run import chapters as runs
 from notebook_outputs import text_of
 
 CHAPTERS = ["01-overview.ipynb", "02-network.ipynb", "03-auth.ipynb", "04-maintenance.ipynb"]
@@ -201,7 +202,7 @@ def test_bad_attendee_parameters_stop_before_anything_runs(tmp_path):
 
 
 def test_restricted_defaults_fill_only_what_a_manifest_leaves_out():
-    from aks_runbook import attendee
+    from aks_runbook.notebook import attendee
 
     app = manifests.render("voting-app", namespace="ns1", back_selector="azure-vote-back",
                            front_replicas=2)
@@ -218,7 +219,7 @@ def test_restricted_defaults_fill_only_what_a_manifest_leaves_out():
 
 
 def test_a_clean_keeps_the_namespace_the_training_objects_and_the_attendee():
-    from aks_runbook import attendee
+    from aks_runbook.notebook import attendee
 
     command = attendee.clean_command("ns1", {"default", "attendee"})
     assert command[:2] == ["kubectl", "delete"] and "namespace" not in command[2].split(",")

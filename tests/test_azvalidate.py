@@ -14,8 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from aks_runbook import azanswers, azoffline, azplan, azpreview, azrules, params
-from aks_runbook.azvalidate import (
+from aks_runbook import params
+from aks_runbook.azure import answers as azanswers
+from aks_runbook.azure import offline as azoffline
+from aks_runbook.azure import plan as azplan
+from aks_runbook.azure import preview as azpreview
+from aks_runbook.azure import rules as azrules
+from aks_runbook.azure.validate import (
     AzLine,
     fake_ssh_key,
     fill,
@@ -381,7 +386,7 @@ def test_every_outbound_type_plan_reaches_the_create_request():
 
 
 def test_validation_never_reaches_the_network():
-    code = ("from aks_runbook import azoffline; import shutil, socket\n"
+    code = ("from aks_runbook.azure import offline as azoffline; import shutil, socket\n"
             "home = azoffline._isolate()\n"
             "try:\n socket.create_connection(('127.0.0.1', 9))\nexcept azoffline.NetworkRefused:"
             "\n print('refused')\nshutil.rmtree(home)")

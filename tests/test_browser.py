@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from aks_runbook import lab, paths
+from aks_runbook import paths
+from aks_runbook.notebook import lab
 
 ROOT = paths.project_root()
 SCREENSHOTS = ROOT / "docs" / "screenshots"

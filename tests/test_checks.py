@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from aks_runbook import azplan, checks
+from aks_runbook import checks
+from aks_runbook.azure import plan as azplan
 from aks_runbook.params import load
 
 ROOT = Path(__file__).resolve().parents[1]

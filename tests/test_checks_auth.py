@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from aks_runbook import azplan, checks
+from aks_runbook import checks
+from aks_runbook.azure import plan as azplan
 from aks_runbook.params import load
 from check_views import cluster_view, files_view
 

@@ -275,7 +275,7 @@ def test_listing_cilium_policies_from_a_cluster():
     stays unlisted and the checks say so."""
     from kubernetes.client.exceptions import ApiException
 
-    from aks_runbook.objects import LISTS
+    from aks_runbook.cluster.objects import LISTS
 
     listed = LISTS["ciliumclusterwidenetworkpolicies"](FakeClient(None))
     assert listed["items"][0]["kind"] == "CiliumClusterwideNetworkPolicy"

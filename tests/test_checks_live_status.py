@@ -10,7 +10,7 @@ import time
 import yaml
 
 from aks_runbook import checks
-from aks_runbook.objects import load_files, plain_read, read_objects
+from aks_runbook.cluster.objects import load_files, plain_read, read_objects
 
 TEST_LABEL = "aks-runbook.test/pdb-pool"
 

@@ -6,11 +6,15 @@ differently the expected verdict is this check's and the case says so."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 from pathlib import Path
 
 import pytest
 
-from aks_runbook import azplan, checks
+from aks_runbook import checks
+from aks_runbook.azure import plan as azplan
 from aks_runbook.checks.maintenance import (
     SUPPORTED_MINORS,
     blocks_drains,
@@ -366,6 +370,28 @@ TAG_CASES = [
 def test_image_tags(containers, expected):
     objects = cluster_view(pod(containers=containers))
     assert verdicts("AKS-MNT-005", objects) == {"Pod/default/p": expected}
+
+
+def test_tags_listed_as_floating_fail_like_latest():
+    """C-0075 pod-configured-floating-tag: with floatingImageTags [alpine], redis:alpine fails;
+    without the list it is a tag like any other."""
+    objects = cluster_view(pod(containers=[c("redis", "redis:alpine")]))
+    assert evidence("AKS-MNT-005", objects, floating_tags=("alpine",)) == {
+        "Pod/default/p": "container redis: redis:alpine (tag alpine is listed as floating)"}
+    assert verdicts("AKS-MNT-005", objects) == {"Pod/default/p": "pass"}
+
+
+def test_posture_takes_floating_tags(tmp_path):
+    from aks_runbook import cli
+
+    (tmp_path / "pod.json").write_text(json.dumps(pod(containers=[c("r", "redis:stable")])))
+    for extra, status in (([], "pass"), (["--floating-tag", "stable"], "fail")):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert cli.main(["posture", "--from-files", str(tmp_path), "--format", "json",
+                             "--chapter", "maintenance", *extra]) == 0
+        [row] = [r for r in json.loads(out.getvalue()) if r["check"] == "AKS-MNT-005"]
+        assert row["status"] == status
 
 
 def test_init_and_ephemeral_images_are_read():

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from aks_runbook import checks
-from aks_runbook.objects import load_files, plain_read, read_objects
+from aks_runbook.cluster.objects import load_files, plain_read, read_objects
 
 TOKEN_TYPE = "kubernetes.io/service-account-token"
 INVALID = "kubernetes.io/legacy-token-invalid-since"

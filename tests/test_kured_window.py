@@ -5,8 +5,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from aks_runbook import azplan, params, paths
+from aks_runbook import params, paths
 from aks_runbook.analysis import kured_window, rollout
+from aks_runbook.azure import plan as azplan
 
 MONDAY = date(2026, 12, 14)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from aks_runbook import lab
+from aks_runbook.notebook import lab
 
 URL = re.compile(r"http://127\.0\.0\.1:(\d+)/lab\?token=(\S+)")
 NOTEBOOKS = {"01-overview.ipynb", "02-network.ipynb", "03-auth.ipynb", "04-maintenance.ipynb"}

@@ -4,9 +4,9 @@ connection allowed"), which would read as safe."""
 
 from __future__ import annotations
 
-from aks_runbook import views
 from aks_runbook.analysis.reachability import Analyzer, Pod
-from aks_runbook.widgets.reachability import Explorer, policy_name
+from aks_runbook.notebook import views
+from aks_runbook.notebook.widgets.reachability import Explorer, policy_name
 
 FRONT = Pod("default", "front", {"role": "frontend"})
 BACK = Pod("default", "back", {"role": "backend"})

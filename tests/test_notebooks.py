@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from aks_runbook import runs
+from aks_runbook.run import chapters as runs
 from notebook_outputs import outputs, text_of
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -189,7 +189,7 @@ def test_plan_only_aks_runs_without_a_cluster(tmp_path):
 
 
 def test_stored_parameters_cells_come_from_the_model():
-    from aks_runbook.notebook import parameters_cell
+    from aks_runbook.notebook.parameters import parameters_cell
 
     for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb")):
         cells = nbformat.read(path, as_version=4).cells

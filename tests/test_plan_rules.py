@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from aks_runbook import azplan, manifests, params, planrun
+from aks_runbook import manifests, params
+from aks_runbook.azure import plan as azplan
 from aks_runbook.checks import State, plan
-from aks_runbook.objects import load_files
+from aks_runbook.cluster.objects import load_files
+from aks_runbook.run import plan as planrun
 
 ROOT = Path(__file__).resolve().parents[1]
 ENVIRONMENTS = sorted((ROOT / "environments").glob("*.yaml"))
@@ -555,8 +557,8 @@ def test_023_each_channel_has_its_own_window():
 
 
 def test_execute_refuses_a_plan_that_breaks_a_rule_before_running_anything():
-    from aks_runbook.runner import Runner
-    from aks_runbook.transcript import Transcript
+    from aks_runbook.run.runner import Runner
+    from aks_runbook.run.transcript import Transcript
 
     dev = env_of("aks-dev", execute=True)
     broken = without(azplan.build(dev), "firewall-keyvault-rule")

@@ -12,7 +12,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from aks_runbook import params
-from aks_runbook.redact import MASK, Redactor
+from aks_runbook.run.redact import MASK, Redactor
 
 # ---- masking ----------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aks_runbook import cli, views
+from aks_runbook import cli
 from aks_runbook.analysis.reachability import (
     OTHER,
     PROTOCOLS,
@@ -30,6 +30,7 @@ from aks_runbook.analysis.reachability import (
     port_range,
     reachability,
 )
+from aks_runbook.notebook import views
 
 REDIS = Port("TCP", 6379, "redis")
 HTTP = Port("TCP", 80, "http")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from aks_runbook import runs
-from aks_runbook.redact import MASK, Redactor
+from aks_runbook.run import chapters as runs
+from aks_runbook.run.redact import MASK, Redactor
 
 JWT = ("eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJpc3MiOiJodHRwczovL2t1YmVybmV0ZXMuZGVmYXVsdC5zdmMi"
        "fQ.c2lnbmF0dXJlLXZhbHVlLWZvci10ZXN0cw")

@@ -7,8 +7,8 @@ import base64
 
 import pytest
 
-from aks_runbook import redact
-from aks_runbook.redact import MASK, PATTERNS, Redactor
+from aks_runbook.run import redact
+from aks_runbook.run.redact import MASK, PATTERNS, Redactor
 
 JWT = ("eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6dmlld2VyIn0"
        ".c2lnbmF0dXJlLXZhbHVl")

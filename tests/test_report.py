@@ -15,11 +15,13 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from aks_runbook import cli, report, runs
+from aks_runbook import cli
+from aks_runbook.run import chapters as runs
+from aks_runbook.run import report
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL = ROOT / "environments" / "local.yaml"
-# A service-account token's shape (a JWT): aks_runbook.redact masks it wherever it appears.
+# A service-account token's shape (a JWT): aks_runbook.run.redact masks it wherever it appears.
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ.c2lnbmF0dXJlLXBhcnQ"
 HINT = "the cluster is not reachable: `aks-runbook local status` (local target)"
 FINDINGS = [  # (chapter, check, status, severity)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nbformat
 
-from aks_runbook import runs
+from aks_runbook.run import chapters as runs
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL = ROOT / "environments" / "local.yaml"

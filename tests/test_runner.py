@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from aks_runbook.runner import Runner, StepFailed
-from aks_runbook.transcript import Recording, ReplayMissing, Transcript
+from aks_runbook.run.runner import Runner, StepFailed
+from aks_runbook.run.transcript import Recording, ReplayMissing, Transcript
 
 
 def flaky_script(tmp_path, failures: int, message: str) -> list[str]:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from aks_runbook import runs
-from aks_runbook.notebook import Session
+from aks_runbook.notebook.session import Session
 from aks_runbook.params import ParameterError, load
+from aks_runbook.run import chapters as runs
 from notebook_outputs import outputs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,21 +95,21 @@ def test_failed_notebook_is_named_with_its_cell(local_cluster, tmp_path):
 
 def test_production_refuses_destructive_steps_unless_confirmed(capsys):
     prod = load(ROOT / "environments" / "aks-prod.yaml")
-    assert not Session(prod, "04-maintenance").allow_destructive("cleanup")
+    assert not Session(prod, "04-maintenance").azure.allow_destructive("cleanup")
     assert "refused: cleanup is destructive" in capsys.readouterr().out
     confirmed = load(ROOT / "environments" / "aks-prod.yaml", {"confirm_destructive": True})
-    assert Session(confirmed, "04-maintenance").allow_destructive("cleanup")
+    assert Session(confirmed, "04-maintenance").azure.allow_destructive("cleanup")
 
 
 def test_plan_only_cluster_steps_say_what_they_would_run_and_run_nothing(capsys):
     dev = load(ROOT / "environments" / "aks-dev.yaml")  # target aks, execute: false
     session = Session(dev, "01-overview")
     assert not session.has_cluster
-    assert session.kubectl("get nodes", step="nodes") is None
-    assert session.apply("viewer", step="viewer", namespace="azure-vote") is None
-    assert session.objects("pods", "azure-vote") == []
-    session.reset("azure-vote")  # silent
-    session.cleanup("azure-vote")
+    assert session.cluster.kubectl("get nodes", step="nodes") is None
+    assert session.cluster.apply("viewer", step="viewer", namespace="azure-vote") is None
+    assert session.cluster.objects("pods", "azure-vote") == []
+    session.cluster.reset("azure-vote")  # silent
+    session.cluster.cleanup("azure-vote")
     out = capsys.readouterr().out.splitlines()
     assert out == [
         "not run (plan only, no cluster yet): kubectl get nodes",
@@ -123,7 +123,7 @@ def test_plan_only_cluster_steps_say_what_they_would_run_and_run_nothing(capsys)
 
 def test_keep_leaves_the_namespace_and_says_so(capsys):
     kept = load(ROOT / "environments" / "aks-dev.yaml", {"keep": True})
-    Session(kept, "01-overview").cleanup("azure-vote")
+    Session(kept, "01-overview").cluster.cleanup("azure-vote")
     assert capsys.readouterr().out == "keep: true, namespace azure-vote left in place\n"
 
 
@@ -139,7 +139,7 @@ def test_notebook_cells_hold_steps_not_target_decisions():
 def test_agreement_names_every_cell_that_differs():
     import pandas as pd
 
-    from aks_runbook.notebook import agreement
+    from aks_runbook.notebook.access import agreement
 
     matrix = pd.DataFrame({"get pods": ["yes", "no"], "get secrets": ["no", "no"]},
                           index=["alice", "eve"])
@@ -156,14 +156,14 @@ def test_agreement_names_every_cell_that_differs():
 
 
 def test_access_reviews_carry_the_groups_the_api_server_adds():
-    from aks_runbook.notebook import _access_review
+    from aks_runbook.notebook.access import access_review
 
-    user = _access_review({"user": "carol@example.com", "groups": ["devs"]},
+    user = access_review({"user": "carol@example.com", "groups": ["devs"]},
                           "create deployments.apps", "team")["spec"]
     assert user["groups"] == ["devs", "system:authenticated"]
     assert user["resourceAttributes"] == {"namespace": "team", "verb": "create", "group": "apps",
                                           "resource": "deployments", "subresource": ""}
-    account = _access_review({"user": "system:serviceaccount:team:app"}, "create pods/exec",
+    account = access_review({"user": "system:serviceaccount:team:app"}, "create pods/exec",
                              "team")["spec"]
     assert account["groups"] == ["system:authenticated", "system:serviceaccounts",
                                  "system:serviceaccounts:team"]

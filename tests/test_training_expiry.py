@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from kubernetes.client.exceptions import ApiException
 
-from aks_runbook.kube import client_for
+from aks_runbook.cluster.kube import client_for
 from aks_runbook.targets.local import LocalCluster
 from aks_runbook.training import credentials, provision
 from aks_runbook.training.roster import Attendee

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from kubernetes.client.exceptions import ApiException
 
-from aks_runbook.kube import client_for
+from aks_runbook.cluster.kube import client_for
 from aks_runbook.training import credentials, provision
 from aks_runbook.training.roster import Attendee
 from training_access import attendee_client, status_of

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from aks_runbook import views
+from aks_runbook.notebook import views
 from aks_runbook.targets import upgrade
 from aks_runbook.targets.upgrade import Blocked, Event, Sample, UpgradeResult
 

@@ -8,9 +8,9 @@ import pytest
 
 from aks_runbook import frontend, manifests, params
 from aks_runbook.analysis import reachability as reach
+from aks_runbook.notebook.widgets import common, picker, timeline, whocan
+from aks_runbook.notebook.widgets import reachability as explorer
 from aks_runbook.targets import upgrade
-from aks_runbook.widgets import common, picker, timeline, whocan
-from aks_runbook.widgets import reachability as explorer
 from check_views import cluster_view
 
 NS, INGRESS = "azure-vote", "app-routing-system"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from kubernetes.client.exceptions import ApiException
 
-from aks_runbook.kube import client_for
+from aks_runbook.cluster.kube import client_for
 
 
 def attendee_client(folder: Path, attendee: str):

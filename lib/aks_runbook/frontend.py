@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 
 HEADLESS_ENV = "AKS_RUNBOOK_HEADLESS"
-RUN_DIR_ENV = "AKS_RUNBOOK_RUN_DIR"  # notebook.RUN_DIR_ENV: set for the kernels of a run
+RUN_DIR_ENV = "AKS_RUNBOOK_RUN_DIR"  # set for the kernels of a run (run.chapters)
 
 
 def headless() -> bool:

@@ -837,29 +837,39 @@ def _attributed(granted: Intervals, owners: list[tuple[str, Intervals]]
 def _external_family(family: int, owners: list[tuple[str, int, int, Ports]]
                      ) -> list[tuple[str, str, bool, tuple[str, ...]]]:
     """Rows for one address family from (policy, first address, last address, ports)."""
-    world, top, address = FAMILIES[family]
-    if not owners:
-        return [(f"ip/{world}", ANY_PORT, False, ())]
-    cuts = sorted({0, top + 1} | {b for _, low, high, _ in owners for b in (low, high + 1)})
-    regions: list[tuple[int, int, tuple[Row, ...]]] = []  # (first, last, allowed rows)
-    for a, b in zip(cuts, cuts[1:], strict=False):
+    def allowed_in(first: int, last: int) -> tuple[Row, ...]:
         per_policy: dict[str, Ports] = {}
         for name, low, high, ports in owners:
-            if low <= a and b - 1 <= high:
+            if low <= first and last <= high:
                 per_policy[name] = per_policy.get(name, NOTHING) | ports
-        allowed = tuple(row for row in rows_for([per_policy]) if row[1]) if per_policy else ()
-        if regions and regions[-1][2] == allowed:
-            regions[-1] = (regions[-1][0], b - 1, allowed)
+        return tuple(row for row in rows_for([per_policy]) if row[1]) if per_policy else ()
+
+    return _address_rows(family, [(low, high) for _, low, high, _ in owners], allowed_in)
+
+
+def _address_rows(family: int, ranges: list[tuple[int, int]], rows_in
+                  ) -> list[tuple[str, str, bool | None, tuple[str, ...]]]:
+    """The address space of a family cut where `ranges` begin and end; `rows_in(first, last)`
+    gives each piece's rows (none: not allowed). Neighbouring pieces with the same rows are
+    one; the whole space allowed on every port is one `ip/<world>` row; otherwise each piece
+    as CIDRs, and `ip/<world>` last for the rest (not allowed)."""
+    world, top, address = FAMILIES[family]
+    cuts = sorted({0, top + 1} | {b for low, high in ranges for b in (low, high + 1)})
+    regions: list[tuple[int, int, tuple[Row, ...]]] = []
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        rows = rows_in(a, b - 1)
+        if regions and regions[-1][2] == rows:
+            regions[-1] = (regions[-1][0], b - 1, rows)
         else:
-            regions.append((a, b - 1, allowed))
-    if len(regions) == 1 and regions[0][2][:1] and regions[0][2][0][0] == ANY_PORT:
+            regions.append((a, b - 1, rows))
+    if len(regions) == 1 and regions[0][2][:1] and regions[0][2][0][:2] == (ANY_PORT, True):
         return [(f"ip/{world}", ANY_PORT, True, regions[0][2][0][2])]
-    rows = []
-    for first, last, allowed in regions:
-        for network in summarize_address_range(address(first), address(last)) if allowed else ():
-            rows.extend((f"ip/{network}", port, True, names) for port, _, names in allowed)
-    rows.append((f"ip/{world}", ANY_PORT, False, ()))
-    return rows
+    out = []
+    for first, last, rows in regions:
+        for network in summarize_address_range(address(first), address(last)) if rows else ():
+            out.extend((f"ip/{network}", port, state, names) for port, state, names in rows)
+    out.append((f"ip/{world}", ANY_PORT, False, ()))
+    return out
 
 
 def _requiring(found: list[tuple[str, str, Ports]], requiring: list[str]
@@ -931,26 +941,13 @@ def rows3(allowed: Ports, unknown: Ports, found: list[tuple[str, str, Ports]]
 def _external_family3(family: int, isolated: bool, owners: list[tuple[str, str, int, int, Ports]],
                       requiring: list[str]) -> list[tuple[str, str, bool | None, tuple[str, ...]]]:
     """_external_family with Cilium kinds: rows allowed or not modelled per address region."""
-    world, top, address = FAMILIES[family]
-    cuts = sorted({0, top + 1} | {b for _, _, low, high, _ in owners for b in (low, high + 1)})
-    regions: list[tuple[int, int, tuple[Row, ...]]] = []
-    for a, b in zip(cuts, cuts[1:], strict=False):
+    def rows_in(first: int, last: int) -> tuple[Row, ...]:
         found = _requiring([(kind, name, ports) for kind, name, low, high, ports in owners
-                            if low <= a and b - 1 <= high], requiring)
-        rows = tuple(row for row in rows3(*_evaluate(isolated, found), found)
+                            if low <= first and last <= high], requiring)
+        return tuple(row for row in rows3(*_evaluate(isolated, found), found)
                      if row[1] is not False)
-        if regions and regions[-1][2] == rows:
-            regions[-1] = (regions[-1][0], b - 1, rows)
-        else:
-            regions.append((a, b - 1, rows))
-    if len(regions) == 1 and regions[0][2][:1] and regions[0][2][0][:2] == (ANY_PORT, True):
-        return [(f"ip/{world}", ANY_PORT, True, regions[0][2][0][2])]
-    out = []
-    for first, last, rows in regions:
-        for network in summarize_address_range(address(first), address(last)) if rows else ():
-            out.extend((f"ip/{network}", port, state, names) for port, state, names in rows)
-    out.append((f"ip/{world}", ANY_PORT, False, ()))
-    return out
+
+    return _address_rows(family, [(low, high) for _, _, low, high, _ in owners], rows_in)
 
 
 class Matrix:

@@ -48,6 +48,7 @@ class State:
     allowed_registries: tuple[str, ...] = ("mcr.microsoft.com",)
     namespaces: tuple[str, ...] | None = None  # limit namespaced checks to these
     origin: str = "cluster"  # "cluster": listed from the API server; "files": manifests
+    floating_tags: tuple[str, ...] = ()  # tags that move (e.g. "alpine"), judged like latest
 
     @property
     def from_files(self) -> bool:
@@ -78,6 +79,8 @@ class Check:
     evaluate: Callable[[State, Check], list[Finding]]
     scope: str = "kubernetes"  # "kubernetes" (API objects) or "azure" (cluster configuration)
     differs: str = ""  # how this check deliberately judges differently from the cited controls
+    reads: tuple[str, ...] = ()  # kinds it cannot judge without (not listed: not-applicable)
+    reports: str = ""  # the resource it reports on, e.g. "Pod/*" (default: its first kind)
 
     @property
     def severity(self) -> str:
@@ -98,12 +101,15 @@ CATALOG: list[Check] = []
 
 
 def check(id: str, chapter: str, title: str, score: float, public_ids: str, remediation: str,
-          scope: str = "kubernetes", differs: str = ""):
-    """Register a check function in the catalog."""
+          scope: str = "kubernetes", differs: str = "", reads: tuple[str, ...] = (),
+          reports: str = ""):
+    """Register a check function in the catalog. `reads`: the kinds the check cannot judge
+    without; when the view could not list one, the catalog reports the check not-applicable
+    for `reports` (default: every object of the first kind read) and does not run it."""
 
     def register(evaluate):
         CATALOG.append(Check(id, chapter, title, score, public_ids, remediation, evaluate,
-                             scope, differs))
+                             scope, differs, reads, reports))
         return evaluate
 
     return register
@@ -124,6 +130,9 @@ def run(state: State, chapter: str | None = None) -> list[Finding]:
             findings.append(item.finding("ManagedCluster", "not-applicable",
                                          "no cluster configuration (pass --cluster-json)"))
             continue
+        if missing := state.unlisted(*item.reads):
+            findings.append(item.not_listed(item.reports or every(item.reads[0]), missing))
+            continue
         findings.extend(item.evaluate(state, item))
     return sorted(findings, key=lambda f: (f.check, f.resource))
 
@@ -136,6 +145,26 @@ def table(findings: list[Finding]):
     columns = ["check", "resource", "status", "severity", "evidence", "remediation",
                "public_ids", "differs"]
     return pd.DataFrame([f.as_dict() for f in findings], columns=[*columns, "title"])[columns]
+
+
+def every(plural: str) -> str:
+    """"pods" -> "Pod/*": every object of a kind, as a finding's resource."""
+    from aks_runbook.cluster.objects import PLURALS
+
+    return next(kind for kind, listed in PLURALS.items() if listed == plural) + "/*"
+
+
+CONTAINER_FIELDS = (("containers", ""), ("initContainers", "init container"),
+                    ("ephemeralContainers", "ephemeral container"))
+ALL_CONTAINERS = tuple(key for key, _ in CONTAINER_FIELDS)
+
+
+def containers(pod: dict, kinds: tuple[str, ...] = ALL_CONTAINERS) -> list[tuple[str, dict]]:
+    """The pod's containers of these kinds (all by default: init and ephemeral ones run too),
+    each with how a reader names it ("container web", "init container setup")."""
+    spec = pod.get("spec") or {}
+    return [(f"{label or 'container'} {c.get('name')}", c) for key, label in CONTAINER_FIELDS
+            if key in kinds for c in spec.get(key) or []]
 
 
 def owner(pod: dict) -> str:

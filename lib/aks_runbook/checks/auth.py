@@ -19,7 +19,7 @@ another uid. The authenticator accepts the token only while the Secret and the a
 uid) exist and the Secret carries no kubernetes.io/legacy-token-invalid-since label; each use
 stamps kubernetes.io/legacy-token-last-used. The legacy token cleaner labels auto-generated
 tokens unused for a year (default) invalid and deletes them a year later. Listed Secrets carry
-no data (objects.py), so on a cluster these rules, read from the Secret's metadata and the
+no data (cluster/objects.py), so on a cluster these rules, read from the Secret's metadata and the
 ServiceAccounts, decide the status."""
 
 from __future__ import annotations
@@ -28,9 +28,18 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from aks_runbook.analysis import rbac
-from aks_runbook.checks import Check, Finding, State, check, field_of, owner, resource, severity
+from aks_runbook.checks import (
+    Check,
+    Finding,
+    State,
+    check,
+    containers,
+    field_of,
+    owner,
+    resource,
+    severity,
+)
 from aks_runbook.checks.network import SYSTEM_NAMESPACES
-from aks_runbook.checks.overview import CONTAINER_FIELDS
 
 SYSTEM_NOTE = ("kube-system, kube-public and kube-node-lease are skipped (AKS manages them; "
                "kubescape's AKS exceptions exempt AKS's workloads there)")
@@ -42,25 +51,17 @@ Verdict = tuple[str, str]  # (status, evidence)
 
 # ---- helpers shared with the maintenance checks -------------------------------------------------
 
-ALL_KINDS = ("containers", "initContainers", "ephemeralContainers")
-
-
-def containers(pod: dict, kinds: tuple[str, ...] = ALL_KINDS) -> list[tuple[str, dict]]:
-    """(how to name it, container) for the pod's containers of these kinds."""
-    spec = pod.get("spec") or {}
-    return [(f"{label or 'container'} {c.get('name')}", c) for key, label in CONTAINER_FIELDS
-            if key in kinds for c in spec.get(key) or []]
-
-
 def user_pods(state: State) -> list[dict]:
     return [p for p in state.items("pods") if p["metadata"]["namespace"] not in SYSTEM_NAMESPACES]
 
 
+PODS = ("pods",)
+
+
 def per_workload(state: State, me: Check, judge: Callable[[dict], Verdict | None]) -> list[Finding]:
-    """One row per workload: `judge(pod)` gives its verdict, or None when it is not judged."""
-    missing = state.unlisted("pods")
-    if missing:
-        return [me.not_listed("Pod/*", missing)]
+    """One row per workload: `judge(pod)` gives its verdict, or None when it is not judged.
+    Its checks read pods (`reads=PODS`): the catalog answers not-applicable when none could
+    be listed."""
     judged: dict[tuple[str, str, str], Finding] = {}
     for pod in user_pods(state):
         found = judge(pod)
@@ -71,6 +72,20 @@ def per_workload(state: State, me: Check, judge: Callable[[dict], Verdict | None
 
 def verdict(problems: list[str], passed: str) -> Verdict:
     return ("fail", "; ".join(problems)) if problems else ("pass", passed)
+
+
+def per_container(state: State, me: Check, problem: Callable[[dict, dict], str | None],
+                  passed: str, linux_only: bool = False) -> list[Finding]:
+    """per_workload for a rule every container must keep (init and ephemeral ones too):
+    `problem(pod, container)` says what is wrong with one, or None. `linux_only`: a Windows pod
+    is not-applicable."""
+    def judge(pod: dict) -> Verdict:
+        if linux_only and windows(pod):
+            return LINUX_ONLY
+        return verdict([f"{name}: {wrong}" for name, container in containers(pod)
+                        if (wrong := problem(pod, container))], passed)
+
+    return per_workload(state, me, judge)
 
 
 def context(container: dict) -> dict:
@@ -96,19 +111,16 @@ LINUX_ONLY: Verdict = ("not-applicable", "Windows pod (spec.os.name windows): a 
        "Remove securityContext.privileged: true and the SYS_ADMIN capability; grant only the "
        "capabilities needed (AKS-AUTH-004)",
        differs="As C-0057, adding SYS_ADMIN counts as privileged and init and ephemeral "
-               "containers are read (CKV_K8S_16 reads neither). " + SYSTEM_NOTE)
+               "containers are read (CKV_K8S_16 reads neither). " + SYSTEM_NOTE,
+       reads=PODS)
 def privileged(state: State, me: Check) -> list[Finding]:
-    def judge(pod: dict) -> Verdict:
-        problems = []
-        for name, container in containers(pod):
-            added = (context(container).get("capabilities") or {}).get("add") or []
-            if context(container).get("privileged") is True:
-                problems.append(f"{name}: privileged")
-            elif "SYS_ADMIN" in added:
-                problems.append(f"{name}: adds SYS_ADMIN (privileged in all but name)")
-        return verdict(problems, "no privileged container")
+    def problem(pod: dict, container: dict) -> str | None:
+        added = (context(container).get("capabilities") or {}).get("add") or []
+        if context(container).get("privileged") is True:
+            return "privileged"
+        return "adds SYS_ADMIN (privileged in all but name)" if "SYS_ADMIN" in added else None
 
-    return per_workload(state, me, judge)
+    return per_container(state, me, problem, "no privileged container")
 
 
 HOST_NAMESPACES = ("hostNetwork", "hostPID", "hostIPC")
@@ -119,7 +131,8 @@ HOST_NAMESPACES = ("hostNetwork", "hostPID", "hostIPC")
        "4.2.2-4.2.4; PSS baseline 'Host Namespaces'",
        "Remove hostNetwork, hostPID and hostIPC (false is the default); expose ports through a "
        "Service instead",
-       differs=SYSTEM_NOTE)
+       differs=SYSTEM_NOTE,
+       reads=PODS)
 def host_namespaces(state: State, me: Check) -> list[Finding]:
     def judge(pod: dict) -> Verdict:
         spec = pod.get("spec") or {}
@@ -143,7 +156,8 @@ def _mounts(pod: dict, volume: str) -> list[tuple[str, bool]]:
        differs="C-0048 fails a hostPath volume only when a container mounts it; here every "
                "hostPath volume fails, as PSS baseline forbids them, and the evidence says which "
                "mounts are writable (C-0045: readOnly not true), ephemeral containers' too. "
-               + SYSTEM_NOTE)
+               + SYSTEM_NOTE,
+       reads=PODS)
 def host_path(state: State, me: Check) -> list[Finding]:
     def judge(pod: dict) -> Verdict:
         problems = []
@@ -169,22 +183,19 @@ def host_path(state: State, me: Check) -> list[Finding]:
        differs="C-0046 fails only capabilities on its insecure list, CKV_K8S_25 any added one; "
                "here, as PSS restricted, every container (init and ephemeral too) must drop ALL "
                "and may add only NET_BIND_SERVICE. Windows pods are not-applicable. "
-               + SYSTEM_NOTE)
+               + SYSTEM_NOTE,
+       reads=PODS)
 def capabilities(state: State, me: Check) -> list[Finding]:
-    def judge(pod: dict) -> Verdict:
-        if windows(pod):
-            return LINUX_ONLY
-        problems = []
-        for name, container in containers(pod):
-            caps = context(container).get("capabilities") or {}
-            added = [c for c in caps.get("add") or [] if c != "NET_BIND_SERVICE"]
-            wrong = ([] if "ALL" in (caps.get("drop") or []) else ["does not drop ALL"])
-            wrong += [f"adds {', '.join(added)}"] if added else []
-            if wrong:
-                problems.append(f"{name}: {' and '.join(wrong)}")
-        return verdict(problems, "every container drops ALL (adds at most NET_BIND_SERVICE)")
+    def problem(pod: dict, container: dict) -> str | None:
+        caps = context(container).get("capabilities") or {}
+        added = [c for c in caps.get("add") or [] if c != "NET_BIND_SERVICE"]
+        wrong = ([] if "ALL" in (caps.get("drop") or []) else ["does not drop ALL"])
+        wrong += [f"adds {', '.join(added)}"] if added else []
+        return " and ".join(wrong) or None
 
-    return per_workload(state, me, judge)
+    return per_container(state, me, problem,
+                         "every container drops ALL (adds at most NET_BIND_SERVICE)",
+                         linux_only=True)
 
 
 def _effective(pod: dict, container: dict, field: str):
@@ -201,23 +212,21 @@ def _effective(pod: dict, container: dict, field: str):
        differs="As C-0013 and CKV_K8S_23, runAsNonRoot: true or a runAsUser above 0 passes (the "
                "container's value wins over the pod's); C-0013 also fails an unset or 0 "
                "runAsGroup, which is not judged here. runAsUser 0 fails even beside runAsNonRoot: "
-               "true. Windows pods are not-applicable. " + SYSTEM_NOTE)
+               "true. Windows pods are not-applicable. " + SYSTEM_NOTE,
+       reads=PODS)
 def run_as_root(state: State, me: Check) -> list[Finding]:
-    def judge(pod: dict) -> Verdict:
-        if windows(pod):
-            return LINUX_ONLY
-        problems = []
-        for name, container in containers(pod):
-            user = _effective(pod, container, "runAsUser")
-            non_root = _effective(pod, container, "runAsNonRoot")
-            if user == 0:
-                problems.append(f"{name}: runAsUser 0")
-            elif non_root is not True and not (isinstance(user, int) and user > 0):
-                why = "runAsNonRoot false" if non_root is False else "no runAsNonRoot: true"
-                problems.append(f"{name}: {why} and no runAsUser above 0 (the image decides)")
-        return verdict(problems, "every container runs as non-root")
+    def problem(pod: dict, container: dict) -> str | None:
+        user = _effective(pod, container, "runAsUser")
+        non_root = _effective(pod, container, "runAsNonRoot")
+        if user == 0:
+            return "runAsUser 0"
+        if non_root is True or (isinstance(user, int) and user > 0):
+            return None
+        why = "runAsNonRoot false" if non_root is False else "no runAsNonRoot: true"
+        return f"{why} and no runAsUser above 0 (the image decides)"
 
-    return per_workload(state, me, judge)
+    return per_container(state, me, problem, "every container runs as non-root",
+                         linux_only=True)
 
 
 @check("AKS-AUTH-006", "03-auth", "Privilege escalation allowed (allowPrivilegeEscalation not "
@@ -227,20 +236,17 @@ def run_as_root(state: State, me: Check) -> list[Finding]:
        "Set securityContext.allowPrivilegeEscalation: false in every container (absent means "
        "allowed)",
        differs="C-0016 reads only `containers`; here init and ephemeral containers too, as PSS "
-               "restricted. Windows pods are not-applicable. " + SYSTEM_NOTE)
+               "restricted. Windows pods are not-applicable. " + SYSTEM_NOTE,
+       reads=PODS)
 def privilege_escalation(state: State, me: Check) -> list[Finding]:
-    def judge(pod: dict) -> Verdict:
-        if windows(pod):
-            return LINUX_ONLY
-        problems = []
-        for name, container in containers(pod):
-            value = context(container).get("allowPrivilegeEscalation")
-            if value is not False:
-                problems.append(f"{name}: allowPrivilegeEscalation "
-                                + ("true" if value is True else "not set (allowed)"))
-        return verdict(problems, "allowPrivilegeEscalation false in every container")
+    def problem(pod: dict, container: dict) -> str | None:
+        value = context(container).get("allowPrivilegeEscalation")
+        if value is False:
+            return None
+        return "allowPrivilegeEscalation " + ("true" if value is True else "not set (allowed)")
 
-    return per_workload(state, me, judge)
+    return per_container(state, me, problem, "allowPrivilegeEscalation false in every container",
+                         linux_only=True)
 
 
 @check("AKS-AUTH-007", "03-auth", "No seccomp profile (RuntimeDefault or Localhost)", 4.0,
@@ -250,24 +256,23 @@ def privilege_escalation(state: State, me: Check) -> list[Finding]:
        differs="C-0210 and CKV_K8S_31 accept only RuntimeDefault; here Localhost passes too, as "
                "PSS restricted allows it. The container's profile wins over the pod's; init and "
                "ephemeral containers are read (C-0210 reads only `containers`); the deprecated "
-               "seccomp annotations are not. Windows pods are not-applicable. " + SYSTEM_NOTE)
+               "seccomp annotations are not. Windows pods are not-applicable. " + SYSTEM_NOTE,
+       reads=PODS)
 def seccomp(state: State, me: Check) -> list[Finding]:
-    def judge(pod: dict) -> Verdict:
-        if windows(pod):
-            return LINUX_ONLY
-        problems = []
-        for name, container in containers(pod):
-            profile = _effective(pod, container, "seccompProfile") or {}
-            kind = profile.get("type")
-            if kind == "Localhost" and not profile.get("localhostProfile"):
-                # the API server refuses it (pod validation: localhostProfile "must be set when
-                # seccomp type is Localhost"); applied anyway it never runs as written
-                problems.append(f"{name}: seccomp Localhost without localhostProfile")
-            elif kind not in SAFE_SECCOMP:
-                problems.append(f"{name}: " + (f"seccomp {kind}" if kind else "no seccomp profile"))
-        return verdict(problems, "every container under RuntimeDefault or Localhost seccomp")
+    def problem(pod: dict, container: dict) -> str | None:
+        profile = _effective(pod, container, "seccompProfile") or {}
+        kind = profile.get("type")
+        if kind == "Localhost" and not profile.get("localhostProfile"):
+            # the API server refuses it (pod validation: localhostProfile "must be set when
+            # seccomp type is Localhost"); applied anyway it never runs as written
+            return "seccomp Localhost without localhostProfile"
+        if kind in SAFE_SECCOMP:
+            return None
+        return f"seccomp {kind}" if kind else "no seccomp profile"
 
-    return per_workload(state, me, judge)
+    return per_container(state, me, problem,
+                         "every container under RuntimeDefault or Localhost seccomp",
+                         linux_only=True)
 
 
 # ---- pods: their credentials --------------------------------------------------------------------
@@ -278,7 +283,8 @@ def seccomp(state: State, me: Check) -> list[Finding]:
        "projected token only in pods that call the API server (workload identity needs none)",
        differs="As C-0034, the pod's field wins over its ServiceAccount's, a ServiceAccount with "
                "automountServiceAccountToken: false passes pods that leave it unset (CKV_K8S_38 "
-               "passes only the pod field), and a pod setting it true fails. " + SYSTEM_NOTE)
+               "passes only the pod field), and a pod setting it true fails. " + SYSTEM_NOTE,
+       reads=PODS)
 def token_automount(state: State, me: Check) -> list[Finding]:
     accounts_listed = not state.unlisted("serviceaccounts")
     accounts = {(a["metadata"].get("namespace"), a["metadata"]["name"]): a
@@ -313,21 +319,18 @@ def token_automount(state: State, me: Check) -> list[Finding]:
        "Mount the Secret as a file (a secret volume or the Key Vault CSI driver) and read it "
        "from there; environment variables leak into logs, crash dumps and child processes",
        differs="C-0207 reads containers and initContainers; here ephemeral containers too. "
-               + SYSTEM_NOTE)
+               + SYSTEM_NOTE,
+       reads=PODS)
 def secrets_in_env(state: State, me: Check) -> list[Finding]:
-    def judge(pod: dict) -> Verdict:
-        problems = []
-        for name, container in containers(pod):
-            used = [f"{e.get('name')} from Secret {e['valueFrom']['secretKeyRef'].get('name')}"
-                    for e in container.get("env") or []
-                    if (e.get("valueFrom") or {}).get("secretKeyRef")]
-            used += [f"all keys of Secret {(f.get('secretRef') or {}).get('name')}"
-                     for f in container.get("envFrom") or [] if "secretRef" in f]
-            if used:
-                problems.append(f"{name}: env {', '.join(used)}")
-        return verdict(problems, "no Secret in environment variables")
+    def problem(pod: dict, container: dict) -> str | None:
+        used = [f"{e.get('name')} from Secret {e['valueFrom']['secretKeyRef'].get('name')}"
+                for e in container.get("env") or []
+                if (e.get("valueFrom") or {}).get("secretKeyRef")]
+        used += [f"all keys of Secret {(f.get('secretRef') or {}).get('name')}"
+                 for f in container.get("envFrom") or [] if "secretRef" in f]
+        return f"env {', '.join(used)}" if used else None
 
-    return per_workload(state, me, judge)
+    return per_container(state, me, problem, "no Secret in environment variables")
 
 
 TOKEN_TYPE = "kubernetes.io/service-account-token"
@@ -400,11 +403,9 @@ def _live_token(secret: dict, account: dict | None, name: str) -> Verdict:
                "holds no usable token, and one labelled " + INVALID_SINCE + " is rejected by "
                "the API server; both pass. From files the spec is judged (a token Secret is a "
                "non-expiring credential once applied) and the status is not known. Severity "
-               "rises to the account's highest RBAC risk (analysis/rbac.py's table)")
+               "rises to the account's highest RBAC risk (analysis/rbac.py's table)",
+       reads=("secrets", "serviceaccounts"))
 def long_lived_tokens(state: State, me: Check) -> list[Finding]:
-    missing = state.unlisted("secrets", "serviceaccounts")
-    if missing:
-        return [me.not_listed("Secret/*", missing)]
     accounts = {(a["metadata"].get("namespace"), a["metadata"]["name"]): a
                 for a in state.objects.get("serviceaccounts", [])}
     rights = _rights(state)
@@ -448,11 +449,9 @@ def long_lived_tokens(state: State, me: Check) -> list[Finding]:
                "passes namespaces that a namespaced admission webhook covers (Gatekeeper, "
                "Kyverno): here only the label counts, so AKS Automatic's Deployment Safeguards do "
                "not either. From files, a namespace the files use but do not declare has no "
-               "labels. " + SYSTEM_NOTE)
+               "labels. " + SYSTEM_NOTE,
+       reads=("namespaces",))
 def pod_security_admission(state: State, me: Check) -> list[Finding]:
-    missing = state.unlisted("namespaces")
-    if missing:
-        return [me.not_listed("Namespace/*", missing)]
     findings = []
     for namespace in state.items("namespaces"):
         name = namespace["metadata"]["name"]

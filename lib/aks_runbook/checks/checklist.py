@@ -426,11 +426,9 @@ def _dedicated(node: dict) -> bool:
                "in AKS' teach, each System pool's nodes (label "
                "kubernetes.azure.com/mode=system) must carry the CriticalAddonsOnly taint with "
                "effect NoSchedule or NoExecute (its value is not read); PreferNoSchedule does not "
-               "keep applications off")
+               "keep applications off",
+       reads=("nodes",))
 def system_pool_taint(state: State, me: Check) -> list[Finding]:
-    missing = state.unlisted("nodes")
-    if missing:
-        return [me.not_listed("Node/*", missing)]
     by_pool: dict[str, list[dict]] = {}
     for node in state.objects.get("nodes", []):
         labels = node["metadata"].get("labels") or {}

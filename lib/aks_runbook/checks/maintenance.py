@@ -13,10 +13,20 @@ import math
 import re
 
 from aks_runbook.analysis.reachability import matches
-from aks_runbook.checks import Check, Finding, State, check, field_of, owner, resource
-from aks_runbook.checks.auth import (
-    Verdict,
+from aks_runbook.checks import (
+    Check,
+    Finding,
+    State,
+    check,
     containers,
+    field_of,
+    owner,
+    resource,
+)
+from aks_runbook.checks.auth import (
+    PODS,
+    Verdict,
+    per_container,
     per_workload,
     user_pods,
     verdict,
@@ -282,21 +292,24 @@ def image_tag(image: str) -> str | None:
        "Pin every image to a version tag, or better a digest (image@sha256:...)",
        differs="C-0075 passes latest or untagged images pulled with imagePullPolicy Always (or "
                "unset) and reads only `containers`; here they fail whatever the pull policy, in "
-               "init and ephemeral containers too. A digest passes, as in CKV_K8S_14. "
-               "kube-system, kube-public and kube-node-lease are skipped (AKS manages them)")
+               "init and ephemeral containers too. A digest passes, as in CKV_K8S_14. Tags "
+               "listed as floating (posture --floating-tag, kubescape's floatingImageTags) "
+               "fail like latest. "
+               "kube-system, kube-public and kube-node-lease are skipped (AKS manages them)",
+       reads=PODS)
 def floating_tags(state: State, me: Check) -> list[Finding]:
-    def judge(pod: dict) -> Verdict:
-        problems = []
-        for name, container in containers(pod):
-            image = container.get("image") or "(no image)"
-            tag = image_tag(image)
-            if tag == "":
-                problems.append(f"{name}: {image} has no tag (means latest)")
-            elif tag == "latest":
-                problems.append(f"{name}: {image}")
-        return verdict(problems, "every image pinned to a tag or digest")
+    def problem(pod: dict, container: dict) -> str | None:
+        image = container.get("image") or "(no image)"
+        tag = image_tag(image)
+        if tag == "":
+            return f"{image} has no tag (means latest)"
+        if tag == "latest":
+            return image
+        if tag in state.floating_tags:
+            return f"{image} (tag {tag} is listed as floating)"
+        return None
 
-    return per_workload(state, me, judge)
+    return per_container(state, me, problem, "every image pinned to a tag or digest")
 
 
 RESOURCES = ("requests.cpu", "requests.memory", "limits.cpu", "limits.memory")
@@ -321,7 +334,8 @@ def missing_resources(container: dict) -> list[str]:
                "field). A request left out beside its limit counts as set (the API server copies "
                "it). initContainers are read, as in checkov (kubescape reads only `containers`). "
                "From files a LimitRange's defaults are not applied. kube-system, kube-public and "
-               "kube-node-lease are skipped (AKS manages them)")
+               "kube-node-lease are skipped (AKS manages them)",
+       reads=PODS)
 def resources(state: State, me: Check) -> list[Finding]:
     def judge(pod: dict) -> Verdict:
         problems = [f"{name}: no {', '.join(gaps)}"
@@ -457,11 +471,9 @@ def _budgets(pdbs: list[dict], pod: dict) -> list[dict]:
                "2 over 3 replicas with only 2 ready: the commonest stuck drain, AKS docs "
                "upgrade-options); from files the status is not known and the evidence says so. "
                "Several PDBs on one pod fail (Popeye 209: eviction then errors). kube-system, "
-               "kube-public and kube-node-lease are skipped (AKS manages them)")
+               "kube-public and kube-node-lease are skipped (AKS manages them)",
+       reads=("pods", "poddisruptionbudgets"))
 def disruption_budgets(state: State, me: Check) -> list[Finding]:
-    missing = state.unlisted("pods", "poddisruptionbudgets")
-    if missing:
-        return [me.not_listed("Pod/*", missing)]
     pdbs = state.items("poddisruptionbudgets")
     findings = []
     for workload, (count, pod) in sorted(replicas(state).items()):
@@ -490,7 +502,8 @@ def disruption_budgets(state: State, me: Check) -> list[Finding]:
        differs="As CKV_K8S_9, Jobs, CronJobs and init containers are not judged (C-0018 judges "
                "Jobs and CronJobs). kube-system, kube-public and kube-node-lease are skipped (AKS "
                "manages them). The AKS checklist's item f4fd0602 asks for liveness probes too; "
-               "they are not judged here")
+               "they are not judged here",
+       reads=PODS)
 def readiness_probes(state: State, me: Check) -> list[Finding]:
     def judge(pod: dict) -> Verdict | None:
         if owner(pod).split("/")[0] in ("Job", "CronJob"):

@@ -460,11 +460,9 @@ def _names(policies: list[dict]) -> str:
                "empty endpointSelector (or a clusterwide one) gives default deny in a direction "
                "when it "
                "has rules for it (Cilium's own rule), and an allow from every pod of the "
-               "cluster (a clusterwide `fromEndpoints: [{}]`) or from world undoes it")
+               "cluster (a clusterwide `fromEndpoints: [{}]`) or from world undoes it",
+       reads=("pods", "networkpolicies"), reports="Namespace/*")
 def default_deny(state: State, me: Check) -> list[Finding]:
-    missing = state.unlisted("pods", "networkpolicies")
-    if missing:
-        return [me.not_listed("Namespace/*", missing)]
     by_namespace = _policies_by_namespace(state)
     names = {p["metadata"]["namespace"] for p in state.items("pods") if _running(p)}
     if not state.unlisted("namespaces"):  # an empty namespace too: its first pod is unisolated
@@ -527,11 +525,9 @@ HOST_NETWORK_NOTE = (
                "default deny, C-0260 passes it), and a clusterwide `fromEndpoints: [{}]` admits "
                "every pod of the cluster, an allow-all (C-0030 and C-0260 pass it). A "
                "hostNetwork pod fails whatever selects it: policies do not isolate the node's "
-               "network")
+               "network",
+       reads=("pods", "networkpolicies"))
 def unisolated_pods(state: State, me: Check) -> list[Finding]:
-    missing = state.unlisted("pods", "networkpolicies")
-    if missing:
-        return [me.not_listed("Pod/*", missing)]
     by_namespace = _policies_by_namespace(state)
     judged: dict[tuple[str, str, str], Finding] = {}  # one row per workload
     subjects = _cilium_subjects(state)
@@ -599,11 +595,9 @@ def _exposure(service: dict, routes: dict[tuple[str, str], list[str]]) -> list[s
        "externalIPs, and route the public entry through one Ingress / Application Gateway",
        differs="C-0256 fails every LoadBalancer; an Azure internal load balancer (VNet only) "
                "passes here. Services with externalIPs, an Ingress's default backend and exposed "
-               "Services that select no pod fail here too")
+               "Services that select no pod fail here too",
+       reads=("pods", "services", "ingresses"))
 def exposed_workloads(state: State, me: Check) -> list[Finding]:
-    missing = state.unlisted("pods", "services", "ingresses")
-    if missing:
-        return [me.not_listed("Pod/*", missing)]
     routes = _ingress_backends(state)
     pods: dict[str, list[dict]] = {}
     for pod in state.items("pods"):
@@ -636,11 +630,9 @@ def exposed_workloads(state: State, me: Check) -> list[Finding]:
        differs="C-0263 passes any tls section; here an empty tls list fails, and so does a "
                "secretName whose Secret is not in the Ingress's namespace (from files: not among "
                "the files). As in C-0263, a tls entry without secretName passes: the ingress "
-               "controller serves its default certificate (the evidence says so)")
+               "controller serves its default certificate (the evidence says so)",
+       reads=("ingresses",))
 def ingress_tls(state: State, me: Check) -> list[Finding]:
-    missing = state.unlisted("ingresses")
-    if missing:
-        return [me.not_listed("Ingress/*", missing)]
     secrets_listed = not state.unlisted("secrets")
     secrets = {(s["metadata"].get("namespace"), s["metadata"]["name"])
                for s in state.objects.get("secrets", [])}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from aks_runbook.analysis.rbac import BUILTIN_CLUSTER_ROLES
 from aks_runbook.analysis.reachability import matches
 from aks_runbook.checks import (
+    CONTAINER_FIELDS,
     Check,
     Finding,
     State,
@@ -183,11 +184,9 @@ def _pods_by_namespace(state: State) -> dict[str, list[dict]]:
        "Popeye SVC-POD; kubectl describe shows Endpoints: <none>",
        "Fix the Service's selector to match the pods' labels (a wrong selector gives no error)",
        differs="From files there are no EndpointSlices: the selector is judged against the pods "
-               "and pod templates in the files, and readiness is not known")
+               "and pod templates in the files, and readiness is not known",
+       reads=("services", "endpointslices"))
 def services_without_endpoints(state: State, me: Check) -> list[Finding]:
-    missing = state.unlisted("services", "endpointslices")
-    if missing:
-        return [me.not_listed("Service/*", missing)]
     slices = _slices_by_service(state)
     pods = _pods_by_namespace(state)
     findings = []
@@ -235,8 +234,6 @@ def allowed_image(image: str, registries: tuple[str, ...]) -> bool:
     return any(full.startswith(r.rstrip("/") + "/") for r in registries)
 
 
-CONTAINER_FIELDS = (("containers", ""), ("initContainers", "init container"),
-                    ("ephemeralContainers", "ephemeral container"))
 
 
 def images(pod: dict) -> list[tuple[str, str]]:
@@ -251,11 +248,9 @@ def images(pod: dict) -> list[tuple[str, str]]:
        "; AKS checklist 55b46a94-8008-4ae7-b7e4-b475b6c8bdbf",
        "Push the image to your ACR (az acr import) and reference it from there",
        differs="C-0078 reads only `containers`; this check also reads initContainers and "
-               "ephemeralContainers. An image without a registry host (nginx) is Docker Hub's")
+               "ephemeralContainers. An image without a registry host (nginx) is Docker Hub's",
+       reads=("pods",))
 def allowed_registries(state: State, me: Check) -> list[Finding]:
-    missing = state.unlisted("pods")
-    if missing:
-        return [me.not_listed("Pod/*", missing)]
     findings = []
     for pod in state.items("pods"):
         used = images(pod)

@@ -13,8 +13,8 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from aks_runbook import azplan
 from aks_runbook.analysis import reachability as reach
+from aks_runbook.azure import plan as azplan
 from aks_runbook.checks import Check, Finding, State, resource, selects
 from aks_runbook.params import Environment
 

@@ -4,8 +4,8 @@ cluster configuration (az aks show, or the plan)."""
 from __future__ import annotations
 
 from aks_runbook.checks import State
-from aks_runbook.kube import Client
-from aks_runbook.objects import read_objects
+from aks_runbook.cluster.kube import Client
+from aks_runbook.cluster.objects import read_objects
 
 
 def gather(read, client: Client | None, cluster: dict | None, cluster_source: str,

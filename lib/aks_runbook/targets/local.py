@@ -32,7 +32,7 @@ import psutil
 import yaml
 
 from aks_runbook import paths
-from aks_runbook.kube import Client, client_for
+from aks_runbook.cluster.kube import Client, client_for
 from aks_runbook.progress import bar, ticking
 from aks_runbook.targets import binaries, exec_seccomp
 from aks_runbook.targets.nodepools import DEFAULT_POOLS, PoolShape, node_manifests

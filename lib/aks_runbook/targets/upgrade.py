@@ -54,7 +54,7 @@ from typing import Any
 from kubernetes import watch
 from kubernetes.client.rest import ApiException
 
-from aks_runbook.kube import Client
+from aks_runbook.cluster.kube import Client
 from aks_runbook.targets.nodepools import node_name
 
 KWOK_ANNOTATION = "kwok.x-k8s.io/node"

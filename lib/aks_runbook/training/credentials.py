@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from aks_runbook.kube import Client
+from aks_runbook.cluster.kube import Client
 from aks_runbook.params import load, read_file
 
 REFRESH_FRACTION = 0.25

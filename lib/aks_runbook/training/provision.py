@@ -21,8 +21,8 @@ from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.resource import ResourceList
 
 from aks_runbook import manifests
-from aks_runbook.azplan import TEAM_GROUPS
-from aks_runbook.kube import Client
+from aks_runbook.azure.plan import TEAM_GROUPS
+from aks_runbook.cluster.kube import Client
 from aks_runbook.progress import bar
 from aks_runbook.training import FOLDER_LABEL, MANAGED_BY, SELECTOR, credentials, folder_id
 from aks_runbook.training.roster import Attendee

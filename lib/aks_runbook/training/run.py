@@ -16,29 +16,32 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
 
-from aks_runbook import paths, runs
+from aks_runbook import paths
 from aks_runbook.params import ParameterError, load
 from aks_runbook.progress import bar
+from aks_runbook.run import chapters as runs
 from aks_runbook.training import credentials
 
 COLUMNS = ("attendee", "notebook", "status", "duration_s", "failing_cell", "message")
 GRACE_SECONDS = 10
 
 
-@dataclass
-class Row:
+@dataclass(kw_only=True)
+class Row(runs.NotebookResult):
+    """One attendee's result for one notebook; status may also be "error" (the worker never
+    reported it)."""
     attendee: str
-    notebook: str
-    status: str  # passed | failed | not run | interrupted | error
-    duration_s: float = 0.0
-    failing_cell: int | None = None
-    message: str = ""
+
+    def as_columns(self) -> dict:
+        """The row of results.csv (COLUMNS)."""
+        return dict(zip(COLUMNS, (self.attendee, self.name, self.status, self.seconds,
+                                  self.failed_cell, self.error), strict=True))
 
 
 @dataclass
@@ -180,8 +183,7 @@ class _Runner:
                 self.progress.update(1)
             elif "notebook" in event:
                 n = event["notebook"]
-                rows.append(Row(name, n["name"], n["status"], round(n["seconds"], 1),
-                                n["failed_cell"], n["error"]))
+                rows.append(Row(attendee=name, **{**n, "seconds": round(n["seconds"], 1)}))
             elif "error" in event:
                 self.errors[name] = event["error"]
         process.wait()
@@ -215,11 +217,13 @@ class _Runner:
         rows = list(self.done.get(name, []))
         rest = self.notebooks[len(rows):]
         if name in self.errors:
-            return rows + [Row(name, nb, "error", message=self.errors[name]) for nb in rest]
+            return rows + [Row(attendee=name, name=nb, status="error", error=self.errors[name])
+                           for nb in rest]
         if name in self.started and rest:  # stopped by Ctrl-C in the middle
-            return rows + [Row(name, rest[0], "interrupted", message="stopped by Ctrl-C")] + \
-                [Row(name, nb, "not run") for nb in rest[1:]]
-        return rows + [Row(name, nb, "not run") for nb in rest]
+            return rows + [Row(attendee=name, name=rest[0], status="interrupted",
+                               error="stopped by Ctrl-C")] + \
+                [Row(attendee=name, name=nb, status="not run") for nb in rest[1:]]
+        return rows + [Row(attendee=name, name=nb, status="not run") for nb in rest]
 
 
 def _event(line: str) -> dict:
@@ -238,7 +242,7 @@ def _last_line(log: Path) -> str:
 def write_results(result: TrainingRun) -> None:
     import pandas as pd
 
-    frame = pd.DataFrame([asdict(r) for r in result.rows], columns=list(COLUMNS))
+    frame = pd.DataFrame([r.as_columns() for r in result.rows], columns=list(COLUMNS))
     frame["failing_cell"] = frame["failing_cell"].astype("Int64")
     frame.to_csv(result.folder / "results.csv", index=False)
     title = f"Training run {result.folder.name}"

@@ -15,8 +15,8 @@ import signal
 import sys
 from pathlib import Path
 
-from aks_runbook import runs
 from aks_runbook.params import ParameterError
+from aks_runbook.run import chapters as runs
 
 
 def _emit(event: dict) -> None:

@@ -1,0 +1,34 @@
+"""`aks-runbook run`: the chapters executed with papermill into runs/, and the run's report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add(commands: argparse._SubParsersAction) -> None:
+    sub = commands.add_parser("run", help="execute the notebooks with papermill into runs/")
+    sub.add_argument("env_file", help="environment file, e.g. environments/local.yaml")
+    sub.add_argument("--only", help="notebook numbers, e.g. 01,03")
+    sub.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                     help="override a parameter (value parsed as YAML)")
+    sub.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from aks_runbook import params
+    from aks_runbook.run import chapters as runs
+
+    overrides = dict(params.parse_override(p) for p in args.param)
+    only = [part.strip() for part in args.only.split(",")] if args.only else None
+    result = runs.run(args.env_file, only=only, overrides=overrides)
+    print(f"run folder: {result.folder}")
+    for notebook in result.notebooks:
+        print(f"  {notebook.name:<28} {notebook.status}")
+    from aks_runbook.run import report
+
+    print(f"report: {report.write(result.folder)}")
+    if not result.ok:
+        print(f"error: {runs.failure_message(result)}", file=sys.stderr)
+        return 1
+    return 0

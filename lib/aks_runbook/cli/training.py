@@ -1,0 +1,103 @@
+"""`aks-runbook training`: a namespace and a short-lived kubeconfig per attendee, runs for all
+of them, teardown."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from aks_runbook.cli.common import CannotRun
+
+
+def add(commands: argparse._SubParsersAction) -> None:
+    sub = commands.add_parser(
+        "training", help="training mode: a namespace and a short-lived kubeconfig per attendee "
+                         "on one cluster, runs for all of them, teardown")
+    sub.add_argument("verb", choices=["provision", "run", "teardown"],
+                     help="provision: create (idempotent); run: every attendee's "
+                          "notebooks; teardown: remove every attendee's resources and "
+                          "credentials")
+    sub.add_argument("--attendees", type=int, metavar="N",
+                     help="provision: N attendees named attendee01 .. attendeeNN")
+    sub.add_argument("--roster", metavar="FILE.csv",
+                     help="provision: a CSV with a name column (optionally email)")
+    sub.add_argument("--expiry", default="8h",
+                     help="provision: token lifetime, seconds or 30m/8h (default 8h, "
+                          "at least 10m, at most 24h)")
+    sub.add_argument("--allow-external-services", action="store_true",
+                     help="provision: let attendees create NodePort and LoadBalancer "
+                          "Services (refused by default; externalIPs always are)")
+    sub.add_argument("--env", default="environments/local.yaml",
+                     help="the environment attendees' parameters start from; its target "
+                          "is the cluster (default environments/local.yaml)")
+    sub.add_argument("--admin-kubeconfig", metavar="PATH",
+                     help="the trainer's kubeconfig (default: the local cluster's; needed "
+                          "for other targets)")
+    sub.add_argument("--folder", default="training",
+                     help="where credentials live, one folder per attendee (default "
+                          "training/, git-ignored)")
+    sub.add_argument("--parallel", type=int, default=4, metavar="K",
+                     help="run: attendees run at a time (default 4)")
+    sub.add_argument("--only", help="run: notebook numbers, e.g. 01,03")
+    sub.add_argument("--all", action="store_true",
+                     help="teardown: every training namespace on the cluster, not only "
+                          "those provisioned for --folder (e.g. when it was lost)")
+    sub.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
+
+    from aks_runbook import params
+    from aks_runbook.cluster.kube import client_for
+    from aks_runbook.training import admin, credentials, provision, roster
+    from aks_runbook.training import run as training_run
+
+    folder = Path(args.folder).resolve()
+    try:
+        if args.verb == "run":
+            only = [part.strip() for part in args.only.split(",")] if args.only else None
+            result = training_run.run(folder, parallel=args.parallel, only=only)
+            print(f"results: {result.folder / 'results.csv'} and results.html\n"
+                  f"{result.summary()}\nreport: aks-runbook report {result.folder}")
+            return 130 if result.interrupted else 0 if result.ok else 1
+        target = params.read_file(args.env).get("target", "local")
+        kubeconfig = admin.admin_kubeconfig(target, args.admin_kubeconfig)
+        client = client_for(kubeconfig)
+        if args.verb == "teardown":
+            result = provision.teardown(client, folder, everything=args.all)
+            print("\n".join(f"removed {what}" for what in result.removed)
+                  or "nothing to remove")
+            if result.left:
+                print("NOT removed:\n" + "\n".join(f"  {what}" for what in result.left),
+                      file=sys.stderr)
+                return 1
+            return 0
+        if (args.attendees is None) == (args.roster is None):
+            raise CannotRun("training provision: give --attendees N or --roster FILE.csv")
+        people = roster.read(args.roster) if args.roster else roster.numbered(args.attendees)
+        outcomes = provision.provision(
+            client, people, folder, credentials.ClusterAccess.from_kubeconfig(
+                kubeconfig), args.env, expiry=seconds(args.expiry),
+            external_services=args.allow_external_services)
+    except (roster.RosterError, provision.ProvisionError) as error:
+        raise CannotRun(str(error)) from None
+    except (ApiException, HTTPError) as error:
+        raise CannotRun(f"training {args.verb}: the cluster refused or did not answer: "
+                        f"{str(error).splitlines()[0]}") from None
+    for outcome in outcomes:
+        changes = f"{len(outcome.changes)} change(s)" if outcome.changes else "unchanged"
+        print(f"{outcome.attendee:<12} namespace {outcome.namespace:<22} {changes}, "
+              f"{'new' if outcome.token == 'new' else 'kept'} token  {outcome.folder}/")
+    return 0
+
+
+def seconds(text: str) -> int:
+    units = {"s": 1, "m": 60, "h": 3600}
+    number, unit = (text[:-1], units[text[-1]]) if text[-1:] in units else (text, 1)
+    if not number.isdigit():
+        raise CannotRun(f"--expiry {text!r}: expected seconds or a number with s, m or h "
+                        f"(e.g. 8h, 90m)")
+    return int(number) * unit

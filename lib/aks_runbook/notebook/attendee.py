@@ -1,0 +1,132 @@
+"""Attendee mode (the `namespace` parameter): what an attendee's session may touch.
+
+An attendee holds the `attendee` Role (manifests/training-attendee-role.yaml) in one namespace
+and nothing cluster-wide. Their namespaced steps run there; a step that needs more is the
+trainer's demo: said so, not run. Reads list the namespace only, so a kind they cannot list
+(nodes, namespaces, ClusterRoles ...) is absent from the view and the checks that need it say
+not-applicable.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+from aks_runbook.cluster.kube import Client
+from aks_runbook.cluster.objects import cilium_policies, secret_metadata
+
+TRAINING_LABEL = "app.kubernetes.io/managed-by=aks-runbook-training"
+
+# plural kind -> how to list it in one namespace (the namespaced kinds of objects.LISTS)
+NAMESPACED_LISTS: dict[str, Callable[[Client, str], Any]] = {
+    "pods": lambda c, ns: c.CoreV1Api().list_namespaced_pod(ns),
+    "services": lambda c, ns: c.CoreV1Api().list_namespaced_service(ns),
+    "endpointslices": lambda c, ns: c.DiscoveryV1Api().list_namespaced_endpoint_slice(ns),
+    "networkpolicies": lambda c, ns: c.NetworkingV1Api().list_namespaced_network_policy(ns),
+    "ciliumnetworkpolicies": lambda c, ns: cilium_policies(c, "ciliumnetworkpolicies",
+                                                           "CiliumNetworkPolicy", ns),
+    "ingresses": lambda c, ns: c.NetworkingV1Api().list_namespaced_ingress(ns),
+    "secrets": lambda c, ns: secret_metadata(c.CoreV1Api().list_namespaced_secret(ns)),
+    "serviceaccounts": lambda c, ns: c.CoreV1Api().list_namespaced_service_account(ns),
+    "roles": lambda c, ns: c.RbacAuthorizationV1Api().list_namespaced_role(ns),
+    "rolebindings": lambda c, ns: c.RbacAuthorizationV1Api().list_namespaced_role_binding(ns),
+    "poddisruptionbudgets":
+        lambda c, ns: c.PolicyV1Api().list_namespaced_pod_disruption_budget(ns),
+}
+
+# What a chapter may leave in the namespace; the training's own objects (labelled) and the
+# namespace's built-ins (the `default` service account, kube-root-ca.crt) stay.
+CHAPTER_KINDS = ("deployments.apps", "daemonsets.apps", "statefulsets.apps", "jobs.batch",
+                 "cronjobs.batch", "pods", "services", "ingresses.networking.k8s.io",
+                 "networkpolicies.networking.k8s.io", "poddisruptionbudgets.policy",
+                 "rolebindings.rbac.authorization.k8s.io", "roles.rbac.authorization.k8s.io",
+                 "secrets", "serviceaccounts")
+
+
+def demo(what: str) -> str:
+    return f"trainer's demo: {what}, not run for attendees"
+
+
+def read_namespace(read: Callable[[str, Callable[[], Any]], Any], client: Client | None,
+                   namespace: str) -> dict[str, list[dict]]:
+    """The attendee's view: every namespaced kind the checks read, listed in their namespace."""
+    return {kind: read(f"list {kind} --namespace {namespace}",
+                       lambda list_=list_: list_(client, namespace))["items"]
+            for kind, list_ in NAMESPACED_LISTS.items()}
+
+
+def clean_command(namespace: str, keep: set[str]) -> list[str]:
+    """kubectl delete for what the chapters created in the attendee's namespace (attendees
+    cannot delete the namespace itself). Kept: the training's labelled objects and the names
+    in `keep` (the attendee's own service account, Role and RoleBinding, `default`)."""
+    names = ",".join(f"metadata.name!={name}" for name in sorted(keep))
+    return ["kubectl", "delete", ",".join(CHAPTER_KINDS), "--namespace", namespace,
+            "--selector", TRAINING_LABEL.replace("=", "!="), "--field-selector", names,
+            "--ignore-not-found", "--wait", "--timeout=120s"]
+
+
+def own_names(client: Client, namespace: str) -> set[str]:
+    """Names a clean must not delete: `default`, the attendee's service account (who they
+    are), the `attendee` Role and the RoleBindings to it."""
+    keep = {"default", "attendee"}
+    review = client.AuthenticationV1Api().create_self_subject_review(
+        {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
+    user = review.status.user_info.username or ""
+    if user.startswith(f"system:serviceaccount:{namespace}:"):
+        keep.add(user.rpartition(":")[2])
+    for binding in client.RbacAuthorizationV1Api().list_namespaced_role_binding(namespace).items:
+        if binding.role_ref.name == "attendee":
+            keep.add(binding.metadata.name)
+    return keep
+
+
+# Pod Security `restricted` (training namespaces enforce it): what a pod and its containers
+# must set. Given to a pod or container whose manifest has no securityContext at all; one that
+# says anything is kept as written (so chapter 03's privileged pod is still refused).
+POD_RESTRICTED = {"runAsNonRoot": True, "runAsUser": 65532,
+                  "seccompProfile": {"type": "RuntimeDefault"}}
+CONTAINER_RESTRICTED = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+RESTRICTED_NOTE = ("your namespace enforces Pod Security `restricted`: pods that do not say "
+                   "otherwise run as non-root (65532) under RuntimeDefault seccomp, without "
+                   "privilege escalation, all capabilities dropped")
+
+
+def restricted(doc: dict) -> bool:
+    """Give a Pod or a workload's pod template the restricted defaults it lacks; True when
+    anything was added."""
+    spec = doc.get("spec") or {}
+    if doc.get("kind") != "Pod":
+        spec = (spec.get("jobTemplate", {}).get("spec", spec).get("template") or {}).get("spec")
+    if not spec:
+        return False
+    changed = False
+    for holder, defaults in ((spec, POD_RESTRICTED), *(
+            (c, CONTAINER_RESTRICTED)
+            for c in spec.get("containers", []) + spec.get("initContainers", []))):
+        if "securityContext" not in holder:
+            holder["securityContext"] = copy.deepcopy(defaults)
+            changed = True
+    return changed
+
+
+def run_overrides(name: str) -> str:
+    """`kubectl run` arguments giving the pod (its container is named like it) the defaults."""
+    import json
+
+    patch = {"spec": {"securityContext": POD_RESTRICTED,
+                      "containers": [{"name": name, "securityContext": CONTAINER_RESTRICTED}]}}
+    return f"--override-type=strategic --overrides='{json.dumps(patch)}'"
+
+
+def own_hosts(doc: dict, prefix: str) -> None:
+    """Ingress hosts under the attendee's prefix, which the training's admission policy
+    requires (manifests/training-policies.yaml): vote.example.com -> <prefix>-vote.example.com."""
+    if doc.get("kind") != "Ingress":
+        return
+    spec = doc.get("spec") or {}
+    for rule in spec.get("rules") or []:
+        if rule.get("host"):
+            rule["host"] = f"{prefix}-{rule['host']}"
+    for tls in spec.get("tls") or []:
+        tls["hosts"] = [f"{prefix}-{host}" for host in tls.get("hosts") or []]

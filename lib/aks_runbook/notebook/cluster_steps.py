@@ -1,0 +1,205 @@
+"""A chapter's Kubernetes steps (`session.cluster`): kubectl and manifests, reads and waits,
+reset and cleanup. Each step decides whether it can run: without a cluster it says what would
+have run; for an attendee it stays in their namespace (notebook.attendee)."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import time
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from aks_runbook import manifests
+from aks_runbook.checks.overview import ready_endpoints
+from aks_runbook.cluster.objects import LISTS
+from aks_runbook.notebook import attendee
+
+if TYPE_CHECKING:
+    from aks_runbook.notebook.session import Session
+
+
+class ClusterSteps:
+    def __init__(self, session: Session):
+        self.session, self.env, self.runner = session, session.env, session.runner
+
+    def kubectl(self, args: str, step: str, **kwargs):
+        """Run `kubectl <args>`; without a cluster, say so and return None. Impersonation
+        (`--as`) needs cluster-wide rights: for an attendee it is the trainer's demo."""
+        if self.session.skipped(f"kubectl {args}", kwargs.get("quiet", False)):
+            return None
+        if self.session.attendee and " --as " in f" {args} ":
+            print(attendee.demo(f"kubectl {args} (impersonation)"))
+            return None
+        if self.session.attendee and args.startswith("run "):
+            self.session.note_restricted()
+            args = f"{args} {attendee.run_overrides(args.split()[1])}"
+        return self.runner.run(f"kubectl {args}", step=step, **kwargs)
+
+    def apply(self, template: str, step: str, check: bool = True, **values: Any):
+        """Render manifests/<template>.yaml and `kubectl apply` it (idempotent). With
+        check=False a refusal (e.g. by admission) is shown, not raised."""
+        docs = manifests.render(template, **values)
+        if self.session.attendee:  # the attendee's namespace exists; they may not create namespaces
+            docs = [d for d in docs if d["kind"] != "Namespace"]
+            for doc in docs:
+                attendee.own_hosts(doc, self.env.prefix)
+            if [d for d in docs if attendee.restricted(d)]:
+                self.session.note_restricted()
+        objects = ", ".join(f"{d['kind']} {d['metadata']['name']}" for d in docs)
+        if self.session.skipped(f"kubectl apply -f - (manifests/{template}.yaml: {objects})"):
+            return None
+        text = yaml.safe_dump_all(docs, sort_keys=False)
+        return self.runner.run("kubectl apply -f -", step=step, input=text, check=check)
+
+    def show_manifest(self, template: str, **values: Any) -> None:
+        """Print a rendered manifest (multi-line strings as YAML blocks) without applying it."""
+        class Dumper(yaml.SafeDumper):
+            pass
+
+        def text(dumper, value: str):
+            return dumper.represent_scalar("tag:yaml.org,2002:str", value,
+                                           style="|" if "\n" in value else None)
+
+        Dumper.add_representer(str, text)
+        print(yaml.dump_all(manifests.render(template, **values), Dumper=Dumper,
+                            sort_keys=False), end="")
+
+    def local_port(self, usual: int) -> int:
+        """The usual local port for a port-forward; a free one for an attendee, whose neighbours
+        on the same machine forward at the same time (a replay keeps the recorded port)."""
+        if not self.session.attendee or self.runner.replay:
+            return usual
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return probe.getsockname()[1]
+
+    @contextlib.contextmanager
+    def background(self, command: str, step: str, ready: str):
+        """A long-lived command (e.g. `kubectl port-forward`) for the length of a `with`."""
+        if self.session.skipped(command):
+            yield
+            return
+        with self.runner.background(command, step=step, ready=ready):
+            yield
+
+    def objects(self, kind: str, namespace: str | None = None) -> list[dict]:
+        """Live API objects of a kind (e.g. "pods"), optionally of one namespace; none
+        without a cluster."""
+        if self.session.skipped(f"list {kind}"):
+            return []
+        client = self.session.live_client()
+        if self.session.attendee:
+            if kind not in attendee.NAMESPACED_LISTS:
+                print(attendee.demo(f"list {kind} (cluster-wide)"))
+                return []
+            return self.session.read(f"list {kind} --namespace {self.env.namespace}",
+                                     lambda: attendee.NAMESPACED_LISTS[kind](
+                                         client, self.env.namespace))["items"]
+        items = self.session.read(f"list {kind}", lambda: LISTS[kind](client))["items"]
+        return [i for i in items if namespace in (None, i["metadata"].get("namespace"))]
+
+    def http_get(self, url: str) -> dict[str, Any] | None:
+        """GET a local URL (e.g. through a port-forward) and print its status and page title;
+        recorded, so replay shows it too."""
+        import urllib.request
+
+        if self.session.skipped(f"GET {url}"):
+            return None
+
+        def fetch() -> dict[str, Any]:
+            try:
+                with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - local
+                    return {"status": response.status, "body": response.read().decode()}
+            except OSError as error:  # e.g. nothing answers behind the port-forward
+                return {"status": None, "body": "", "error": str(error)}
+
+        page = self.session.read(f"GET {url}", fetch)
+        if page["status"] is None:
+            print(f"no answer from {url}: {page['error']}")
+            return page
+        title = page["body"].partition("<title>")[2].partition("</title>")[0]
+        print(f"HTTP {page['status']}: {title}")
+        return page
+
+    def wait_endpoints(self, namespace: str, service: str, ready: bool) -> None:
+        """Wait until a Service has ready endpoints (or, with ready=False, none)."""
+        if self.session.skipped(f"wait for {'ready' if ready else 'no'} endpoints of {service}"):
+            return
+        client = self.session.live_client()
+        selector = f"kubernetes.io/service-name={service}"
+
+        self.wait_until(
+            f"endpointslices {namespace}/{service}",
+            lambda: client.DiscoveryV1Api().list_namespaced_endpoint_slice(
+                namespace, label_selector=selector),
+            lambda slices: bool(ready_endpoints(slices["items"])) == ready,
+            step=f"endpoints of {service}")
+
+    def wait_until(self, call: str, fetch, done, timeout: float = 60, step: str = "wait"):
+        """Poll an API read until done(value); every read is recorded, so replay agrees."""
+        if self.session.skipped(f"wait for {step}"):
+            return None
+        deadline = time.monotonic() + timeout
+        while True:
+            value = self.runner.api(call, fetch, step=step)
+            if done(value):
+                return value
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{step}: not done after {timeout:.0f} s")
+            time.sleep(0 if self.runner.replay else 0.5)
+
+    def reset(self, namespace: str, *cluster_objects: str) -> None:
+        """Remove what an interrupted earlier run left behind; prints nothing. An attendee's
+        reset cleans the chapter's objects in their namespace (and nothing elsewhere)."""
+        if self.session.skipped("reset", quiet=True):
+            return
+        if self.session.attendee:
+            if namespace == self.env.namespace:
+                self._clean(quiet=True)
+            return
+        for obj in cluster_objects:
+            kind, _, name = obj.partition("/")
+            ns = []
+            if "/" in name:
+                ns_name, name = name.split("/", 1)
+                ns = ["--namespace", ns_name]
+            self.runner.run(["kubectl", "delete", kind, name, *ns, "--ignore-not-found"],
+                            step="reset", quiet=True)
+        self.runner.run(["kubectl", "delete", "namespace", namespace, "--ignore-not-found",
+                         "--wait", "--timeout=120s"], step="reset", quiet=True)
+
+    def cleanup(self, namespace: str, *cluster_objects: str) -> None:
+        """Delete what the notebook created (cluster-scoped objects, then its namespace),
+        unless `keep: true`."""
+        if self.env.keep:
+            print(f"keep: true, namespace {namespace} left in place")
+            return
+        if self.session.attendee:
+            if namespace == self.env.namespace:
+                self._clean(quiet=False)
+            return
+        for obj in cluster_objects:
+            self.kubectl(f"delete {obj} --ignore-not-found", step="cleanup")
+        self.kubectl(f"delete namespace {namespace} --ignore-not-found --wait --timeout=120s",
+                     step="cleanup")
+
+    def _clean(self, quiet: bool) -> None:
+        """Delete the chapters' objects in the attendee's namespace (not the namespace)."""
+        if self.runner.replay:
+            keep = {"default", "attendee"}
+        else:
+            keep = attendee.own_names(self.session.api(), self.env.namespace)
+        self.runner.run(attendee.clean_command(self.env.namespace, keep), step="cleanup",
+                        quiet=quiet)
+
+    def server_version(self) -> str | None:
+        """The control plane's Kubernetes version (the API server's /version), printed."""
+        if self.session.skipped("GET /version"):
+            return None
+        client = self.session.live_client()
+        version = self.session.read("GET /version",
+                                    lambda: client.VersionApi().get_code().git_version)
+        print(f"control plane (kube-apiserver): {version}")
+        return version

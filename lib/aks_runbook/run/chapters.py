@@ -1,0 +1,296 @@
+"""Execute the notebooks headless with papermill into runs/<environment>/<UTC timestamp>/.
+
+The run folder is the evidence: executed notebooks, their HTML, the transcript, the findings
+(CSV and JSON) and a summary. Parameters are validated before any notebook starts.
+Owner-only, like training/: folders 0700 (runs/ itself too), files 0600 (the run holds
+namespace listings and commands; on a shared machine nobody else may read them).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aks_runbook import paths
+from aks_runbook.frontend import RUN_DIR_ENV
+from aks_runbook.params import Environment, ParameterError, load, to_papermill
+from aks_runbook.progress import bar
+from aks_runbook.run.transcript import resolve_transcript
+
+ENGINE = "aks-runbook"
+
+
+class RunFailed(RuntimeError):
+    """A notebook failed; the message names the notebook and the cell."""
+
+
+@dataclass
+class NotebookResult:
+    name: str
+    status: str  # passed | failed | not run | interrupted
+    seconds: float = 0.0
+    failed_cell: int | None = None
+    error: str = ""
+
+
+@dataclass
+class RunResult:
+    folder: Path
+    environment: str
+    target: str
+    notebooks: list[NotebookResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(n.status == "passed" for n in self.notebooks)
+
+
+def notebooks_dir() -> Path:
+    return paths.project_root() / "notebooks"
+
+
+def select(only: list[str] | None, directory: Path | None = None) -> list[Path]:
+    """Notebooks by number prefix (`--only 01,03`), in order."""
+    directory = directory or notebooks_dir()
+    available = sorted(directory.glob("[0-9][0-9]-*.ipynb"))
+    if not only:
+        return available
+    chosen = [nb for nb in available if nb.name[:2] in only]
+    missing = sorted(set(only) - {nb.name[:2] for nb in available})
+    if missing:
+        names = ", ".join(nb.name[:2] for nb in available)
+        raise ParameterError(f"--only {','.join(only)}: no notebook numbered "
+                             f"{', '.join(missing)} (available: {names})")
+    return chosen
+
+
+PRIVATE_UMASK = 0o077
+
+
+def private_folder(folder: Path, root: Path | None = None) -> Path:
+    """Create folder (and its parents) owner-only; from root down to it every folder is made
+    0700, so runs written before this change are hidden too."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for path in (folder, *folder.parents):
+        if root is not None and not path.is_relative_to(root):
+            break
+        os.chmod(path, 0o700)
+        if root is None or path == root:
+            break
+    return folder
+
+
+def run(env_file: str | Path, only: list[str] | None = None,
+        overrides: dict[str, Any] | None = None, runs_root: Path | None = None,
+        directory: Path | None = None, folder: Path | None = None,
+        on_cell: Callable[[], None] | None = None,
+        on_notebook: Callable[[NotebookResult], None] | None = None,
+        progress: bool = True) -> RunResult:
+    """Run the notebooks into `folder` (default runs_root/<environment>/<UTC timestamp>).
+
+    The terminal shows one bar over every cell of the run (off with progress=False; on_cell
+    and on_notebook then let a caller show its own) and nothing else but errors."""
+    env = load(env_file, overrides)  # before anything runs
+    if env.target == "replay":
+        resolve_transcript(env.transcript)
+    chosen = select(only, directory)
+    if folder is None:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        root = runs_root or paths.project_root() / "runs"
+        folder = root / env.environment / stamp
+        if folder.exists():
+            raise FileExistsError(f"run folder {folder} exists already")
+        private_folder(folder, root)
+    else:
+        private_folder(folder)
+    # every file of the run (papermill's, the kernel's, ours) is created 0600
+    umask = os.umask(PRIVATE_UMASK)
+    try:
+        return _run(env, chosen, folder, on_cell, on_notebook, progress)
+    finally:
+        os.umask(umask)
+
+
+def _run(env: Environment, chosen: list[Path], folder: Path,
+         on_cell: Callable[[], None] | None, on_notebook: Callable[[NotebookResult], None] | None,
+         progress: bool) -> RunResult:
+    (folder / "parameters.json").write_text(json.dumps(to_papermill(env), indent=2))
+    result = RunResult(folder, env.environment, env.target)
+    sizes = [cell_count(notebook) for notebook in chosen]
+    shown = bar(total=sum(sizes), desc=f"run {env.environment}", unit=" cell",
+                file=sys.stderr, disable=not progress)
+
+    def cell_done() -> None:
+        shown.update(1)
+        if on_cell:
+            on_cell()
+
+    interrupted = False
+    try:
+        for notebook in chosen:
+            shown.set_postfix_str(notebook.name)
+            outcome = _execute(notebook, folder, env, cell_done)
+            result.notebooks.append(outcome)
+            shown.update(sum(sizes[:len(result.notebooks)]) - shown.n)  # cells not run too
+            if on_notebook:
+                on_notebook(outcome)
+            if outcome.status == "failed":
+                break
+    except KeyboardInterrupt:  # Ctrl-C (or SIGTERM in a training worker): keep the evidence
+        interrupted = True
+        result.notebooks.append(NotebookResult(chosen[len(result.notebooks)].name,
+                                               "interrupted", error="stopped by Ctrl-C"))
+    shown.close()
+    for notebook in chosen[len(result.notebooks):]:
+        result.notebooks.append(NotebookResult(notebook.name, "not run"))
+        if on_notebook and not interrupted:
+            on_notebook(result.notebooks[-1])
+    _export_findings(folder)
+    _write_summary(result, env)
+    if interrupted:
+        raise KeyboardInterrupt
+    return result
+
+
+def cell_count(notebook: Path) -> int:
+    """Cells papermill runs: the notebook's, plus the parameters cell it injects."""
+    import nbformat
+
+    cells = nbformat.read(notebook, as_version=4).cells
+    tagged = any("parameters" in c.get("metadata", {}).get("tags", []) for c in cells)
+    return len(cells) + tagged
+
+
+def ipc_kernel_manager():
+    """A kernel manager class whose kernels talk over IPC (Unix sockets in Jupyter's runtime
+    directory): no TCP port is opened, so no "running over TCP without encryption" warning
+    reaches the terminal."""
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.paths import jupyter_runtime_dir
+    from traitlets import Unicode, default
+
+    class IPCKernelManager(AsyncKernelManager):
+        transport = Unicode("ipc")
+
+        @default("ip")
+        def _unique_socket_path(self) -> str:
+            # jupyter_client's default is kernel-ipc-<n> in the working directory, where
+            # kernels started at the same time (training runs) would take each other's sockets
+            runtime = Path(jupyter_runtime_dir())
+            runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
+            return str(runtime / f"aks-runbook-{uuid.uuid4().hex[:12]}")
+
+    return IPCKernelManager
+
+
+def _engine() -> str:
+    """A papermill engine that reports each finished cell and runs kernels over IPC."""
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    kernel_manager = ipc_kernel_manager()
+
+    class Engine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
+            on_cell = kwargs.pop("on_cell")
+            complete = nb_man.cell_complete
+
+            def cell_complete(cell, cell_index=None, **more):
+                complete(cell, cell_index=cell_index, **more)
+                on_cell()
+
+            nb_man.cell_complete = cell_complete
+            return super().execute_managed_notebook(
+                nb_man, kernel_name, kernel_manager_class=kernel_manager, **kwargs)
+
+    papermill_engines.register(ENGINE, Engine)
+    logging.getLogger("papermill").addFilter(_every_parameter_is_passed)
+    return ENGINE
+
+
+def _every_parameter_is_passed(record: logging.LogRecord) -> bool:
+    """Every run passes every parameter; a notebook that does not declare one gets papermill's
+    "Passed unknown parameter" per name. Which parameters a notebook declares is the notebook
+    tests' business, not the run's terminal."""
+    return not record.getMessage().startswith("Passed unknown parameter")
+
+
+def _execute(notebook: Path, folder: Path, env: Environment,
+             on_cell: Callable[[], None]) -> NotebookResult:
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    output = folder / notebook.name
+    started = time.monotonic()
+    os.environ[RUN_DIR_ENV] = str(folder)
+    try:
+        papermill.execute_notebook(str(notebook), str(output), parameters=to_papermill(env),
+                                   kernel_name="python3", progress_bar=False,
+                                   cwd=str(notebook.parent), engine_name=_engine(),
+                                   on_cell=on_cell)
+        outcome = NotebookResult(notebook.name, "passed", time.monotonic() - started)
+    except PapermillExecutionError as error:
+        outcome = NotebookResult(notebook.name, "failed", time.monotonic() - started,
+                                 failed_cell=error.exec_count,
+                                 error=f"{error.ename}: {error.evalue}")
+    finally:
+        os.environ.pop(RUN_DIR_ENV, None)
+    if output.exists():
+        _export_html(output)
+    return outcome
+
+
+def _export_html(executed: Path) -> None:
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
+    executed.with_suffix(".html").write_text(body)
+
+
+def _export_findings(folder: Path) -> None:
+    import pandas as pd
+
+    source = folder / "findings.jsonl"
+    rows = [json.loads(line) for line in source.read_text().splitlines()] if source.exists() \
+        else []
+    frame = pd.DataFrame(rows)
+    frame.to_csv(folder / "findings.csv", index=False)
+    (folder / "findings.json").write_text(json.dumps(rows, indent=2))
+
+
+def _write_summary(result: RunResult, env: Environment) -> None:
+    findings = json.loads((result.folder / "findings.json").read_text())
+    by_status: dict[str, int] = {}
+    for row in findings:
+        by_status[row.get("status", "?")] = by_status.get(row.get("status", "?"), 0) + 1
+    summary = {
+        "environment": env.environment, "target": env.target,
+        "plan_only": env.plan_only, "ok": result.ok,
+        "notebooks": [vars(n) for n in result.notebooks],
+        "findings": by_status,
+    }
+    (result.folder / "summary.json").write_text(json.dumps(summary, indent=2))
+    lines = [f"# Run of environment {env.environment!r} (target {env.target})", "",
+             "| notebook | status | seconds | failed cell |", "|---|---|---|---|"]
+    for n in result.notebooks:
+        lines.append(f"| {n.name} | {n.status} | {n.seconds:.1f} | {n.failed_cell or ''} |")
+    lines += ["", "Findings: " + (", ".join(f"{k} {v}" for k, v in sorted(by_status.items()))
+                                  or "none")]
+    (result.folder / "summary.md").write_text("\n".join(lines) + "\n")
+
+
+def failure_message(result: RunResult) -> str:
+    failed = next(n for n in result.notebooks if n.status == "failed")
+    return (f"{failed.name} failed at cell {failed.failed_cell}: {failed.error}\n"
+            f"The executed notebook shows the cell and its output: "
+            f"{result.folder / failed.name}")

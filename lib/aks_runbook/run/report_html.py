@@ -1,0 +1,284 @@
+"""The run report as one self-contained HTML page: inline CSS, an inline SVG chart, no scripts.
+
+Every text from the run is escaped here (report_data has already masked it); links are
+relative to the report and URL-quoted, so the folder can be moved or zipped.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from html import escape
+from pathlib import Path
+from urllib.parse import quote
+
+from aks_runbook.run.report_data import (
+    Chapter,
+    FailingCell,
+    Run,
+    Training,
+    hint_of,
+    severity_key,
+    severity_of,
+)
+
+STATUS_ORDER = ("fail", "pass", "not-applicable")
+COLOURS = {"fail": "#c0392b", "pass": "#2e7d32", "not-applicable": "#9e9e9e"}
+OTHER_COLOUR = "#e0a000"
+
+CSS = """
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
+       max-width: 72em; padding: 0 1em; color: #1b1b1b; }
+h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: .5em 0 1em; }
+th, td { border: 1px solid #ddd; padding: .25em .6em; text-align: left; vertical-align: top; }
+th { background: #f4f4f4; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
+.passed, .pass { color: #2e7d32; font-weight: 600; }
+.failed, .fail { color: #c0392b; font-weight: 600; }
+.not-run, .not-applicable, .missing { color: #757575; }
+pre { background: #f7f7f7; border: 1px solid #e3e3e3; padding: .6em; overflow-x: auto;
+      white-space: pre-wrap; word-break: break-word; max-height: 40em; }
+.hint { background: #fff8e1; border-left: 4px solid #e0a000; padding: .4em .8em; }
+td.id { white-space: nowrap; } .cell { margin: 1em 0 2em; } .note { color: #555; }
+"""
+
+
+def render(report: Run | Training) -> str:
+    if isinstance(report, Training):
+        title = f"Training run {report.folder.name}"
+        body = _training(report)
+    else:
+        title = f"Run {report.folder.name} of environment {report.environment}"
+        body = _run(report)
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{escape(title)}</title><style>{CSS}</style></head>\n<body>\n"
+            f"<h1>{escape(title)}</h1>\n{body}\n</body></html>\n")
+
+
+# ---- one run ---------------------------------------------------------------------------------
+
+def _run(run: Run) -> str:
+    verdict = "passed" if run.ok else "failed"
+    parts = [f"<p>Target <b>{escape(run.target)}</b>; result "
+             f"<span class=\"{verdict}\">{verdict}</span>. "
+             + (f"Transcript: {_a(run.transcript, 'transcript.jsonl')}." if run.transcript
+                else "No transcript in the folder.") + "</p>"]
+    parts += [f"<p class=\"note\">{escape(n)}</p>" for n in run.notes]
+    parts.append("<h2 id=\"chapters\">Chapters</h2>")
+    parts.append(_chapters(run.chapters, run.findings))
+    parts.append("<h2 id=\"findings\">Findings by severity</h2>")
+    parts.append(_findings(run.findings, f"{len(run.findings)} finding(s) in findings.json."))
+    parts.append("<h2 id=\"failing-cells\">Failing cells</h2>")
+    parts.append(_cells(run.failing_cells) if run.failing_cells
+                 else "<p>None: no chapter failed.</p>")
+    return "\n".join(parts)
+
+
+def _chapters(chapters: list[Chapter], findings: list[dict[str, str]]) -> str:
+    failing = Counter(f.get("chapter", "") for f in findings if f.get("status") == "fail")
+    rows = []
+    for c in chapters:
+        cell = str(c.failed_cell) if c.failed_cell is not None else ""
+        links = " ".join(_a(href, label) for href, label in ((c.html, "HTML"),
+                                                              (c.notebook, "notebook")) if href)
+        rows.append(f"<tr><td>{escape(c.chapter)}</td>{_status(c.status)}"
+                    f"<td class=\"n\">{c.seconds:.1f}</td><td class=\"n\">{escape(cell)}</td>"
+                    f"<td class=\"n\">{failing[c.chapter]}</td><td>{links or '—'}</td></tr>")
+    return ("<table><tr><th>chapter</th><th>status</th><th>seconds</th><th>failed cell "
+            "(In [n])</th><th>failing findings</th><th>executed notebook</th></tr>"
+            + "".join(rows) + "</table>")
+
+
+def _cells(cells: list[FailingCell], heading: str = "h3") -> str:
+    parts = []
+    for cell in cells:
+        where = [f"In [{cell.execution_count}]" if cell.execution_count is not None else "",
+                 f"cell index {cell.index}" if cell.index is not None else ""]
+        label = f"{cell.notebook}, " + ", ".join(w for w in where if w) \
+            if any(where) else cell.notebook
+        title = _a(cell.link, label) if cell.link else escape(label)
+        parts.append(
+            f"<div class=\"cell\"><{heading}>{title}</{heading}>"
+            + (f"<p class=\"hint\"><b>What to try:</b> {escape(cell.hint)}</p>" if cell.hint
+               else "<p class=\"hint\">No hint recorded: the error did not come from a "
+                    "command step.</p>")
+            + (f"<p>Source</p><pre>{escape(cell.source)}</pre>" if cell.source else "")
+            + f"<p>Error output</p><pre>{escape(cell.output) or '(none)'}</pre></div>")
+    return "\n".join(parts)
+
+
+# ---- findings ---------------------------------------------------------------------------------
+
+def severity_counts(findings: list[dict[str, str]]) -> dict[str, Counter]:
+    """severity -> status -> count, severities in kubescape's order (critical first)."""
+    counts: dict[str, Counter] = {}
+    for row in findings:
+        counts.setdefault(severity_of(row), Counter())[row.get("status") or "unknown"] += 1
+    return {s: counts[s] for s in sorted(counts, key=severity_key)}
+
+
+def _statuses(counts: dict[str, Counter]) -> list[str]:
+    seen = {s for c in counts.values() for s in c}
+    return [s for s in STATUS_ORDER if s in seen] + sorted(seen - set(STATUS_ORDER))
+
+
+def _findings(findings: list[dict[str, str]], note: str, list_failing: bool = True) -> str:
+    if not findings:
+        return "<p>No findings recorded.</p>"
+    counts = severity_counts(findings)
+    statuses = _statuses(counts)
+    head = "".join(f"<th>{escape(s)}</th>" for s in statuses)
+    rows = "".join(
+        f"<tr><td>{escape(sev)}</td>"
+        + "".join(f"<td class=\"n\">{c[s]}</td>" for s in statuses)
+        + f"<td class=\"n\">{sum(c.values())}</td></tr>" for sev, c in counts.items())
+    table = (f"<table class=\"severity\"><tr><th>severity</th>{head}<th>total</th></tr>{rows}"
+             "</table>")
+    failing = sorted((f for f in findings if f.get("status") == "fail"),
+                     key=lambda f: (severity_key(severity_of(f)), f.get("chapter", ""),
+                                    f.get("check", ""), f.get("resource", "")))
+    columns = ("chapter", "check", "title", "resource", "evidence", "remediation")
+    fail_rows = "".join(
+        f"<tr><td class=\"fail\">{escape(severity_of(f))}</td>"
+        + "".join(f"<td class=\"id\">{escape(f.get(c, ''))}</td>" if c == "check"
+                  else f"<td>{escape(f.get(c, ''))}</td>" for c in columns) + "</tr>"
+        for f in failing)
+    fail_table = ("<h3>Failing findings</h3><table><tr><th>severity</th><th>chapter</th>"
+                  "<th>check</th><th>title</th><th>resource</th><th>evidence</th>"
+                  f"<th>remediation</th></tr>{fail_rows}</table>" if failing
+                  else "<p>No finding failed.</p>") if list_failing else ""
+    return f"<p>{escape(note)}</p>{chart(counts)}{table}{fail_table}"
+
+
+def chart(counts: dict[str, Counter]) -> str:
+    """Stacked horizontal bars, one per severity, one segment per status; inline SVG."""
+    statuses = _statuses(counts)
+    biggest = max((sum(c.values()) for c in counts.values()), default=0) or 1
+    label_w, bar_w, row_h, count_w = 90, 460, 26, 280
+    height = row_h * len(counts) + 34
+    width = label_w + bar_w + count_w
+    parts = [f"<svg width=\"{width}\" height=\"{height}\" "
+             f"viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"findings by "
+             "severity and status\" font-family=\"sans-serif\" font-size=\"13\">"]
+    for row, (sev, c) in enumerate(counts.items()):
+        y = row * row_h + 4
+        parts.append(f"<text x=\"0\" y=\"{y + 15}\">{escape(sev)}</text>")
+        x = float(label_w)
+        for status in statuses:
+            if not c[status]:
+                continue
+            w = bar_w * c[status] / biggest
+            parts.append(f"<rect x=\"{x:.1f}\" y=\"{y}\" width=\"{w:.1f}\" height=\"20\" "
+                         f"fill=\"{COLOURS.get(status, OTHER_COLOUR)}\"><title>{escape(sev)} "
+                         f"{escape(status)}: {c[status]}</title></rect>")
+            x += w
+        summary = ", ".join(f"{c[s]} {s}" for s in statuses if c[s])
+        parts.append(f"<text x=\"{x + 6:.1f}\" y=\"{y + 15}\">{escape(summary)}</text>")
+    y = row_h * len(counts) + 14
+    x = label_w
+    for status in statuses:
+        parts.append(f"<rect x=\"{x}\" y=\"{y}\" width=\"12\" height=\"12\" "
+                     f"fill=\"{COLOURS.get(status, OTHER_COLOUR)}\"/>"
+                     f"<text x=\"{x + 16}\" y=\"{y + 11}\">{escape(status)}</text>")
+        x += 30 + 8 * len(status)
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+# ---- a training run ---------------------------------------------------------------------------
+
+def _training(training: Training) -> str:
+    notebooks = training.notebooks
+    by_key = {(r.attendee, r.notebook): r for r in training.rows}
+    passed = sum(r.status == "passed" for r in training.rows)
+    parts = [f"<p>{len(training.attendees)} attendee(s), {len(notebooks)} notebook(s): "
+             f"{passed} of {len(training.rows)} attendee notebook(s) passed. Source: "
+             f"{_a('results.csv', 'results.csv')}.</p>",
+             "<h2 id=\"attendees\">Attendees × notebooks</h2>"]
+    head = "".join(f"<th>{escape(n)}</th>" for n in notebooks)
+    rows = []
+    for attendee, run in training.attendees.items():
+        cells = []
+        for notebook in notebooks:
+            row = by_key.get((attendee, notebook))
+            if row is None:
+                cells.append("<td class=\"missing\">—</td>")
+                continue
+            href = training.links.get((attendee, notebook))
+            text = escape(row.status) + (f" ({escape(row.duration_s)} s)" if row.duration_s
+                                         else "")
+            cells.append(f"<td class=\"{_css(row.status)}\">"
+                         + (f"<a href=\"{_href(href)}\">{text}</a>" if href else text)
+                         + "</td>")
+        transcript = _a(run.transcript, "transcript") if run and run.transcript else "—"
+        rows.append(f"<tr><td>{escape(attendee)}</td>{''.join(cells)}<td>{transcript}</td></tr>")
+    parts.append(f"<table><tr><th>attendee</th>{head}<th>transcript</th></tr>"
+                 + "".join(rows) + "</table>")
+
+    runs = [run for run in training.attendees.values() if run]
+    findings = [f for run in runs for f in run.findings]
+    parts.append("<h2 id=\"findings\">Findings by severity</h2>")
+    parts.append(_findings(findings, f"Summed over the {len(runs)} attendee run(s) with a run "
+                                     f"folder: every attendee's findings.json counts once.",
+                           list_failing=False))
+    parts.append(_failing_by_check(training))
+
+    parts.append("<h2 id=\"failing-cells\">Failing cells per attendee</h2>")
+    any_failure = False
+    for attendee, run in training.attendees.items():
+        found = run.failing_cells if run else []
+        shown = {Path(c.notebook).stem for c in found}
+        # What the run folder does not show (no run folder, a worker error, Ctrl-C):
+        # results.csv's message.
+        rest = [r for r in training.rows if r.attendee == attendee
+                and r.status not in ("passed", "not run") and r.notebook not in shown]
+        if not found and not rest:
+            continue
+        any_failure = True
+        cells = _cells(found, heading="h4") + "".join(
+            f"<div class=\"cell\"><h4>{escape(r.notebook)} ({escape(r.status)})"
+            + (f", In [{escape(r.failing_cell)}]" if r.failing_cell else "") + "</h4>"
+            + (f"<p class=\"hint\"><b>What to try:</b> {escape(h)}</p>"
+               if (h := hint_of(r.message)) else "")
+            + f"<pre>{escape(r.message) or '(no message)'}</pre></div>" for r in rest)
+        notes = "".join(f"<p class=\"note\">{escape(n)}</p>" for n in (run.notes if run else []))
+        parts.append(f"<h3>{escape(attendee)}</h3>{notes}{cells}")
+    if not any_failure:
+        parts.append("<p>None: every attendee's notebooks passed.</p>")
+    return "\n".join(parts)
+
+
+def _failing_by_check(training: Training) -> str:
+    """For each failing check: how many attendees it failed for, and who."""
+    who: dict[tuple[str, str, str], set[str]] = {}
+    for attendee, run in training.attendees.items():
+        for f in run.findings if run else []:
+            if f.get("status") == "fail":
+                key = (severity_of(f), f.get("check", ""), f.get("title", ""))
+                who.setdefault(key, set()).add(attendee)
+    if not who:
+        return ""
+    rows = "".join(
+        f"<tr><td class=\"fail\">{escape(sev)}</td><td>{escape(check)}</td><td>{escape(title)}"
+        f"</td><td class=\"n\">{len(names)}</td><td>{escape(', '.join(sorted(names)))}</td></tr>"
+        for (sev, check, title), names in sorted(
+            who.items(), key=lambda kv: (severity_key(kv[0][0]), kv[0][1])))
+    return ("<h3>Failing checks by attendee</h3><table><tr><th>severity</th><th>check</th>"
+            f"<th>title</th><th>attendees</th><th>who</th></tr>{rows}</table>")
+
+
+# ---- helpers ----------------------------------------------------------------------------------
+
+def _status(status: str) -> str:
+    return f"<td class=\"{_css(status)}\">{escape(status)}</td>"
+
+
+def _css(status: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in status.lower())
+
+
+def _href(path: str) -> str:
+    return escape(quote(path, safe="/#=-._~"), quote=True)
+
+
+def _a(path: str | None, label: str) -> str:
+    return f"<a href=\"{_href(path)}\">{escape(label)}</a>" if path else escape(label)
