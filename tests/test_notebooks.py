@@ -109,7 +109,7 @@ def test_auth_proves_who_can_what_three_ways_and_tokens_stop_with_their_account(
     assert "Group/team-vote-developers  RoleBinding/team-vote/developers" in text
     findings = json.loads((local_runs[0].folder / "findings.json").read_text())
     auth = [f for f in findings if f["chapter"] == "03-auth"]
-    assert len({f["check"] for f in auth}) == 17
+    assert len({f["check"] for f in auth}) == 18 and "AKS-AUTH-018" in {f["check"] for f in auth}
     assert auth and all(f["status"] == "pass" for f in auth), [
         f for f in auth if f["status"] != "pass"]
 

@@ -40,7 +40,7 @@ FINDINGS = [  # (chapter, check, status, severity)
 # ---- fixtures: run folders as `aks-runbook run` writes them --------------------------------
 
 def _passing_notebook() -> nbformat.NotebookNode:
-    cell = new_code_cell("session.kubectl('get nodes', step='nodes')", execution_count=1,
+    cell = new_code_cell("session.cluster.kubectl('get nodes', step='nodes')", execution_count=1,
                          id="ov-01", outputs=[new_output("stream", name="stdout",
                                                          text="NAME   STATUS\naks-1  Ready\n")])
     return new_notebook(cells=[new_markdown_cell("# 01 overview"), cell])
@@ -51,7 +51,7 @@ def _failing_notebook() -> nbformat.NotebookNode:
              f"`kubectl get pods` exited 1\nUnable to connect to the server: token {TOKEN}\n"
              f"What to try: {HINT}")
     failing = new_code_cell(
-        "session.kubectl('get pods', step='read the <script>alert(1)</script> secret')",
+        "session.cluster.kubectl('get pods', step='read the <script>alert(1)</script> secret')",
         execution_count=2, id="net-07",
         metadata={"papermill": {"status": "failed"}},
         outputs=[new_output("stream", name="stderr",
@@ -65,7 +65,7 @@ def _failing_notebook() -> nbformat.NotebookNode:
                              metadata={"tags": ["raises-exception"]},
                              outputs=[new_output("error", ename="ZeroDivisionError",
                                                  evalue="division by zero", traceback=[])])
-    pending = new_code_cell("session.cleanup()", id="net-08")
+    pending = new_code_cell("session.cluster.cleanup()", id="net-08")
     return new_notebook(cells=[new_markdown_cell("# 02 network"), expected, marker, failing,
                                pending])
 
@@ -231,8 +231,8 @@ def test_failing_cell_shows_source_error_and_hint_escaped_and_masked(tmp_path, m
     path, text, page = _page(folder)
     assert page.hints == [f"What to try: {HINT}"]
     source, output = page.pres
-    assert source == "session.kubectl('get pods', step='read the <script>alert(1)</script> " \
-                     "secret')"
+    assert source == ("session.cluster.kubectl('get pods', step='read the "
+                      "<script>alert(1)</script> secret')")
     assert "StepFailed: step 'read the <script>alert(1)</script> secret' failed" in output
     assert "<script>alert(2)</script>" in output and "\x1b[" not in output
     # Shown as text, never as markup; secrets masked.
@@ -405,7 +405,7 @@ def test_real_failed_notebook_shows_its_cell_and_hint(local_cluster, tmp_path):
     row = page.table("chapter")["01-fails"]
     assert row[0] == "failed" and row[2:4] == ["5", "0"]  # In [5], no failing finding
     source, output = page.pres
-    assert source == 'session.kubectl("get nosuchkind", step="a step that fails")'
+    assert source == 'session.cluster.kubectl("get nosuchkind", step="a step that fails")'
     assert "step 'a step that fails' failed" in output
     [cell_link] = [h for h in page.links if "#" in h]
     html_file, anchor = cell_link.split("#")

@@ -171,7 +171,7 @@ def test_access_reviews_carry_the_groups_the_api_server_adds():
 
 
 def test_the_terminal_shows_one_progress_bar_and_nothing_else(local_cluster, tmp_path):
-    script = ("from pathlib import Path\nfrom aks_runbook import runs\n"
+    script = ("from pathlib import Path\nfrom aks_runbook.run import chapters as runs\n"
               f"r = runs.run(Path({str(LOCAL)!r}), directory=Path({str(NOTEBOOKS)!r}), "
               f"runs_root=Path({str(tmp_path)!r}))\nassert r.ok")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
