@@ -37,6 +37,14 @@ CLI = [sys.executable, "-m", "aks_runbook.cli", "validate-az"]
 EXPECT = re.compile(r"# expect: (valid \(deep\)|parsed|invalid|not validated)(?: -- (.*))?$")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def fresh_verdicts():
+    """The validator's own tests judge the worker, never a cached verdict (azure.cache)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AKS_RUNBOOK_NO_CACHE", "1")
+        yield
+
+
 def expectations() -> dict[int, tuple[str, str | None]]:
     """Line number of each corpus az line -> (expected status, message fragment)."""
     starts = {a.line_number for a in read_file(CORPUS)}

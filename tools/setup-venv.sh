@@ -17,7 +17,11 @@ if [[ ${AKS_RUNBOOK_NO_UV:-} != 1 ]] &&
     "$python" -m pip install --quiet --disable-pip-version-check "$uv_pin"; then
     echo "Installing the locked Python packages ($lock) with uv..."
     # The per-package lines (+ name==version) would be hundreds; keep uv's summary lines.
-    "$venv/bin/uv" pip sync --python "$python" "$lock" 2>&1 | { grep -v '^ [-+~] ' || true; }
+    # Bytecode is compiled now, once: where PYTHONDONTWRITEBYTECODE is set (as on the project's
+    # machine) every process would otherwise compile azure-cli, pandas … from source again
+    # (15 s for each az validation, seconds for each notebook kernel).
+    "$venv/bin/uv" pip sync --compile-bytecode --python "$python" "$lock" 2>&1 |
+        { grep -v '^ [-+~] ' || true; }
     "$venv/bin/uv" pip install --quiet --python "$python" --no-deps -e .
     "$venv/bin/uv" pip check --quiet --python "$python" ||
         { echo "error: $lock does not satisfy pyproject.toml; run: make lock" >&2; exit 1; }

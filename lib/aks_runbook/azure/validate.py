@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from aks_runbook.azure import cache as azcache
+
 Status = Literal["valid (deep)", "parsed", "invalid", "not validated"]
 STATUSES: tuple[Status, ...] = ("valid (deep)", "parsed", "invalid", "not validated")
 
@@ -381,6 +383,7 @@ class Filled:
     placeholders: dict[str, str] = field(default_factory=dict)
     generic: dict[str, str] = field(default_factory=dict)  # placeholder -> flag, value guessed
     missing: dict[str, str] = field(default_factory=dict)  # local file -> flag
+    files: list[str] = field(default_factory=list)  # local files the line reads
 
 
 def _spans(text: str) -> list[tuple[int, int]]:
@@ -542,6 +545,7 @@ def _local_file(tokens: list[str], i: int, flag: str | None, filled: Filled) -> 
     real = os.path.expanduser(path)
     if os.path.exists(real):
         tokens[i] = ("@" if at else "") + real
+        filled.files.append(real)
         return real != path
     filled.missing[path] = flag or token
     if flag == "--ssh-key-value":
@@ -582,7 +586,7 @@ def _examples(file: str | None) -> bool:
 
 
 def validate(lines: list[str | AzLine], deep: bool = True, timeout: float = 600,
-             plain: bool = False) -> list[Validation]:
+             plain: bool = False, cached: bool = True) -> list[Validation]:
     """Validate each line in one child process running azure-cli's code; order is kept.
 
     The lines form one run: a resource that an earlier line creates (the body of the request
@@ -590,25 +594,37 @@ def validate(lines: list[str | AzLine], deep: bool = True, timeout: float = 600,
     answers the GET of a later `az aks update`.
 
     `plain` reports azure-cli's own verdict, without this project's tables of extension
-    commands and aks-preview flags (the tests use it to check those tables)."""
+    commands and aks-preview flags (the tests use it to check those tables). With `cached`
+    (and AKS_RUNBOOK_NO_CACHE unset) a run seen before is answered from azure.cache."""
     if not lines:
         return []
     sources = [line if isinstance(line, AzLine) else AzLine(line) for line in lines]
     filled = [fill(source.text) for source in sources]
     # Lines of one file form one run; a line whose values are placeholders stays out of it
     # (two different docs placeholders would otherwise name the same made-up resource).
+    request = {"lines": [f.text for f in filled], "deep": deep, "plain": plain,
+               "scopes": [s.file for s in sources],
+               "examples": [_examples(s.file) for s in sources],
+               "isolated": [bool(f.placeholders) for f in filled]}
+    entry = (azcache.key(request, [name for f in filled for name in f.files])
+             if cached and azcache.enabled() else None)
+    verdicts = azcache.load(entry) if entry else None
+    if verdicts is None:
+        verdicts = _run_worker(request, timeout)
+        if entry:
+            azcache.store(entry, verdicts)
+    return [settle(raw, source, f)
+            for raw, source, f in zip(verdicts, sources, filled, strict=True)]
+
+
+def _run_worker(request: dict, timeout: float) -> list[dict]:
     proc = subprocess.run([sys.executable, "-m", "aks_runbook.azure.offline"],
-                          input=json.dumps({"lines": [f.text for f in filled], "deep": deep,
-                                            "plain": plain,
-                                            "scopes": [s.file for s in sources],
-                                            "examples": [_examples(s.file) for s in sources],
-                                            "isolated": [bool(f.placeholders) for f in filled]}),
-                          capture_output=True, text=True, timeout=timeout)
+                          input=json.dumps(request), capture_output=True, text=True,
+                          timeout=timeout)
     if proc.returncode != 0:
         raise RuntimeError(f"the az validator failed to run (exit {proc.returncode}):\n"
                            f"{proc.stderr.strip()[-2000:]}")
-    return [settle(raw, source, f)
-            for raw, source, f in zip(json.loads(proc.stdout), sources, filled, strict=True)]
+    return json.loads(proc.stdout)
 
 
 def counts(results: list[Validation]) -> dict[str, int]:

@@ -4,6 +4,7 @@ command, so `aks-runbook --help` and a subcommand's help start at once."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from aks_runbook.cli import (
@@ -47,6 +48,8 @@ def user_errors() -> tuple[type[Exception], ...]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if getattr(args, "no_cache", False):
+        os.environ["AKS_RUNBOOK_NO_CACHE"] = "1"  # azure.cache.NO_CACHE_ENV, kept light here
     try:
         return args.func(args)
     except Exception as error:

@@ -63,3 +63,10 @@ def objects_of(args: argparse.Namespace) -> dict[str, list[dict]]:
     if note := manifests.note():
         print(note, file=sys.stderr)
     return manifests.objects
+
+
+def no_cache_arg(sub: argparse.ArgumentParser) -> None:
+    """`--no-cache`: validate az lines afresh (main() sets AKS_RUNBOOK_NO_CACHE, which the
+    notebooks' kernels and the training's runs inherit)."""
+    sub.add_argument("--no-cache", action="store_true",
+                     help="validate az lines afresh instead of reusing cached verdicts")

@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from aks_runbook.cli.common import no_cache_arg
+
 if TYPE_CHECKING:
     from aks_runbook.params import Environment
 
@@ -15,6 +17,7 @@ def add(commands: argparse._SubParsersAction) -> None:
     sub.add_argument("env_file", help="environment file, e.g. environments/aks-dev.yaml")
     sub.add_argument("--format", choices=["text", "json", "sh"], default="text")
     sub.add_argument("--chapter", help="only one chapter's steps, e.g. 02")
+    no_cache_arg(sub)
     sub.set_defaults(func=run)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from aks_runbook.cli.common import no_cache_arg
+
 
 def add(commands: argparse._SubParsersAction) -> None:
     sub = commands.add_parser("run", help="execute the notebooks with papermill into runs/")
@@ -12,6 +14,7 @@ def add(commands: argparse._SubParsersAction) -> None:
     sub.add_argument("--only", help="notebook numbers, e.g. 01,03")
     sub.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                      help="override a parameter (value parsed as YAML)")
+    no_cache_arg(sub)
     sub.set_defaults(func=run)
 
 

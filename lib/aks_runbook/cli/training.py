@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from aks_runbook.cli.common import CannotRun
+from aks_runbook.cli.common import CannotRun, no_cache_arg
 
 
 def add(commands: argparse._SubParsersAction) -> None:
@@ -43,6 +43,7 @@ def add(commands: argparse._SubParsersAction) -> None:
     sub.add_argument("--all", action="store_true",
                      help="teardown: every training namespace on the cluster, not only "
                           "those provisioned for --folder (e.g. when it was lost)")
+    no_cache_arg(sub)
     sub.set_defaults(func=run)
 
 

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from aks_runbook.cli.common import CannotRun
+from aks_runbook.cli.common import CannotRun, no_cache_arg
 
 
 def add(commands: argparse._SubParsersAction) -> None:
@@ -22,6 +22,7 @@ def add(commands: argparse._SubParsersAction) -> None:
                      help="also exit 1 when a line could not be validated")
     sub.add_argument("--shallow", action="store_true",
                      help="parser and validators only (no handler runs: 'parsed')")
+    no_cache_arg(sub)
     sub.set_defaults(func=run)
 
 
