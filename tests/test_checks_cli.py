@@ -137,12 +137,17 @@ def test_csv_has_the_findings_columns(capsys, folder):
                for r in rows)
 
 
-def test_table_shows_verdicts_and_differences(capsys, folder):
+def test_table_shows_failures_and_wide_the_controls_and_differences(capsys, folder):
     code, out, _ = posture(capsys, "--from-files", str(folder), "--chapter", "network")
     assert code == 0
-    header = out.splitlines()[0].split()
-    assert header == COLUMNS
-    assert "Namespace/shop" in out and "allow-all" in out and "C-0206" in out
+    lines = out.splitlines()
+    assert lines[0].split() == ["STATUS", "SEVERITY", "CHECK", "RESOURCE", "TITLE"]
+    assert lines[1].split()[:4] == ["fail", "medium", "AKS-NET-005", "Namespace/shop"]
+    assert lines[2].strip().startswith("ingress default deny (deny) is undone by allow-all")
+    assert "C-0206" not in out
+    _, wide, _ = posture(capsys, "--from-files", str(folder), "--chapter", "network", "-o",
+                         "wide")
+    assert "      controls: CIS 4.4.2 (kubescape C-0206)" in wide and "      differs: " in wide
 
 
 def test_allowed_registry_option(capsys, folder):
@@ -159,7 +164,8 @@ def test_a_kind_not_analysed_is_noted(capsys, folder):
 
 @pytest.mark.parametrize("content, message", [
     ("kind: Pod\nmetadata: {name: [\n", "not valid YAML"),
-    ("kind: Pod\nmetadata: {}\n", "without metadata.name"),
+    ("apiVersion: v1\nkind: Pod\nmetadata: {}\n", "document 1, line 1: Pod without "
+                                                  "metadata.name"),
 ])
 def test_bad_manifest_exits_2(capsys, tmp_path, content, message):
     (tmp_path / "bad.yaml").write_text(content)

@@ -384,7 +384,8 @@ def test_tags_listed_as_floating_fail_like_latest():
 def test_posture_takes_floating_tags(tmp_path):
     from aks_runbook import cli
 
-    (tmp_path / "pod.json").write_text(json.dumps(pod(containers=[c("r", "redis:stable")])))
+    (tmp_path / "pod.json").write_text(json.dumps({"apiVersion": "v1",
+                                                    **pod(containers=[c("r", "redis:stable")])}))
     for extra, status in (([], "pass"), (["--floating-tag", "stable"], "fail")):
         out = io.StringIO()
         with contextlib.redirect_stdout(out):

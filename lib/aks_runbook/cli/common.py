@@ -52,8 +52,14 @@ def read_objects(args: argparse.Namespace):
 
 def objects_of(args: argparse.Namespace) -> dict[str, list[dict]]:
     """The objects to analyse: from manifest files (--from-files) or the live cluster."""
+    return view_of(args)[0]
+
+
+def view_of(args: argparse.Namespace) -> tuple[dict[str, list[dict]], dict]:
+    """The objects to analyse, and where each was read from files: (kind, namespace or "",
+    name) -> cluster.objects.Source; nothing for a live cluster."""
     if not args.from_files:
-        return read_objects(args)
+        return read_objects(args), {}
     from aks_runbook.cluster.objects import ManifestError, load_files
 
     try:
@@ -62,7 +68,15 @@ def objects_of(args: argparse.Namespace) -> dict[str, list[dict]]:
         raise CannotRun(str(error)) from None
     if note := manifests.note():
         print(note, file=sys.stderr)
-    return manifests.objects
+    return manifests.objects, manifests.sources
+
+
+def source_of(sources: dict, resource: str):
+    """Where a finding's resource ("Kind/namespace/name" or "Kind/name") was read, if known."""
+    kind, *rest = resource.split("/")
+    if not rest:
+        return None
+    return sources.get((kind, rest[0] if len(rest) > 1 else "", rest[-1]))
 
 
 def no_cache_arg(sub: argparse.ArgumentParser) -> None:

@@ -6,13 +6,14 @@ import argparse
 import json
 import sys
 
-from aks_runbook.cli.common import CannotRun, objects_of, source_args
+from aks_runbook.cli.common import CannotRun, source_args, source_of, view_of
+from aks_runbook.cli.options import output_args, parser_texts
 
 
 def add(commands: argparse._SubParsersAction) -> None:
     sub = commands.add_parser(
-        "rbac", help="RBAC risks (who holds secrets, exec, impersonate, cluster-admin ...), or "
-                     "who can do one thing")
+        "rbac", **parser_texts("RBAC risks (who holds secrets, exec, impersonate, "
+                               "cluster-admin ...), or who can do one thing"))
     source_args(sub)
     sub.add_argument("--who-can", nargs=2, metavar=("VERB", "RESOURCE"),
                      help="who can VERB RESOURCE: pods, pods/exec, deployments.apps, "
@@ -20,7 +21,7 @@ def add(commands: argparse._SubParsersAction) -> None:
                           "URL path such as /metrics")
     sub.add_argument("-n", "--namespace",
                      help="with --who-can: in this namespace (default: in any namespace)")
-    sub.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    output_args(sub, ["table", "wide", "csv", "json", "sarif", "junit"])
     sub.add_argument("--include-system", action="store_true",
                      help="also list the subjects the control plane uses by design "
                           "(system:masters, system: users and groups, kube-system service "
@@ -36,7 +37,9 @@ def run(args: argparse.Namespace) -> int:
     if args.namespace and not args.who_can:
         raise CannotRun("-n/--namespace goes with --who-can (the risk table covers every "
                         "namespace; its binding column names each grant's namespace)")
-    objects = objects_of(args)
+    if args.who_can and args.format in ("sarif", "junit"):
+        raise CannotRun(f"--format {args.format} goes with the risk table, not --who-can")
+    objects, sources = view_of(args)
     policy = rbac.Policy.of(objects, from_files=bool(args.from_files))
     if args.who_can:
         verb, resource = args.who_can
@@ -64,16 +67,35 @@ def run(args: argparse.Namespace) -> int:
         print(note, file=sys.stderr)
     if args.format == "json":
         print(json.dumps([r.as_dict() for r in shown], indent=2))
+    elif args.format in ("sarif", "junit"):
+        ci_report(shown, args.format, sources)
     elif args.format == "csv":
         writer = csv.DictWriter(sys.stdout, fieldnames=rbac.FIELDS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(r.as_dict() for r in shown)
     else:
-        columns = ("severity", "risk", "subject", "binding", "role", "rule")
-        widths = {c: max([len(c)] + [len(getattr(r, c)) for r in shown]) + 2 for c in columns}
-        print("".join(c.upper().ljust(widths[c]) for c in columns).rstrip())
-        for row in shown:
-            print("".join(getattr(row, c).ljust(widths[c]) for c in columns).rstrip())
-        if not shown:
-            print("(none)")
-    return 0
+        from aks_runbook.cli import tables
+        from aks_runbook.cli.output import print_table
+
+        table, summary = tables.rbac_rows(shown, args.format == "wide", bool(args.who_can))
+        print_table(table, summary, args, sys.stdout)
+    from aks_runbook.cli.options import failing_at
+
+    return failing_at((r.severity for r in shown), args.fail_on)
+
+
+def ci_report(rows: list, format: str, sources: dict) -> None:
+    from aks_runbook.cli import rbac_report
+
+    findings = rbac_report.findings(rows)
+    if format == "sarif":
+        from aks_runbook.cli import sarif
+        from aks_runbook.cli.posture import version
+
+        print(sarif.log(findings, rbac_report.rules(), lambda r: source_of(sources, r),
+                        version()))
+    else:
+        from aks_runbook.cli import junit
+
+        print(junit.report(findings, "aks-runbook rbac",
+                           [f"{r.subject} via {r.binding}" for r in rows]))

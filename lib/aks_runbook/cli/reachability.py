@@ -6,15 +6,17 @@ import argparse
 import json
 import sys
 
-from aks_runbook.cli.common import CannotRun, objects_of, source_args
+from aks_runbook.cli.common import CannotRun, source_args, view_of
+from aks_runbook.cli.options import output_args, parser_texts
 
 
 def add(commands: argparse._SubParsersAction) -> None:
-    sub = commands.add_parser("reachability",
-                              help="which pod may reach which, as the NetworkPolicies say")
+    sub = commands.add_parser("reachability", **parser_texts(
+        "which pod may reach which, as the NetworkPolicies say", fail_on=False))
     source_args(sub)
     sub.add_argument("--namespace", action="append", help="limit to these namespaces")
-    sub.add_argument("--format", choices=["table", "json"], default="table")
+    output_args(sub, ["table", "wide", "json"], fail_on=False,
+                show_all="also list the denied rows (the table lists what may pass)")
     sub.add_argument("--external", action=argparse.BooleanOptionalAction, default=True,
                      help="also list the outside addresses (ip/<cidr>) each pod may reach "
                           "and be reached from (default: on)")
@@ -27,7 +29,7 @@ def add(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from aks_runbook.analysis import reachability as reach
 
-    objects = objects_of(args)
+    objects, sources = view_of(args)
     namespaces = reach.namespace_labels(objects.get("namespaces", []))
     pods = reach.pods_from_api(objects.get("pods", []))
     if args.namespace:
@@ -41,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
         analyzer = reach.Analyzer(pods, namespaces, policies,
                                   ipblock_matches_pods=args.ipblock_matches_pods)
     except reach.PolicyError as error:
-        raise CannotRun(str(error)) from None
+        where = policy_source(str(error), sources)
+        raise CannotRun(f"{where}: {error}" if where else str(error)) from None
     rows = analyzer.matrix(external=args.external)
     out = sys.stdout
     if args.format == "json":
@@ -50,11 +53,21 @@ def run(args: argparse.Namespace) -> int:
             out.write(("," if n else "") + "\n  " + json.dumps(c.as_dict()))
         out.write("\n]\n")
     else:
-        width = max([len(p.key) for p in pods] + [len("SOURCE")]) + 1
-        out.write(f"{'VERDICT':<8}{'SOURCE':<{width}}{'DESTINATION':<{width}}{'PORT':<16}"
-                  "POLICIES\n")
-        for c in rows:
-            verdict = {True: "allow", False: "deny", None: "unknown"}[c.allowed]
-            out.write(f"{verdict:<8}{c.source:<{width}}"
-                      f"{c.destination:<{width}}{c.port:<16}{','.join(c.policies)}\n")
+        from aks_runbook.cli import tables
+        from aks_runbook.cli.output import print_table
+
+        table, summary = tables.reachability_rows(rows, args.format == "wide", args.all)
+        print_table(table, summary, args, out)
     return 0
+
+
+POLICY_KINDS = ("NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy")
+
+
+def policy_source(message: str, sources: dict):
+    """The file, document and line of the policy an error names ("NetworkPolicy shop/deny:
+    ..."), when it was read from files."""
+    named = message.split(":", 1)[0].rpartition(" ")[2]
+    return next((source for (kind, namespace, name), source in sources.items()
+                 if kind in POLICY_KINDS and "/".join(filter(None, (namespace, name))) == named),
+                None)

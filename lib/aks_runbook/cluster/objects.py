@@ -5,6 +5,9 @@ The view maps a plural kind ("pods", "networkpolicies") to API objects as plain 
 read only this view, so the same code judges a running cluster and a folder of manifests.
 
 From files, as the API server would see them once applied:
+- documents that are not Kubernetes objects (no apiVersion and kind: a package.json, Helm
+  values, a JSON list of results) are skipped and counted per file; each object keeps where it
+  was read (file, document, the line the document starts on; a *List's items: the List's);
 - a workload (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob,
   ReplicationController) becomes one representative pod with the workload's name, its pod
   template's labels and spec, and an owner reference to the workload;
@@ -132,21 +135,44 @@ def plain_read(call: str, fetch: Callable[[], Any]) -> Any:
     return ApiClient().sanitize_for_serialization(fetch())
 
 
+@dataclass(frozen=True)
+class Source:
+    """Where an object was read: the file, the document's number in it, its first line."""
+
+    path: Path
+    document: int
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}, document {self.document}, line {self.line}"
+
+
 @dataclass
 class Manifests:
-    """Objects loaded from files, and what was left out."""
+    """Objects loaded from files, where each was read, and what was left out."""
 
     objects: dict[str, list[dict]]
     ignored: Counter = field(default_factory=Counter)  # kind -> objects not analysed
     files: int = 0
+    # (kind, namespace or "", name) -> where it was read; a namespace only used: its first user
+    sources: dict[tuple[str, str, str], Source] = field(default_factory=dict)
+    skipped: Counter = field(default_factory=Counter)  # file -> documents not Kubernetes objects
 
     def note(self) -> str | None:
-        """One line for stderr about the documents that were not analysed."""
-        if not self.ignored:
-            return None
-        kinds = ", ".join(f"{kind} ({count})" for kind, count in sorted(self.ignored.items()))
-        return (f"note: {sum(self.ignored.values())} object(s) of kinds not analysed were "
-                f"ignored: {kinds}")
+        """Lines for stderr about the documents that were not analysed."""
+        lines = []
+        if self.skipped:
+            files = [str(path) for path in self.skipped]
+            shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5
+                                            else "")
+            lines.append(f"note: skipped {sum(self.skipped.values())} document(s) that are not "
+                         f"Kubernetes objects (no apiVersion and kind): {shown}")
+        if self.ignored:
+            kinds = ", ".join(f"{kind} ({count})"
+                              for kind, count in sorted(self.ignored.items()))
+            lines.append(f"note: {sum(self.ignored.values())} object(s) of kinds not analysed "
+                         f"were ignored: {kinds}")
+        return "\n".join(lines) or None
 
 
 def manifest_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -164,35 +190,46 @@ def manifest_files(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
-def _documents(path: Path) -> list[Any]:
+def is_kubernetes_object(document: Any) -> bool:
+    """A mapping with kind and apiVersion, as kubectl requires (a *List of items may omit its
+    apiVersion); anything else in a folder (a package.json, Helm values, a JSON list of
+    results) is not one."""
+    if not isinstance(document, dict) or not isinstance(kind := document.get("kind"), str):
+        return False
+    return (isinstance(document.get("apiVersion"), str)
+            or (kind.endswith("List") and isinstance(document.get("items"), list)))
+
+
+def _documents(path: Path) -> list[tuple[Any, int]]:
+    """The file's documents, each with the line it starts on (a JSON file: line 1)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ManifestError(f"{path}: cannot read it ({error})") from None
     if path.suffix.lower() == ".json":
         try:
-            return [json.loads(text)] if text.strip() else []
+            return [(json.loads(text), 1)] if text.strip() else []
         except json.JSONDecodeError as error:
-            raise ManifestError(f"{path}: not valid JSON (line {error.lineno}, column "
-                                f"{error.colno}: {error.msg})") from None
-    documents = []
-    loader = yaml.load_all(text, Loader=SAFE_LOADER)
-    while True:
-        try:
-            documents.append(next(loader))
-        except StopIteration:
-            return documents
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            where = f", line {mark.line + 1}" if mark else ""
-            raise ManifestError(f"{path}, document {len(documents) + 1}{where}: not valid YAML "
-                                f"({getattr(error, 'problem', None) or error})") from None
+            raise ManifestError(f"{path}, document 1, line {error.lineno}: not valid JSON "
+                                f"(column {error.colno}: {error.msg})") from None
+    documents: list[tuple[Any, int]] = []
+    loader = SAFE_LOADER(text)
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            documents.append((loader.construct_document(node), node.start_mark.line + 1))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark else ""
+        raise ManifestError(f"{path}, document {len(documents) + 1}{where}: not valid YAML "
+                            f"({getattr(error, 'problem', None) or error})") from None
+    finally:
+        loader.dispose()
+    return documents
 
 
-def _unpack(document: Any, where: str, item_kind: str | None = None) -> list[dict]:
+def _unpack(document: dict, where: Source, item_kind: str | None = None) -> list[dict]:
     """The objects in one document: itself, or the items of a *List (nested lists too)."""
-    if document is None:
-        return []
     if not isinstance(document, dict):
         raise ManifestError(f"{where}: expected a Kubernetes object (a mapping with apiVersion "
                             f"and kind), found {type(document).__name__}")
@@ -200,7 +237,8 @@ def _unpack(document: Any, where: str, item_kind: str | None = None) -> list[dic
     if isinstance(kind, str) and kind.endswith("List") and isinstance(document.get("items"),
                                                                      list):
         inner = kind.removesuffix("List") or None
-        return [obj for item in document["items"] for obj in _unpack(item, where, inner)]
+        return [obj for item in document["items"] if item is not None
+                for obj in _unpack(item, where, inner)]
     return [{**document, "kind": kind} if kind else document]
 
 
@@ -228,11 +266,18 @@ def load_files(paths: Iterable[str | Path]) -> Manifests:
     files = manifest_files(paths)
     objects: dict[str, list[dict]] = {}
     ignored: Counter = Counter()
-    seen: dict[tuple[str, str, str], str] = {}
+    skipped: Counter = Counter()
+    seen: dict[tuple[str, str, str], Source] = {}
+    used: dict[tuple[str, str, str], Source] = {}  # namespaces, where first used
     namespaces: set[str] = set()
     for path in files:
-        for index, document in enumerate(_documents(path), start=1):
-            where = f"{path}, document {index}"
+        for index, (document, line) in enumerate(_documents(path), start=1):
+            if document is None:
+                continue
+            if not is_kubernetes_object(document):
+                skipped[path] += 1
+                continue
+            where = Source(path, index, line)
             for obj in _unpack(document, where):
                 kind = obj.get("kind")
                 if kind not in PLURALS:
@@ -248,6 +293,7 @@ def load_files(paths: Iterable[str | Path]) -> Manifests:
                 objects.setdefault(PLURALS[kind], []).append(obj)
                 if "namespace" in meta:
                     namespaces.add(meta["namespace"])
+                    used.setdefault(("Namespace", "", meta["namespace"]), where)
                 if kind in WORKLOADS:
                     pod_key = ("Pod", meta["namespace"], meta["name"])
                     if pod_key in seen:
@@ -263,10 +309,10 @@ def load_files(paths: Iterable[str | Path]) -> Manifests:
     for namespace in objects.get("namespaces", []):
         meta = namespace["metadata"]
         meta["labels"] = {**(meta.get("labels") or {}), NAME_LABEL: meta["name"]}
-    return Manifests(objects, ignored, len(files))
+    return Manifests(objects, ignored, len(files), {**used, **seen}, skipped)
 
 
-def _normalised(obj: dict, kind: str, where: str) -> dict:
+def _normalised(obj: dict, kind: str, where: Source) -> dict:
     meta = obj.get("metadata")
     if not isinstance(meta, dict) or not isinstance(meta.get("name"), str) or not meta["name"]:
         raise ManifestError(f"{where}: {kind} without metadata.name")
