@@ -35,58 +35,22 @@ from aks_runbook.checks import (
     check,
     containers,
     field_of,
-    owner,
     resource,
     severity,
 )
 from aks_runbook.checks.network import SYSTEM_NAMESPACES
+from aks_runbook.checks.workloads import (
+    PODS,
+    Verdict,
+    per_container,
+    per_workload,
+    verdict,
+)
 
 SYSTEM_NOTE = ("kube-system, kube-public and kube-node-lease are skipped (AKS manages them; "
                "kubescape's AKS exceptions exempt AKS's workloads there)")
 PSA_ENFORCE = "pod-security.kubernetes.io/enforce"
 SAFE_SECCOMP = ("RuntimeDefault", "Localhost")
-
-Verdict = tuple[str, str]  # (status, evidence)
-
-
-# ---- helpers shared with the maintenance checks -------------------------------------------------
-
-def user_pods(state: State) -> list[dict]:
-    return [p for p in state.items("pods") if p["metadata"]["namespace"] not in SYSTEM_NAMESPACES]
-
-
-PODS = ("pods",)
-
-
-def per_workload(state: State, me: Check, judge: Callable[[dict], Verdict | None]) -> list[Finding]:
-    """One row per workload: `judge(pod)` gives its verdict, or None when it is not judged.
-    Its checks read pods (`reads=PODS`): the catalog answers not-applicable when none could
-    be listed."""
-    judged: dict[tuple[str, str, str], Finding] = {}
-    for pod in user_pods(state):
-        found = judge(pod)
-        if found:
-            judged[(owner(pod), *found)] = me.finding(owner(pod), *found)
-    return list(judged.values())
-
-
-def verdict(problems: list[str], passed: str) -> Verdict:
-    return ("fail", "; ".join(problems)) if problems else ("pass", passed)
-
-
-def per_container(state: State, me: Check, problem: Callable[[dict, dict], str | None],
-                  passed: str, linux_only: bool = False) -> list[Finding]:
-    """per_workload for a rule every container must keep (init and ephemeral ones too):
-    `problem(pod, container)` says what is wrong with one, or None. `linux_only`: a Windows pod
-    is not-applicable."""
-    def judge(pod: dict) -> Verdict:
-        if linux_only and windows(pod):
-            return LINUX_ONLY
-        return verdict([f"{name}: {wrong}" for name, container in containers(pod)
-                        if (wrong := problem(pod, container))], passed)
-
-    return per_workload(state, me, judge)
-
 
 def context(container: dict) -> dict:
     return container.get("securityContext") or {}
@@ -94,14 +58,6 @@ def context(container: dict) -> dict:
 
 def pod_context(pod: dict) -> dict:
     return (pod.get("spec") or {}).get("securityContext") or {}
-
-
-def windows(pod: dict) -> bool:
-    """PSS exempt Windows pods (spec.os.name) from the Linux-only restricted controls."""
-    return ((pod.get("spec") or {}).get("os") or {}).get("name") == "windows"
-
-
-LINUX_ONLY: Verdict = ("not-applicable", "Windows pod (spec.os.name windows): a Linux-only control")
 
 
 # ---- pods: what they may do on the node ---------------------------------------------------------
@@ -347,6 +303,9 @@ def _rights(state: State) -> Callable[[str], tuple[float, str]]:
     groups'), and the words for it; the check's own score when it holds none the risk table
     knows. The table is built once, on first use."""
     built: dict[str, list[rbac.Row]] = {}
+    missing = state.unlisted(*RBAC_KINDS)
+    unknown = (f"; its rights are not all known ({', '.join(missing)} could not be listed)"
+               if missing else "")
 
     def of(account: str) -> tuple[float, str]:
         if "rows" not in built:
@@ -355,9 +314,6 @@ def _rights(state: State) -> Callable[[str], tuple[float, str]]:
         held = rbac.identities(account)
         rows = [r for r in built["rows"]  # worst first; an ineffective grant grants nothing
                 if r.subject in held and r.risk != rbac.INEFFECTIVE]
-        missing = state.unlisted(*RBAC_KINDS)
-        unknown = (f"; its rights are not all known ({', '.join(missing)} could not be listed)"
-                   if missing else "")
         if not rows:
             return TOKEN_SCORE, unknown
         return rows[0].score, (f"; {account} holds {rows[0].risk} through {rows[0].binding} "

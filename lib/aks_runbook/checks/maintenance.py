@@ -23,7 +23,7 @@ from aks_runbook.checks import (
     owner,
     resource,
 )
-from aks_runbook.checks.auth import (
+from aks_runbook.checks.workloads import (
     PODS,
     Verdict,
     per_container,
