@@ -5,7 +5,7 @@ ENV ?= environments/local.yaml
 
 SYSTEM_PACKAGES := tools/ensure-system-packages.sh
 
-.PHONY: run test lab lock bench notebooks lint clean down mutate
+.PHONY: run test check lab lock bench notebooks screenshots lint clean down mutate
 
 # The exact versions of requirements.lock (uv when it can be had, else pip); redone only when
 # the lock, pyproject.toml or the script change.
@@ -25,6 +25,12 @@ test: $(BIN)/.installed
 	$(BIN)/aks-runbook local build
 	$(BIN)/python -m pytest
 
+## check: the edit loop's fast tier: lint, then the tests that need no cluster and start no
+## notebook or az worker (a couple of minutes; `make test` stays the whole suite)
+check: $(BIN)/.installed
+	$(BIN)/ruff check lib tests bench
+	$(BIN)/python -m pytest -o addopts= -p randomly -q -m "not cluster and not slow" tests
+
 ## lab: the workshop: JupyterLab on 127.0.0.1 with the notebooks (ARGS=--ip=... to listen elsewhere)
 lab: $(BIN)/.installed
 	$(SYSTEM_PACKAGES) bubblewrap
@@ -42,6 +48,13 @@ lock:
 notebooks: $(BIN)/.installed
 	$(BIN)/aks-runbook local up
 	$(BIN)/python -m aks_runbook.notebook.storedoutputs
+
+## screenshots: refresh docs/screenshots/ (the README's pictures) from the browser test
+screenshots: $(BIN)/.installed
+	$(SYSTEM_PACKAGES) bubblewrap chromium fonts-noto-cjk
+	$(BIN)/aks-runbook local build
+	AKS_RUNBOOK_SCREENSHOTS=$(abspath docs/screenshots) $(BIN)/python -m pytest -o addopts= \
+		-p no:randomly -q tests/test_browser.py
 
 ## bench: benchmarks (not part of the tests); results go to bench/README.md
 bench: $(BIN)/.installed

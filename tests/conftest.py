@@ -15,6 +15,8 @@ CLUSTER_FIXTURES = {"local_cluster", "k8s", "namespace"}
 def pytest_configure(config):
     config.addinivalue_line("markers", "cluster: needs the session's local cluster (set "
                                        "automatically); -m 'not cluster' runs the fast tests")
+    config.addinivalue_line("markers", "slow: starts azure-cli's worker, a kernel or a notebook "
+                                       "run; `make check` leaves these out")
 
 
 def pytest_collection_modifyitems(items):

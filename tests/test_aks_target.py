@@ -15,6 +15,8 @@ from aks_runbook.run import plan as planrun
 from aks_runbook.run.runner import Runner
 from aks_runbook.run.transcript import Transcript
 
+pytestmark = pytest.mark.slow  # notebook runs and azure-cli's worker
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

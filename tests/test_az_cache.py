@@ -11,6 +11,8 @@ import pytest
 from aks_runbook.azure import cache as azcache
 from aks_runbook.azure import validate as azvalidate
 
+pytestmark = pytest.mark.slow  # azure-cli's worker runs
+
 LINES = ["az group create --name demo1 --location eastus",
          "az aks nodepool list --resource-group demo1 --cluster-name"]
 

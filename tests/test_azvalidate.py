@@ -31,6 +31,8 @@ from aks_runbook.azure.validate import (
     validate,
 )
 
+pytestmark = pytest.mark.slow  # azure-cli's worker validates every line
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "data" / "az-corpus.md"
 CLI = [sys.executable, "-m", "aks_runbook.cli", "validate-az"]

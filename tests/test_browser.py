@@ -2,7 +2,9 @@
 server `aks-runbook lab` starts), Debian's Chromium, headless, driven by Playwright. Each
 notebook is run top to bottom against the session's local cluster; no cell may end in an error,
 every widget must render, the reachability explorer must answer for a picked pod pair, and a
-screenshot of each notebook goes to docs/screenshots/ (the README shows them)."""
+screenshot of each notebook is taken: into the test's own folder, so the suite changes no
+tracked file; `make screenshots` sets AKS_RUNBOOK_SCREENSHOTS=docs/screenshots to refresh the
+ones the README shows."""
 
 from __future__ import annotations
 
@@ -17,7 +19,6 @@ from aks_runbook import paths
 from aks_runbook.notebook import lab
 
 ROOT = paths.project_root()
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM = Path(os.environ.get("AKS_RUNBOOK_CHROMIUM", "/usr/lib/chromium/chromium"))
 CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                   "--disable-background-networking", "--disable-component-update",
@@ -128,6 +129,14 @@ def start_run(page):
 
 
 @pytest.fixture(scope="module")
+def screenshots(tmp_path_factory) -> Path:
+    chosen = os.environ.get("AKS_RUNBOOK_SCREENSHOTS")
+    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
 def runs(browser, workshop):
     """Every notebook run top to bottom, each in its own tab and kernel. Chapter 03 works in a
     namespace of its own, so it runs beside the others; 01, 02 and 04 share the azure-vote
@@ -172,7 +181,7 @@ def errors_of(result: dict) -> list[str]:
 
 
 @pytest.mark.parametrize("name", sorted(WIDGETS))
-def test_notebook_runs_in_the_browser(runs, name):
+def test_notebook_runs_in_the_browser(runs, name, screenshots):
     result, page = runs[name]
     assert result["finished"] == "done", f"{name}: still running after {RUN_TIMEOUT_MS} ms"
     assert not errors_of(result), f"{name}: " + "\n".join(errors_of(result))
@@ -187,18 +196,18 @@ def test_notebook_runs_in_the_browser(runs, name):
     # The chapter's own widget in view (its last in WIDGETS), or else the notebook's top.
     shown = page.locator(f".{WIDGETS[name][-1]}").first
     (shown if shown.count() else page.locator(".jp-Cell").first).scroll_into_view_if_needed()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}.png")
+    page.screenshot(path=screenshots / f"{name}.png")
+    assert (screenshots / f"{name}.png").stat().st_size > 10_000  # a page, not a blank
 
     missing = [w for w in WIDGETS[name] if page.locator(f".{w}").count() == 0]
     assert not missing, f"{name}: widgets not rendered: {missing}"
     for widget in WIDGETS[name]:
         assert page.locator(f".{widget}").first.is_visible(), f"{name}: {widget} hidden"
     if name == "02-network":
-        pick_a_pod_pair(page)
+        pick_a_pod_pair(page, screenshots)
 
 
-def pick_a_pod_pair(page):
+def pick_a_pod_pair(page, screenshots: Path):
     """Swap the explorer's first pod pair (pods come first in both lists, outside ranges after
     them): source the second pod, destination the first. The answer must follow, naming the pair
     and what is allowed between them."""
@@ -222,4 +231,4 @@ def pick_a_pod_pair(page):
     text = answer.inner_text().strip()
     assert "allowed" in text.splitlines()[0], f"the answer has no verdict: {text[:200]}"
     explorer.scroll_into_view_if_needed()
-    page.screenshot(path=SCREENSHOTS / "02-network-reachability-explorer.png")
+    page.screenshot(path=screenshots / "02-network-reachability-explorer.png")

@@ -157,6 +157,7 @@ def test_replay_of_the_local_run_shows_the_same_outputs(local_runs, tmp_path):
             [c for i, c in enumerate(replay) if i != session_cell], name
 
 
+@pytest.mark.slow  # four notebooks under papermill
 def test_plan_only_aks_runs_without_a_cluster(tmp_path):
     result = runs.run(ENVIRONMENTS / "aks-dev.yaml", runs_root=tmp_path)
     assert result.ok, runs.failure_message(result)

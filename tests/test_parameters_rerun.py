@@ -14,6 +14,8 @@ import pytest
 from jupyter_client.manager import start_new_kernel
 from papermill.translators import translate_parameters
 
+pytestmark = pytest.mark.slow  # a Jupyter kernel per test
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "01-overview.ipynb"
 

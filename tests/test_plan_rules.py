@@ -20,6 +20,8 @@ from aks_runbook.checks import State, plan
 from aks_runbook.cluster.objects import load_files
 from aks_runbook.run import plan as planrun
 
+pytestmark = pytest.mark.slow  # every plan is validated by azure-cli's worker
+
 ROOT = Path(__file__).resolve().parents[1]
 ENVIRONMENTS = sorted((ROOT / "environments").glob("*.yaml"))
 

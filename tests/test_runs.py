@@ -14,6 +14,8 @@ from aks_runbook.params import ParameterError, load
 from aks_runbook.run import chapters as runs
 from notebook_outputs import outputs
 
+pytestmark = pytest.mark.slow  # papermill runs notebooks
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = Path(__file__).parent / "notebooks"
 LOCAL = ROOT / "environments" / "local.yaml"

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from aks_runbook.cluster.kube import Client
-from aks_runbook.notebook import attendee
 
 if TYPE_CHECKING:
     from aks_runbook.notebook.session import Session
@@ -41,14 +40,8 @@ class Access:
 
             def fetch() -> list[bool]:
                 authorization = client.AuthorizationV1Api()
-                if self.session.attendee:  # a namespaced review: attendees may ask about theirs
-                    return [bool(authorization.create_namespaced_local_subject_access_review(
-                        namespace, {**access_review(spec, request, namespace),
-                                    "kind": "LocalSubjectAccessReview",
-                                    "metadata": {"namespace": namespace}}).status.allowed)
-                        for _, spec, request in cells]
-                return [bool(authorization.create_subject_access_review(
-                    access_review(spec, request, namespace)).status.allowed)
+                return [self.session.scope.access_review(
+                    authorization, access_review(spec, request, namespace), namespace)
                     for _, spec, request in cells]
 
             allowed = self.session.read(f"SubjectAccessReview {namespace}: {len(subjects)} "
@@ -89,7 +82,7 @@ class Access:
         if self.session.skipped(f"who can {request} (reads the cluster's Roles and bindings)"):
             return pd.DataFrame(columns=columns)
         verb, (resource, sub, group) = _request(request)
-        self._attendee_rbac_view()
+        self.session.scope.rbac_view_note()
         rows = rbac.who_can(self.session.state().objects, verb, resource, namespace, sub or None,
                             group)
         return pd.DataFrame([r.as_dict() for r in rows], columns=columns)
@@ -115,17 +108,10 @@ class Access:
         columns = list(rbac.FIELDS)
         if self.session.skipped("RBAC risk table of the cluster's Roles and bindings"):
             return pd.DataFrame(columns=columns)
-        if self.session.attendee:
-            print(attendee.demo("the RBAC risk table over the whole cluster"))
-        self._attendee_rbac_view()
+        self.session.scope.allows("the RBAC risk table over the whole cluster")
+        self.session.scope.rbac_view_note()  # what an attendee sees instead: their namespace's
         rows = rbac.risks(self.session.state().objects)
         return pd.DataFrame([r.as_dict() for r in rows], columns=columns)
-
-    def _attendee_rbac_view(self) -> None:
-        if self.session.attendee:
-            print(f"your view: the Roles and RoleBindings of namespace {self.env.namespace} "
-                  f"only (ClusterRoles and ClusterRoleBindings cannot be read, so rights "
-                  f"granted through them are not shown)")
 
     def request_token(self, namespace: str, account: str, seconds: int = 600) -> None:
         """A short-lived token for a service account from the TokenRequest API. The token is a
@@ -155,7 +141,7 @@ class Access:
 
         def fetch() -> dict[str, Any]:
             token = self._tokens[(namespace, account)]
-            if self.session.attendee:  # TokenReview is cluster-wide: the request alone tells
+            if self.session.scope.attendee:  # TokenReview is cluster-wide: the request tells
                 request = self._request_with(token)
                 return {"authenticated": request.startswith("201"), "user": None,
                         "error": "", "request": request}
@@ -176,9 +162,7 @@ class Access:
             answer = self.session.read(call, fetch)
         if not answer["authenticated"]:
             self._tokens.pop((namespace, account), None)
-        if self.session.attendee:
-            print(attendee.demo("the TokenReview (a cluster-wide API)"))
-        else:
+        if self.session.scope.allows("the TokenReview (a cluster-wide API)"):
             print("TokenReview: " + (f"authenticated as {answer['user']}"
                                      if answer["authenticated"] else
                                      f"not authenticated (invalid bearer token): "

@@ -10,11 +10,12 @@ not-applicable.
 from __future__ import annotations
 
 import copy
+import socket
 from collections.abc import Callable
 from typing import Any
 
 from aks_runbook.cluster.kube import Client
-from aks_runbook.cluster.objects import cilium_policies, secret_metadata
+from aks_runbook.cluster.objects import LISTS, cilium_policies, secret_metadata
 
 TRAINING_LABEL = "app.kubernetes.io/managed-by=aks-runbook-training"
 
@@ -130,3 +131,112 @@ def own_hosts(doc: dict, prefix: str) -> None:
             rule["host"] = f"{prefix}-{rule['host']}"
     for tls in spec.get("tls") or []:
         tls["hosts"] = [f"{prefix}-{host}" for host in tls.get("hosts") or []]
+
+
+class Scope:
+    """What a session may touch, decided in this one place: everything (`namespace` None: an
+    operator, the trainer) or an attendee's namespace. The session's parts ask it before a
+    step that reaches beyond a namespace."""
+
+    def __init__(self, namespace: str | None, prefix: str):
+        self.namespace, self.prefix = namespace, prefix
+        self._restricted_noted = False
+
+    @property
+    def attendee(self) -> bool:
+        return self.namespace is not None
+
+    def allows(self, what: str) -> bool:
+        """A step that needs cluster-wide rights runs, except for an attendee: then it is the
+        trainer's demo, said so."""
+        if self.attendee:
+            print(demo(what))
+        return not self.attendee
+
+    def kubectl(self, args: str) -> str | None:
+        """The kubectl arguments to run, or None when the step is the trainer's demo
+        (impersonation needs cluster-wide rights). An attendee's `kubectl run` gets the
+        restricted defaults their namespace enforces."""
+        if not self.attendee:
+            return args
+        if " --as " in f" {args} ":
+            print(demo(f"kubectl {args} (impersonation)"))
+            return None
+        if args.startswith("run "):
+            self._note_restricted()
+            return f"{args} {run_overrides(args.split()[1])}"
+        return args
+
+    def documents(self, docs: list[dict]) -> list[dict]:
+        """Manifests as this session may apply them: an attendee's namespace exists and they
+        may not create namespaces; their Ingress hosts carry their prefix; pods get the
+        restricted defaults they lack."""
+        if not self.attendee:
+            return docs
+        docs = [d for d in docs if d["kind"] != "Namespace"]
+        for doc in docs:
+            own_hosts(doc, self.prefix)
+        if [d for d in docs if restricted(d)]:
+            self._note_restricted()
+        return docs
+
+    def local_port(self, usual: int, replay: bool) -> int:
+        """The usual local port for a port-forward; a free one for an attendee, whose
+        neighbours on the same machine forward at the same time (a replay keeps the recorded
+        port)."""
+        if not self.attendee or replay:
+            return usual
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return probe.getsockname()[1]
+
+    def listing(self, kind: str, client: Client | None
+                ) -> tuple[str, Callable[[], Any]] | None:
+        """How to list a kind: (the call as recorded, the read), or None when an attendee
+        cannot (a cluster-wide kind: said so)."""
+        if not self.attendee:
+            return f"list {kind}", lambda: LISTS[kind](client)
+        if kind not in NAMESPACED_LISTS:
+            print(demo(f"list {kind} (cluster-wide)"))
+            return None
+        return (f"list {kind} --namespace {self.namespace}",
+                lambda: NAMESPACED_LISTS[kind](client, self.namespace))
+
+    def view(self, read: Callable[[str, Callable[[], Any]], Any], client: Client | None
+             ) -> dict[str, list[dict]] | None:
+        """An attendee's view of the cluster (their namespace's objects); None: the whole."""
+        return read_namespace(read, client, self.namespace) if self.attendee else None
+
+    def removal(self, namespace: str) -> str:
+        """What a chapter's reset or cleanup of `namespace` removes: "namespace" (it and the
+        chapter's cluster-wide objects), "objects" (an attendee's own namespace: the
+        chapter's objects in it) or "nothing" (an attendee, another namespace)."""
+        if not self.attendee:
+            return "namespace"
+        return "objects" if namespace == self.namespace else "nothing"
+
+    def access_review(self, authorization, review: dict, namespace: str) -> bool:
+        """Ask the authorizer; an attendee asks a LocalSubjectAccessReview in the namespace
+        (SubjectAccessReview is cluster-wide)."""
+        if self.attendee:
+            return bool(authorization.create_namespaced_local_subject_access_review(
+                namespace, {**review, "kind": "LocalSubjectAccessReview",
+                            "metadata": {"namespace": namespace}}).status.allowed)
+        return bool(authorization.create_subject_access_review(review).status.allowed)
+
+    def rbac_view_note(self) -> None:
+        if self.attendee:
+            print(f"your view: the Roles and RoleBindings of namespace {self.namespace} "
+                  f"only (ClusterRoles and ClusterRoleBindings cannot be read, so rights "
+                  f"granted through them are not shown)")
+
+    def describe(self) -> str:
+        if not self.attendee:
+            return ""
+        return (f"\nattendee mode: your steps run in namespace {self.namespace}; cluster-wide "
+                f"steps are the trainer's demo")
+
+    def _note_restricted(self) -> None:
+        if not self._restricted_noted:
+            print(RESTRICTED_NOTE)
+            self._restricted_noted = True

@@ -5,7 +5,6 @@ have run; for an attendee it stays in their namespace (notebook.attendee)."""
 from __future__ import annotations
 
 import contextlib
-import socket
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +12,6 @@ import yaml
 
 from aks_runbook import manifests
 from aks_runbook.checks.overview import ready_endpoints
-from aks_runbook.cluster.objects import LISTS
 from aks_runbook.notebook import attendee
 
 if TYPE_CHECKING:
@@ -29,24 +27,15 @@ class ClusterSteps:
         (`--as`) needs cluster-wide rights: for an attendee it is the trainer's demo."""
         if self.session.skipped(f"kubectl {args}", kwargs.get("quiet", False)):
             return None
-        if self.session.attendee and " --as " in f" {args} ":
-            print(attendee.demo(f"kubectl {args} (impersonation)"))
+        allowed = self.session.scope.kubectl(args)
+        if allowed is None:
             return None
-        if self.session.attendee and args.startswith("run "):
-            self.session.note_restricted()
-            args = f"{args} {attendee.run_overrides(args.split()[1])}"
-        return self.runner.run(f"kubectl {args}", step=step, **kwargs)
+        return self.runner.run(f"kubectl {allowed}", step=step, **kwargs)
 
     def apply(self, template: str, step: str, check: bool = True, **values: Any):
         """Render manifests/<template>.yaml and `kubectl apply` it (idempotent). With
         check=False a refusal (e.g. by admission) is shown, not raised."""
-        docs = manifests.render(template, **values)
-        if self.session.attendee:  # the attendee's namespace exists; they may not create namespaces
-            docs = [d for d in docs if d["kind"] != "Namespace"]
-            for doc in docs:
-                attendee.own_hosts(doc, self.env.prefix)
-            if [d for d in docs if attendee.restricted(d)]:
-                self.session.note_restricted()
+        docs = self.session.scope.documents(manifests.render(template, **values))
         objects = ", ".join(f"{d['kind']} {d['metadata']['name']}" for d in docs)
         if self.session.skipped(f"kubectl apply -f - (manifests/{template}.yaml: {objects})"):
             return None
@@ -67,13 +56,8 @@ class ClusterSteps:
                             sort_keys=False), end="")
 
     def local_port(self, usual: int) -> int:
-        """The usual local port for a port-forward; a free one for an attendee, whose neighbours
-        on the same machine forward at the same time (a replay keeps the recorded port)."""
-        if not self.session.attendee or self.runner.replay:
-            return usual
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            return probe.getsockname()[1]
+        """The usual local port for a port-forward (for an attendee: a free one)."""
+        return self.session.scope.local_port(usual, self.runner.replay)
 
     @contextlib.contextmanager
     def background(self, command: str, step: str, ready: str):
@@ -89,15 +73,10 @@ class ClusterSteps:
         without a cluster."""
         if self.session.skipped(f"list {kind}"):
             return []
-        client = self.session.live_client()
-        if self.session.attendee:
-            if kind not in attendee.NAMESPACED_LISTS:
-                print(attendee.demo(f"list {kind} (cluster-wide)"))
-                return []
-            return self.session.read(f"list {kind} --namespace {self.env.namespace}",
-                                     lambda: attendee.NAMESPACED_LISTS[kind](
-                                         client, self.env.namespace))["items"]
-        items = self.session.read(f"list {kind}", lambda: LISTS[kind](client))["items"]
+        listing = self.session.scope.listing(kind, self.session.live_client())
+        if listing is None:
+            return []
+        items = self.session.read(*listing)["items"]
         return [i for i in items if namespace in (None, i["metadata"].get("namespace"))]
 
     def http_get(self, url: str) -> dict[str, Any] | None:
@@ -155,9 +134,7 @@ class ClusterSteps:
         reset cleans the chapter's objects in their namespace (and nothing elsewhere)."""
         if self.session.skipped("reset", quiet=True):
             return
-        if self.session.attendee:
-            if namespace == self.env.namespace:
-                self._clean(quiet=True)
+        if self._cleaned_as_attendee(namespace, quiet=True):
             return
         for obj in cluster_objects:
             kind, _, name = obj.partition("/")
@@ -176,14 +153,20 @@ class ClusterSteps:
         if self.env.keep:
             print(f"keep: true, namespace {namespace} left in place")
             return
-        if self.session.attendee:
-            if namespace == self.env.namespace:
-                self._clean(quiet=False)
+        if self._cleaned_as_attendee(namespace, quiet=False):
             return
         for obj in cluster_objects:
             self.kubectl(f"delete {obj} --ignore-not-found", step="cleanup")
         self.kubectl(f"delete namespace {namespace} --ignore-not-found --wait --timeout=120s",
                      step="cleanup")
+
+    def _cleaned_as_attendee(self, namespace: str, quiet: bool) -> bool:
+        """An attendee's reset or cleanup: the chapter's objects in their own namespace, never
+        a namespace. False when the namespace and its cluster-wide objects go."""
+        removal = self.session.scope.removal(namespace)
+        if removal == "objects":
+            self._clean(quiet)
+        return removal != "namespace"
 
     def _clean(self, quiet: bool) -> None:
         """Delete the chapters' objects in the attendee's namespace (not the namespace)."""

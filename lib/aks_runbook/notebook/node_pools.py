@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from aks_runbook.notebook import attendee
-
 if TYPE_CHECKING:
     from aks_runbook.notebook.session import Session
 
@@ -20,8 +18,7 @@ class NodePools:
         nodes (or a recording of them)."""
         if self.session.skipped(what):
             return True
-        if self.session.attendee:
-            print(attendee.demo(f"{what} (node pools are cluster-wide)"))
+        if not self.session.scope.allows(f"{what} (node pools are cluster-wide)"):
             return True
         if self.env.target in ("local", "replay"):
             return False
@@ -59,7 +56,7 @@ class NodePools:
         if self.env.keep and not quiet:
             print(f"keep: true, node pool {pool} left in place")
             return
-        if quiet and (not self.session.has_cluster or self.session.attendee or
+        if quiet and (not self.session.has_cluster or self.session.scope.attendee or
                       self.env.target not in ("local", "replay")):
             return
         if self._simulated(f"simulated az aks nodepool delete {pool}"):

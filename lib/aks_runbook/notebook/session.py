@@ -76,7 +76,7 @@ class Session:
                              env={"KUBECONFIG": str(self.kubeconfig)} if self.kubeconfig else {})
         self.findings: list[dict[str, Any]] = []
         self._client: Client | None = None
-        self._restricted_noted = False
+        self.scope = attendee.Scope(env.namespace, env.prefix)  # what this session may touch
         # what a chapter does, by concern
         self.cluster = ClusterSteps(self)
         self.azure = AzurePlan(self)
@@ -86,11 +86,6 @@ class Session:
 
     # ---- where we run -----------------------------------------------------------------------
 
-    @property
-    def attendee(self) -> bool:
-        """Attendee mode: confined to the `namespace` parameter's namespace."""
-        return self.env.namespace is not None
-
     def ns(self, chapter_namespace: str) -> str:
         """Where the chapter's own objects go: its namespace, or the attendee's."""
         return self.env.namespace or chapter_namespace
@@ -98,10 +93,7 @@ class Session:
     def trainer_step(self, what: str) -> bool:
         """A step that needs cluster-wide rights: True when it runs here; for an attendee it
         is the trainer's demo, said so and not run."""
-        if self.attendee:
-            print(attendee.demo(what))
-            return False
-        return True
+        return self.scope.allows(what)
 
     @property
     def has_cluster(self) -> bool:
@@ -145,11 +137,6 @@ class Session:
             return paths.state_dir() / "aks" / f"{self.env.cluster}.kubeconfig"
         return None
 
-    def note_restricted(self) -> None:
-        if not self._restricted_noted:
-            print(attendee.RESTRICTED_NOTE)
-            self._restricted_noted = True
-
     def describe(self) -> str:
         e = self.env
         where = {"local": "the local cluster (real control plane, kwok nodes)",
@@ -159,10 +146,7 @@ class Session:
                         ("" if not e.plan_only else " (plan only: execute is false)")}[e.target]
         text = (f"environment {e.environment!r}, target {e.target}: {where}\n"
                 f"Azure names: resource group {e.rg}, cluster {e.cluster}, registry {e.acr}")
-        if self.attendee:
-            text += (f"\nattendee mode: your steps run in namespace {e.namespace}; cluster-wide "
-                     f"steps are the trainer's demo")
-        return text
+        return text + self.scope.describe()
 
     def environment_picker(self) -> None:
         """Other targets, environment files and prefixes, checked by the parameter model as
@@ -173,9 +157,6 @@ class Session:
         environment_picker(to_papermill(self.env))
 
     # ---- commands -----------------------------------------------------------------------------
-
-
-
 
 
     def read(self, call: str, fetch) -> Any:
@@ -195,23 +176,16 @@ class Session:
     # ---- Azure ----------------------------------------------------------------------------------
 
 
-
-
-
-
-
-
-
     # ---- checks and analysis --------------------------------------------------------------------
 
     def state(self, namespaces: tuple[str, ...] | None = None) -> checks.State:
         config, source = self.azure.cluster_config()
         client = self.live_client() if self.has_cluster else None
-        if self.attendee and self.has_cluster:
-            return checks.State(
-                attendee.read_namespace(self.read, client, self.env.namespace), config,
-                source if config else "none", has_cluster=True, namespaces=namespaces,
-                allowed_registries=(f"{self.env.acr}.azurecr.io", "mcr.microsoft.com"))
+        view = self.scope.view(self.read, client) if self.has_cluster else None
+        if view is not None:
+            return checks.State(view, config, source if config else "none", has_cluster=True,
+                                namespaces=namespaces, allowed_registries=(
+                                    f"{self.env.acr}.azurecr.io", "mcr.microsoft.com"))
         return gather(self.read, client, config, source, has_cluster=self.has_cluster,
                       allowed_registries=(f"{self.env.acr}.azurecr.io", "mcr.microsoft.com"),
                       namespaces=namespaces)
@@ -226,31 +200,10 @@ class Session:
         return checks.table(findings)
 
 
-
-
-
-
-
-
-
-
-
     # ---- who may do what (chapter 03) ---------------------------------------------------------
 
 
-
-
-
-
-
-
-
-
     # ---- versions and upgrades (chapter 04) -------------------------------------------------
-
-
-
-
 
 
     # ---- evidence -----------------------------------------------------------------------------
