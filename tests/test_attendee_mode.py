@@ -1,6 +1,7 @@
-"""Issue 11: attendee mode. An attendee namespace is set up here as training would (the attendee
+"""Issue 11: attendee mode. An attendee is provisioned by the training's own code (the attendee
 Role, a service account bound to it, a kubeconfig with a short-lived TokenRequest token, mode
-0600), then every chapter runs under papermill with that kubeconfig and `namespace`. What is
+0600, the training's admission and network policies), then every chapter runs under papermill
+with that environment file (its kubeconfig and `namespace`). What is
 asserted: the run completes, everything it created is inside the attendee's namespace (and the
 trainer's objects there survive), and the cluster-wide steps say they are the trainer's demo.
 """
@@ -11,59 +12,17 @@ import uuid
 from pathlib import Path
 
 import pytest
-import yaml
 
 from aks_runbook import manifests
 from aks_runbook.run import chapters as runs
+from aks_runbook.training import credentials, provision
+from aks_runbook.training.roster import Attendee
 from notebook_outputs import text_of
 
 CHAPTERS = ["01-overview.ipynb", "02-network.ipynb", "03-auth.ipynb", "04-maintenance.ipynb"]
 TRAINING = {"app.kubernetes.io/managed-by": "aks-runbook-training"}
 DEMO = "trainer's demo: {}, not run for attendees"
-TOKEN_SECONDS = 3600
-
-
-def make_attendee(client, admin_kubeconfig: Path, folder: Path, namespace: str) -> Path:
-    """The attendee's namespace, Role, service account, binding and 0600 kubeconfig; returns
-    the environment file."""
-    from kubernetes.utils import create_from_dict
-
-    core, rbac = client.CoreV1Api(), client.RbacAuthorizationV1Api()
-    # labelled as `training` labels a namespace: the training's admission policies (installed
-    # once per cluster by any training test) cap tokens at aks-runbook.io/token-seconds
-    core.create_namespace({"metadata": {"name": namespace, "labels": {
-        **TRAINING, "pod-security.kubernetes.io/enforce": "restricted",
-        "aks-runbook.io/token-seconds": str(TOKEN_SECONDS)}}})
-    api_client = core.api_client
-    for doc in manifests.render("training-attendee-role", namespace=namespace):
-        create_from_dict(api_client, doc)
-    core.create_namespaced_service_account(namespace, {"metadata": {
-        "name": "attendee", "labels": TRAINING}})
-    rbac.create_namespaced_role_binding(namespace, {
-        "metadata": {"name": "attendee", "labels": TRAINING},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "attendee"},
-        "subjects": [{"kind": "ServiceAccount", "name": "attendee", "namespace": namespace}]})
-    # the training's own policy: it must survive the chapters' resets and cleanups
-    client.NetworkingV1Api().create_namespaced_network_policy(namespace, {
-        "metadata": {"name": "training-allow-dns", "labels": TRAINING},
-        "spec": {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"ports": [
-            {"protocol": "UDP", "port": 53}]}]}})
-    token = core.create_namespaced_service_account_token(
-        "attendee", namespace, {"spec": {"expirationSeconds": TOKEN_SECONDS}}).status.token
-    admin = yaml.safe_load(admin_kubeconfig.read_text())
-    kubeconfig = folder / "kubeconfig"
-    kubeconfig.touch(mode=0o600)
-    kubeconfig.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "attendee",
-        "clusters": [{"name": "training", "cluster": admin["clusters"][0]["cluster"]}],
-        "users": [{"name": "attendee", "user": {"token": token}}],
-        "contexts": [{"name": "attendee", "context": {"cluster": "training",
-                                                      "user": "attendee"}}]}))
-    env_file = folder / "environment.yaml"
-    env_file.write_text(yaml.safe_dump({
-        "environment": "training", "target": "local", "prefix": "att1",
-        "namespace": namespace, "kubeconfig": str(kubeconfig)}))
-    return env_file
+LOCAL = Path(__file__).resolve().parents[1] / "environments" / "local.yaml"
 
 
 def _names(client) -> dict[str, set[tuple[str, str]]]:
@@ -89,20 +48,25 @@ def _names(client) -> dict[str, set[tuple[str, str]]]:
 
 @pytest.fixture(scope="module")
 def attendee_run(local_cluster, k8s, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("attendee")
-    namespace = f"h3-att-{uuid.uuid4().hex[:6]}"
+    """One attendee provisioned by the training's own code (namespace, policies, Role, service
+    account, 0600 kubeconfig with a TokenRequest token, environment file), then every chapter
+    run with that environment; torn down as the training does, also when a step failed."""
+    folder = tmp_path_factory.mktemp("attendee") / "training"
+    person = Attendee(f"att{uuid.uuid4().hex[:6]}")
+    access = credentials.ClusterAccess.from_kubeconfig(local_cluster.kubeconfig)
     try:
-        env_file = make_attendee(k8s, local_cluster.kubeconfig, folder, namespace)
+        provision.provision(k8s, [person], folder, access, LOCAL, expiry=3600)
         before = _names(k8s)
         seen: list[dict] = []
-        result = runs.run(env_file, runs_root=folder / "runs",
+        result = runs.run(folder / person.name / "environment.yaml",
+                          runs_root=folder.parent / "runs",
                           on_cell=lambda: seen.append(_names(k8s)))
         after = _names(k8s)
-        yield namespace, result, before, seen, after
+        yield person.namespace, result, before, seen, after
     finally:
         # also when setting up failed: a half-made namespace would show in other tests'
         # cluster-wide tables
-        k8s.CoreV1Api().delete_namespace(namespace)
+        provision.teardown(k8s, folder)
 
 
 def test_every_chapter_completes_for_an_attendee(attendee_run):
@@ -135,7 +99,8 @@ def test_cleanup_leaves_the_training_objects_and_removes_the_chapters(attendee_r
     assert core.read_namespaced_service_account("attendee", namespace)
     assert k8s.RbacAuthorizationV1Api().read_namespaced_role("attendee", namespace)
     policies = k8s.NetworkingV1Api().list_namespaced_network_policy(namespace).items
-    assert [p.metadata.name for p in policies] == ["training-allow-dns"]
+    assert sorted(p.metadata.name for p in policies) == [
+        "training-allow-dns", "training-allow-same-namespace", "training-default-deny"]
     assert k8s.AppsV1Api().list_namespaced_deployment(namespace).items == []
     assert core.list_namespaced_pod(namespace).items == []
 
