@@ -350,6 +350,29 @@ def test_evidence_names_only_the_cilium_policies_that_admit_everyone():
     assert found == "egress: Cilium app/to-world allows all"
 
 
+def test_evidence_names_every_cilium_policy_that_denies_or_admits_everyone():
+    first = _app_cnp("to-world", egress=[{"toEntities": ["world", "cluster"]}])
+    second = _app_cnp("to-all", egress=[{"toEntities": ["all"]}])
+    [namespace] = evidence("AKS-NET-005", _web_ns(first, second))
+    assert namespace == ("egress default deny is undone by the allow-all rule of Cilium "
+                         "app/to-all, app/to-world (policies are additive) (1 policies in the "
+                         "namespace)")
+    [found] = evidence("AKS-NET-006", _web_ns(first, second))
+    assert found == "egress: Cilium app/to-all, app/to-world allows all"
+    closed = [_app_cnp(name, ingress=[{}], egress=[{}]) for name in ("deny-b", "deny-a")]
+    assert evidence("AKS-NET-005", cluster_view(pod("web", "app"), *closed)) == [
+        "default deny: app/deny-a, app/deny-b (Cilium)"]
+
+
+def test_a_cilium_policy_of_another_namespace_does_not_hide_this_ones_default_deny():
+    others = [cnp("deny", "other", spec={"endpointSelector": {}, "ingress": [{}],
+                                         "egress": [{}]}),
+              cnp("hosts", "app", spec={"nodeSelector": {}, "ingress": [{}]})]
+    mine = _app_cnp("deny", ingress=[{}], egress=[{}])
+    assert evidence("AKS-NET-005", cluster_view(pod("web", "app"), *others, mine)) == [
+        "default deny: app/deny (Cilium)"]
+
+
 def test_policies_select_by_the_labels_cilium_derives():
     """kubernetes.rst: an endpoint carries its namespace's labels
     (io.cilium.k8s.namespace.labels.<key>) and its service account
@@ -375,6 +398,19 @@ def test_policies_select_by_the_labels_cilium_derives():
     # with `{}` peers of a clusterwide policy (every pod of the cluster) it is an allow-all
     assert verdicts("AKS-NET-006", cluster_view(web, namespace, by_team)) == {
         "Pod/test/web": "fail"}
+
+
+def test_a_default_deny_may_select_by_the_cluster_label_cilium_derives():
+    """Cilium labels every endpoint with its cluster's name, `default` unless cluster-name is
+    set (io.cilium.k8s.policy.cluster): a clusterwide default deny selecting it isolates."""
+    by_cluster = ccnp("cluster-deny", spec={"endpointSelector": {"matchLabels": {
+        "io.cilium.k8s.policy.cluster": "default"}}, "ingress": [{}], "egress": [{}]})
+    assert evidence("AKS-NET-006", cluster_view(WEB, by_cluster)) == [
+        "isolated for ingress and egress, no allow-all rule"]
+    other_cluster = ccnp("cluster-deny", spec={"endpointSelector": {"matchLabels": {
+        "io.cilium.k8s.policy.cluster": "east"}}, "ingress": [{}], "egress": [{}]})
+    assert evidence("AKS-NET-006", cluster_view(WEB, other_cluster)) == [
+        "ingress: no policy selects it; egress: no policy selects it"]
 
 
 def test_every_unlisted_cilium_kind_is_named():

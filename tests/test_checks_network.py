@@ -263,6 +263,9 @@ def test_every_listed_namespace_is_judged_within_the_namespaces_asked_for():
                            DENY_ALL)
     assert verdicts("AKS-NET-005", objects) == {"Namespace/app": "pass", "Namespace/empty": "fail"}
     assert verdicts("AKS-NET-005", objects, namespaces=("app",)) == {"Namespace/app": "pass"}
+    # a namespace asked for that does not exist is not judged
+    assert verdicts("AKS-NET-005", objects, namespaces=("app", "absent")) == {
+        "Namespace/app": "pass"}
     # an attendee cannot list namespaces: the namespaces their pods run in are still judged
     del objects["namespaces"]
     assert verdicts("AKS-NET-005", objects) == {"Namespace/app": "pass"}
@@ -593,14 +596,17 @@ def test_authorized_ranges_evidence_gives_the_count_and_the_threshold():
                                      "Internet: IPv4: 3,702,258,688 public addresses (100% of "
                                      "the public unicast space), more than a /8")
     assert "private ranges" in split.differs and "0.0.0.0/1 + 128.0.0.0/1" in split.differs
-    mixed = ranges_finding(["10.0.0.0/8", "131.107.0.0/16"])
-    assert mixed.status == "pass"
-    assert "IPv4 65,536 public addresses, not the Internet" in mixed.evidence
-    assert "private ranges 10.0.0.0/8 are not Internet addresses" in mixed.evidence
-    bad = ranges_finding(["131.107.0.0/16", "office"])
-    assert (bad.status, bad.evidence) == ("fail", "authorized IP ranges office: not an IP range, "
-                                                  "so nothing is known to be restricted (az aks "
-                                                  "show)")
+    mixed = ranges_finding(["10.0.0.0/8", "131.107.0.0/16", "192.168.1.0/24"])
+    assert (mixed.resource, mixed.status, mixed.evidence) == (
+        "ManagedCluster/aks1", "pass",
+        "authorized IP ranges 10.0.0.0/8, 131.107.0.0/16, 192.168.1.0/24: IPv4 65,536 public "
+        "addresses, not the Internet (more public addresses than a /8 (16,777,216 addresses) "
+        "for IPv4 or a /32 (2**96 addresses) for IPv6 count as the Internet); private ranges "
+        "10.0.0.0/8, 192.168.0.0/16 are not Internet addresses (az aks show)")
+    bad = ranges_finding(["131.107.0.0/16", "office", "10.0.0.0/33"])
+    assert (bad.resource, bad.status, bad.evidence) == (
+        "ManagedCluster/aks1", "fail", "authorized IP ranges office, 10.0.0.0/33: not an IP "
+        "range, so nothing is known to be restricted (az aks show)")
 
 
 def egress(name: str, *blocks: dict, ports: list | None = None, selector=None) -> dict:
@@ -728,6 +734,13 @@ PORT_SPLIT_CASES = [
      [policy("out", policyTypes=["Egress"], egress=[
          {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": LOW_TCP},
          {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": HIGH_TCP}])], "fail"),
+    ("every TCP port as port 1 and 2-65535",
+     [policy("tcp", ingress=[{"ports": [{"protocol": "TCP", "port": 1}]},
+                             {"ports": [{"protocol": "TCP", "port": 2, "endPort": 65535}]}])],
+     "fail"),
+    ("every TCP port as 1-65534 and port 65535",
+     [policy("tcp", ingress=[{"ports": [{"protocol": "TCP", "port": 1, "endPort": 65534}]},
+                             {"ports": [{"protocol": "TCP", "port": 65535}]}])], "fail"),
     ("one port short of every port",
      [policy("tcp", ingress=[{"ports": [{"protocol": "TCP", "port": 1, "endPort": 65534}]}])],
      "pass"),
@@ -774,7 +787,7 @@ def test_a_host_network_pod_is_not_isolated_by_the_policies_selecting_it():
     isolate it; the pod beside it on the pod network stays isolated."""
     host = pod("agent", labels={"app": "agent"})
     host["spec"]["hostNetwork"] = True
-    objects = cluster_view(WEB, host, DENY_ALL)
+    objects = cluster_view(host, WEB, DENY_ALL)  # the pod listed after it is judged too
     assert verdicts("AKS-NET-006", objects) == {"Pod/app/web": "pass", "Pod/app/agent": "fail"}
     [found] = [f for f in findings("AKS-NET-006", checks.State(objects))
                if f.resource == "Pod/app/agent"]
@@ -790,6 +803,14 @@ def test_the_load_balancer_placeholder_range_passes_and_says_what_it_means():
     assert found.status == "pass"
     assert "0.0.0.0/32 is AKS's placeholder for the cluster's own Standard load balancer" in (
         found.evidence)
+    with_private = ranges_finding(["0.0.0.0/32", "10.1.0.0/16"])
+    assert (with_private.status, with_private.evidence) == (
+        "pass", "authorized IP ranges 0.0.0.0/32, 10.1.0.0/16: IPv4 0 public addresses, not the "
+        "Internet (more public addresses than a /8 (16,777,216 addresses) for IPv4 or a /32 "
+        "(2**96 addresses) for IPv6 count as the Internet); private ranges 10.0.0.0/8 are not "
+        "Internet addresses; 0.0.0.0/32 is AKS's placeholder for the cluster's own Standard "
+        "load balancer outbound IP only (AKS docs 'API Server Authorized IP Ranges in Azure "
+        "Kubernetes Service (AKS)') (az aks show)")
 
 
 def test_a_namespace_selector_every_namespace_matches_is_every_namespace():

@@ -104,6 +104,12 @@ def test_match_expressions_are_kubernetes_label_selector_requirements():
         "exists", endpointSelector=role("DoesNotExist"), ingress=[
             {"fromEndpoints": [role("Exists")]}])])
     assert verdict(found, "default/bare2", "default/bare") is False  # no role label
+    # `NotIn` needs the key absent or with another value
+    found = rows(pods, [cnp("not-in", endpointSelector=role("In", "backend"), ingress=[
+        {"fromEndpoints": [role("NotIn", "frontend")]}])])
+    assert verdict(found, "default/web", "default/back") is True  # another value
+    assert verdict(found, "default/bare", "default/back") is True  # no role label
+    assert verdict(found, "default/front", "default/back") is False
 
 
 def test_namespace_label_in_a_peer_reaches_another_namespace():
@@ -243,6 +249,16 @@ def test_deny_wins_over_allow_as_in_the_deny_policies_table():
         cnp("deny-client", endpointSelector=BACKEND, ingressDeny=[
             {"fromEndpoints": [FRONTEND]}])])
     assert row(l3_deny, "default/front", "default/back", "*").allowed is False
+
+
+def test_a_deny_peer_of_a_cnp_is_limited_to_its_namespace_as_an_allow_peer_is():
+    """A peer selector of a deny rule, like that of an allow rule, selects in the policy's
+    namespace only: frontend pods of another namespace keep the cluster-wide allow."""
+    found = rows([FRONT, BACK, OTHER_NS], [cnp(
+        "no-front", endpointSelector=BACKEND, ingress=[{"fromEntities": ["cluster"]}],
+        ingressDeny=[{"fromEndpoints": [FRONTEND]}])])
+    assert row(found, "default/front", "default/back", "*").allowed is False
+    assert row(found, "other/front", "default/back", "*").allowed is True
 
 
 def test_a_deny_only_policy_puts_the_pod_in_default_deny():

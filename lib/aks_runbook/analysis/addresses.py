@@ -56,7 +56,7 @@ def addresses_per_node(plugin: str, plugin_mode: str | None, max_pods: int) -> i
 def model_name(plugin: str, plugin_mode: str | None) -> str:
     if plugin == "azure":
         return "Azure CNI Overlay" if plugin_mode == "overlay" else "Azure CNI Node Subnet (legacy)"
-    return {"kubenet": "kubenet", "none": "BYO CNI"}.get(plugin, plugin)
+    return "BYO CNI" if plugin == "none" else plugin
 
 
 def subnet_demand(plugin: str, plugin_mode: str | None, pools: list[PoolDemand]) -> int:

@@ -529,7 +529,7 @@ HOST_NETWORK_NOTE = (
        reads=("pods", "networkpolicies"))
 def unisolated_pods(state: State, me: Check) -> list[Finding]:
     by_namespace = _policies_by_namespace(state)
-    judged: dict[tuple[str, str, str], Finding] = {}  # one row per workload
+    judged: dict[tuple[str, str], Finding] = {}  # one row per workload and evidence
     subjects = _cilium_subjects(state)
     namespaces = {n["metadata"]["name"]: n["metadata"] for n in state.items("namespaces")}
     for pod in state.items("pods"):
@@ -538,7 +538,7 @@ def unisolated_pods(state: State, me: Check) -> list[Finding]:
             continue
         if (pod.get("spec") or {}).get("hostNetwork") is True:
             evidence = HOST_NETWORK_NOTE + _cilium_note(state)
-            judged[(owner(pod), "fail", evidence)] = me.finding(owner(pod), "fail", evidence)
+            judged[(owner(pod), evidence)] = me.finding(owner(pod), "fail", evidence)
             continue
         labels = meta.get("labels") or {}
         selecting = [p for p in by_namespace.get(meta["namespace"], [])
@@ -557,7 +557,7 @@ def unisolated_pods(state: State, me: Check) -> list[Finding]:
         status = "fail" if problems else "pass"
         evidence = ("; ".join(problems) or "isolated for ingress and egress, no allow-all rule"
                     ) + _cilium_note(state)
-        judged[(owner(pod), status, evidence)] = me.finding(owner(pod), status, evidence)
+        judged[(owner(pod), evidence)] = me.finding(owner(pod), status, evidence)
     return list(judged.values())
 
 
@@ -577,7 +577,7 @@ def _ingress_backends(state: State) -> dict[tuple[str, str], list[str]]:
 def _exposure(service: dict, routes: dict[tuple[str, str], list[str]]) -> list[str]:
     """How a Service is reachable from outside the cluster, if it is."""
     meta, spec = service["metadata"], service.get("spec") or {}
-    kind, name = spec.get("type", "ClusterIP"), meta["name"]
+    kind, name = spec.get("type"), meta["name"]
     internal = (meta.get("annotations") or {}).get(INTERNAL_LB) == "true"
     ways = []
     if kind == "NodePort" or (kind == "LoadBalancer" and not internal):
