@@ -384,29 +384,32 @@ def tls_ingress(tls) -> dict:
 SECRET = {"kind": "Secret", "type": "kubernetes.io/tls",
           "metadata": {"name": "example-tls-secret", "namespace": "default"}}
 TLS = [{"hosts": ["example.com"], "secretName": "example-tls-secret"}]
+# (case, objects, verdict on a cluster, verdict from files)
 TLS_CASES = [
-    ("C-0263 failed_with_ingress: no tls", [ingress("my-ingress", "my-service")], "fail"),
-    ("C-0263 success_with_ingress, its Secret present", [tls_ingress(TLS), SECRET], "pass"),
-    ("C-0263 success_with_ingress as published, no Secret (differs: fails here)",
-     [tls_ingress(TLS)], "fail"),
+    ("C-0263 failed_with_ingress: no tls", [ingress("my-ingress", "my-service")], "fail", "fail"),
+    ("C-0263 success_with_ingress, its Secret present", [tls_ingress(TLS), SECRET], "pass",
+     "pass"),
+    ("C-0263 success_with_ingress as published, no Secret (on a cluster: the controller's "
+     "default certificate; from files: not known)", [tls_ingress(TLS)], "fail", "pass"),
     ("the Secret in another namespace",
      [tls_ingress(TLS), {**SECRET, "metadata": {"name": "example-tls-secret",
-                                                "namespace": "other"}}], "fail"),
-    ("tls: [] (differs: C-0263 passes it)", [tls_ingress([])], "fail"),
-    ("tls entry without secretName (as C-0263: passes)", [tls_ingress([{"hosts": ["a"]}])], "pass"),
+                                                "namespace": "other"}}], "fail", "fail"),
+    ("tls: [] (differs: C-0263 passes it)", [tls_ingress([])], "fail", "fail"),
+    ("tls entry without secretName (as C-0263: passes)", [tls_ingress([{"hosts": ["a"]}])],
+     "pass", "pass"),
     ("one of two Secrets missing",
-     [tls_ingress([*TLS, {"hosts": ["b"], "secretName": "gone"}]), SECRET], "fail"),
+     [tls_ingress([*TLS, {"hosts": ["b"], "secretName": "gone"}]), SECRET], "fail", "pass"),
 ]
 
 
-@pytest.mark.parametrize("objects, expected", [c[1:] for c in TLS_CASES],
+@pytest.mark.parametrize("objects, expected", [c[1:3] for c in TLS_CASES],
                          ids=[c[0] for c in TLS_CASES])
 def test_ingress_tls_from_a_cluster(objects, expected):
     assert verdicts("AKS-NET-008", cluster_view(*objects)) == {
         f"Ingress/default/{objects[0]['metadata']['name']}": expected}
 
 
-@pytest.mark.parametrize("objects, expected", [c[1:] for c in TLS_CASES],
+@pytest.mark.parametrize("objects, expected", [(c[1], c[3]) for c in TLS_CASES],
                          ids=[c[0] for c in TLS_CASES])
 def test_ingress_tls_from_files(tmp_path, objects, expected):
     found = verdicts("AKS-NET-008", files_view(tmp_path, *objects), origin="files")
@@ -418,7 +421,18 @@ def test_default_certificate_and_missing_secret_evidence(tmp_path):
     assert "default certificate" in default_cert.evidence
     [absent] = findings("AKS-NET-008", checks.State(files_view(tmp_path, tls_ingress(TLS)),
                                                     origin="files"))
-    assert absent.evidence == "tls Secret example-tls-secret not found among the files"
+    assert absent.evidence == ("tls Secret example-tls-secret not among the files (whether it "
+                               "exists is known only on a cluster)")
+    two = tls_ingress([*TLS, {"hosts": ["b"], "secretName": "gone"}])
+    [partly] = findings("AKS-NET-008", checks.State(files_view(tmp_path, two, SECRET),
+                                                    origin="files"))
+    assert partly.evidence == ("tls Secret example-tls-secret present; tls Secret gone not "
+                               "among the files (whether it exists is known only on a cluster)")
+    wrong = {**SECRET, "metadata": {"name": "example-tls-secret", "namespace": "other"}}
+    [elsewhere] = findings("AKS-NET-008", checks.State(
+        files_view(tmp_path, tls_ingress(TLS), wrong), origin="files"))
+    assert elsewhere.evidence == ("tls Secret example-tls-secret (in other) not in namespace "
+                                  "default, the only one an Ingress reads")
 
 
 def test_unlisted_secrets_never_pass():

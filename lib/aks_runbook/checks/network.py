@@ -627,15 +627,20 @@ def exposed_workloads(state: State, me: Check) -> list[Finding]:
 @check("AKS-NET-008", "02-network", "Ingress without TLS", 5.0, "kubescape C-0263",
        "Add a tls section whose secretName names an existing Secret with the certificate "
        "(e.g. from Key Vault through the CSI driver)",
-       differs="C-0263 passes any tls section; here an empty tls list fails, and so does a "
-               "secretName whose Secret is not in the Ingress's namespace (from files: not among "
-               "the files). As in C-0263, a tls entry without secretName passes: the ingress "
-               "controller serves its default certificate (the evidence says so)",
+       differs="C-0263 passes any tls section; here an empty tls list fails, and on a cluster so "
+               "does a secretName whose Secret is not in the Ingress's namespace (the controller "
+               "serves its default certificate). From files a Secret that is not among them is "
+               "judged as C-0263 does (pass, the evidence says its existence is not known: "
+               "certificates are usually kept out of a repository, cert-manager or the Key Vault "
+               "CSI driver create them), unless the files put it in another namespace. As in "
+               "C-0263, a tls entry without secretName passes: the controller serves its default "
+               "certificate (the evidence says so)",
        reads=("ingresses",))
 def ingress_tls(state: State, me: Check) -> list[Finding]:
     secrets_listed = not state.unlisted("secrets")
-    secrets = {(s["metadata"].get("namespace"), s["metadata"]["name"])
-               for s in state.objects.get("secrets", [])}
+    secrets: dict[str, set[str]] = {}  # name -> namespaces
+    for s in state.objects.get("secrets", []):
+        secrets.setdefault(s["metadata"]["name"], set()).add(s["metadata"].get("namespace"))
     findings = []
     for ingress in state.items("ingresses"):
         namespace, where = ingress["metadata"]["namespace"], resource(ingress, "Ingress")
@@ -643,7 +648,7 @@ def ingress_tls(state: State, me: Check) -> list[Finding]:
         if not entries:
             findings.append(me.finding(where, "fail", "no tls section: plain HTTP only"))
             continue
-        absent, unknown, notes = [], [], []
+        absent, elsewhere, not_in_files, unknown, notes = [], [], [], [], []
         for entry in entries:
             name = (entry or {}).get("secretName")
             hosts = ", ".join((entry or {}).get("hosts") or []) or "all hosts"
@@ -651,17 +656,29 @@ def ingress_tls(state: State, me: Check) -> list[Finding]:
                 notes.append(f"{hosts}: no secretName, the controller's default certificate")
             elif not secrets_listed:
                 unknown.append(name)
-            elif (namespace, name) not in secrets:
+            elif namespace in secrets.get(name, ()):
+                continue
+            elif state.from_files and secrets.get(name):
+                elsewhere.append(f"{name} (in {', '.join(sorted(secrets[name]))})")
+            elif state.from_files:
+                not_in_files.append(name)
+            else:
                 absent.append(name)
         if absent:
-            place = "among the files" if state.from_files else f"in namespace {namespace}"
             findings.append(me.finding(where, "fail", f"tls Secret {', '.join(absent)} not "
-                                       f"found {place}"))
+                                       f"found in namespace {namespace}"))
+        elif elsewhere:
+            findings.append(me.finding(where, "fail", f"tls Secret {', '.join(elsewhere)} not in "
+                                       f"namespace {namespace}, the only one an Ingress reads"))
         elif unknown:
             findings.append(me.finding(where, "not-applicable", "cannot judge: secrets could "
                                        f"not be listed (tls Secret {', '.join(unknown)})"))
         else:
-            named = [e.get("secretName") for e in entries if (e or {}).get("secretName")]
+            named = [e.get("secretName") for e in entries if (e or {}).get("secretName")
+                     and e.get("secretName") not in not_in_files]
             findings.append(me.finding(where, "pass", "; ".join(
-                ([f"tls Secret {', '.join(named)} present"] if named else []) + notes)))
+                ([f"tls Secret {', '.join(named)} present"] if named else [])
+                + ([f"tls Secret {', '.join(not_in_files)} not among the files (whether it "
+                    "exists is known only on a cluster)"] if not_in_files else [])
+                + notes)))
     return findings
