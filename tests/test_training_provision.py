@@ -236,3 +236,32 @@ def test_provisioning_the_local_cluster_needs_confined_exec(local_cluster, monke
         admin.admin_kubeconfig("aks", None)
     with pytest.raises(provision.ProvisionError, match="--admin-kubeconfig nowhere: no such"):
         admin.admin_kubeconfig("aks", "nowhere")
+
+
+def test_no_credentials_before_the_policies_are_enforced(local_cluster, tmp_path, monkeypatch):
+    """Policies the API server does not enforce in the attendee's namespace (here: a namespace
+    without the label their bindings select, as if the policies had not loaded yet) stop
+    provisioning before any attendee gets a kubeconfig."""
+    made = provision.objects
+
+    def unlabelled(*args, **kwargs):
+        bodies = made(*args, **kwargs)
+        for body in bodies:
+            if body["kind"] == "Namespace":
+                del body["metadata"]["labels"]["app.kubernetes.io/managed-by"]
+        return bodies
+    monkeypatch.setattr(provision, "objects", unlabelled)
+    real = provision._wait_enforced
+    monkeypatch.setattr(provision, "_wait_enforced", lambda c, a: real(c, a, timeout=2))
+    admin = local_cluster.api()
+    folder = tmp_path / "training"
+    access = credentials.ClusterAccess.from_kubeconfig(local_cluster.kubeconfig)
+    try:
+        with pytest.raises(provision.ProvisionError,
+                           match=r"not enforced after 2 s \(a token Secret is still accepted in "
+                                 r"training-carol\); no credentials were written"):
+            provision.provision(admin, [Attendee("carol")], folder, access, LOCAL, expiry=3600)
+        assert not (folder / "carol" / "kubeconfig").exists()
+        assert not (folder / "carol" / "environment.yaml").exists()
+    finally:
+        admin.CoreV1Api().delete_namespace("training-carol")

@@ -170,6 +170,8 @@ class ClusterSteps:
         namespace's deletion is what the reader sees). The namespace controller waits 5 s
         before each pass over a namespace, and pods still terminating cost a second pass;
         with them gone one pass does."""
+        if self.session.skipped(f"delete the workloads of {namespace}", quiet=True):
+            return
         self.runner.run(["kubectl", "delete", WORKLOADS, "--all", "--namespace", namespace,
                          "--ignore-not-found", "--wait", "--timeout=120s"], step=step,
                         quiet=True)

@@ -13,8 +13,10 @@ from __future__ import annotations
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic import DynamicClient
@@ -35,6 +37,7 @@ MIN_EXPIRY = 600  # the TokenRequest API refuses shorter tokens
 # MAX_TOKEN_SECONDS): a longer --expiry would promise more than the cluster gives.
 MAX_EXPIRY = 24 * 3600
 FINALIZER_GRACE = 15  # seconds a deleted namespace gets before its finalizers are removed
+PROBE = "aks-runbook-policy-probe"  # the name of the dry-run requests that test the policies
 
 
 class ProvisionError(RuntimeError):
@@ -91,12 +94,14 @@ def provision(client: Client, attendees: list[Attendee], folder: Path,
         _apply(dynamic, body)
     outcomes = []
     progress = bar(total=len(attendees), desc="provision", unit=" attendee", file=sys.stderr)
-    for attendee in attendees:
+    for number, attendee in enumerate(attendees):
         progress.set_postfix_str(attendee.name)
         outcome = Outcome(attendee.name, attendee.namespace)
         for body in objects(attendee, folder, expiry, external_services):
             if change := _apply(dynamic, body):
                 outcome.changes.append(change)
+        if number == 0:  # before anyone gets credentials
+            _wait_enforced(client, attendee)
         _credentials(client, attendee, folder, access, base_env, expiry, outcome)
         outcomes.append(outcome)
         progress.update(1)
@@ -145,6 +150,49 @@ def _apply(dynamic: DynamicClient, body: dict) -> str | None:
     if after.metadata.resourceVersion != before:
         return f"updated {body['kind']} {name}"
     return None
+
+
+def _probes(attendee: Attendee) -> list[tuple[str, Callable[..., Any], dict]]:
+    """Requests the training's policies refuse in an attendee's namespace (sent as dry runs):
+    a token Secret, a RoleBinding to everyone, an Ingress host outside the attendee's prefix."""
+    meta = {"name": PROBE, "namespace": attendee.namespace}
+    secret = {"metadata": {**meta, "annotations": {
+        "kubernetes.io/service-account.name": ACCOUNT}},
+        "type": "kubernetes.io/service-account-token"}
+    binding = {"metadata": meta, "roleRef": {"apiGroup": "rbac.authorization.k8s.io",
+                                             "kind": "Role", "name": ACCOUNT},
+               "subjects": [{"kind": "Group", "name": "system:unauthenticated",
+                             "apiGroup": "rbac.authorization.k8s.io"}]}
+    ingress = {"metadata": meta, "spec": {"rules": [{"host": "probe.example.com"}]}}
+    return [("a token Secret", lambda c: c.CoreV1Api().create_namespaced_secret, secret),
+            ("a RoleBinding to system:unauthenticated",
+             lambda c: c.RbacAuthorizationV1Api().create_namespaced_role_binding, binding),
+            ("an Ingress host outside the prefix",
+             lambda c: c.NetworkingV1Api().create_namespaced_ingress, ingress)]
+
+
+def _wait_enforced(client: Client, attendee: Attendee, timeout: float = 30) -> None:
+    """The API server loads admission policies a moment after they are created: wait until
+    it refuses what they forbid (dry runs, nothing is created), so no attendee holds
+    credentials before the policies hold."""
+    deadline = time.monotonic() + timeout
+    waiting = _probes(attendee)
+    while waiting:
+        what, create, body = waiting[0]
+        try:
+            create(client)(attendee.namespace, body, dry_run="All")
+        except ApiException as error:
+            if "ValidatingAdmissionPolicy" not in str(error.body):
+                raise
+            waiting.pop(0)
+            continue
+        if time.monotonic() > deadline:
+            raise ProvisionError(f"the training's admission policies are not enforced after "
+                                 f"{timeout:.0f} s ({what} is still accepted in "
+                                 f"{attendee.namespace}); no credentials were written. Check "
+                                 f"`kubectl get validatingadmissionpolicies` and provision "
+                                 f"again")
+        time.sleep(0.2)
 
 
 def _credentials(client: Client, attendee: Attendee, folder: Path,
