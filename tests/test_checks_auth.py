@@ -202,6 +202,9 @@ POD_CASES = [
                           {"name": "C", "valueFrom": {"fieldRef": {"fieldPath": "x"}}}]}),
      "pass"),
     ("AKS-AUTH-009", "empty env and envFrom", spec({**c(), "env": [], "envFrom": []}), "pass"),
+    ("AKS-AUTH-009", "Windows pod (not a Linux-only control)",
+     spec({**c(), "env": [{"name": "U", "valueFrom": {"secretKeyRef": {"name": "s", "key": "u"}}}]},
+          os={"name": "windows"}), "fail"),
     # ---- boundaries the evidence shows ----
     ("AKS-AUTH-003", "hostPath after another volume, mounted read-only",
      spec({**c("app"), "volumeMounts": [{"name": "h", "mountPath": "/h", "readOnly": True}]},
@@ -365,6 +368,8 @@ POD_EVIDENCE = {
         "no Secret in environment variables",
     "AKS-AUTH-009 empty env and envFrom":
         "no Secret in environment variables",
+    "AKS-AUTH-009 Windows pod (not a Linux-only control)":
+        "container c: env U from Secret s",
     "AKS-AUTH-003 hostPath after another volume, mounted read-only":
         "hostPath / (volume h, read-only)",
     "AKS-AUTH-003 hostPath not mounted, writable by two containers":
@@ -1106,6 +1111,20 @@ def test_a_lesser_right_does_not_lower_the_severity():
     [(_, status, level, text)] = tokens(view)
     assert (status, level) == ("fail", "medium")
     assert "holds delete through RoleBinding/ci/cleanup" in text
+
+
+def test_another_accounts_rights_do_not_raise_the_severity():
+    # account builder may read Secrets in ci; deployer, whose token this is, holds nothing
+    binding = {"kind": "RoleBinding", "metadata": {"name": "read", "namespace": "ci"},
+               "roleRef": {"kind": "Role", "name": "reader"},
+               "subjects": [{"kind": "ServiceAccount", "name": "builder"}]}
+    role = {"kind": "Role", "metadata": {"name": "reader", "namespace": "ci"},
+            "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}]}
+    view = cluster_view(token_account(), token_secret(), binding, role)
+    assert tokens(view) == [(
+        "Secret/ci/deployer-token", "fail", "medium",
+        "non-expiring token for ServiceAccount deployer, filled by the token controller (the "
+        f"account exists): valid until the Secret is deleted; no use recorded (label {LAST_USED})")]
 
 
 def test_without_the_cluster_wide_bindings_the_rights_are_not_all_known():

@@ -403,6 +403,14 @@ def test_init_and_ephemeral_images_are_read():
         "latest)")}
 
 
+def test_windows_images_are_judged_too():
+    objects = cluster_view(pod(containers=[c("w", "mcr.microsoft.com/windows/servercore")],
+                               os={"name": "windows"}))
+    assert evidence("AKS-MNT-005", objects) == {"Pod/default/p": (
+        "container w: mcr.microsoft.com/windows/servercore has no tag (means latest)")}
+    assert verdicts("AKS-MNT-005", objects) == {"Pod/default/p": "fail"}
+
+
 def test_c0075_cronjob_from_files(tmp_path):
     cron = workload("CronJob", "hello", containers=[c("mysql", "mysql", imagePullPolicy="Always"),
                                                    c("php", "php", imagePullPolicy="Never")])
