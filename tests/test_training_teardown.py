@@ -19,7 +19,9 @@ LOCAL = ROOT / "environments" / "local.yaml"
 EXPIRY = 3600
 
 
-def test_teardown_removes_finalizers_an_attendee_added_and_finishes(local_cluster, tmp_path):
+def test_teardown_removes_finalizers_an_attendee_added_and_finishes(local_cluster, tmp_path,
+                                                                   monkeypatch):
+    monkeypatch.setattr(provision, "FINALIZER_GRACE", 6)  # the namespace controller needs 5 s
     folder = tmp_path / "training"
     admin = local_cluster.api()
     access = credentials.ClusterAccess.from_kubeconfig(local_cluster.kubeconfig)
@@ -67,6 +69,7 @@ def test_teardown_that_cannot_finish_lists_what_is_left_and_the_cli_fails(
     assert "example.com/never" in out.err, out.err
     assert not (folder / "dave").exists(), "the credentials went first"
     monkeypatch.undo()
+    monkeypatch.setattr(provision, "FINALIZER_GRACE", 6)
     result = provision.teardown(admin, folder, timeout=60)  # the real one finishes it
     assert result.left == []
 
