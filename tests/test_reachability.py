@@ -1088,3 +1088,64 @@ def test_a_host_network_pod_is_reachable_whatever_policy_selects_it():
         analyzer = Analyzer(pods, {}, [policy])
         assert analyzer.isolation(pods[0]) == {"ingress": False, "egress": False}
         assert analyzer.isolation(pods[1]) == {"ingress": True, "egress": True}
+
+
+def cilium_policy(name, **spec):
+    return {"kind": "CiliumNetworkPolicy", "metadata": {"name": name, "namespace": "demo"},
+            "spec": spec}
+
+
+def outside_rows(connections, source):
+    return [(c.destination, c.port, c.allowed, c.policies) for c in connections
+            if c.source == source and c.destination.startswith("ip/")]
+
+
+def test_an_egress_deny_leaves_the_rest_of_the_address_space_open_to_its_very_edges():
+    """Without default deny every address is allowed but 10.0.0.0/8: the rows reach 0.0.0.0
+    and 255.255.255.255 (the first and last blocks), and IPv6 stays open as a whole."""
+    deny = cilium_policy("no-10", endpointSelector={"matchLabels": {"app": "a"}},
+                         enableDefaultDeny={"egress": False},
+                         egressDeny=[{"toCIDR": ["10.0.0.0/8"]}])
+    c = reachability(two_pods(), {}, [deny], external=True)
+    allowed = [f"ip/{n}" for n in ("0.0.0.0/5", "8.0.0.0/7", "11.0.0.0/8", "12.0.0.0/6",
+                                   "16.0.0.0/4", "32.0.0.0/3", "64.0.0.0/2", "128.0.0.0/1")]
+    assert outside_rows(c, "demo/a") == [
+        *[(network, "*", True, ()) for network in allowed],
+        ("ip/0.0.0.0/0", "*", False, ()), ("ip/::/0", "*", True, ())]
+
+
+def test_to_requires_makes_a_network_policy_s_outside_allow_not_modelled():
+    """A Cilium policy with toRequires narrows every allow of the pod, a NetworkPolicy's
+    ipBlock too: that address is not modelled (None), naming both policies."""
+    out = policy("out", "demo", podSelector={"matchLabels": {"app": "a"}},
+                 policyTypes=["Egress"], egress=[{"to": [{"ipBlock": {"cidr": "20.1.1.1/32"}}]}])
+    requires = cilium_policy("req", endpointSelector={"matchLabels": {"app": "a"}},
+                             egress=[{"toRequires": [{"matchLabels": {"env": "prod"}}]}])
+    c = reachability(two_pods(), {}, [out, requires], external=True)
+    assert outside_rows(c, "demo/a") == [
+        ("ip/20.1.1.1/32", "*", None, ("demo/out", "demo/req")),
+        ("ip/0.0.0.0/0", "*", False, ()), ("ip/::/0", "*", False, ())]
+
+
+def test_a_cilium_policy_selects_api_pods_by_their_service_account():
+    """A pod without serviceAccountName runs as `default`: a Cilium policy selecting that
+    account isolates the ingress of that pod only."""
+    items = [{"metadata": {"namespace": "demo", "name": "web"}, "spec": {
+                 "serviceAccountName": "web"}},
+             {"metadata": {"namespace": "demo", "name": "plain"}, "spec": {}}]
+    deny_default = cilium_policy("closed", endpointSelector={"matchLabels": {
+        "io.cilium.k8s.policy.serviceaccount": "default"}}, ingress=[{}])
+    c = reachability(pods_from_api(items), {}, [deny_default])
+    assert {(x.source, x.destination, x.allowed) for x in c} == {
+        ("demo/web", "demo/plain", False), ("demo/plain", "demo/web", True)}
+
+
+def test_a_cilium_named_port_from_outside_resolves_against_the_destination():
+    pods = [Pod("demo", "a", {"app": "a"}, ports=[HTTP]), Pod("demo", "b", {"app": "b"})]
+    web = cilium_policy("web", endpointSelector={"matchLabels": {"app": "a"}}, ingress=[
+        {"fromEntities": ["world"], "toPorts": [{"ports": [{"port": "http", "protocol": "TCP"}]}]}])
+    c = reachability(pods, {}, [web], external=True)
+    assert [(x.source, x.port, x.allowed, x.policies) for x in c if x.destination == "demo/a"] == [
+        ("ip/0.0.0.0/0", "TCP/80", True, ("demo/web",)), ("ip/0.0.0.0/0", "*", False, ()),
+        ("ip/::/0", "TCP/80", True, ("demo/web",)), ("ip/::/0", "*", False, ()),
+        ("demo/b", "*", False, ())]

@@ -85,9 +85,10 @@ class Redactor:
             return text
         for value in sorted(self._values, key=len, reverse=True):
             text = text.replace(value, MASK)
-        # Patterns can disagree on where a value ends next to a mask (`***}`): apply them until
-        # the text stops changing, so masking twice gives what masking once gave.
-        for _ in range(4):
+        # Patterns can disagree on where a value ends next to a mask (`***}`), and each pass may
+        # eat one more separator glued to it: apply them until the text stops changing, so
+        # masking twice gives what masking once gave (bounded, in case patterns ever cycled).
+        for _ in range(len(text) + 1):
             before = text
             for pattern, replacement in PATTERNS:
                 text = pattern.sub(replacement, text)
