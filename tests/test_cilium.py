@@ -244,6 +244,7 @@ def test_deny_wins_over_allow_as_in_the_deny_policies_table():
     assert verdict(found, "default/front", "default/back", "TCP", 80) is False
     assert row(found, "default/front", "default/back", "TCP/80").policies == ("default/deny-80",)
     assert verdict(found, "default/front", "default/back", "other", 0) is True
+    assert row(found, "default/front", "default/back", OTHER).policies == ("default/allow",)
     l3_deny = rows([FRONT, BACK], [
         cnp("allow", endpointSelector=BACKEND, ingress=DENY_TABLE_ALLOWS),
         cnp("deny-client", endpointSelector=BACKEND, ingressDeny=[
@@ -665,3 +666,157 @@ def test_an_empty_peer_list_selects_nobody_even_with_ports():
     absent = rows([FRONT, BACK], [cnp("absent", endpointSelector=BACKEND, ingress=[
         {"toPorts": ports}])])
     assert verdict(absent, "default/front", "default/back") is True
+
+
+WEB = Pod("default", "back", {"role": "backend"}, ports=[Port("TCP", 8080, "http")])
+CLIENT = Pod("default", "front", {"role": "frontend"}, ports=[Port("TCP", 9090, "http")])
+DB_SERVICE = {"k8sService": {"serviceName": "db", "namespace": "default"}}
+HTTP = {"ports": [{"port": "http", "protocol": "TCP"}]}
+GET = {"http": [{"method": "GET"}]}
+
+
+def tcp(*numbers):
+    return {"ports": [{"port": str(n), "protocol": "TCP"} for n in numbers]}
+
+
+def test_named_ports_resolve_on_the_destination_pod_beside_cilium_policies():
+    """A named port is the destination pod's port: towards an outside address (egress) it
+    names none; from outside (ingress) it is the pod's port, for NetworkPolicy rules beside a
+    Cilium policy, L7 ports, toServices and CIDR groups alike."""
+    egress = rows([CLIENT, WEB], [
+        np("np-out", podSelector=FRONTEND, policyTypes=["Egress"], egress=[{"ports": [
+            {"port": "http"}]}]),
+        cnp("cidr", endpointSelector=FRONTEND, egress=[{"toCIDR": ["203.0.113.0/24"],
+                                                        "toPorts": [HTTP]}])], external=True)
+    assert outside(egress, "default/front", "ip/0.0.0.0/0") == {False: ()}
+    assert outside(egress, "default/front", "ip/::/0") == {False: ()}
+    ingress = rows([FRONT, WEB], [
+        np("np-in", podSelector=BACKEND, ingress=[{"ports": [{"port": "http"}]}]),
+        cnp("all", endpointSelector=FRONTEND, egress=[{"toEntities": ["all"]}])], external=True)
+    assert row(ingress, "ip/0.0.0.0/0", "default/back", "TCP/8080").policies == (
+        "default/np-in",)
+    assert row(ingress, "default/front", "default/back", "TCP/8080").allowed is True
+    assert row(ingress, "default/front", "default/back", "TCP/8080").policies == (
+        "default/all", "default/np-in")
+    for port_rule in (HTTP, {**HTTP, "rules": GET}):
+        l7 = rows([FRONT, WEB], [cnp("named", endpointSelector=BACKEND, ingress=[
+            {"fromEndpoints": [FRONTEND], "toPorts": [port_rule]}])])
+        assert verdict(l7, "default/front", "default/back", "TCP", 8080) is (
+            None if "rules" in port_rule else True)
+        service = rows([FRONT, WEB], [cnp("svc", endpointSelector=FRONTEND, egress=[
+            {"toServices": [DB_SERVICE], "toPorts": [port_rule]}])])
+        assert row(service, "default/front", "default/back", "TCP/8080").allowed is None
+        group = rows([FRONT, WEB], [cnp("group", endpointSelector=BACKEND, ingress=[
+            {"fromCIDRSet": [{"cidrGroupRef": "corp"}], "toPorts": [port_rule]}])],
+            external=True)
+        assert outside(group, "ip/0.0.0.0/0", "default/back") == {None: ("default/group",),
+                                                                  False: ()}
+        assert row(group, "ip/0.0.0.0/0", "default/back", "TCP/8080").allowed is None
+
+
+def test_l7_ports_stay_not_modelled_beside_authentication_services_and_fqdns():
+    auth = rows([FRONT, BACK], [cnp("auth", endpointSelector=BACKEND, ingress=[
+        {"fromEndpoints": [FRONTEND], "authentication": {"mode": "required"},
+         "toPorts": [{**tcp(80), "rules": GET}]}])])
+    assert row(auth, "default/front", "default/back", "TCP/80").policies == ("default/auth",)
+    assert verdict(auth, "default/front", "default/back", "TCP", 80) is None
+    service = rows([FRONT, BACK], [cnp("svc", endpointSelector=FRONTEND, egress=[
+        {"toServices": [DB_SERVICE], "toPorts": [{**tcp(80), "rules": GET}]}])])
+    assert verdict(service, "default/front", "default/back", "TCP", 80) is None
+    assert verdict(service, "default/front", "default/back", "TCP", 81) is False
+    fqdn = rows([FRONT, BACK], [cnp("fqdn", endpointSelector=FRONTEND, egress=[
+        {"toFQDNs": [{"matchName": "api.example.com"}],
+         "toPorts": [{**tcp(443), "rules": GET}]}])], external=True)
+    assert row(fqdn, "default/front", "ip/0.0.0.0/0", "TCP/443").allowed is None
+    assert row(fqdn, "default/front", "ip/::/0", "TCP/443").policies == ("default/fqdn",)
+
+
+def test_a_deny_the_model_cannot_place_makes_what_it_may_cover_not_modelled():
+    """A deny towards a Service or a CIDR group beside an allow of everything: not modelled
+    (None), never allowed; a deny of ICMP types leaves ICMP denied where nothing allowed it."""
+    service = rows([FRONT, BACK], [cnp("no-db", endpointSelector=FRONTEND,
+                                       egress=[{"toEntities": ["all"]}],
+                                       egressDeny=[{"toServices": [DB_SERVICE]}])])
+    assert row(service, "default/front", "default/back", "*").allowed is None
+    assert row(service, "default/front", "default/back", "*").policies == ("default/no-db",)
+    group = rows([FRONT, BACK], [cnp("no-corp", endpointSelector=FRONTEND,
+                                     egress=[{"toEntities": ["all"]}],
+                                     egressDeny=[{"toCIDRSet": [{"cidrGroupRef": "corp"}]}])],
+                 external=True)
+    # one row for the whole space on every port: no contradicting "the rest, not allowed"
+    assert outside(group, "default/front", "ip/0.0.0.0/0") == {None: ("default/no-corp",)}
+    assert row(group, "default/front", "default/back", "*").allowed is True
+    ping = rows([FRONT, BACK], [cnp("web", endpointSelector=BACKEND,
+                                    ingress=[{"fromEndpoints": [FRONTEND], "toPorts": [tcp(80)]}],
+                                    ingressDeny=[{"fromEndpoints": [FRONTEND], "icmps": [
+                                        {"fields": [{"type": 8}]}]}])])
+    assert verdict(ping, "default/front", "default/back", "TCP", 80) is True
+    assert row(ping, "default/front", "default/back", OTHER).allowed is False
+
+
+def test_requires_is_named_beside_the_cilium_policy_that_allows():
+    """fromRequires in one policy, the allow in another: the row is not modelled and names
+    both, as it does for a NetworkPolicy's allow."""
+    found = rows([FRONT, BACK], [
+        cnp("req", endpointSelector=BACKEND, ingress=[
+            {"fromRequires": [{"matchLabels": {"env": "prod"}}]}]),
+        cnp("allow", endpointSelector=BACKEND, ingress=[
+            {"fromEndpoints": [FRONTEND], "toPorts": [tcp(80)]}])])
+    assert row(found, "default/front", "default/back", "TCP/80").allowed is None
+    assert row(found, "default/front", "default/back", "TCP/80").policies == (
+        "default/allow", "default/req")
+
+
+def test_requires_makes_every_allow_not_modelled_but_leaves_denies():
+    """fromRequires narrows a NetworkPolicy's allow too (the row names both policies); a deny
+    of the requiring policy stays denied."""
+    found = rows([FRONT, BACK], [
+        np("web", podSelector=BACKEND, ingress=[{"ports": [{"port": 80}]}]),
+        cnp("req", endpointSelector=BACKEND, ingress=[
+            {"fromRequires": [{"matchLabels": {"env": "prod"}}]}])])
+    assert row(found, "default/front", "default/back", "TCP/80").allowed is None
+    assert row(found, "default/front", "default/back", "TCP/80").policies == (
+        "default/req", "default/web")
+    deny = rows([FRONT, BACK], [cnp("req", endpointSelector=BACKEND, ingress=[
+        {"fromRequires": [{"matchLabels": {"env": "prod"}}]}, {"fromEndpoints": [FRONTEND]}],
+        ingressDeny=[{"fromEndpoints": [FRONTEND], "toPorts": [tcp(22)]}])])
+    assert row(deny, "default/front", "default/back", "TCP/22").allowed is False
+    assert row(deny, "default/front", "default/back", "TCP/23-65535").allowed is None
+
+
+def test_each_row_names_only_the_policies_covering_its_ports():
+    """Neighbouring ports allowed by different policies are rows of their own; ports with the
+    same state and the same policies are one row; a denied port next to a not modelled one is
+    denied."""
+    two = rows([FRONT, BACK], [
+        cnp("a80", endpointSelector=BACKEND, ingress=[{"fromEndpoints": [FRONTEND],
+                                                       "toPorts": [tcp(80)]}]),
+        cnp("b81", endpointSelector=BACKEND, ingress=[{"fromEndpoints": [FRONTEND],
+                                                       "toPorts": [tcp(81)]}])])
+    assert row(two, "default/front", "default/back", "TCP/80").policies == ("default/a80",)
+    assert row(two, "default/front", "default/back", "TCP/81").policies == ("default/b81",)
+    merged = rows([FRONT, BACK], [
+        cnp("a", endpointSelector=BACKEND, ingress=[{"fromEndpoints": [FRONTEND],
+                                                     "toPorts": [tcp(80, 81)]}]),
+        cnp("b", endpointSelector=BACKEND, ingress=[{"fromEndpoints": [FRONTEND],
+                                                     "toPorts": [{**tcp(81), "rules": GET}]}])])
+    assert row(merged, "default/front", "default/back", "TCP/80-81").policies == ("default/a",)
+    beside = rows([FRONT, BACK], [cnp("a", endpointSelector=BACKEND,
+                                      ingress=[{"fromEndpoints": [FRONTEND],
+                                                "toPorts": [{**tcp(80), "rules": GET}]}],
+                                      ingressDeny=[{"fromEndpoints": [FRONTEND],
+                                                    "toPorts": [tcp(81)]}])])
+    assert verdict(beside, "default/front", "default/back", "TCP", 80) is None
+    assert verdict(beside, "default/front", "default/back", "TCP", 81) is False
+
+
+def test_adjacent_port_ranges_covering_every_port_are_one_row():
+    """1-80 and 81-65535 on every protocol with ICMP, all behind authentication: every
+    connection is not modelled, one `*` row."""
+    found = rows([FRONT, BACK], [cnp("auth", endpointSelector=BACKEND, ingress=[
+        {"fromEndpoints": [FRONTEND], "authentication": {"mode": "required"},
+         "icmps": [{"fields": [{"type": 8}]}],
+         "toPorts": [{"ports": [{"port": "1", "endPort": 80, "protocol": "ANY"},
+                                {"port": "81", "endPort": 65535, "protocol": "ANY"}]}]}])])
+    assert [(c.port, c.allowed, c.policies) for c in found
+            if c.source == "default/front"] == [("*", None, ("default/auth",))]

@@ -686,15 +686,16 @@ class Analyzer:
             return spec.fixed
         return spec.resolve(destination.named if destination is not None else {})
 
-    def _cilium_rule_parts(self, rule: _CiliumRule, destination: _Class | None,
-                           requires: bool) -> list[tuple[str, Ports]]:
-        """(kind, ports) a Cilium rule gives a peer it matches: kind allow, unknown, deny."""
+    def _cilium_rule_parts(self, rule: _CiliumRule, destination: _Class | None
+                           ) -> list[tuple[str, Ports]]:
+        """(kind, ports) a Cilium rule gives a peer it matches: kind allow, unknown, deny
+        (fromRequires/toRequires are applied afterwards, by _requiring, which names them)."""
         ports = self._resolve(rule.ports, destination)
         l7 = self._resolve(rule.l7, destination)
         icmp = Ports(others=True) if rule.rule.icmp else NOTHING
         if rule.rule.deny:
             return [("deny", ports), ("unknown-deny", icmp)]
-        if rule.rule.unknown_all or requires:
+        if rule.rule.unknown_all:
             return [("unknown", ports | l7 | icmp)]
         return [("allow", ports), ("unknown", l7 | icmp)]
 
@@ -711,7 +712,7 @@ class Analyzer:
             unknown = "unknown-deny" if rule.rule.deny else "unknown"
             if rule.rule.all_pods or rule.id in peer.cilium_peers:
                 found += [(kind, rule.rule.policy, ports) for kind, ports
-                          in self._cilium_rule_parts(rule, destination, bool(requiring))]
+                          in self._cilium_rule_parts(rule, destination)]
             if rule.rule.unknown_pods:
                 found.append((unknown, rule.rule.policy, self._resolve(rule.ports, destination)
                               | self._resolve(rule.l7, destination)))
@@ -753,7 +754,7 @@ class Analyzer:
                             if self.subjects[i].requires[direction]})
         for rule in self._cilium_rules_of(subjects, direction):
             name = rule.rule.policy
-            parts = self._cilium_rule_parts(rule, destination, bool(requiring))
+            parts = self._cilium_rule_parts(rule, destination)
             for family, intervals in rule.blocks:
                 owners[family].extend((kind, name, a, b, ports) for a, b in intervals
                                       for kind, ports in parts)
@@ -868,7 +869,8 @@ def _address_rows(family: int, ranges: list[tuple[int, int]], rows_in
     for first, last, rows in regions:
         for network in summarize_address_range(address(first), address(last)) if rows else ():
             out.extend((f"ip/{network}", port, state, names) for port, state, names in rows)
-    out.append((f"ip/{world}", ANY_PORT, False, ()))
+    if not all(any(port == ANY_PORT for port, _, _ in rows) for _, _, rows in regions):
+        out.append((f"ip/{world}", ANY_PORT, False, ()))  # the rest, when anything is left
     return out
 
 
