@@ -6,6 +6,8 @@ from __future__ import annotations
 import stat
 import subprocess
 import sys
+import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -256,12 +258,19 @@ def test_no_credentials_before_the_policies_are_enforced(local_cluster, tmp_path
     admin = local_cluster.api()
     folder = tmp_path / "training"
     access = credentials.ClusterAccess.from_kubeconfig(local_cluster.kubeconfig)
+    person = Attendee(f"p{uuid.uuid4().hex[:5]}")  # a name no other test uses
     try:
         with pytest.raises(provision.ProvisionError,
-                           match=r"not enforced after 2 s \(a token Secret is still accepted in "
-                                 r"training-carol\); no credentials were written"):
-            provision.provision(admin, [Attendee("carol")], folder, access, LOCAL, expiry=3600)
-        assert not (folder / "carol" / "kubeconfig").exists()
-        assert not (folder / "carol" / "environment.yaml").exists()
+                           match=rf"not enforced after 2 s \(a token Secret is still accepted in "
+                                 rf"{person.namespace}\); no credentials were written"):
+            provision.provision(admin, [person], folder, access, LOCAL, expiry=3600)
+        assert not (folder / person.name / "kubeconfig").exists()
+        assert not (folder / person.name / "environment.yaml").exists()
     finally:
-        admin.CoreV1Api().delete_namespace("training-carol")
+        core = admin.CoreV1Api()
+        status_of(lambda: core.delete_namespace(person.namespace))
+        # gone before the next test: other tests read every namespace of the cluster
+        deadline = time.monotonic() + 60
+        while status_of(lambda: core.read_namespace(person.namespace)) != 404:
+            assert time.monotonic() < deadline, f"{person.namespace} still terminating"
+            time.sleep(0.5)
