@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+SEVERITIES = tuple(sorted(SEVERITY_ORDER, key=SEVERITY_ORDER.__getitem__))  # worst first
 
 
 def severity(score: float) -> str:

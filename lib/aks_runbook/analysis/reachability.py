@@ -93,7 +93,12 @@ FULL: Intervals = ((1, MAX_PORT),)
 
 
 class PolicyError(ValueError):
-    """A policy that cannot be read (an ipBlock or Cilium CIDR that is not a CIDR)."""
+    """A policy that cannot be read (an ipBlock or Cilium CIDR that is not a CIDR); `policy`
+    is its "namespace/name"."""
+
+    def __init__(self, message: str, policy: str):
+        super().__init__(message)
+        self.policy = policy
 
 
 def _merge(intervals: list[tuple[int, int]]) -> Intervals:
@@ -353,7 +358,7 @@ def _block(cidr: str, excepts: list[str], policy: str) -> tuple[int, Intervals]:
                     for piece in ((a, min(b, low - 1)), (max(a, high + 1), b))
                     if piece[0] <= piece[1]]
     except (ValueError, TypeError) as error:
-        raise PolicyError(f"NetworkPolicy {policy}: ipBlock {cidr!r}: {error}") from None
+        raise PolicyError(f"NetworkPolicy {policy}: ipBlock {cidr!r}: {error}", policy) from None
     return network.version, tuple(left)
 
 

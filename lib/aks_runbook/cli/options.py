@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 
-from aks_runbook.severity import SEVERITY_ORDER
+from aks_runbook.severity import SEVERITIES, SEVERITY_ORDER
 
-FAIL_ON = tuple(sorted(SEVERITY_ORDER, key=SEVERITY_ORDER.__getitem__, reverse=True))
+FAIL_ON = SEVERITIES[::-1]
 EXIT_STATUS = ("exit status: 0 when it ran, whatever it found{unless}; {fail_on}2 when it "
                "cannot run (unreadable cluster or file, bad option).")
 FAIL_ON_STATUS = "1 when a failing finding at or above --fail-on's severity exists; "

@@ -82,8 +82,7 @@ def show(findings: list, args: argparse.Namespace, sources: dict) -> None:
     elif args.format == "sarif":
         from aks_runbook.cli import sarif
 
-        print(sarif.log(findings, checks.CATALOG, lambda r: locate(r, args, sources),
-                        version()))
+        print(sarif.log(findings, checks.CATALOG, lambda r: locate(r, args, sources)))
     elif args.format == "junit":
         from aks_runbook.cli import junit
 
@@ -106,13 +105,3 @@ def locate(resource: str, args: argparse.Namespace, sources: dict):
 
         return Source(Path(args.cluster_json), 1, 1)
     return source_of(sources, resource)
-
-
-def version() -> str:
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as installed
-
-    try:
-        return installed("aks-runbook")
-    except PackageNotFoundError:
-        return "0.0.0"

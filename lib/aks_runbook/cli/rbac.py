@@ -90,10 +90,8 @@ def ci_report(rows: list, format: str, sources: dict) -> None:
     findings = rbac_report.findings(rows)
     if format == "sarif":
         from aks_runbook.cli import sarif
-        from aks_runbook.cli.posture import version
 
-        print(sarif.log(findings, rbac_report.rules(), lambda r: source_of(sources, r),
-                        version()))
+        print(sarif.log(findings, rbac_report.rules(), lambda r: source_of(sources, r)))
     else:
         from aks_runbook.cli import junit
 

@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         analyzer = reach.Analyzer(pods, namespaces, policies,
                                   ipblock_matches_pods=args.ipblock_matches_pods)
     except reach.PolicyError as error:
-        where = policy_source(str(error), sources)
+        where = policy_source(error.policy, sources)
         raise CannotRun(f"{where}: {error}" if where else str(error)) from None
     rows = analyzer.matrix(external=args.external)
     out = sys.stdout
@@ -64,10 +64,9 @@ def run(args: argparse.Namespace) -> int:
 POLICY_KINDS = ("NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy")
 
 
-def policy_source(message: str, sources: dict):
-    """The file, document and line of the policy an error names ("NetworkPolicy shop/deny:
-    ..."), when it was read from files."""
-    named = message.split(":", 1)[0].rpartition(" ")[2]
+def policy_source(policy: str, sources: dict):
+    """The file, document and line of a policy ("namespace/name"), when it was read from
+    files."""
     return next((source for (kind, namespace, name), source in sources.items()
-                 if kind in POLICY_KINDS and "/".join(filter(None, (namespace, name))) == named),
+                 if kind in POLICY_KINDS and "/".join(filter(None, (namespace, name))) == policy),
                 None)

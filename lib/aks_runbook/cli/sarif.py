@@ -81,10 +81,11 @@ def artifact(path: Path) -> dict:
         return {"uri": absolute.as_uri()}
 
 
-def log(findings: Sequence[Any], checks: Sequence[Any], locate: Callable[[str], Any | None],
-        version: str) -> str:
+def log(findings: Sequence[Any], checks: Sequence[Any], locate: Callable[[str], Any | None]
+        ) -> str:
     """The SARIF log: `checks` are the rules (every check that was run), `locate(resource)`
     the Source a resource was read from, or None."""
+    version = _version()
     by_id = {c.id: c for c in checks}
     ran = sorted({f.check for f in findings})
     index = {check_id: n for n, check_id in enumerate(ran)}
@@ -105,3 +106,12 @@ def log(findings: Sequence[Any], checks: Sequence[Any], locate: Callable[[str], 
         "columnKind": "unicodeCodePoints",
     }
     return json.dumps({"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("aks-runbook")
+    except PackageNotFoundError:
+        return "0.0.0"

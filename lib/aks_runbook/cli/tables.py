@@ -8,10 +8,9 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from aks_runbook.cli.output import Row, Table, counted
-from aks_runbook.severity import SEVERITY_ORDER
+from aks_runbook.severity import SEVERITIES, SEVERITY_ORDER
 
 STATUS_ORDER = {"fail": 0, "not-applicable": 1, "pass": 2}
-SEVERITIES = sorted(SEVERITY_ORDER, key=SEVERITY_ORDER.__getitem__)
 
 
 def findings(found: Sequence[Any], wide: bool, show_all: bool,
