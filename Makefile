@@ -2,6 +2,8 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 ENV ?= environments/local.yaml
+# the suite's pytest-xdist workers, each with a local cluster of its own (files stay whole)
+TEST_WORKERS ?= 2
 
 SYSTEM_PACKAGES := tools/ensure-system-packages.sh
 
@@ -23,7 +25,7 @@ run: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(SYSTEM_PACKAGES) bubblewrap chromium fonts-noto-cjk
 	$(BIN)/aks-runbook local build
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 ## check: the edit loop's fast tier: lint, then the tests that need no cluster and start no
 ## notebook or az worker (a couple of minutes; `make test` stays the whole suite)

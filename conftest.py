@@ -4,6 +4,9 @@ Everything runs against a local cluster of the session's own, in a temporary sta
 directory, so `make test` never touches the cluster that `make run` uses. Notebook kernels
 inherit AKS_RUNBOOK_STATE and so use the same cluster; it is removed when the session ends.
 
+`make test` runs the suite on two pytest-xdist workers (`--dist loadfile`: a file's tests,
+and so a notebook's cells, stay on one worker), each with a cluster of its own.
+
 Tests run in random order (pytest-randomly; the seed is printed at the start and the end,
 rerun with `-p randomly --randomly-seed=N`), but a notebook's cells share one kernel: they
 stay together and in their order, the notebook taking the place its first cell was given.
@@ -17,15 +20,19 @@ import tempfile
 import pytest
 from nbval.plugin import IPyNbCell
 
+OWNED = "AKS_RUNBOOK_TEST_OWNS_STATE"  # set when this session made the state directory
+
 
 def pytest_configure(config):
     # notebooks run here (papermill, nbval) show widgets as text: outputs stay comparable
     os.environ.setdefault("AKS_RUNBOOK_HEADLESS", "1")
-    config.addinivalue_line("markers", "starts_clock: runs first (starts a wait, e.g. a token's "
-                                       "expiry, that overlaps the suite)")
-    config.addinivalue_line("markers", "reads_clock: runs last (the verdict of that wait)")
-    if "AKS_RUNBOOK_STATE" not in os.environ:
-        os.environ["AKS_RUNBOOK_STATE"] = tempfile.mkdtemp(prefix="aks-runbook-test-")
+    # Under pytest-xdist each worker gets a state directory, so a local cluster, of its own:
+    # tests that read cluster-wide state never see another worker's objects.
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if "AKS_RUNBOOK_STATE" not in os.environ or (worker and os.environ.get(OWNED) == "1"):
+        os.environ["AKS_RUNBOOK_STATE"] = tempfile.mkdtemp(
+            prefix=f"aks-runbook-test-{worker + '-' if worker else ''}")
+        os.environ[OWNED] = "1"
         config._aks_runbook_owns_state = True
 
 
@@ -41,11 +48,7 @@ def pytest_collection_modifyitems(items):
             ordered.append(item)
         elif item.parent in cells:
             ordered.extend(sorted(cells.pop(item.parent), key=lambda cell: cell.cell_num))
-    # A test that starts a clock (a token's expiry) runs first and its verdict last, so the
-    # wait overlaps the rest of the suite instead of adding to it.
-    rank = {"starts_clock": 0, "reads_clock": 2}
-    items[:] = sorted(ordered, key=lambda item: min(
-        [rank[m.name] for m in item.iter_markers() if m.name in rank] or [1]))
+    items[:] = ordered
 
 
 def pytest_terminal_summary(terminalreporter, config):

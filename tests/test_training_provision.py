@@ -114,6 +114,47 @@ def test_a_token_near_expiry_or_longer_than_asked_is_replaced(trained, local_clu
     assert back[0].token == "new"
 
 
+LEEWAY = 60  # seconds the API server still accepts an expired service account token
+
+
+def _signed_again(local_cluster, token: str, expires_in: float) -> str:
+    """The attendee's own token with its lifetime moved, signed again with the local cluster's
+    service-account key: what the same token is once that much time has passed."""
+    import jwt  # PyJWT, from the lock
+
+    key = (local_cluster.cluster_dir / "pki" / "admin.key").read_bytes()
+    header = jwt.get_unverified_header(token)
+    claims = credentials.claims(token)
+    now = int(time.time())
+    lifetime = claims["exp"] - claims["iat"]
+    claims.update(exp=now + int(expires_in), iat=now + int(expires_in) - lifetime,
+                  nbf=now + int(expires_in) - lifetime)
+    return jwt.encode(claims, key, algorithm=header["alg"], headers={"kid": header["kid"]})
+
+
+def test_the_api_server_refuses_an_attendee_token_once_it_has_expired(trained, local_cluster,
+                                                                       tmp_path):
+    """The wall-clock version (11 minutes: the TokenRequest minimum and the leeway) is
+    bench/token_expiry.py. Here the real API server judges the attendee's own kubeconfig with
+    its token's claims signed again by the cluster's key, as they stand before, at and after
+    the expiry."""
+    folder, _, _ = trained
+    kubeconfig = yaml.safe_load((folder / "alice" / "kubeconfig").read_text())
+    token = kubeconfig["users"][0]["user"]["token"]
+
+    def status(expires_in: float) -> int:
+        kubeconfig["users"][0]["user"]["token"] = _signed_again(local_cluster, token, expires_in)
+        later = tmp_path / f"kubeconfig{expires_in:+.0f}"
+        later.write_text(yaml.safe_dump(kubeconfig))
+        api = client_for(later, retries=0).CoreV1Api()
+        return status_of(lambda: api.list_namespaced_pod("training-alice"))
+
+    assert status(+300) == 200  # the re-signed token is accepted while it lives: a fair copy
+    assert status(-LEEWAY // 2) == 200  # expired half a minute ago: still within the leeway
+    assert status(-LEEWAY - 5) == 401  # past the leeway: refused
+    assert status(-3600) == 401
+
+
 def test_an_attendee_works_in_their_namespace_and_nowhere_else(trained):
     folder, _, _ = trained
     alice = attendee_client(folder, "alice")

@@ -145,16 +145,11 @@ PACKAGED_INDEX = None  # azure-cli's own CommandIndex.get_packaged_core_index
 
 # ---- the offline environment -------------------------------------------------------------
 
-def _isolate() -> str:
+def _isolate(home: str | None = None) -> str:
     """Private HOME and config with a fake signed-in profile; sockets refused. Returns HOME."""
-    home = tempfile.mkdtemp(prefix="aks-runbook-az-")
+    home = home or tempfile.mkdtemp(prefix="aks-runbook-az-")
+    _fresh_home(home)
     config = os.path.join(home, ".azure")
-    os.makedirs(config)
-    account = {"id": ZERO, "name": "offline-validation", "state": "Enabled", "isDefault": True,
-               "tenantId": ZERO, "homeTenantId": ZERO, "environmentName": "AzureCloud",
-               "managedByTenants": [], "user": {"name": "offline@example.invalid", "type": "user"}}
-    with open(os.path.join(config, "azureProfile.json"), "w", encoding="utf-8") as out:
-        json.dump({"installationId": ZERO, "subscriptions": [account]}, out)
     for name in ("AZURE_CORE_ONLY_SHOW_ERRORS", "AZURE_DEFAULTS_GROUP", "AZURE_DEFAULTS_LOCATION"):
         os.environ.pop(name, None)
     os.environ.update({
@@ -175,6 +170,19 @@ def _isolate() -> str:
     socket.create_connection = refuse  # type: ignore[assignment]
     socket.getaddrinfo = refuse  # type: ignore[assignment]
     return home
+
+
+def _fresh_home(home: str) -> None:
+    """HOME as a run finds it: nothing but the fake profile (whatever a run wrote is gone)."""
+    for entry in os.listdir(home):
+        shutil.rmtree(os.path.join(home, entry), ignore_errors=True)
+    config = os.path.join(home, ".azure")
+    os.makedirs(config)
+    account = {"id": ZERO, "name": "offline-validation", "state": "Enabled", "isDefault": True,
+               "tenantId": ZERO, "homeTenantId": ZERO, "environmentName": "AzureCloud",
+               "managedByTenants": [], "user": {"name": "offline@example.invalid", "type": "user"}}
+    with open(os.path.join(config, "azureProfile.json"), "w", encoding="utf-8") as out:
+        json.dump({"installationId": ZERO, "subscriptions": [account]}, out)
 
 
 def _install_answers() -> None:
@@ -729,58 +737,133 @@ def _invalid(result: dict, code: int) -> None:
                               "it was not validated)")
 
 
-def main() -> None:
-    request = json.load(sys.stdin)
-    # Results go through a private copy of stdout: whatever azure-cli prints (help, versions,
-    # command output) goes to /dev/null and cannot corrupt them.
-    results_channel = os.fdopen(os.dup(1), "w")
+def _quiet() -> None:
+    """Whatever azure-cli prints (help, versions, command output) goes nowhere: fd 1 to
+    /dev/null, sys.stdout and sys.stderr to buffers (errors and warnings are in the results)."""
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
     sys.stdout = io.StringIO()
-    # Errors and warnings would otherwise go to stderr of this worker; results carry them.
     sys.stderr = io.StringIO()
-    home = _isolate()
+
+
+def run(request: dict) -> list[dict]:
+    """Validate one request's lines (one validation run) in this process, already isolated
+    and answering (`_isolate`, `_install_answers`)."""
+    from azure.cli.core import get_default_cli
+    from azure.cli.core.azclierror import AzCLIError
+
+    root = logging.getLogger()
+    root.addHandler(_Collector())  # knack then leaves logging alone: no console handler
+    root.setLevel(logging.WARNING)
+
+    def capture(self, *args, **kwargs):
+        STATE.errors.append(self.error_msg if hasattr(self, "error_msg") else str(self))
+        STATE.errors.extend(getattr(self, "recommendations", None) or [])
+
+    cli = get_default_cli()
+    cli.invocation_cls = _make_invoker()
+    deep, plain = request.get("deep", True), request.get("plain", False)
+    with mock.patch.object(AzCLIError, "print_error", capture), \
+         mock.patch.object(AzCLIError, "send_telemetry", lambda self: None):
+        lines = request["lines"]
+        scopes = request.get("scopes") or [None] * len(lines)
+        isolated = request.get("isolated") or [False] * len(lines)
+        examples = request.get("examples") or [False] * len(lines)
+        runs: dict = {}
+        results = []
+        for line, scope, alone, example in zip(lines, scopes, isolated, examples, strict=True):
+            global RUN
+            # One run per file: what a line creates answers later lines of its own file.
+            # A line whose names are placeholders neither reads nor writes a run.
+            RUN = azanswers.RunState() if alone else runs.setdefault(scope, azanswers.RunState())
+            result = validate_line(cli, line, deep, plain)
+            if example and result["status"] == "invalid" and STATE.answered:
+                result = _alone(cli, line, deep, plain, result)
+            results.append(result)
+    return results
+
+
+def main() -> None:
+    """One request on stdin, its results on stdout, then exit."""
+    request = json.load(sys.stdin)
+    results_channel = os.fdopen(os.dup(1), "w")  # a private copy: nothing else can write it
+    _quiet()
     global HOME
-    HOME = home
+    HOME = _isolate()
     try:
-        from azure.cli.core import get_default_cli
-        from azure.cli.core.azclierror import AzCLIError
-
         _install_answers()
-        root = logging.getLogger()
-        root.addHandler(_Collector())  # knack then leaves logging alone: no console handler
-        root.setLevel(logging.WARNING)
-
-        def capture(self, *args, **kwargs):
-            STATE.errors.append(self.error_msg if hasattr(self, "error_msg") else str(self))
-            STATE.errors.extend(getattr(self, "recommendations", None) or [])
-
-        cli = get_default_cli()
-        cli.invocation_cls = _make_invoker()
-        deep, plain = request.get("deep", True), request.get("plain", False)
-        with mock.patch.object(AzCLIError, "print_error", capture), \
-             mock.patch.object(AzCLIError, "send_telemetry", lambda self: None):
-            lines = request["lines"]
-            scopes = request.get("scopes") or [None] * len(lines)
-            isolated = request.get("isolated") or [False] * len(lines)
-            examples = request.get("examples") or [False] * len(lines)
-            runs: dict = {}
-            results = []
-            for line, scope, alone, example in zip(lines, scopes, isolated, examples,
-                                                   strict=True):
-                global RUN
-                # One run per file: what a line creates answers later lines of its own file.
-                # A line whose names are placeholders neither reads nor writes a run.
-                RUN = azanswers.RunState() if alone else runs.setdefault(
-                    scope, azanswers.RunState())
-                result = validate_line(cli, line, deep, plain)
-                if example and result["status"] == "invalid" and STATE.answered:
-                    result = _alone(cli, line, deep, plain, result)
-                results.append(result)
+        results = run(request)
     finally:
-        shutil.rmtree(home, ignore_errors=True)
+        shutil.rmtree(HOME, ignore_errors=True)
     results_channel.write(json.dumps(results))
     results_channel.flush()
 
 
+def serve() -> None:
+    """A fork server: one request per line on stdin, one reply per line on stdout.
+
+    Importing azure-cli and its command modules is most of a validation's CPU. This process
+    isolates itself once (the same private HOME and profile as `main`), then answers each
+    request in a fork of itself: the fork starts from this process's state, in which nothing
+    has been validated yet, so every run is as clean as a new process; whatever the fork
+    changes (patches, globals, HOME's files) dies with it, and HOME is made fresh again before
+    the next one. Modules a run imported are imported here afterwards, so the next fork finds
+    them loaded."""
+    requests = os.fdopen(os.dup(0), "r")
+    replies = os.fdopen(os.dup(1), "w")
+    _quiet()
+    global HOME
+    HOME = _isolate()
+    try:
+        # Patched before anything else is imported, as in `main`: a module imported later
+        # binds the patched names (e.g. `from subprocess import Popen`) in every fork.
+        _install_answers()
+        for line in requests:
+            reply, imported = _in_a_fork(json.loads(line))
+            _fresh_home(HOME)
+            replies.write(json.dumps(reply) + "\n")
+            replies.flush()
+            _preload(imported)
+    finally:
+        shutil.rmtree(HOME, ignore_errors=True)
+
+
+def _in_a_fork(request: dict) -> tuple[dict, list[str]]:
+    readable, writable = os.pipe()
+    before = set(sys.modules)
+    pid = os.fork()
+    if pid == 0:  # the child: validate, send the results and the modules it imported, exit
+        os.close(readable)
+        code = 0
+        try:
+            reply = {"results": run(request)}
+        except BaseException:  # noqa: BLE001 - reported to the parent, with its traceback
+            import traceback
+
+            reply, code = {"error": traceback.format_exc()[-2000:]}, 1
+        reply["imported"] = sorted(set(sys.modules) - before)
+        with os.fdopen(writable, "w") as out:
+            out.write(json.dumps(reply))
+        os._exit(code)
+    os.close(writable)
+    with os.fdopen(readable) as inp:
+        text = inp.read()
+    _, status = os.waitpid(pid, 0)
+    if not text:
+        return {"error": f"the validation process ended with status {status}"}, []
+    reply = json.loads(text)
+    return reply, reply.pop("imported", [])
+
+
+def _preload(names: list[str]) -> None:
+    import importlib
+
+    for name in names:
+        if name not in sys.modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - a module only its run could import: skip it
+                pass
+
+
 if __name__ == "__main__":
-    main()
+    serve() if sys.argv[1:] == ["--serve"] else main()

@@ -23,10 +23,13 @@ import base64
 import json
 import os
 import re
+import select
 import shlex
 import struct
 import subprocess
 import sys
+import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -617,14 +620,65 @@ def validate(lines: list[str | AzLine], deep: bool = True, timeout: float = 600,
             for raw, source, f in zip(verdicts, sources, filled, strict=True)]
 
 
+class _Validator:
+    """This process's az validator: `python -m aks_runbook.azure.offline --serve`, started on
+    first use and kept, so azure-cli is imported once per process (a notebook kernel, a CLI
+    command, a test session) instead of once per validation run; each run is still a fresh
+    fork of it (see offline.serve). It ends with this process (its stdin closes)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.process: subprocess.Popen | None = None
+        self.errors = None
+
+    def ask(self, request: dict, timeout: float) -> list[dict]:
+        with self.lock:
+            if self.process is None or self.process.poll() is not None:
+                self._start()
+            assert self.process and self.process.stdin and self.process.stdout
+            try:
+                self.process.stdin.write(json.dumps(request) + "\n")
+                self.process.stdin.flush()
+                ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+                line = self.process.stdout.readline() if ready else None
+            except BrokenPipeError:
+                line = ""
+            if line is None:
+                self.stop()
+                raise subprocess.TimeoutExpired("az validator", timeout)
+            if not line:
+                code, detail = self.process.wait(), self._stderr()
+                self.process = None
+                raise RuntimeError(f"the az validator failed to run (exit {code}):\n{detail}")
+        reply = json.loads(line)
+        if "error" in reply:
+            raise RuntimeError(f"the az validator failed to run:\n{reply['error']}")
+        return reply["results"]
+
+    def _start(self) -> None:
+        self.errors = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "aks_runbook.azure.offline", "--serve"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors, text=True)
+
+    def _stderr(self) -> str:
+        if self.errors is None:
+            return ""
+        self.errors.seek(0)
+        return self.errors.read().decode(errors="replace").strip()[-2000:]
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+VALIDATOR = _Validator()
+
+
 def _run_worker(request: dict, timeout: float) -> list[dict]:
-    proc = subprocess.run([sys.executable, "-m", "aks_runbook.azure.offline"],
-                          input=json.dumps(request), capture_output=True, text=True,
-                          timeout=timeout)
-    if proc.returncode != 0:
-        raise RuntimeError(f"the az validator failed to run (exit {proc.returncode}):\n"
-                           f"{proc.stderr.strip()[-2000:]}")
-    return json.loads(proc.stdout)
+    return VALIDATOR.ask(request, timeout)
 
 
 def counts(results: list[Validation]) -> dict[str, int]:

@@ -14,6 +14,7 @@ builds unpatched.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import mmap
@@ -204,9 +205,29 @@ def resolve(build: bool = True) -> dict[str, Path]:
             "Missing: " + ", ".join(c.name for c in missing) + ".\n" + how_to_provide(missing)
         )
     if missing:
-        _build(missing)
-        found.update({c.name: build_dir(c.group) / c.name for c in missing})
+        # One build at a time per cache: a second process (another checkout's `make test`, a
+        # test session beside `make run`) waits, then builds only what is still missing.
+        paths.cache_dir().mkdir(parents=True, exist_ok=True)
+        with open(paths.cache_dir() / "build.lock", "w") as lock:
+            if _busy(lock):
+                print("another process is building the binaries; waiting for it",
+                      file=sys.stderr, flush=True)
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            missing = [c for c in missing if _ready(c) is None]
+            if missing:
+                _build(missing)
+        found.update({c.name: build_dir(c.group) / c.name for c in COMPONENTS
+                      if found[c.name] is None})
     return {name: path for name, path in found.items() if path is not None}
+
+
+def _busy(lock) -> bool:
+    """Take the lock if free; True if another process holds it."""
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    return False
 
 
 def _go_env() -> dict[str, str]:
