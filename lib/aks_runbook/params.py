@@ -276,6 +276,8 @@ class Environment(Strict):
                         description="attendee or team prefix for derived names")
     location: str = Field("japaneast", pattern=r"^[a-z][a-z0-9]{2,30}$",
                           description="Azure region, e.g. japaneast")
+    language: Literal["en", "ja"] = Field(
+        "en", description="language of the text and findings: en | ja (notebooks/ja)")
     subscription_id: UUID | None = Field(
         None, description="Azure subscription (plan-only: a placeholder; aks: from az login)")
     resource_group: str | None = Field(

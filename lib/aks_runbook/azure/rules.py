@@ -22,6 +22,8 @@ import ipaddress
 import json
 import re
 
+from aks_runbook.i18n import _
+
 IP_PLANNING = "Concepts - IP address planning in Azure Kubernetes Service (AKS)"
 OVERLAY = "Overview of Azure CNI Overlay Networking in Azure Kubernetes Service (AKS)"
 CNI = "Concepts - CNI Networking in Azure Kubernetes Service (AKS)"
@@ -61,14 +63,15 @@ def check_request(method: str, path: str, body) -> list[str]:
                                                   if sp.get("addressPrefix") else [])
     for prefix in prefixes:
         if _network(str(prefix)) is None:
-            return [f"address prefix {prefix} is not a CIDR range (an address, a slash and a "
-                    f"prefix length, e.g. 10.224.0.0/16): Azure rejects the virtual network "
-                    f"or subnet ({IP_PLANNING})"]
+            return [_("address prefix {prefix} is not a CIDR range (an address, a slash and "
+                      "a prefix length, e.g. 10.224.0.0/16): Azure rejects the virtual network "
+                      "or subnet ({page})").format(prefix=prefix, page=IP_PLANNING)]
         reserved = [r for r in RESERVED if _overlaps(_network(str(prefix)),
                                                      ipaddress.ip_network(r))]
         if reserved:
-            return [f"address prefix {prefix} overlaps {reserved[0]}, a range AKS reserves "
-                    f"for cluster virtual networks ({CNI})"]
+            return [_("address prefix {prefix} overlaps {reserved}, a range AKS reserves "
+                      "for cluster virtual networks ({page})").format(
+                prefix=prefix, reserved=reserved[0], page=CNI)]
     return []
 
 
@@ -98,8 +101,9 @@ def _cluster_network(params: dict, spaces, creating: bool) -> list[str]:
             net = _network(value)
             name = "--" + flag.replace("_", "-")
             if net is None:
-                broken.append(f"{name} {value} is not a CIDR range (an address, a slash and a "
-                              f"prefix length, e.g. 10.244.0.0/16) ({IP_PLANNING})")
+                broken.append(_("{flag} {value} is not a CIDR range (an address, a slash and "
+                                "a prefix length, e.g. 10.244.0.0/16) ({page})").format(
+                    flag=name, value=value, page=IP_PLANNING))
                 continue
             nets.setdefault(flag.rstrip("s").replace("_cidr", ""), []).append(net)
     services, pods = nets.get("service", []), nets.get("pod", [])
@@ -107,15 +111,17 @@ def _cluster_network(params: dict, spaces, creating: bool) -> list[str]:
         for net in found:
             reserved = [r for r in RESERVED if _overlaps(net, ipaddress.ip_network(r))]
             if reserved:
-                broken.append(f"--{kind}-cidr {net} overlaps {reserved[0]}, a range AKS "
-                              f"reserves ({CNI})")
+                broken.append(_("{flag} {net} overlaps {reserved}, a range AKS reserves "
+                                "({page})").format(flag=f"--{kind}-cidr", net=net,
+                                                   reserved=reserved[0], page=CNI))
     for net in services:
         if net.version == 4 and net.prefixlen < 12:
-            broken.append(f"--service-cidr {net} is larger than a /12; the service CIDR must be "
-                          f"smaller than /12 ({OVERLAY})")
+            broken.append(_("--service-cidr {net} is larger than a /12; the service CIDR must "
+                            "be smaller than /12 ({page})").format(net=net, page=OVERLAY))
         for pod in pods:
             if _overlaps(net, pod):
-                broken.append(f"--service-cidr {net} overlaps --pod-cidr {pod} ({OVERLAY})")
+                broken.append(_("--service-cidr {net} overlaps --pod-cidr {pod} ({page})").format(
+                    net=net, pod=pod, page=OVERLAY))
     dns = params.get("dns_service_ip")
     if dns and services:
         broken += _dns_ip(str(dns), services[0])
@@ -129,17 +135,20 @@ def _dns_ip(dns: str, service: Network) -> list[str]:
     try:
         ip = ipaddress.ip_address(dns)
     except ValueError:
-        return [f"--dns-service-ip {dns} is not an IP address ({IP_PLANNING})"]
+        return [_("--dns-service-ip {dns} is not an IP address ({page})").format(
+            dns=dns, page=IP_PLANNING)]
     if ip not in service:
-        return [f"--dns-service-ip {ip} is outside --service-cidr {service}: it must be an "
-                f"address within the Kubernetes service address range ({IP_PLANNING})"]
+        return [_("--dns-service-ip {ip} is outside --service-cidr {service}: it must be an "
+                  "address within the Kubernetes service address range ({page})").format(
+            ip=ip, service=service, page=IP_PLANNING)]
     if ip == service.network_address or (service.num_addresses > 2 and (
             ip == service.network_address + 1 or ip == service.broadcast_address)):
-        which = ("the network address" if ip == service.network_address else
-                 "the first address" if ip == service.network_address + 1 else
-                 "the broadcast address")
-        return [f"--dns-service-ip {ip} is {which} of --service-cidr {service}: don't use the "
-                f"first IP address of the range, kubernetes.default takes it ({IP_PLANNING})"]
+        which = (_("the network address") if ip == service.network_address else
+                 _("the first address") if ip == service.network_address + 1 else
+                 _("the broadcast address"))
+        return [_("--dns-service-ip {ip} is {which} of --service-cidr {service}: don't use the "
+                  "first IP address of the range, kubernetes.default takes it ({page})").format(
+            ip=ip, which=which, service=service, page=IP_PLANNING)]
     return []
 
 
@@ -156,16 +165,17 @@ def _against_vnet(subnet_id: str, services, pods, params, spaces) -> list[str]:
         for prefix in vnet or subnet or []:
             other = _network(prefix)
             if other is not None and _overlaps(net, other):
-                broken.append(f"--service-cidr {net} overlaps the cluster's virtual network "
-                              f"({prefix}): no network element on or connected to the VNET may "
-                              f"use the service range ({IP_PLANNING})")
+                broken.append(_("--service-cidr {net} overlaps the cluster's virtual network "
+                                "({prefix}): no network element on or connected to the VNET "
+                                "may use the service range ({page})").format(
+                    net=net, prefix=prefix, page=IP_PLANNING))
                 break
     for net in pods if overlay_or_kubenet else []:
         for prefix in subnet or []:
             other = _network(prefix)
             if other is not None and _overlaps(net, other):
-                broken.append(f"--pod-cidr {net} overlaps the cluster subnet ({prefix}) "
-                              f"({OVERLAY})")
+                broken.append(_("--pod-cidr {net} overlaps the cluster subnet ({prefix}) "
+                                "({page})").format(net=net, prefix=prefix, page=OVERLAY))
                 break
     return broken
 
@@ -185,8 +195,9 @@ def _max_pods(value) -> list[str]:
     if pods == 0:  # azure-cli's own "let AKS pick the default"
         return []
     if pods < low or pods > high:
-        return [f"--max-pods {pods} is outside {low}-{high}, the range AKS enforces for "
-                f"maximum pods per node ({IP_PLANNING})"]
+        return [_("--max-pods {pods} is outside {low}-{high}, the range AKS enforces for "
+                  "maximum pods per node ({page})").format(pods=pods, low=low, high=high,
+                                                          page=IP_PLANNING)]
     return []
 
 
@@ -206,6 +217,7 @@ def _addons(value) -> list[str]:
     import difflib
 
     close = difflib.get_close_matches(wrong[0], known, n=1)
-    hint = f" (did you mean {close[0]}?)" if close else ""
-    return [f"add-on {wrong[0]!r} does not exist{hint}: AKS add-ons are "
-            f"{', '.join(sorted(known))} (azure-cli's add-on list, acs/_consts.py ADDONS)"]
+    hint = _(" (did you mean {addon}?)").format(addon=close[0]) if close else ""
+    return [_("add-on {addon} does not exist{hint}: AKS add-ons are {known} (azure-cli's "
+              "add-on list, acs/_consts.py ADDONS)").format(
+        addon=repr(wrong[0]), hint=hint, known=", ".join(sorted(known)))]

@@ -197,3 +197,123 @@ def field_of(data: dict | None, path: str) -> Any:
         lowered = {k.lower(): v for k, v in current.items()}
         current = lowered.get(part.lower())
     return current
+
+
+# ---- the findings in the reader's language ----------------------------------------------------
+
+def N_(message: str) -> str:
+    """A message the catalog translates later (marked for `python -m aks_runbook.cli.messages`)."""
+    return message
+
+
+# The evidence sentences the checks build most often, as templates: a finding's evidence is
+# matched against them at presentation (the checks' own English output never changes). Fields
+# named text* are sentences themselves and are translated in turn; the others (names, kinds,
+# ranges, field paths) are carried over as they are. Evidence nothing matches stays English.
+EVIDENCE = (
+    N_("{text} (az aks show)"),
+    N_("{text} (planned configuration)"),
+    N_("cannot judge: {kinds} could not be listed"),
+    N_("cannot judge: the configuration does not say {field}"),
+    N_("cannot judge: the configuration does not say the OS of pool(s) {pools}"),
+    N_("cannot judge: the configuration does not say the mode of pool(s) {pools}"),
+    N_("no cluster to read (plan only)"),
+    N_("no cluster configuration (pass --cluster-json)"),
+    N_("container {name}: {text}"),
+    N_("init container {name}: {text}"),
+    N_("ephemeral container {name}: {text}"),
+    N_("does not drop ALL"),
+    N_("no seccomp profile"),
+    N_("no readinessProbe"),
+    N_("no requests.cpu, requests.memory, limits.cpu, limits.memory"),
+    N_("no runAsNonRoot: true and no runAsUser above 0 (the image decides)"),
+    N_("allowPrivilegeEscalation not set (allowed)"),
+    N_("{image} has no tag (means latest)"),
+    N_("no privileged container"),
+    N_("no host namespace shared"),
+    N_("no hostPath volume"),
+    N_("no Secret in environment variables"),
+    N_("no enforce label: admits privileged pods"),
+    N_("no nodes to judge"),
+    N_("{kind} add-on off"),
+    N_("enableRbac not true"),
+    N_("OIDC issuer off; workload identity off"),
+    N_("no Entra ID integration (aadProfile empty)"),
+    N_("control plane version not known"),
+    N_("no Kubernetes version in the configuration"),
+    N_("upgradeChannel not set (AKS's default is none: no automatic upgrades)"),
+    N_("nodeOsUpgradeChannel not set"),
+    N_("ServiceAccount {name} not found among the files: the token is mounted"),
+    N_("no Secret of type kubernetes.io/service-account-token among the files"),
+    N_("{count} replica: a drain always interrupts it (run 2 or more)"),
+    N_("exposed through LoadBalancer Service {name}"),
+    N_("selector {selector} matches no pod or pod template in the files"),
+    N_("selector {selector} matches {workload} (from files: pod templates, readiness not "
+       "known)"),
+    N_("cluster-admin for {subject} (cluster-wide)"),
+    N_("no authorized IP ranges: the public API server is open to any address"),
+    N_("private cluster: no public endpoint to restrict (see AKS-NET-009)"),
+    N_("no policy engine: NetworkPolicies are not enforced"),
+    N_("no tls section: plain HTTP only"),
+    N_("no tier set (Free by default): no uptime SLA"),
+    N_("no upgrade channel"),
+    N_("no Windows node pool"),
+    N_("no minAvailable or maxUnavailable"),
+    N_("no kured DaemonSet among the pods"),
+    N_("local accounts enabled: az aks get-credentials --admin gives a cluster-admin "
+       "certificate that bypasses Entra ID"),
+    N_("no managed identity (identity.type {kind}, {principal}): a service principal's secret "
+       "expires and is stored on every node"),
+    N_("no channel upgrades on its own (upgradeChannel {upgrade}, nodeOsUpgradeChannel "
+       "{nodeos}): nothing for a window to schedule"),
+    N_("authorized IP ranges {ranges} admit the Internet: {detail}"),
+    N_("{direction}: {names} allows all"),
+    N_("isolated for ingress and egress, no allow-all rule"),
+    N_("no node labelled kubernetes.azure.com/mode=system (AKS labels every node of a System "
+       "pool so; none in this view)"),
+)
+
+
+def messages() -> list[tuple[str, str]]:
+    """The check catalog's texts to translate (they are plain strings given to @check):
+    (message, "check:<id>") for each title, remediation and differs."""
+    from aks_runbook.checks import auth, checklist, maintenance, network, overview  # noqa: F401 - they register themselves
+
+    return [(text, f"check:{item.id}") for item in CATALOG
+            for text in (item.title, item.remediation, item.differs) if text]
+
+
+def localized(finding: Finding, language: str | None = None) -> Finding:
+    """The finding for a reader of `language` (the current one by default): title,
+    remediation, differs and (where a template matches) evidence translated; the check id,
+    resource, status, severity and public ids as they are. English: the finding itself."""
+    import dataclasses
+
+    from aks_runbook import i18n
+
+    lang = i18n.checked(language or i18n.language())
+    if lang == "en":
+        return finding
+    return dataclasses.replace(
+        finding, title=i18n.gettext(finding.title, lang),
+        remediation=i18n.gettext(finding.remediation, lang),
+        differs=i18n.gettext(finding.differs, lang),
+        evidence=i18n.by_template(finding.evidence, EVIDENCE, lang))
+
+
+def localized_check(item: Check, language: str | None = None) -> Check:
+    """A catalog entry with its title, remediation and differs in `language`."""
+    import dataclasses
+
+    from aks_runbook import i18n
+
+    lang = i18n.checked(language or i18n.language())
+    if lang == "en":
+        return item
+    return dataclasses.replace(item, title=i18n.gettext(item.title, lang),
+                               remediation=i18n.gettext(item.remediation, lang),
+                               differs=i18n.gettext(item.differs, lang))
+
+
+def localized_all(findings: list[Finding], language: str | None = None) -> list[Finding]:
+    return [localized(f, language) for f in findings]

@@ -50,10 +50,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if getattr(args, "no_cache", False):
         os.environ["AKS_RUNBOOK_NO_CACHE"] = "1"  # azure.cache.NO_CACHE_ENV, kept light here
-    try:
-        return args.func(args)
-    except Exception as error:
-        if not isinstance(error, user_errors()):
-            raise
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    from aks_runbook import i18n
+
+    with i18n.using(getattr(args, "lang", None)):  # --lang, for this command only
+        try:
+            return args.func(args)
+        except Exception as error:
+            if not isinstance(error, user_errors()):
+                raise
+            print(f"error: {error}", file=sys.stderr)
+            return 2

@@ -10,6 +10,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import Any
 
+from aks_runbook.i18n import _
+
 NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -34,9 +36,9 @@ def report(findings: Sequence[Any], name: str, case_names: Sequence[str] = ()) -
         if f.status == "fail":
             text = f.evidence
             if f.remediation:
-                text += f"\nfix: {f.remediation}"
+                text += "\n" + _("fix: {fix}").format(fix=f.remediation)
             if f.public_ids:
-                text += f"\ncontrols: {f.public_ids}"
+                text += "\n" + _("controls: {ids}").format(ids=f.public_ids)
             failure = ET.SubElement(case, "failure", message=xml_text(f.evidence),
                                     type=f.severity)
             failure.text = xml_text(text)

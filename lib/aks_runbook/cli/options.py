@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 
+from aks_runbook.i18n import LANGUAGES
 from aks_runbook.severity import SEVERITIES, SEVERITY_ORDER
 
 FAIL_ON = SEVERITIES[::-1]
@@ -29,6 +30,15 @@ def output_args(sub: argparse.ArgumentParser, formats: Iterable[str], fail_on: b
         sub.add_argument("--fail-on", choices=FAIL_ON, metavar="SEVERITY",
                          help="exit 1 when a failing finding of this severity or higher "
                               f"exists ({', '.join(FAIL_ON)})")
+
+
+def lang_arg(sub: argparse.ArgumentParser) -> None:
+    """`--lang en|ja`: the language of titles, remediation, messages and tables (default:
+    AKS_RUNBOOK_LANG, else Japanese when LANG says so, else English). Ids never change."""
+    sub.add_argument("--lang", choices=list(LANGUAGES), default=None,
+                     help="language of the text: en or ja (default: AKS_RUNBOOK_LANG, else "
+                          "LANG: ja_* gives ja); check ids, commands and statuses stay as "
+                          "they are")
 
 
 def parser_texts(help: str, fail_on: bool = True) -> dict:

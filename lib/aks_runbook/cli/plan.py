@@ -7,6 +7,8 @@ import sys
 from typing import TYPE_CHECKING
 
 from aks_runbook.cli.common import no_cache_arg
+from aks_runbook.cli.options import lang_arg
+from aks_runbook.i18n import _
 
 if TYPE_CHECKING:
     from aks_runbook.params import Environment
@@ -18,6 +20,7 @@ def add(commands: argparse._SubParsersAction) -> None:
     sub.add_argument("--format", choices=["text", "json", "sh"], default="text")
     sub.add_argument("--chapter", help="only one chapter's steps, e.g. 02")
     no_cache_arg(sub)
+    lang_arg(sub)
     sub.set_defaults(func=run)
 
 
@@ -42,7 +45,8 @@ def judge_rules(env: Environment, steps: list, fmt: str) -> int:
     findings = plan_rules.judge(env, steps)
     lines = [f"[{f.status}] {f.check} {f.resource}: {f.evidence}" for f in findings]
     failed = sum(f.status == "fail" for f in findings)
-    summary = f"plan rules: {len(findings) - failed} of {len(findings)} without a failure"
-    print("\n".join(["", "Plan rules (AKS docs, 2026):", *lines, summary]),
+    summary = _("plan rules: {ok} of {total} without a failure").format(
+        ok=len(findings) - failed, total=len(findings))
+    print("\n".join(["", _("Plan rules (AKS docs, 2026):"), *lines, summary]),
           file=sys.stdout if fmt == "text" else sys.stderr)
     return failed

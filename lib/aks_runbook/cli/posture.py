@@ -14,7 +14,7 @@ from aks_runbook.cli.common import (
     source_of,
     view_of,
 )
-from aks_runbook.cli.options import output_args, parser_texts
+from aks_runbook.cli.options import lang_arg, output_args, parser_texts
 
 FORMATS = ["table", "wide", "csv", "json", "sarif", "junit"]
 AZURE_KINDS = ("ManagedCluster", "AgentPool")  # what --cluster-json describes
@@ -39,6 +39,7 @@ def add(commands: argparse._SubParsersAction) -> None:
                      help="registries images may come from (repeat; MCR is always allowed)")
     sub.add_argument("--floating-tag", action="append", default=[], metavar="TAG",
                      help="an image tag that moves like latest (e.g. alpine, stable); repeat")
+    lang_arg(sub)
     sub.set_defaults(func=run)
 
 
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
                          floating_tags=tuple(args.floating_tag),
                          origin="files" if args.from_files else "cluster")
     findings = checks.run(state, chapter=CHAPTER_NUMBERS.get(args.chapter, args.chapter))
-    show(findings, args, sources)
+    show(checks.localized_all(findings), args, sources)
     from aks_runbook.cli.options import failing_at
 
     return failing_at((f.severity for f in findings if f.status == "fail"), args.fail_on)
@@ -82,7 +83,8 @@ def show(findings: list, args: argparse.Namespace, sources: dict) -> None:
     elif args.format == "sarif":
         from aks_runbook.cli import sarif
 
-        print(sarif.log(findings, checks.CATALOG, lambda r: locate(r, args, sources)))
+        print(sarif.log(findings, [checks.localized_check(c) for c in checks.CATALOG],
+                        lambda r: locate(r, args, sources)))
     elif args.format == "junit":
         from aks_runbook.cli import junit
 

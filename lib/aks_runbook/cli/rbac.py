@@ -7,7 +7,7 @@ import json
 import sys
 
 from aks_runbook.cli.common import CannotRun, source_args, source_of, view_of
-from aks_runbook.cli.options import output_args, parser_texts
+from aks_runbook.cli.options import lang_arg, output_args, parser_texts
 
 
 def add(commands: argparse._SubParsersAction) -> None:
@@ -26,6 +26,7 @@ def add(commands: argparse._SubParsersAction) -> None:
                      help="also list the subjects the control plane uses by design "
                           "(system:masters, system: users and groups, kube-system service "
                           "accounts, AKS's clusterAdmin)")
+    lang_arg(sub)
     sub.set_defaults(func=run)
 
 

@@ -7,7 +7,8 @@ import json
 import sys
 
 from aks_runbook.cli.common import CannotRun, source_args, view_of
-from aks_runbook.cli.options import output_args, parser_texts
+from aks_runbook.cli.options import lang_arg, output_args, parser_texts
+from aks_runbook.i18n import _
 
 
 def add(commands: argparse._SubParsersAction) -> None:
@@ -23,6 +24,7 @@ def add(commands: argparse._SubParsersAction) -> None:
     sub.add_argument("--ipblock-matches-pods", action="store_true",
                      help="let ipBlocks match pod IPs, as Calico and Azure NPM do (default: "
                           "they do not, as with Cilium)")
+    lang_arg(sub)
     sub.set_defaults(func=run)
 
 
@@ -35,9 +37,9 @@ def run(args: argparse.Namespace) -> int:
     if args.namespace:
         pods = [p for p in pods if p.namespace in set(args.namespace)]
     if args.ipblock_matches_pods and (without := sum(not p.ips for p in pods)):
-        why = "manifests have no pod IPs" if args.from_files else "not running yet"
-        print(f"note: {without} pod(s) have no IP ({why}): no ipBlock matches them",
-              file=sys.stderr)
+        why = _("manifests have no pod IPs") if args.from_files else _("not running yet")
+        print(_("note: {count} pod(s) have no IP ({why}): no ipBlock matches them").format(
+            count=without, why=why), file=sys.stderr)
     try:
         policies = [p for kind in reach.POLICY_KINDS for p in objects.get(kind, [])]
         analyzer = reach.Analyzer(pods, namespaces, policies,

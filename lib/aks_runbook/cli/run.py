@@ -6,6 +6,8 @@ import argparse
 import sys
 
 from aks_runbook.cli.common import no_cache_arg
+from aks_runbook.cli.options import lang_arg
+from aks_runbook.i18n import _
 
 
 def add(commands: argparse._SubParsersAction) -> None:
@@ -15,6 +17,7 @@ def add(commands: argparse._SubParsersAction) -> None:
     sub.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                      help="override a parameter (value parsed as YAML)")
     no_cache_arg(sub)
+    lang_arg(sub)
     sub.set_defaults(func=run)
 
 
@@ -23,14 +26,16 @@ def run(args: argparse.Namespace) -> int:
     from aks_runbook.run import chapters as runs
 
     overrides = dict(params.parse_override(p) for p in args.param)
+    if args.lang:  # the notebooks speak it too (their `language` parameter)
+        overrides["language"] = args.lang
     only = [part.strip() for part in args.only.split(",")] if args.only else None
     result = runs.run(args.env_file, only=only, overrides=overrides)
-    print(f"run folder: {result.folder}")
+    print(_("run folder: {folder}").format(folder=result.folder))
     for notebook in result.notebooks:
         print(f"  {notebook.name:<28} {notebook.status}")
     from aks_runbook.run import report
 
-    print(f"report: {report.write(result.folder)}")
+    print(_("report: {path}").format(path=report.write(result.folder)))
     if not result.ok:
         print(f"error: {runs.failure_message(result)}", file=sys.stderr)
         return 1

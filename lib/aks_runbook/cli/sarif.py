@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from aks_runbook.i18n import _
+
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
 ROOT = "%SRCROOT%"
@@ -44,9 +46,10 @@ def control_tags(public_ids: str) -> list[str]:
 def rule(check: Any) -> dict:
     help_text = check.remediation
     if check.public_ids:
-        help_text += f"\n\nCited controls: {check.public_ids}."
+        help_text += "\n\n" + _("Cited controls: {ids}.").format(ids=check.public_ids)
     if check.differs:
-        help_text += f"\n\nHow this check differs from them: {check.differs}"
+        help_text += "\n\n" + _("How this check differs from them: {differs}").format(
+            differs=check.differs)
     return {
         "id": check.id,
         "name": check.title,

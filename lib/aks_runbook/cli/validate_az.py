@@ -7,6 +7,8 @@ import json
 import sys
 
 from aks_runbook.cli.common import CannotRun, no_cache_arg
+from aks_runbook.cli.options import lang_arg
+from aks_runbook.i18n import _
 
 
 def add(commands: argparse._SubParsersAction) -> None:
@@ -23,6 +25,7 @@ def add(commands: argparse._SubParsersAction) -> None:
     sub.add_argument("--shallow", action="store_true",
                      help="parser and validators only (no handler runs: 'parsed')")
     no_cache_arg(sub)
+    lang_arg(sub)
     sub.set_defaults(func=run)
 
 
@@ -49,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         for result in results:
             print(result.describe())
-        print(f"{len(results)} az lines: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+        print(_("{count} az lines: ").format(count=len(results))
+              + ", ".join(f"{n} {s}" for s, n in counts.items()))
     failing = ("invalid", "not validated") if args.strict else ("invalid",)
     return 1 if any(r.status in failing for r in results) else 0

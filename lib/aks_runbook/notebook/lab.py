@@ -203,11 +203,22 @@ def can_open_browser() -> bool:
     return bool(desktop) and not _is_root()
 
 
+# JupyterLab's own language (its ja_JP language pack is in the lock), by notebook language
+LAB_LOCALES = {"en": "en", "ja": "ja_JP"}
+
+
 def workshop(root: Path, state: Path, ip: str = "127.0.0.1", port: int = 0,
-             open_browser: bool = True) -> Lab:
-    """The lab of `aks-runbook lab`: the checkout's notebooks, settings kept in the state dir."""
-    return Lab(root_dir=root / "notebooks", home=state / "lab", ip=ip, port=port,
-               open_browser=open_browser)
+             open_browser: bool = True, language: str = "en") -> Lab:
+    """The lab of `aks-runbook lab`: the checkout's notebooks (notebooks/ja/ for Japanese, with
+    JupyterLab itself in Japanese), settings kept in the state dir, apart per language."""
+    if language not in LAB_LOCALES:
+        raise LabError(f"language {language!r}: must be one of {', '.join(LAB_LOCALES)}")
+    notebooks = root / "notebooks" if language == "en" else root / "notebooks" / language
+    settings = dict(SETTINGS)
+    settings["@jupyterlab/translation-extension/plugin.jupyterlab-settings"] = {
+        "locale": LAB_LOCALES[language]}
+    return Lab(root_dir=notebooks, home=state / ("lab" if language == "en" else f"lab-{language}"),
+               ip=ip, port=port, open_browser=open_browser, settings=settings)
 
 
 def banner(lab: Lab) -> str:

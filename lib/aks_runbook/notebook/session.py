@@ -22,7 +22,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from aks_runbook import checks, paths
+from aks_runbook import checks, i18n, paths
 from aks_runbook.checks.state import gather
 from aks_runbook.cluster.kube import Client, client_for
 from aks_runbook.frontend import RUN_DIR_ENV
@@ -50,6 +50,7 @@ def start(namespace: dict[str, Any], chapter: str) -> Session:
             f"unknown parameter(s): {', '.join(unknown)}. Known parameters: "
             f"{', '.join(fields())}")
     env = load(given)
+    i18n.set_language(env.language)
     _readable_tables()
     return Session(env, chapter)
 
@@ -192,12 +193,14 @@ class Session:
 
     def posture(self, namespaces: tuple[str, ...] | None = None, only: str | None = None):
         """This chapter's posture checks as a table. The full table (no `only`) is the
-        chapter's evidence and goes to the run's findings; a single check is a spot check."""
+        chapter's evidence and goes to the run's findings; a single check is a spot check.
+        The table speaks the session's language; the recorded findings stay English (the
+        report translates them when it shows them)."""
         findings = checks.run(self.state(namespaces), chapter=self.chapter)
         if only:
-            return checks.table([f for f in findings if f.check == only])
+            return checks.table(checks.localized_all([f for f in findings if f.check == only]))
         self.record_findings([f.as_dict() for f in findings])
-        return checks.table(findings)
+        return checks.table(checks.localized_all(findings))
 
 
     # ---- who may do what (chapter 03) ---------------------------------------------------------

@@ -54,8 +54,10 @@ class RunResult:
         return all(n.status == "passed" for n in self.notebooks)
 
 
-def notebooks_dir() -> Path:
-    return paths.project_root() / "notebooks"
+def notebooks_dir(language: str = "en") -> Path:
+    """The English notebooks (the source), or an edition built from them (notebooks/ja)."""
+    base = paths.project_root() / "notebooks"
+    return base if language == "en" else base / language
 
 
 def select(only: list[str] | None, directory: Path | None = None) -> list[Path]:
@@ -102,7 +104,7 @@ def run(env_file: str | Path, only: list[str] | None = None,
     env = load(env_file, overrides)  # before anything runs
     if env.target == "replay":
         resolve_transcript(env.transcript)
-    chosen = select(only, directory)
+    chosen = select(only, directory or notebooks_dir(env.language))
     if folder is None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         root = runs_root or paths.project_root() / "runs"

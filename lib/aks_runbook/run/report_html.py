@@ -11,6 +11,8 @@ from html import escape
 from pathlib import Path
 from urllib.parse import quote
 
+from aks_runbook import checks, i18n
+from aks_runbook.i18n import _
 from aks_runbook.run.report_data import (
     Chapter,
     FailingCell,
@@ -44,12 +46,13 @@ td.id { white-space: nowrap; } .cell { margin: 1em 0 2em; } .note { color: #555;
 
 def render(report: Run | Training) -> str:
     if isinstance(report, Training):
-        title = f"Training run {report.folder.name}"
+        title = _("Training run {folder}").format(folder=report.folder.name)
         body = _training(report)
     else:
-        title = f"Run {report.folder.name} of environment {report.environment}"
+        title = _("Run {folder} of environment {environment}").format(
+            folder=report.folder.name, environment=report.environment)
         body = _run(report)
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    return (f"<!DOCTYPE html>\n<html lang=\"{i18n.language()}\"><head><meta charset=\"utf-8\">"
             f"<title>{escape(title)}</title><style>{CSS}</style></head>\n<body>\n"
             f"<h1>{escape(title)}</h1>\n{body}\n</body></html>\n")
 
@@ -63,13 +66,14 @@ def _run(run: Run) -> str:
              + (f"Transcript: {_a(run.transcript, 'transcript.jsonl')}." if run.transcript
                 else "No transcript in the folder.") + "</p>"]
     parts += [f"<p class=\"note\">{escape(n)}</p>" for n in run.notes]
-    parts.append("<h2 id=\"chapters\">Chapters</h2>")
+    parts.append("<h2 id=\"chapters\">" + _("Chapters") + "</h2>")
     parts.append(_chapters(run.chapters, run.findings))
-    parts.append("<h2 id=\"findings\">Findings by severity</h2>")
-    parts.append(_findings(run.findings, f"{len(run.findings)} finding(s) in findings.json."))
-    parts.append("<h2 id=\"failing-cells\">Failing cells</h2>")
+    parts.append("<h2 id=\"findings\">" + _("Findings by severity") + "</h2>")
+    parts.append(_findings(run.findings, _("{count} finding(s) in findings.json.").format(
+        count=len(run.findings))))
+    parts.append("<h2 id=\"failing-cells\">" + _("Failing cells") + "</h2>")
     parts.append(_cells(run.failing_cells) if run.failing_cells
-                 else "<p>None: no chapter failed.</p>")
+                 else "<p>" + _("None: no chapter failed.") + "</p>")
     return "\n".join(parts)
 
 
@@ -83,13 +87,14 @@ def _chapters(chapters: list[Chapter], findings: list[dict[str, str]]) -> str:
         rows.append(f"<tr><td>{escape(c.chapter)}</td>{_status(c.status)}"
                     f"<td class=\"n\">{c.seconds:.1f}</td><td class=\"n\">{escape(cell)}</td>"
                     f"<td class=\"n\">{failing[c.chapter]}</td><td>{links or '—'}</td></tr>")
-    return ("<table><tr><th>chapter</th><th>status</th><th>seconds</th><th>failed cell "
-            "(In [n])</th><th>failing findings</th><th>executed notebook</th></tr>"
-            + "".join(rows) + "</table>")
+    return ("<table><tr>" + "".join(f"<th>{escape(h)}</th>" for h in (
+        _("chapter"), _("status"), _("seconds"), _("failed cell (In [n])"),
+        _("failing findings"), _("executed notebook"))) + "</tr>" + "".join(rows) + "</table>")
 
 
 def _cells(cells: list[FailingCell], heading: str = "h3") -> str:
     parts = []
+    NONE = _("(none)")  # noqa: N806
     for cell in cells:
         where = [f"In [{cell.execution_count}]" if cell.execution_count is not None else "",
                  f"cell index {cell.index}" if cell.index is not None else ""]
@@ -98,11 +103,11 @@ def _cells(cells: list[FailingCell], heading: str = "h3") -> str:
         title = _a(cell.link, label) if cell.link else escape(label)
         parts.append(
             f"<div class=\"cell\"><{heading}>{title}</{heading}>"
-            + (f"<p class=\"hint\"><b>What to try:</b> {escape(cell.hint)}</p>" if cell.hint
-               else "<p class=\"hint\">No hint recorded: the error did not come from a "
-                    "command step.</p>")
-            + (f"<p>Source</p><pre>{escape(cell.source)}</pre>" if cell.source else "")
-            + f"<p>Error output</p><pre>{escape(cell.output) or '(none)'}</pre></div>")
+            + ("<p class=\"hint\"><b>" + _("What to try:") + f"</b> {escape(cell.hint)}</p>"
+               if cell.hint else "<p class=\"hint\">" + _(
+                   "No hint recorded: the error did not come from a command step.") + "</p>")
+            + ("<p>" + _("Source") + f"</p><pre>{escape(cell.source)}</pre>" if cell.source else "")
+            + "<p>" + _("Error output") + f"</p><pre>{escape(cell.output) or NONE}</pre></div>")
     return "\n".join(parts)
 
 
@@ -123,7 +128,7 @@ def _statuses(counts: dict[str, Counter]) -> list[str]:
 
 def _findings(findings: list[dict[str, str]], note: str, list_failing: bool = True) -> str:
     if not findings:
-        return "<p>No findings recorded.</p>"
+        return "<p>" + _("No findings recorded.") + "</p>"
     counts = severity_counts(findings)
     statuses = _statuses(counts)
     head = "".join(f"<th>{escape(s)}</th>" for s in statuses)
@@ -131,9 +136,9 @@ def _findings(findings: list[dict[str, str]], note: str, list_failing: bool = Tr
         f"<tr><td>{escape(sev)}</td>"
         + "".join(f"<td class=\"n\">{c[s]}</td>" for s in statuses)
         + f"<td class=\"n\">{sum(c.values())}</td></tr>" for sev, c in counts.items())
-    table = (f"<table class=\"severity\"><tr><th>severity</th>{head}<th>total</th></tr>{rows}"
-             "</table>")
-    failing = sorted((f for f in findings if f.get("status") == "fail"),
+    table = ("<table class=\"severity\"><tr><th>" + _("severity") + f"</th>{head}"
+             f"<th>" + _("total") + f"</th></tr>{rows}</table>")
+    failing = sorted((localized(f) for f in findings if f.get("status") == "fail"),
                      key=lambda f: (severity_key(severity_of(f)), f.get("chapter", ""),
                                     f.get("check", ""), f.get("resource", "")))
     columns = ("chapter", "check", "title", "resource", "evidence", "remediation")
@@ -142,11 +147,22 @@ def _findings(findings: list[dict[str, str]], note: str, list_failing: bool = Tr
         + "".join(f"<td class=\"id\">{escape(f.get(c, ''))}</td>" if c == "check"
                   else f"<td>{escape(f.get(c, ''))}</td>" for c in columns) + "</tr>"
         for f in failing)
-    fail_table = ("<h3>Failing findings</h3><table><tr><th>severity</th><th>chapter</th>"
-                  "<th>check</th><th>title</th><th>resource</th><th>evidence</th>"
-                  f"<th>remediation</th></tr>{fail_rows}</table>" if failing
-                  else "<p>No finding failed.</p>") if list_failing else ""
+    headers = "".join(f"<th>{escape(h)}</th>" for h in (
+        _("severity"), _("chapter"), _("check"), _("title"), _("resource"), _("evidence"),
+        _("remediation")))
+    fail_table = ("<h3>" + _("Failing findings")
+                  + f"</h3><table><tr>{headers}</tr>{fail_rows}</table>"
+                  if failing else "<p>" + _("No finding failed.") + "</p>") if list_failing else ""
     return f"<p>{escape(note)}</p>{chart(counts)}{table}{fail_table}"
+
+
+def localized(row: dict[str, str]) -> dict[str, str]:
+    """A recorded finding (English, as findings.json keeps it) in the report's language."""
+    if i18n.language() == "en":
+        return row
+    return {**row, **{key: i18n.gettext(row[key]) for key in ("title", "remediation", "differs")
+                      if row.get(key)},
+            "evidence": i18n.by_template(row.get("evidence", ""), checks.EVIDENCE)}
 
 
 def chart(counts: dict[str, Counter]) -> str:
@@ -190,10 +206,11 @@ def _training(training: Training) -> str:
     notebooks = training.notebooks
     by_key = {(r.attendee, r.notebook): r for r in training.rows}
     passed = sum(r.status == "passed" for r in training.rows)
-    parts = [f"<p>{len(training.attendees)} attendee(s), {len(notebooks)} notebook(s): "
-             f"{passed} of {len(training.rows)} attendee notebook(s) passed. Source: "
-             f"{_a('results.csv', 'results.csv')}.</p>",
-             "<h2 id=\"attendees\">Attendees × notebooks</h2>"]
+    parts = ["<p>" + _("{attendees} attendee(s), {notebooks} notebook(s): {passed} of {rows} "
+                       "attendee notebook(s) passed. Source: {source}.").format(
+        attendees=len(training.attendees), notebooks=len(notebooks), passed=passed,
+        rows=len(training.rows), source=_a('results.csv', 'results.csv')) + "</p>",
+             "<h2 id=\"attendees\">" + _("Attendees × notebooks") + "</h2>"]
     head = "".join(f"<th>{escape(n)}</th>" for n in notebooks)
     rows = []
     for attendee, run in training.attendees.items():
@@ -211,19 +228,22 @@ def _training(training: Training) -> str:
                          + "</td>")
         transcript = _a(run.transcript, "transcript") if run and run.transcript else "—"
         rows.append(f"<tr><td>{escape(attendee)}</td>{''.join(cells)}<td>{transcript}</td></tr>")
-    parts.append(f"<table><tr><th>attendee</th>{head}<th>transcript</th></tr>"
+    parts.append("<table><tr><th>" + _("attendee") + f"</th>{head}<th>" + _("transcript")
+                 + "</th></tr>"
                  + "".join(rows) + "</table>")
 
     runs = [run for run in training.attendees.values() if run]
     findings = [f for run in runs for f in run.findings]
-    parts.append("<h2 id=\"findings\">Findings by severity</h2>")
-    parts.append(_findings(findings, f"Summed over the {len(runs)} attendee run(s) with a run "
-                                     f"folder: every attendee's findings.json counts once.",
+    parts.append("<h2 id=\"findings\">" + _("Findings by severity") + "</h2>")
+    parts.append(_findings(findings, _("Summed over the {count} attendee run(s) with a run "
+                                       "folder: every attendee's findings.json counts "
+                                       "once.").format(count=len(runs)),
                            list_failing=False))
     parts.append(_failing_by_check(training))
 
-    parts.append("<h2 id=\"failing-cells\">Failing cells per attendee</h2>")
+    parts.append("<h2 id=\"failing-cells\">" + _("Failing cells per attendee") + "</h2>")
     any_failure = False
+    NO_MESSAGE = _("(no message)")  # noqa: N806
     for attendee, run in training.attendees.items():
         found = run.failing_cells if run else []
         shown = {Path(c.notebook).stem for c in found}
@@ -237,13 +257,13 @@ def _training(training: Training) -> str:
         cells = _cells(found, heading="h4") + "".join(
             f"<div class=\"cell\"><h4>{escape(r.notebook)} ({escape(r.status)})"
             + (f", In [{escape(r.failing_cell)}]" if r.failing_cell else "") + "</h4>"
-            + (f"<p class=\"hint\"><b>What to try:</b> {escape(h)}</p>"
+            + ("<p class=\"hint\"><b>" + _("What to try:") + f"</b> {escape(h)}</p>"
                if (h := hint_of(r.message)) else "")
-            + f"<pre>{escape(r.message) or '(no message)'}</pre></div>" for r in rest)
+            + f"<pre>{escape(r.message) or NO_MESSAGE}</pre></div>" for r in rest)
         notes = "".join(f"<p class=\"note\">{escape(n)}</p>" for n in (run.notes if run else []))
         parts.append(f"<h3>{escape(attendee)}</h3>{notes}{cells}")
     if not any_failure:
-        parts.append("<p>None: every attendee's notebooks passed.</p>")
+        parts.append("<p>" + _("None: every attendee's notebooks passed.") + "</p>")
     return "\n".join(parts)
 
 
@@ -253,7 +273,7 @@ def _failing_by_check(training: Training) -> str:
     for attendee, run in training.attendees.items():
         for f in run.findings if run else []:
             if f.get("status") == "fail":
-                key = (severity_of(f), f.get("check", ""), f.get("title", ""))
+                key = (severity_of(f), f.get("check", ""), i18n.gettext(f.get("title", "")))
                 who.setdefault(key, set()).add(attendee)
     if not who:
         return ""
@@ -262,8 +282,10 @@ def _failing_by_check(training: Training) -> str:
         f"</td><td class=\"n\">{len(names)}</td><td>{escape(', '.join(sorted(names)))}</td></tr>"
         for (sev, check, title), names in sorted(
             who.items(), key=lambda kv: (severity_key(kv[0][0]), kv[0][1])))
-    return ("<h3>Failing checks by attendee</h3><table><tr><th>severity</th><th>check</th>"
-            f"<th>title</th><th>attendees</th><th>who</th></tr>{rows}</table>")
+    headers = "".join(f"<th>{h}</th>" for h in (_("severity"), _("check"), _("title"),
+                                                 _("attendees"), _("who")))
+    return ("<h3>" + _("Failing checks by attendee")
+            + f"</h3><table><tr>{headers}</tr>{rows}</table>")
 
 
 # ---- helpers ----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from aks_runbook import paths
+from aks_runbook.i18n import _
 from aks_runbook.notebook.widgets import common
 from aks_runbook.params import TARGETS, Environment, ParameterError, load, read_file
 
@@ -82,11 +83,11 @@ class Picker:
 
         self.current = dict(current)
         self.target = w.Dropdown(options=list(TARGETS), value=current.get("target", "local"),
-                                 description="target")
+                                 description=_("target"))
         self.env_file = w.Dropdown(options=[CURRENT, *environment_files()], value=CURRENT,
-                                   description="environment file",
+                                   description=_("environment file"),
                                    style={"description_width": "initial"})
-        self.prefix = w.Text(value=str(current.get("prefix", "")), description="prefix",
+        self.prefix = w.Text(value=str(current.get("prefix", "")), description=_("prefix"),
                              continuous_update=True)
         self.answer = common.answer_widget()
         self.env_file.observe(self._file_chosen, names="value")

@@ -9,6 +9,7 @@ from ipaddress import ip_network
 from typing import Any
 
 from aks_runbook.analysis import reachability as reach
+from aks_runbook.i18n import _
 from aks_runbook.notebook.widgets import common
 
 NOTHING = "no connection allowed"
@@ -198,11 +199,12 @@ class ExplorerWidget:
         options = [(self.names.get(k, k), k) for k in explorer.endpoints()]
         pods = explorer.pod_keys
         self.source = w.Dropdown(options=options, value=pods[0] if pods else None,
-                                 description="source")
+                                 description=_("source"))
         self.destination = w.Dropdown(options=options,
                                       value=pods[1] if len(pods) > 1 else None,
-                                      description="destination")
-        self.other_range = w.Text(placeholder="e.g. 203.0.113.0/24", description="other range",
+                                      description=_("destination"))
+        self.other_range = w.Text(placeholder=_("e.g. 203.0.113.0/24"),
+                                  description=_("other range"),
                                   continuous_update=False)
         self.policies = {name: w.Checkbox(value=True, description=name, indent=False)
                          for name in explorer.policy_names}
@@ -210,7 +212,7 @@ class ExplorerWidget:
         for control in (self.source, self.destination, *self.policies.values()):
             control.observe(self.update, names="value")
         self.other_range.observe(self._add_range, names="value")
-        toggles = w.VBox([w.HTML("<b>policies in force</b> (untick to switch one off)"),
+        toggles = w.VBox([w.HTML(_("<b>policies in force</b> (untick to switch one off)")),
                           *self.policies.values()])
         self.widget = w.VBox([w.HBox([self.source, self.destination, self.other_range]),
                               self.answer, toggles])

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aks_runbook.analysis import rbac
+from aks_runbook.i18n import _
 from aks_runbook.notebook.widgets import common
 
 ANY_NAMESPACE = "(any namespace)"
@@ -76,9 +77,9 @@ class WhoCanWidget:
         import ipywidgets as w
 
         self.who = who
-        self.verb = w.Dropdown(options=verbs, description="verb")
-        self.resource = w.Dropdown(options=resources, description="resource")
-        self.namespace = w.Dropdown(options=namespaces, description="namespace")
+        self.verb = w.Dropdown(options=verbs, description=_("verb"))
+        self.resource = w.Dropdown(options=resources, description=_("resource"))
+        self.namespace = w.Dropdown(options=namespaces, description=_("namespace"))
         self.answer = common.answer_widget()
         for control in (self.verb, self.resource, self.namespace):
             control.observe(self.update, names="value")

@@ -1,0 +1,239 @@
+"""The package speaks Japanese too: every message it needs translated is in the ja catalog (none
+missing, none stale), `posture --lang ja` gives the same findings as English apart from the
+translated text, identifiers stay as they are inside it, and the language comes from --lang,
+else AKS_RUNBOOK_LANG, else LANG."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from aks_runbook import checks, cli, i18n
+from aks_runbook.cli import messages
+
+APP = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      initContainers: [{name: setup, image: busybox}]
+      containers: [{name: web, image: mcr.microsoft.com/oss/nginx:1.27}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec:
+  type: LoadBalancer
+  selector: {app: web}
+  ports: [{port: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: typo, namespace: shop}
+spec:
+  selector: {app: wbe}
+  ports: [{port: 80}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: everyone-admin}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects: [{kind: Group, name: system:authenticated, apiGroup: rbac.authorization.k8s.io}]
+"""
+SHOW = {"name": "aks1", "apiServerAccessProfile": {"authorizedIPRanges": ["0.0.0.0/0"]},
+        "networkProfile": {"networkPlugin": "azure", "networkPolicy": "cilium",
+                           "outboundType": "loadBalancer"},
+        "agentPoolProfiles": [{"name": "system", "enableNodePublicIP": False}]}
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+# what must read the same in every language
+IDENTIFIER = re.compile(r"AKS-[A-Z]+-\d{3}|\bC-\d{4}\b|\bCKV2?_[A-Z0-9_]+|"
+                        r"\baz (?:aks|acr) (?:nodepool |maintenanceconfiguration )?[a-z-]+|"
+                        r"(?<![\w-])--[a-z][a-z-]+|\bkubectl [a-z]+")
+SAME = ("check", "resource", "status", "severity", "public_ids")
+
+
+@pytest.fixture(autouse=True)
+def no_language_chosen(monkeypatch):
+    """Each test starts from the environment's choice, English, and leaves it so."""
+    for name in ("AKS_RUNBOOK_LANG", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    i18n.set_language(None)
+    yield
+    i18n.set_language(None)
+
+
+@pytest.fixture
+def files(tmp_path):
+    (tmp_path / "app.yaml").write_text(APP)
+    (tmp_path / "show.json").write_text(json.dumps(SHOW))
+    return tmp_path
+
+
+def posture(capsys, files, *args: str) -> tuple[int, str, str]:
+    code = cli.main(["posture", "--from-files", str(files / "app.yaml"), "--cluster-json",
+                     str(files / "show.json"), "--all", *args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_the_ja_catalog_translates_every_message_none_stale():
+    problems = i18n.problems("ja", messages.extra())
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_template_holds_the_catalog_the_marked_strings_and_the_rule_messages():
+    template = i18n.template(messages.extra())
+    for item in checks.CATALOG:
+        assert item.title in template and item.remediation in template
+        assert not item.differs or item.differs in template
+    for marked in ("{total} findings: {failed} failed", "Findings by severity", "verb",
+                   "--max-pods {pods} is outside {low}-{high}, the range AKS enforces for "
+                   "maximum pods per node ({page})", "cannot judge: {kinds} could not be listed"):
+        assert marked in template, marked
+
+
+def test_ja_findings_equal_en_findings_apart_from_the_text(capsys, files):
+    code_en, out_en, _ = posture(capsys, files, "-o", "json", "--lang", "en")
+    code_ja, out_ja, _ = posture(capsys, files, "-o", "json", "--lang", "ja")
+    english, japanese = json.loads(out_en), json.loads(out_ja)
+    assert code_en == code_ja == 0
+    assert len(english) == len(japanese) > 40
+    assert [{k: f[k] for k in SAME} for f in japanese] == [{k: f[k] for k in SAME}
+                                                           for f in english]
+    for en, ja in zip(english, japanese, strict=True):
+        assert en["title"] != ja["title"] and JAPANESE.search(ja["title"]), ja["title"]
+        if en["remediation"]:
+            assert en["remediation"] != ja["remediation"] and JAPANESE.search(ja["remediation"])
+        for identifier in IDENTIFIER.findall(en["remediation"]):
+            assert identifier in ja["remediation"], (en["check"], identifier)
+    translated = [ja for ja in japanese if JAPANESE.search(ja["evidence"])]
+    assert len(translated) > len(japanese) / 2  # the common evidence sentences
+
+
+def test_identifiers_stay_inside_every_translated_remediation_and_differs():
+    wrong = []
+    for item in checks.CATALOG:
+        for english in (item.title, item.remediation, item.differs):
+            japanese = i18n.gettext(english, "ja")
+            wrong += [(item.id, token) for token in IDENTIFIER.findall(english)
+                      if token not in japanese]
+    assert wrong == []
+
+
+def test_english_is_the_findings_themselves(capsys, files):
+    _, out_default, _ = posture(capsys, files, "-o", "json")
+    _, out_en, _ = posture(capsys, files, "-o", "json", "--lang", "en")
+    assert out_default == out_en
+    state = checks.State({}, SHOW, "az aks show", origin="files")
+    found = checks.run(state)
+    assert [checks.localized(f, "en") for f in found] == found
+
+
+def test_the_table_summary_and_headers_speak_japanese(capsys, files):
+    _, out, _ = posture(capsys, files, "--lang", "ja")
+    assert "チェック" in out.splitlines()[0] and "AKS-OV-001" in out
+    assert re.search(r"検出結果 \d+ 件: 不合格 \d+ 件", out)
+    assert "--all" not in out.splitlines()[-1] or "件を表示" in out
+
+
+def test_lang_ja_in_the_environment_picks_japanese(capsys, files, monkeypatch):
+    monkeypatch.setenv("LANG", "ja_JP.UTF-8")
+    assert i18n.language() == "ja"
+    _, out, _ = posture(capsys, files, "-o", "json")
+    assert all(JAPANESE.search(f["title"]) for f in json.loads(out))
+    monkeypatch.setenv("AKS_RUNBOOK_LANG", "en")  # the package's own setting wins
+    assert i18n.language() == "en"
+    i18n.set_language("ja")  # and an explicit choice over both
+    assert i18n.language() == "ja"
+
+
+def test_lang_option_leaves_the_language_as_it_was(capsys, files):
+    posture(capsys, files, "-o", "json", "--lang", "ja")
+    assert i18n.language() == "en"
+
+
+def test_an_unknown_language_is_refused(capsys, files):
+    with pytest.raises(SystemExit) as exit:
+        posture(capsys, files, "--lang", "fr")
+    err = capsys.readouterr().err
+    assert exit.value.code == 2 and "'fr'" in err and "'en'" in err and "'ja'" in err
+    with pytest.raises(ValueError, match=r"'fr'.*en, ja"):
+        i18n.set_language("fr")
+
+
+@pytest.mark.parametrize("command", ["posture", "rbac", "reachability", "plan", "validate-az",
+                                     "run", "report"])
+def test_every_analysis_command_takes_lang(command, capsys):
+    with pytest.raises(SystemExit):
+        cli.main([command, "--help"])
+    assert "--lang {en,ja}" in capsys.readouterr().out
+
+
+def test_plan_rule_messages_speak_the_language():
+    from aks_runbook.azure import rules
+
+    english = rules.check("aks create", {"max_pods": 300}, [])
+    with i18n.using("ja"):
+        japanese = rules.check("aks create", {"max_pods": 300}, [])
+    assert english[0].startswith("--max-pods 300 is outside 10-250")
+    assert japanese[0].startswith("--max-pods 300 は") and "10-250" in japanese[0]
+
+
+def test_evidence_templates_carry_names_and_translate_sentences():
+    text = ("container web: no seccomp profile; init container setup: busybox has no tag "
+            "(means latest)")
+    assert i18n.by_template(text, checks.EVIDENCE, "ja") == (
+        "コンテナー web: seccomp プロファイルがない; init コンテナー setup: busybox にタグがない "
+        "(latest を意味する)")
+    assert i18n.by_template("something new", checks.EVIDENCE, "ja") == "something new"
+    assert i18n.by_template(text, checks.EVIDENCE, "en") == text
+
+
+def test_fuzzy_entries_are_not_used_and_update_keeps_and_marks(tmp_path, monkeypatch):
+    monkeypatch.setattr(i18n, "catalog_path", lambda lang: tmp_path / f"{lang}.po")
+    monkeypatch.setattr(i18n, "_translations", {})
+    monkeypatch.setattr(i18n, "marked_messages", lambda: [])
+    i18n.update("ja", [("Old title of a check", "check:X"), ("Kept", "check:Y")])
+    po = (tmp_path / "ja.po").read_text()
+    po = po.replace('msgid "Old title of a check"\nmsgstr ""',
+                    'msgid "Old title of a check"\nmsgstr "古いタイトル"')
+    po = po.replace('msgid "Kept"\nmsgstr ""', 'msgid "Kept"\nmsgstr "保持"')
+    (tmp_path / "ja.po").write_text(po)
+    i18n.update("ja", [("Old title of a check!", "check:X"), ("Kept", "check:Y")])
+    po = (tmp_path / "ja.po").read_text()
+    assert '#, fuzzy\n#| msgid "Old title of a check"\nmsgid "Old title of a check!"' in po
+    assert i18n.problems("ja", [("Old title of a check!", "check:X"), ("Kept", "check:Y")]) == [
+        "fuzzy (stale): 'Old title of a check!'"]
+    assert i18n.gettext("Old title of a check!", "ja") == "Old title of a check!"  # fuzzy
+    assert i18n.gettext("Kept", "ja") == "保持"
+
+
+def test_the_report_shows_recorded_english_findings_in_the_language():
+    from aks_runbook.run import report_html
+
+    checks.messages()  # the catalog registered
+    fix = next(c.remediation for c in checks.CATALOG if c.id == "AKS-NET-001")
+    rows = [{"chapter": "02-network", "check": "AKS-NET-001", "status": "fail",
+             "severity": "high", "resource": "ManagedCluster/aks1",
+             "title": "API server open to any address (no authorized IP ranges)",
+             "evidence": "no authorized IP ranges: the public API server is open to any address "
+                         "(az aks show)", "remediation": fix}]
+    english = report_html._findings(rows, "note")
+    assert "<h3>Failing findings</h3>" in english and "API server open" in english
+    with i18n.using("ja"):
+        japanese = report_html._findings(rows, "note")
+    assert "<h3>不合格の検出結果</h3>" in japanese
+    assert "許可された IP 範囲" in japanese and "AKS-NET-001" in japanese
+    assert "az aks update --api-server-authorized-ip-ranges" in japanese
+    assert rows[0]["title"].startswith("API server")  # the recorded finding stays English
