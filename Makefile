@@ -56,7 +56,7 @@ screenshots: $(BIN)/.installed
 	$(SYSTEM_PACKAGES) bubblewrap chromium fonts-noto-cjk
 	$(BIN)/aks-runbook local build
 	AKS_RUNBOOK_SCREENSHOTS=$(abspath docs/screenshots) $(BIN)/python -m pytest -o addopts= \
-		-p no:randomly -q tests/test_browser.py
+		-p no:randomly -q tests/test_browser.py tests/test_browser_ja.py
 
 ## bench: benchmarks (not part of the tests); results go to bench/README.md
 bench: $(BIN)/.installed

@@ -237,3 +237,63 @@ def test_the_report_shows_recorded_english_findings_in_the_language():
     assert "許可された IP 範囲" in japanese and "AKS-NET-001" in japanese
     assert "az aks update --api-server-authorized-ip-ranges" in japanese
     assert rows[0]["title"].startswith("API server")  # the recorded finding stays English
+
+
+def _dev():
+    from aks_runbook import params, paths
+
+    return params.load(paths.project_root() / "environments" / "aks-dev.yaml")
+
+
+def test_a_plan_reason_is_its_english_text_and_is_shown_in_the_language():
+    from aks_runbook.azure import plan as azplan
+    from aks_runbook.checks import plan as plan_rules
+
+    env = _dev()
+    steps = azplan.build(env)
+    with i18n.using("ja"):  # building in Japanese changes nothing: reasons are English inside
+        assert azplan.build(env) == steps
+    settings = next(s for s in steps if s.id == "upgrade-settings-user")
+    assert settings.reason.startswith("Pool 'user': upgrade with max surge 1, 30 min drain")
+    assert azplan.said(settings.reason, "en") == settings.reason
+    japanese = azplan.said(settings.reason, "ja")
+    assert japanese.startswith("プール 'user': 最大サージ 1、ドレイン タイムアウト 30 分")
+    assert "Schedule" in japanese  # values stay as they are
+    maintenance = next(s for s in steps if s.id == "maintenance-default")
+    assert "毎週火曜日 01:00-05:00 (UTC+09:00) = 月曜日 16:00 (UTC)" in azplan.said(
+        maintenance.reason, "ja")
+    assert [s["reason"] for s in json.loads(azplan.render(steps, env, "json"))] == [
+        str(s.reason) for s in steps]
+    with i18n.using("ja"):  # JSON is data: English in every language
+        assert json.loads(azplan.render(steps, env, "json"))[0]["reason"].startswith("One")
+    rules = plan_rules.judge(env, steps)
+    assert plan_rules.localized(rules, "en") == rules
+    shown = {f.check: f for f in plan_rules.localized(rules, "ja")}
+    assert shown["AKS-PLAN-003"].evidence == "プライベート クラスターではない"
+    assert JAPANESE.search(shown["AKS-PLAN-001"].title)
+
+
+@pytest.mark.slow
+def test_plan_lang_ja_shows_the_step_reasons_in_japanese_and_english_stays(capsys):
+    from aks_runbook import paths
+    from aks_runbook.azure import plan as azplan
+
+    path = str(paths.project_root() / "environments" / "aks-dev.yaml")
+    cli.main(["plan", path])  # validation cached: the second and third runs reuse it
+    default = capsys.readouterr().out
+    cli.main(["plan", path, "--lang", "en"])
+    english = capsys.readouterr().out
+    cli.main(["plan", path, "--lang", "ja"])
+    japanese = capsys.readouterr().out
+    assert english == default
+    for step in azplan.build(_dev()):
+        assert f"[{step.chapter}] {step.reason}" in english, step.id
+    assert (" 1. [01-overview] この環境が作成する (そして削除する) すべてを 1 つの"
+            "リソース グループにまとめる。") in japanese
+    assert "[04-maintenance] プール 'user': 最大サージ 1" in japanese
+
+    def commands(out: str) -> list[str]:
+        return [line for line in out.splitlines() if line.startswith("    ")]
+
+    assert commands(japanese) == commands(english)  # commands and values as they are
+    assert "プライベート クラスターではない" in japanese and "AKS-PLAN-003" in japanese

@@ -23,6 +23,7 @@ from ipaddress import IPv4Address
 from pathlib import Path
 
 from aks_runbook.azure.validate import Validation, validate
+from aks_runbook.i18n import N_, gettext, language
 from aks_runbook.params import Environment, NodePool
 
 CHAPTERS = ("01-overview", "02-network", "03-auth", "04-maintenance")
@@ -66,12 +67,61 @@ NODE_OS_CHANNELS = {
                  "reboots: kured must reboot the nodes (on Windows: same as None)",
     "None": "nothing: no OS updates at all until you upgrade the node image yourself",
 }
+# What each configuration schedules, in a step's reason (MAINTENANCE_CONFIGURATIONS' first part)
+MAINTENANCE_WHAT = {
+    "default": N_("AKS's weekly releases: control plane and add-ons"),
+    "aksManagedAutoUpgradeSchedule": N_("the cluster's auto-upgrade channel"),
+    "aksManagedNodeOSUpgradeSchedule": N_("the node OS upgrade channel"),
+}
 MAINTENANCE_CONFIGURATIONS = {
     "default": "AKS's weekly releases: control plane and add-ons (Weekly only, no "
                "--interval-weeks: the interval is always one week)",
     "aksManagedAutoUpgradeSchedule": "the cluster's auto-upgrade channel (Kubernetes versions)",
     "aksManagedNodeOSUpgradeSchedule": "the node OS upgrade channel (node images or patches)",
 }
+
+
+class Reason(str):
+    """A step's reason: its English text (what the plan holds, compares and writes as JSON)
+    that remembers the template and the values it was made of, so `said` can show it in the
+    reader's language. Values that are Reasons are translated in turn; others (names, ranges,
+    ids) stay as they are."""
+
+    template: str
+    fields: dict
+
+    def __new__(cls, template: str, **fields: object) -> Reason:
+        made = super().__new__(cls, template.format(**fields) if fields else template)
+        made.template, made.fields = template, fields
+        return made
+
+    def __copy__(self) -> Reason:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> Reason:
+        return self
+
+    def __reduce__(self):
+        return _reason, (self.template, self.fields)
+
+
+def _reason(template: str, fields: dict) -> Reason:
+    return Reason(template, **fields)
+
+
+say = Reason
+
+
+def said(text: str, lang: str | None = None) -> str:
+    """A reason (or any text marked for translation) in `lang` (the current language by
+    default); English: the text itself."""
+    if not text or (lang or language()) == "en":
+        return str(text)
+    if isinstance(text, Reason) and text.fields:
+        return gettext(text.template, lang).format(**{
+            name: said(value, lang) if isinstance(value, Reason) else value
+            for name, value in text.fields.items()})
+    return gettext(getattr(text, "template", text), lang)
 
 
 @dataclass(frozen=True)
@@ -325,19 +375,20 @@ def network_rules(env: Environment) -> list[NetworkRule]:
     """The network (non-HTTP) rules the docs list, each with whether this design needs it."""
     private = env.api_server.private_cluster
     region = f"AzureCloud.{env.location}"
-    tunnel = ("legacy tunnel only: new clusters use konnectivity over "
-              f"*.hcp.{env.location}.azmk8s.io:443 (in the FQDN tag); never for private clusters")
+    tunnel = say(N_("legacy tunnel only: new clusters use konnectivity over "
+                    "*.hcp.{region}.azmk8s.io:443 (in the FQDN tag); never for private clusters"),
+                 region=env.location)
     return [
         NetworkRule("apiserver-tcp-443", "TCP", "443", "$API_SERVER_FQDN", not private,
-                    "private cluster: the API server is a private endpoint in the VNet"
+                    say(N_("private cluster: the API server is a private endpoint in the VNet"))
                     if private else
-                    "pods that call the API server by its IP (KUBERNETES_SERVICE_HOST), e.g. an "
-                    "ingress controller; AKS injects the FQDN only in kube-system and "
-                    "gatekeeper-system"),
+                    say(N_("pods that call the API server by its IP (KUBERNETES_SERVICE_HOST), "
+                           "e.g. an ingress controller; AKS injects the FQDN only in kube-system "
+                           "and gatekeeper-system"))),
         NetworkRule("tunnel-udp-1194", "UDP", "1194", region, False, tunnel),
         NetworkRule("tunnel-tcp-9000", "TCP", "9000", region, False, tunnel),
         NetworkRule("ntp-udp-123", "UDP", "123", "ntp.ubuntu.com", False,
-                    "NTP: not needed by nodes provisioned after March 2021"),
+                    say(N_("NTP: not needed by nodes provisioned after March 2021"))),
     ]
 
 
@@ -361,28 +412,28 @@ def build(env: Environment) -> list[Step]:
     net, rg, loc = env.network, env.rg, env.location
     steps = [
         Step("resource-group", "01-overview", "provision",
-             "One resource group holds everything this environment creates (and deletes).",
+             N_("One resource group holds everything this environment creates (and deletes)."),
              _az("az", "group", "create", "--name", rg, "--location", loc)),
     ]
     if s.own_vnet:
         steps.append(Step(
             "vnet", "02-network", "provision",
-            "A VNET of its own (reached over Private Link) rather than a shared VDC: saves "
-            "address space and isolates the cluster.",
+            N_("A VNET of its own (reached over Private Link) rather than a shared VDC: saves "
+               "address space and isolates the cluster."),
             _az("az", "network", "vnet", "create", "--resource-group", rg, "--name", n["vnet"],
                 "--location", loc, "--address-prefixes", net.vnet_cidr,
                 "--subnet-name", n["node_subnet"], "--subnet-prefixes", net.node_subnet_cidr)))
     if s.own_vnet and s.private_registry:
         steps.append(Step(
             "endpoint-subnet", "02-network", "provision",
-            "A subnet for private endpoints (the registry's), apart from the nodes.",
+            N_("A subnet for private endpoints (the registry's), apart from the nodes."),
             _az("az", "network", "vnet", "subnet", "create", "--resource-group", rg,
                 "--vnet-name", n["vnet"], "--name", n["endpoint_subnet"],
                 "--address-prefixes", net.endpoint_subnet_cidr)))
     steps.append(Step(
         "identity", "02-network", "provision",
-        "The control plane's user-assigned managed identity: no secret to rotate, and it "
-        "exists before the cluster, so it can be granted rights on your network first.",
+        N_("The control plane's user-assigned managed identity: no secret to rotate, and it "
+           "exists before the cluster, so it can be granted rights on your network first."),
         _az("az", "identity", "create", "--resource-group", rg, "--name", n["identity"],
             "--location", loc)))
     if s.udr:
@@ -394,14 +445,14 @@ def build(env: Environment) -> list[Step]:
     steps += _registry_steps(env, n, ids, s)
     steps.append(Step(
         "aks-create", "01-overview", "provision",
-        "The cluster, with every security setting of the later chapters at creation time.",
+        N_("The cluster, with every security setting of the later chapters at creation time."),
         _aks_create(env, ids, s),
         exists=_az("az", "aks", "show", "--resource-group", rg, "--name", env.cluster)))
     for pool in env.node_pools[1:]:
         steps.append(Step(
             f"nodepool-{pool.name}", "01-overview", "provision",
-            f"{pool.mode} pool '{pool.name}': applications run on user pools, off the system "
-            f"pool.",
+            say(N_("{mode} pool '{pool}': applications run on user pools, off the system pool."),
+                mode=pool.mode, pool=pool.name),
             _az("az", "aks", "nodepool", "add", "--resource-group", rg, "--cluster-name",
                 env.cluster, "--name", pool.name, "--node-count", pool.count,
                 "--node-vm-size", pool.vm_size, "--mode", pool.mode, "--max-pods",
@@ -411,20 +462,20 @@ def build(env: Environment) -> list[Step]:
     if env.entra.disable_local_accounts and not env.entra.admin_group_object_ids:
         steps.append(Step(
             "cluster-admin-operator", "03-auth", "provision",
-            "Local accounts are off and no admin group is given: without this nobody could "
-            "administer the cluster (az aks create assigns AKS RBAC Cluster Admin only with "
-            "--sku automatic; Owner has no data actions). You, the operator, get it; prefer a "
-            "PIM-eligible admin group (entra.admin_group_object_ids) (\"Manage local accounts "
-            "with Microsoft Entra integration\").",
+            N_("Local accounts are off and no admin group is given: without this nobody could "
+               "administer the cluster (az aks create assigns AKS RBAC Cluster Admin only with "
+               "--sku automatic; Owner has no data actions). You, the operator, get it; prefer a "
+               "PIM-eligible admin group (entra.admin_group_object_ids) (\"Manage local accounts "
+               "with Microsoft Entra integration\")."),
             _az("az", "role", "assignment", "create", "--role",
                 "Azure Kubernetes Service RBAC Cluster Admin", "--assignee-object-id",
                 "$OPERATOR_OBJECT_ID", "--assignee-principal-type", "User", "--scope",
                 ids["cluster"])))
         steps.append(Step(
             "cluster-user-operator", "03-auth", "provision",
-            "And the door for it: Cluster User Role, so you can fetch the user kubeconfig with "
-            "az aks get-credentials (\"Limit access to kubeconfig in Azure Kubernetes Service "
-            "(AKS)\").",
+            N_("And the door for it: Cluster User Role, so you can fetch the user kubeconfig with "
+               "az aks get-credentials (\"Limit access to kubeconfig in Azure Kubernetes Service "
+               "(AKS)\")."),
             _az("az", "role", "assignment", "create", "--role",
                 "Azure Kubernetes Service Cluster User Role", "--assignee-object-id",
                 "$OPERATOR_OBJECT_ID", "--assignee-principal-type", "User", "--scope",
@@ -433,40 +484,40 @@ def build(env: Environment) -> list[Step]:
         steps += _network_rule_steps(env, n)
     steps.append(Step(
         "credentials", "03-auth", "provision",
-        "User credentials (Entra ID, through kubelogin); with local accounts disabled, "
-        "`--admin` fails by design.",
+        N_("User credentials (Entra ID, through kubelogin); with local accounts disabled, "
+           "`--admin` fails by design."),
         _az("az", "aks", "get-credentials", "--resource-group", rg, "--name", env.cluster,
             "--format", "exec", "--file", "$KUBECONFIG", "--overwrite-existing")))
     if env.api_server.private_cluster:
         steps.append(Step(
             "operator-path", "02-network", "operate",
-            "The way in to a private API server: command invoke runs kubectl in a pod of the "
-            "cluster through Azure Resource Manager (needs the runcommand/action right); for "
-            "daily work use a jump box or Bastion in the VNET.",
+            N_("The way in to a private API server: command invoke runs kubectl in a pod of the "
+               "cluster through Azure Resource Manager (needs the runcommand/action right); for "
+               "daily work use a jump box or Bastion in the VNET."),
             _az("az", "aks", "command", "invoke", "--resource-group", rg, "--name",
                 env.cluster, "--command", "kubectl get nodes")))
     steps += _auth_steps(env, n, ids)
     steps += [
         *_maintenance_steps(env),
         Step("upgrade-profile", "04-maintenance", "operate",
-             "Verify: the Kubernetes version, the two upgrade channels and each pool's version "
-             "and node image.",
+             N_("Verify: the Kubernetes version, the two upgrade channels and each pool's version "
+                "and node image."),
              _az("az", "aks", "show", "--resource-group", rg, "--name", env.cluster, "--query",
                  "{kubernetesVersion: currentKubernetesVersion, channels: autoUpgradeProfile, "
                  "pools: agentPoolProfiles[].{name: name, version: currentOrchestratorVersion, "
                  "nodeImage: nodeImageVersion, maxSurge: upgradeSettings.maxSurge}}",
                  "--output", "json")),
         Step("maintenance-list", "04-maintenance", "operate",
-             "Verify: the planned maintenance windows in place.",
+             N_("Verify: the planned maintenance windows in place."),
              _az("az", "aks", "maintenanceconfiguration", "list", "--resource-group", rg,
                  "--cluster-name", env.cluster, "--output", "table")),
         Step("upgrades", "04-maintenance", "operate",
-             "Which Kubernetes versions this cluster can move to.",
+             N_("Which Kubernetes versions this cluster can move to."),
              _az("az", "aks", "get-upgrades", "--resource-group", rg, "--name", env.cluster,
                  "--output", "table")),
         *(Step(f"node-image-version-{pool.name}", "04-maintenance", "operate",
-               f"Pool '{pool.name}': its node image and the latest one available "
-               f"(latestNodeImageVersion).",
+               say(N_("Pool '{pool}': its node image and the latest one available "
+                      "(latestNodeImageVersion)."), pool=pool.name),
                _az("az", "aks", "nodepool", "get-upgrades", "--resource-group", rg,
                    "--cluster-name", env.cluster, "--nodepool-name", pool.name,
                    "--output", "table"))
@@ -474,15 +525,15 @@ def build(env: Environment) -> list[Step]:
         *_upgrade_settings_steps(env),
         *(_kured_steps(env) if env.upgrades.node_os_upgrade_channel == "Unmanaged" else []),
         Step("node-image-upgrade", "04-maintenance", "operate",
-             "Roll the latest node image (security patches) onto the user pool, node by node "
-             "within the PodDisruptionBudgets.",
+             N_("Roll the latest node image (security patches) onto the user pool, node by node "
+                "within the PodDisruptionBudgets."),
              _az("az", "aks", "nodepool", "upgrade", "--resource-group", rg, "--cluster-name",
                  env.cluster, "--name", env.node_pools[-1].name, "--node-image-only",
                  "--yes"),
              destructive=True),
         *_rollback_steps(env),
         Step("cleanup", "04-maintenance", "cleanup",
-             "Delete the resource group and everything in it.",
+             N_("Delete the resource group and everything in it."),
              _az("az", "group", "delete", "--name", rg, "--yes"), destructive=True),
     ]
     return steps
@@ -495,10 +546,10 @@ def _firewall_steps(env: Environment, n: dict[str, str]) -> list[Step]:
     count = env.egress.firewall_public_ips
     steps = [
         Step("firewall-extension", "02-network", "provision",
-             "Azure Firewall's commands come from an az extension (not part of core az).",
+             N_("Azure Firewall's commands come from an az extension (not part of core az)."),
              _az("az", "extension", "add", "--name", "azure-firewall", "--upgrade")),
         Step("firewall-subnet", "02-network", "provision",
-             "Azure Firewall needs its own subnet named AzureFirewallSubnet.",
+             N_("Azure Firewall needs its own subnet named AzureFirewallSubnet."),
              _az("az", "network", "vnet", "subnet", "create", "--resource-group", rg,
                  "--vnet-name", n["vnet"], "--name", "AzureFirewallSubnet",
                  "--address-prefixes", net.firewall_subnet_cidr)),
@@ -506,29 +557,30 @@ def _firewall_steps(env: Environment, n: dict[str, str]) -> list[Step]:
     for number in range(1, count + 1):
         steps.append(Step(
             f"firewall-ip-{number}", "02-network", "provision",
-            f"Firewall frontend public IP {number} of {count}: egress leaves through these "
-            f"(each adds SNAT ports; production wants at least {PRODUCTION_FIREWALL_IPS}).",
+            say(N_("Firewall frontend public IP {number} of {count}: egress leaves through these "
+                   "(each adds SNAT ports; production wants at least {minimum})."),
+                number=number, count=count, minimum=PRODUCTION_FIREWALL_IPS),
             _az("az", "network", "public-ip", "create", "--resource-group", rg, "--name",
                 _firewall_ip_name(env, number), "--location", loc, "--sku", "Standard")))
     steps.append(Step(
         "firewall", "02-network", "provision",
-        "Egress lockdown (出力経路の制限): one firewall sees and filters all outbound traffic "
-        "(DNS proxy on: FQDNs in network rules need it).",
+        N_("Egress lockdown (出力経路の制限): one firewall sees and filters all outbound traffic "
+           "(DNS proxy on: FQDNs in network rules need it)."),
         _az("az", "network", "firewall", "create", "--resource-group", rg, "--name",
             n["firewall"], "--location", loc, "--enable-dns-proxy", "true")))
     for number in range(1, count + 1):
         first = number == 1
         steps.append(Step(
             f"firewall-ipconfig-{number}", "02-network", "provision",
-            "Attach the firewall to its subnet and first public IP." if first else
-            f"Add frontend public IP {number} to the firewall.",
+            N_("Attach the firewall to its subnet and first public IP.") if first else
+            say(N_("Add frontend public IP {number} to the firewall."), number=number),
             _az("az", "network", "firewall", "ip-config", "create", *fw, "--name",
                 f"fw-ipconfig-{number}", "--public-ip-address", _firewall_ip_name(env, number),
                 *(("--vnet-name", n["vnet"]) if first else ()))))
     steps.append(Step(
         "firewall-aks-rule", "02-network", "provision",
-        "Application rule: what AKS itself needs, through the FQDN tag AzureKubernetesService "
-        "(Microsoft keeps it equal to the documented FQDN list).",
+        N_("Application rule: what AKS itself needs, through the FQDN tag AzureKubernetesService "
+           "(Microsoft keeps it equal to the documented FQDN list)."),
         _az("az", "network", "firewall", "application-rule", "create", *fw,
             "--collection-name", "aks-required", "--name", "aks-fqdn-tag", "--action", "Allow",
             "--priority", "100", "--source-addresses", nodes, "--protocols", "http=80",
@@ -537,8 +589,8 @@ def _firewall_steps(env: Environment, n: dict[str, str]) -> list[Step]:
     if fqdns:
         steps.append(Step(
             "firewall-os-updates-rule", "02-network", "provision",
-            f"Application rule: node OS updates for the {env.upgrades.node_os_upgrade_channel} "
-            f"channel ({', '.join(fqdns)}).",
+            say(N_("Application rule: node OS updates for the {channel} channel ({fqdns})."),
+                channel=env.upgrades.node_os_upgrade_channel, fqdns=", ".join(fqdns)),
             _az("az", "network", "firewall", "application-rule", "create", *fw,
                 "--collection-name", "aks-os-updates", "--name", "ubuntu", "--action", "Allow",
                 "--priority", "110", "--source-addresses", nodes, "--protocols", *protocols,
@@ -546,17 +598,17 @@ def _firewall_steps(env: Environment, n: dict[str, str]) -> list[Step]:
     if shape(env).registry_through_firewall:
         steps.append(Step(
             "firewall-registry-rule", "02-network", "provision",
-            "Application rule: your registry's login server and its dedicated data endpoint "
-            "(image layers come from there, not from *.blob.core.windows.net).",
+            N_("Application rule: your registry's login server and its dedicated data endpoint "
+               "(image layers come from there, not from *.blob.core.windows.net)."),
             _az("az", "network", "firewall", "application-rule", "create", *fw,
                 "--collection-name", "aks-registry", "--name", "acr", "--action", "Allow",
                 "--priority", "120", "--source-addresses", nodes, "--protocols", "https=443",
                 "--target-fqdns", *registry_fqdns(env))))
     steps.append(Step(
         "firewall-policy-rule", "02-network", "provision",
-        f"Application rule: the Azure Policy add-on pulls its policies and reports compliance "
-        f"({', '.join(POLICY_FQDNS)}); without it the add-on never syncs and enforces nothing "
-        f"({EGRESS_PAGE}, section Azure Policy).",
+        say(N_("Application rule: the Azure Policy add-on pulls its policies and reports "
+               "compliance ({fqdns}); without it the add-on never syncs and enforces nothing "
+               "({page}, section Azure Policy)."), fqdns=", ".join(POLICY_FQDNS), page=EGRESS_PAGE),
         _az("az", "network", "firewall", "application-rule", "create", *fw,
             "--collection-name", "aks-azure-policy", "--name", "azure-policy", "--action",
             "Allow", "--priority", "130", "--source-addresses", nodes, "--protocols",
@@ -564,36 +616,36 @@ def _firewall_steps(env: Environment, n: dict[str, str]) -> list[Step]:
     if not env.api_server.private_cluster:  # a private cluster reaches its vault privately
         steps.append(Step(
             "firewall-keyvault-rule", "02-network", "provision",
-            f"Application rule: the Key Vault secrets provider's pods fetch secrets from the "
-            f"vault (the page lists vault.azure.net:443; the rule allows exactly this vault, "
-            f"{vault_fqdn(env)}). Without it a pod mounting the SecretProviderClass stays in "
-            f"ContainerCreating ({EGRESS_PAGE}, section Azure Key Vault provider for Secrets "
-            f"Store CSI Driver).",
+            say(N_("Application rule: the Key Vault secrets provider's pods fetch secrets from "
+                   "the vault (the page lists vault.azure.net:443; the rule allows exactly this "
+                   "vault, {vault}). Without it a pod mounting the SecretProviderClass stays in "
+                   "ContainerCreating ({page}, section Azure Key Vault provider for Secrets "
+                   "Store CSI Driver)."), vault=vault_fqdn(env), page=EGRESS_PAGE),
             _az("az", "network", "firewall", "application-rule", "create", *fw,
                 "--collection-name", "aks-key-vault", "--name", "key-vault", "--action",
                 "Allow", "--priority", "140", "--source-addresses", nodes, "--protocols",
                 "https=443", "--target-fqdns", vault_fqdn(env))))
     steps += [
         Step("route-table", "02-network", "provision",
-             "A route table for the node subnet.",
+             N_("A route table for the node subnet."),
              _az("az", "network", "route-table", "create", "--resource-group", rg, "--name",
                  n["route_table"], "--location", loc)),
         Step("route-default", "02-network", "provision",
-             "Send 0.0.0.0/0 to the firewall's private IP, read from the firewall itself.",
+             N_("Send 0.0.0.0/0 to the firewall's private IP, read from the firewall itself."),
              _az("az", "network", "route-table", "route", "create", "--resource-group", rg,
                  "--route-table-name", n["route_table"], "--name", "default-via-firewall",
                  "--address-prefix", "0.0.0.0/0", "--next-hop-type", "VirtualAppliance",
                  "--next-hop-ip-address", "$FIREWALL_PRIVATE_IP")),
         Step("route-firewall-ip", "02-network", "provision",
-             "Send the firewall's own public IP straight to the Internet: replies to traffic "
-             "that came in on it (DNAT) must not loop through the firewall's private side "
-             "(asymmetric routing otherwise).",
+             N_("Send the firewall's own public IP straight to the Internet: replies to traffic "
+                "that came in on it (DNAT) must not loop through the firewall's private side "
+                "(asymmetric routing otherwise)."),
              _az("az", "network", "route-table", "route", "create", "--resource-group", rg,
                  "--route-table-name", n["route_table"], "--name", "firewall-ip-internet",
                  "--address-prefix", "$FIREWALL_PUBLIC_IP/32", "--next-hop-type", "Internet")),
         Step("route-table-attach", "02-network", "provision",
-             "Attach the route table to the node subnet (required before "
-             "--outbound-type userDefinedRouting).",
+             N_("Attach the route table to the node subnet (required before "
+                "--outbound-type userDefinedRouting)."),
              _az("az", "network", "vnet", "subnet", "update", "--resource-group", rg,
                  "--vnet-name", n["vnet"], "--name", n["node_subnet"], "--route-table",
                  n["route_table"])),
@@ -610,7 +662,8 @@ def _network_rule_steps(env: Environment, n: dict[str, str]) -> list[Step]:
         target = "--destination-fqdns" if rule.fqdn else "--destination-addresses"
         steps.append(Step(
             f"firewall-{rule.name}", "02-network", "provision",
-            f"Network rule {rule.protocol} {rule.port}: {rule.reason}.",
+            say(N_("Network rule {protocol} {port}: {reason}."), protocol=rule.protocol,
+                port=rule.port, reason=rule.reason),
             _az("az", "network", "firewall", "network-rule", "create", *fw,
                 "--collection-name", f"aks-{rule.name}", "--name", rule.name, "--action",
                 "Allow", "--priority", priority, "--protocols", rule.protocol,
@@ -623,16 +676,16 @@ def _nat_gateway_steps(env: Environment, n: dict[str, str]) -> list[Step]:
     rg, loc = env.rg, env.location
     return [
         Step("nat-ip", "02-network", "provision",
-             "The NAT gateway's public IP: all egress leaves from it (64,512 SNAT ports).",
+             N_("The NAT gateway's public IP: all egress leaves from it (64,512 SNAT ports)."),
              _az("az", "network", "public-ip", "create", "--resource-group", rg, "--name",
                  n["nat_ip"], "--location", loc, "--sku", "Standard")),
         Step("nat-gateway", "02-network", "provision",
-             "A NAT gateway you own (userAssignedNATGateway): scalable egress, no filtering.",
+             N_("A NAT gateway you own (userAssignedNATGateway): scalable egress, no filtering."),
              _az("az", "network", "nat", "gateway", "create", "--resource-group", rg, "--name",
                  n["nat_gateway"], "--location", loc, "--public-ip-addresses", n["nat_ip"],
                  "--idle-timeout", "4")),
         Step("nat-gateway-attach", "02-network", "provision",
-             "Associate the NAT gateway with the node subnet before az aks create.",
+             N_("Associate the NAT gateway with the node subnet before az aks create."),
              _az("az", "network", "vnet", "subnet", "update", "--resource-group", rg,
                  "--vnet-name", n["vnet"], "--name", n["node_subnet"], "--nat-gateway",
                  n["nat_gateway"])),
@@ -640,13 +693,13 @@ def _nat_gateway_steps(env: Environment, n: dict[str, str]) -> list[Step]:
 
 
 def _role_steps(ids: dict[str, str], s: Shape) -> list[Step]:
-    scopes = [("role-subnet", "the node subnet (join and read it)", ids["subnet"])]
+    scopes = [("role-subnet", say(N_("the node subnet (join and read it)")), ids["subnet"])]
     if s.udr:
-        scopes.append(("role-route-table", "the route table (read and write its routes)",
+        scopes.append(("role-route-table", say(N_("the route table (read and write its routes)")),
                        ids["route_table"]))
     return [Step(step_id, "02-network", "provision",
-                 f"Network Contributor for the cluster identity on {what}, granted before "
-                 f"az aks create (a narrower custom role works too).",
+                 say(N_("Network Contributor for the cluster identity on {what}, granted before "
+                        "az aks create (a narrower custom role works too)."), what=what),
                  _az("az", "role", "assignment", "create", "--assignee-object-id",
                      "$IDENTITY_PRINCIPAL_ID", "--assignee-principal-type", "ServicePrincipal",
                      "--role", "Network Contributor", "--scope", scope))
@@ -662,41 +715,41 @@ def _registry_steps(env: Environment, n: dict[str, str], ids: dict[str, str],
         args += ["--data-endpoint-enabled", "true"]
     if s.private_registry:
         args += ["--public-network-enabled", "false"]
-        why = ("Premium with a private endpoint, public access off: a private cluster pulls "
-               "over the VNET")
+        why = say(N_("Premium with a private endpoint, public access off: a private cluster "
+                     "pulls over the VNET"))
     elif s.udr:
-        why = ("Premium with a dedicated data endpoint, so the firewall can allow exactly this "
-               "registry's layers")
+        why = say(N_("Premium with a dedicated data endpoint, so the firewall can allow exactly "
+                     "this registry's layers"))
     else:
-        why = "Standard is enough without an egress firewall"
+        why = say(N_("Standard is enough without an egress firewall"))
     steps = [Step("acr", "01-overview", "provision",
-                  f"Your private images live in ACR (MCR serves AKS's own); no admin user: AKS "
-                  f"pulls with its kubelet identity. {why}.",
+                  say(N_("Your private images live in ACR (MCR serves AKS's own); no admin user: "
+                         "AKS pulls with its kubelet identity. {why}."), why=why),
                   _az(*args),
                   exists=_az("az", "acr", "show", "--resource-group", rg, "--name", env.acr))]
     if not s.private_registry:
         return steps
     return steps + [
         Step("registry-dns-zone", "02-network", "provision",
-             f"The private DNS zone {REGISTRY_ZONE}: the registry's names resolve to its "
-             f"private endpoint.",
+             say(N_("The private DNS zone {zone}: the registry's names resolve to its private "
+                    "endpoint."), zone=REGISTRY_ZONE),
              _az("az", "network", "private-dns", "zone", "create", "--resource-group", rg,
                  "--name", REGISTRY_ZONE)),
         Step("registry-dns-link", "02-network", "provision",
-             "Link the zone to the cluster's VNET so the nodes use it.",
+             N_("Link the zone to the cluster's VNET so the nodes use it."),
              _az("az", "network", "private-dns", "link", "vnet", "create", "--resource-group",
                  rg, "--zone-name", REGISTRY_ZONE, "--name", f"link-{n['vnet']}",
                  "--virtual-network", n["vnet"], "--registration-enabled", "false")),
         Step("registry-endpoint", "02-network", "provision",
-             "The registry's private endpoint (group id registry: login server and data "
-             "endpoint) in the endpoint subnet.",
+             N_("The registry's private endpoint (group id registry: login server and data "
+                "endpoint) in the endpoint subnet."),
              _az("az", "network", "private-endpoint", "create", "--resource-group", rg,
                  "--name", n["registry_endpoint"], "--location", loc, "--vnet-name", n["vnet"],
                  "--subnet", n["endpoint_subnet"], "--private-connection-resource-id",
                  ids["registry"], "--group-id", "registry", "--connection-name", "registry")),
         Step("registry-endpoint-dns", "02-network", "provision",
-             "Let the endpoint write its A records (login server and data endpoint) into the "
-             "zone.",
+             N_("Let the endpoint write its A records (login server and data endpoint) into the "
+                "zone."),
              _az("az", "network", "private-endpoint", "dns-zone-group", "create",
                  "--resource-group", rg, "--endpoint-name", n["registry_endpoint"], "--name",
                  "registry", "--private-dns-zone", REGISTRY_ZONE, "--zone-name", "registry")),
@@ -764,7 +817,12 @@ def egress_ip_placeholders(env: Environment) -> list[str]:
 
 
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-FLEET = ("Windows only order the updates, they do not gate them: a release published between "
+DAY_NAMES = {"Monday": N_("Monday"), "Tuesday": N_("Tuesday"), "Wednesday": N_("Wednesday"),
+             "Thursday": N_("Thursday"), "Friday": N_("Friday"), "Saturday": N_("Saturday"),
+             "Sunday": N_("Sunday")}  # marked for translation (the reasons name the days)
+WEEK_NAMES = {"First": N_("first"), "Second": N_("second"), "Third": N_("third"),
+              "Fourth": N_("fourth"), "Last": N_("last")}  # RelativeMonthly's weekIndex
+FLEET = N_("Windows only order the updates, they do not gate them: a release published between "
          "dev's and prod's windows reaches prod untested. Azure Kubernetes Fleet Manager update "
          "runs (dev, then prod, with a wait between stages) are the managed way (az fleet, an "
          "extension; not planned here: \"Azure Kubernetes Service (AKS) production upgrade "
@@ -786,15 +844,20 @@ class Window:
 
     @property
     def local(self) -> str:
-        end = (datetime.strptime(self.start, "%H:%M") + timedelta(hours=self.hours))
-        when = f"{self.day}s" if self.week is None else f"the {self.week.lower()} {self.day}"
-        return f"{when} {self.start}-{end:%H:%M} (UTC{self.utc_offset})"
+        end = f"{datetime.strptime(self.start, '%H:%M') + timedelta(hours=self.hours):%H:%M}"
+        if self.week is None:
+            return say(N_("{day}s {start}-{end} (UTC{offset})"), day=say(DAY_NAMES[self.day]),
+                       start=self.start, end=end, offset=self.utc_offset)
+        return say(N_("the {week} {day} {start}-{end} (UTC{offset})"),
+                   week=say(WEEK_NAMES[self.week]), day=say(DAY_NAMES[self.day]),
+                   start=self.start, end=end, offset=self.utc_offset)
 
     @property
     def utc(self) -> str:
         """The start in UTC (the day can change), e.g. 'Sunday 16:00 UTC'."""
         day, minutes = _utc_start(self.day, self.start, self.utc_offset)
-        return f"{day} {minutes // 60:02d}:{minutes % 60:02d} UTC"
+        return say(N_("{day} {time} UTC"), day=say(DAY_NAMES[day]),
+                   time=f"{minutes // 60:02d}:{minutes % 60:02d}")
 
     def body(self) -> dict:
         """The maintenance configuration as the file --config-file reads ("Use Planned
@@ -851,17 +914,20 @@ def _maintenance_steps(env: Environment) -> list[Step]:
     to give notAllowedDates), shown in the environment's UTC offset and in UTC."""
     steps = []
     frozen = "; ".join(f"{start}..{end} ({reason})" for start, end, reason in
-                       (maintenance_windows(env)[0].freezes)) or "none"
+                       (maintenance_windows(env)[0].freezes)) or say(N_("none"))
     for window in maintenance_windows(env):
-        what = MAINTENANCE_CONFIGURATIONS[window.config].split(" (")[0]
         path = maintenance_file(env, window.config)
-        note = f" {FLEET}" if window.config == "aksManagedAutoUpgradeSchedule" else ""
+        note = (say(" {fleet}", fleet=say(FLEET))
+                if window.config == "aksManagedAutoUpgradeSchedule" else "")
         steps.append(Step(
             f"maintenance-{window.config}", "04-maintenance", "provision",
-            f"Planned maintenance '{window.config}': {what}, "
-            f"{'weekly' if window.cadence == 'Weekly' else 'monthly'}, "
-            f"{window.local} = {window.utc}; no maintenance on the change freezes {frozen} "
-            f"(notAllowedDates: config file only; \"{MAINTENANCE_PAGE}\").{note}",
+            say(N_("Planned maintenance '{config}': {what}, {cadence}, {local} = {utc}; no "
+                   "maintenance on the change freezes {frozen} (notAllowedDates: config file "
+                   "only; \"{page}\").{note}"),
+                config=window.config, what=say(MAINTENANCE_WHAT[window.config]),
+                cadence=say(N_("weekly")) if window.cadence == "Weekly" else say(N_("monthly")),
+                local=window.local, utc=window.utc, frozen=frozen, page=MAINTENANCE_PAGE,
+                note=note),
             _az("az", "aks", "maintenanceconfiguration", "add", "--resource-group", env.rg,
                 "--cluster-name", env.cluster, "--name", window.config, "--config-file", path),
             exists=_az("az", "aks", "maintenanceconfiguration", "show", "--resource-group",
@@ -917,16 +983,18 @@ def _upgrade_settings_steps(env: Environment) -> list[Step]:
     steps = []
     for pool in env.node_pools:
         settings = upgrade_settings(env, pool)
-        unavailable = (f", max unavailable {settings['--max-unavailable']}"
+        unavailable = (say(N_(", max unavailable {count}"), count=settings["--max-unavailable"])
                        if "--max-unavailable" in settings else
-                       " (max unavailable: not allowed on system pools)"
+                       say(N_(" (max unavailable: not allowed on system pools)"))
                        if env.production else "")
         steps.append(Step(
             f"upgrade-settings-{pool.name}", "04-maintenance", "operate",
-            f"Pool '{pool.name}': upgrade with max surge {settings['--max-surge']}{unavailable}, "
-            f"{settings['--drain-timeout']} min drain timeout, undrainable nodes "
-            f"{settings['--undrainable-node-behavior']} (\"Upgrade Options and Recommendations "
-            f"for Azure Kubernetes Service (AKS) Clusters\").",
+            say(N_("Pool '{pool}': upgrade with max surge {surge}{unavailable}, {timeout} min "
+                   "drain timeout, undrainable nodes {behavior} (\"Upgrade Options and "
+                   "Recommendations for Azure Kubernetes Service (AKS) Clusters\")."),
+                pool=pool.name, surge=settings["--max-surge"], unavailable=unavailable,
+                timeout=settings["--drain-timeout"],
+                behavior=settings["--undrainable-node-behavior"]),
             _az("az", "aks", "nodepool", "update", "--resource-group", env.rg,
                 "--cluster-name", env.cluster, "--name", pool.name,
                 *(part for flag, value in settings.items() for part in (flag, value)))))
@@ -943,20 +1011,22 @@ def _rollback_steps(env: Environment) -> list[Step]:
     where = ("--resource-group", rg, "--cluster-name", env.cluster, "--name", pool)
     return [
         Step(f"rollback-versions-{pool}", "04-maintenance", "operate",
-             f"Pool '{pool}': the version it can roll back to, if any (only within seven days "
-             f"of its upgrade, and only to a version AKS still supports; \"{ROLLBACK_PAGE}\"). "
-             f"The control plane cannot roll back: a Kubernetes minor upgrade is one-way, so "
-             f"minors reach prod only after dev ran them.",
+             say(N_("Pool '{pool}': the version it can roll back to, if any (only within seven "
+                    "days of its upgrade, and only to a version AKS still supports; \"{page}\"). "
+                    "The control plane cannot roll back: a Kubernetes minor upgrade is one-way, "
+                    "so minors reach prod only after dev ran them."),
+                 pool=pool, page=ROLLBACK_PAGE),
              _az("az", "aks", "nodepool", "get-rollback-versions", *where)),
         Step("rollback-channels-off", "04-maintenance", "operate",
-             "Before a rollback: turn the auto-upgrade channel off (required) and the node OS "
-             "channel too (else the old node image may not come back); turn both on again once "
-             "the cause is fixed.",
+             N_("Before a rollback: turn the auto-upgrade channel off (required) and the node OS "
+                "channel too (else the old node image may not come back); turn both on again once "
+                "the cause is fixed."),
              _az("az", "aks", "update", "--resource-group", rg, "--name", env.cluster,
                  "--auto-upgrade-channel", "none", "--node-os-upgrade-channel", "None")),
         Step(f"rollback-{pool}", "04-maintenance", "operate",
-             f"Roll pool '{pool}' back to its previous Kubernetes version and node image (one "
-             f"step back only; the newer version's security fixes go with it).",
+             say(N_("Roll pool '{pool}' back to its previous Kubernetes version and node image "
+                    "(one step back only; the newer version's security fixes go with it)."),
+                 pool=pool),
              _az("az", "aks", "nodepool", "rollback", *where),
              destructive=True),
     ]
@@ -1006,17 +1076,19 @@ def _kured_steps(env: Environment) -> list[Step]:
     local = f"{env.acr}.azurecr.io/kubereboot/kured"
     return [
         Step("kured-image-import", "04-maintenance", "operate",
-             f"Third-party images go through your registry: az acr import copies {image}:{tag} "
-             f"into {env.acr} (the registry fetches it; the nodes pull only from ACR, which the "
-             f"firewall allows). ACR artifact cache is the other way (\"Import container "
-             f"images to a container registry\").",
+             say(N_("Third-party images go through your registry: az acr import copies {image} "
+                    "into {registry} (the registry fetches it; the nodes pull only from ACR, which "
+                    "the firewall allows). ACR artifact cache is the other way (\"Import "
+                    "container images to a container registry\")."),
+                 image=f"{image}:{tag}", registry=env.acr),
              _az("az", "acr", "import", "--name", env.acr, "--source", f"{image}:{tag}",
                  "--image", f"kubereboot/kured:{tag}")),
         Step("kured-install", "04-maintenance", "operate",
-             f"kured from its Helm chart as \"Handle Linux node reboots with kured\" installs "
-             f"it (the chart's default nodeSelector: Linux nodes only), its image "
-             f"from {env.acr}, rebooting only in the node OS maintenance window ({window.local}); "
-             f"run where the API server is reachable.",
+             say(N_("kured from its Helm chart as \"Handle Linux node reboots with kured\" "
+                    "installs it (the chart's default nodeSelector: Linux nodes only), its image "
+                    "from {registry}, rebooting only in the node OS maintenance window "
+                    "({window}); run where the API server is reachable."),
+                 registry=env.acr, window=window.local),
              " ".join(["helm", "upgrade", "--install", "kured", KURED_CHART[0], "--version",
                        KURED_CHART[1], "--namespace", "kured", "--create-namespace",
                        "--set", f"image.repository={local}", "--set", f"image.tag={tag}",
@@ -1034,8 +1106,8 @@ def _auth_steps(env: Environment, n: dict[str, str], ids: dict[str, str]) -> lis
     rg, cluster = env.rg, env.cluster
     steps = [
         Step("auth-settings", "03-auth", "operate",
-             "Verify: managed Entra ID with Azure RBAC, local accounts off, a managed identity "
-             "for the control plane and one for the kubelet, the OIDC issuer.",
+             N_("Verify: managed Entra ID with Azure RBAC, local accounts off, a managed identity "
+                "for the control plane and one for the kubelet, the OIDC issuer."),
              _az("az", "aks", "show", "--resource-group", rg, "--name", cluster, "--query",
                  "{entraId: aadProfile.managed, azureRbac: aadProfile.enableAzureRbac, "
                  "adminGroups: aadProfile.adminGroupObjectIDs, "
@@ -1045,8 +1117,8 @@ def _auth_steps(env: Environment, n: dict[str, str], ids: dict[str, str]) -> lis
                  "workloadIdentity: securityProfile.workloadIdentity.enabled}",
                  "--output", "json")),
         Step("acr-pull-role", "03-auth", "operate",
-             "Verify what --attach-acr assigned: AcrPull on the registry to the kubelet "
-             "identity (no registry password anywhere).",
+             N_("Verify what --attach-acr assigned: AcrPull on the registry to the kubelet "
+                "identity (no registry password anywhere)."),
              _az("az", "role", "assignment", "list", "--assignee", "$KUBELET_OBJECT_ID",
                  "--scope", ids["registry"], "--query", "[].roleDefinitionName", "--output",
                  "tsv")),
@@ -1055,14 +1127,14 @@ def _auth_steps(env: Environment, n: dict[str, str], ids: dict[str, str]) -> lis
         entra = env.entra.enabled
         steps.append(Step(
             "check-acr", "03-auth", "operate",
-            "Verify from inside the cluster that the nodes can pull from the registry (\"Integrate "
-            "Azure Container Registry with Azure Kubernetes Service (AKS)\"). It "
-            "starts a pod (hostNetwork, root) in namespace default, so the caller needs create "
-            "rights on pods there. "
-            + ("On an Entra ID cluster check-acr's kubeconfig signs in with a device code and "
-               "waits for a person; AAD_LOGIN_METHOD=azurecli makes kubelogin use the az "
-               "sign-in instead (azure-cli 2.91 acs/custom.py; microsoft/tyger#21)."
-               if entra else ""),
+            say(N_("Verify from inside the cluster that the nodes can pull from the registry "
+                   "(\"Integrate Azure Container Registry with Azure Kubernetes Service (AKS)\"). "
+                   "It starts a pod (hostNetwork, root) in namespace default, so the caller "
+                   "needs create rights on pods there. {entra}"),
+                entra=say(N_("On an Entra ID cluster check-acr's kubeconfig signs in with a "
+                             "device code and waits for a person; AAD_LOGIN_METHOD=azurecli "
+                             "makes kubelogin use the az sign-in instead (azure-cli 2.91 "
+                             "acs/custom.py; microsoft/tyger#21).")) if entra else ""),
             _az("az", "aks", "check-acr", "--resource-group", rg, "--name", cluster, "--acr",
                 f"{env.acr}.azurecr.io"),
             env=(("AAD_LOGIN_METHOD", "azurecli"),) if entra else ()))
@@ -1071,13 +1143,15 @@ def _auth_steps(env: Environment, n: dict[str, str], ids: dict[str, str]) -> lis
         steps += _pipeline_steps(env, n, ids)
     steps += [
         Step("workload-identity", "03-auth", "operate",
-             "The application's own user-assigned managed identity (workload identity): no "
-             "secret in the pod, a short-lived token exchanged for an Entra ID token.",
+             N_("The application's own user-assigned managed identity (workload identity): no "
+                "secret in the pod, a short-lived token exchanged for an Entra ID token."),
              _az("az", "identity", "create", "--resource-group", rg, "--name",
                  n["workload_identity"], "--location", env.location)),
         Step("federated-credential", "03-auth", "operate",
-             f"Trust tokens that the cluster's OIDC issuer signs for service account "
-             f"{TEAM_NAMESPACE}/{WORKLOAD_SERVICE_ACCOUNT}, audience {WORKLOAD_AUDIENCE}.",
+             say(N_("Trust tokens that the cluster's OIDC issuer signs for service account "
+                    "{account}, audience {audience}."),
+                 account=f"{TEAM_NAMESPACE}/{WORKLOAD_SERVICE_ACCOUNT}",
+                 audience=WORKLOAD_AUDIENCE),
              _az("az", "identity", "federated-credential", "create", "--name",
                  f"fc-{TEAM_NAMESPACE}-{WORKLOAD_SERVICE_ACCOUNT}", "--identity-name",
                  n["workload_identity"], "--resource-group", rg, "--issuer", "$OIDC_ISSUER",
@@ -1087,11 +1161,11 @@ def _auth_steps(env: Environment, n: dict[str, str], ids: dict[str, str]) -> lis
         *_key_vault_steps(env, n, ids),
         _safeguards_step(env),
         Step("rotate-certs", "03-auth", "operate",
-             "Rotate the cluster's certificates, e.g. after local accounts were on and an admin "
-             "kubeconfig may have leaked: it recreates every node, scale set and disk, causes "
-             "up to 30 minutes of downtime and invalidates every kubeconfig, so run it only in "
-             "a maintenance window and fetch credentials again afterwards (\"Manage and Rotate "
-             "Certificates in Azure Kubernetes Service (AKS)\").",
+             N_("Rotate the cluster's certificates, e.g. after local accounts were on and an admin "
+                "kubeconfig may have leaked: it recreates every node, scale set and disk, causes "
+                "up to 30 minutes of downtime and invalidates every kubeconfig, so run it only in "
+                "a maintenance window and fetch credentials again afterwards (\"Manage and Rotate "
+                "Certificates in Azure Kubernetes Service (AKS)\")."),
              _az("az", "aks", "rotate-certs", "--resource-group", rg, "--name", cluster,
                  "--yes"),
              destructive=True),
@@ -1112,24 +1186,26 @@ def _group_steps(env: Environment, ids: dict[str, str]) -> list[Step]:
     for role, group in team_groups(env).items():
         steps.append(Step(
             f"group-{role}", "03-auth", "operate",
-            f"The team's {role} in {env.environment} as an Entra ID group of this environment "
-            f"only: people join the group, bindings name its object id "
-            f"(${role.upper()}_GROUP_ID, read with az ad group show --query id), never a person "
-            f"(Entra tokens carry group object ids: \"Use Microsoft Entra ID and Kubernetes RBAC "
-            f"for clusters\").",
+            say(N_("The team's {role} in {environment} as an Entra ID group of this environment "
+                   "only: people join the group, bindings name its object id ({variable}, read "
+                   "with az ad group show --query id), never a person (Entra tokens carry group "
+                   "object ids: \"Use Microsoft Entra ID and Kubernetes RBAC for clusters\")."),
+                role=role, environment=env.environment, variable=f"${role.upper()}_GROUP_ID"),
             _az("az", "ad", "group", "create", "--display-name", group, "--mail-nickname",
                 group),
             exists=_az("az", "ad", "group", "show", "--group", group)))
     for role in TEAM_ROLES:
-        inside = (f"inside, AKS RBAC Reader on namespace {TEAM_NAMESPACE} (next step): "
-                  f"production is read-only for people" if env.production else
-                  f"inside, the {role[:-1]} Role of team-rbac.yaml bound to the group's object "
-                  f"id ${role.upper()}_GROUP_ID")
+        inside = (say(N_("inside, AKS RBAC Reader on namespace {namespace} (next step): "
+                         "production is read-only for people"), namespace=TEAM_NAMESPACE)
+                  if env.production else
+                  say(N_("inside, the {role} Role of team-rbac.yaml bound to the group's object "
+                         "id {variable}"), role=role[:-1], variable=f"${role.upper()}_GROUP_ID"))
         steps.append(Step(
             f"cluster-user-{role}", "03-auth", "operate",
-            f"The {role} may fetch the user kubeconfig (Cluster User Role: "
-            f"listClusterUserCredential; without it az aks get-credentials fails: \"Limit "
-            f"access to kubeconfig in Azure Kubernetes Service (AKS)\"); {inside}.",
+            say(N_("The {role} may fetch the user kubeconfig (Cluster User Role: "
+                   "listClusterUserCredential; without it az aks get-credentials fails: \"Limit "
+                   "access to kubeconfig in Azure Kubernetes Service (AKS)\"); {inside}."),
+                role=role, inside=inside),
             _az("az", "role", "assignment", "create", "--role",
                 "Azure Kubernetes Service Cluster User Role", "--assignee-object-id",
                 f"${role.upper()}_GROUP_ID", "--assignee-principal-type", "Group", "--scope",
@@ -1138,11 +1214,12 @@ def _group_steps(env: Environment, ids: dict[str, str]) -> list[Step]:
         for role in TEAM_ROLES:
             steps.append(Step(
                 f"rbac-reader-{role}", "03-auth", "operate",
-                f"Production: the {role} read namespace {TEAM_NAMESPACE} through Azure RBAC "
-                f"(AKS RBAC Reader: no Secrets, no roles) and nothing more; write access is the "
-                f"pipeline's, emergency admin rights come from the PIM-eligible admin group "
-                f"(\"Control cluster and node access using Privileged Identity Management (PIM) "
-                f"with Microsoft Entra integration\").",
+                say(N_("Production: the {role} read namespace {namespace} through Azure RBAC "
+                       "(AKS RBAC Reader: no Secrets, no roles) and nothing more; write access "
+                       "is the pipeline's, emergency admin rights come from the PIM-eligible "
+                       "admin group (\"Control cluster and node access using Privileged "
+                       "Identity Management (PIM) with Microsoft Entra integration\")."),
+                    role=role, namespace=TEAM_NAMESPACE),
                 _az("az", "role", "assignment", "create", "--role",
                     "Azure Kubernetes Service RBAC Reader", "--assignee-object-id",
                     f"${role.upper()}_GROUP_ID", "--assignee-principal-type", "Group",
@@ -1157,29 +1234,29 @@ def _pipeline_steps(env: Environment, n: dict[str, str], ids: dict[str, str]) ->
     team = f"{ids['cluster']}/namespaces/{TEAM_NAMESPACE}"
     return [
         Step("pipeline-identity", "03-auth", "operate",
-             "The delivery pipeline's user-assigned identity: the only principal that changes "
-             "workloads in production.",
+             N_("The delivery pipeline's user-assigned identity: the only principal that changes "
+                "workloads in production."),
              _az("az", "identity", "create", "--resource-group", rg, "--name",
                  n["pipeline_identity"], "--location", env.location)),
         Step("pipeline-federated-credential", "03-auth", "operate",
-             f"Workload identity federation for the pipeline: the identity trusts GitHub "
-             f"Actions' OIDC token for {subject} only (no client secret to leak or rotate; "
-             f"\"Use GitHub Actions to connect to Azure\").",
+             say(N_("Workload identity federation for the pipeline: the identity trusts GitHub "
+                    "Actions' OIDC token for {subject} only (no client secret to leak or rotate; "
+                    "\"Use GitHub Actions to connect to Azure\")."), subject=subject),
              _az("az", "identity", "federated-credential", "create", "--name",
                  f"fc-github-{env.environment}", "--identity-name", n["pipeline_identity"],
                  "--resource-group", rg, "--issuer", PIPELINE_ISSUER, "--subject", subject,
                  "--audiences", WORKLOAD_AUDIENCE)),
         Step("cluster-user-pipeline", "03-auth", "operate",
-             "The pipeline may fetch the user kubeconfig (Cluster User Role).",
+             N_("The pipeline may fetch the user kubeconfig (Cluster User Role)."),
              _az("az", "role", "assignment", "create", "--role",
                  "Azure Kubernetes Service Cluster User Role", "--assignee-object-id",
                  "$PIPELINE_PRINCIPAL_ID", "--assignee-principal-type", "ServicePrincipal",
                  "--scope", ids["cluster"])),
         Step("rbac-writer-pipeline", "03-auth", "operate",
-             f"The pipeline deploys into namespace {TEAM_NAMESPACE} (AKS RBAC Writer, that "
-             f"namespace only; it can read the namespace's Secrets, so only reviewed changes "
-             f"run: \"Use Microsoft Entra ID Authorization for the Kubernetes API in Azure "
-             f"Kubernetes Service (AKS)\").",
+             say(N_("The pipeline deploys into namespace {namespace} (AKS RBAC Writer, that "
+                    "namespace only; it can read the namespace's Secrets, so only reviewed "
+                    "changes run: \"Use Microsoft Entra ID Authorization for the Kubernetes API "
+                    "in Azure Kubernetes Service (AKS)\")."), namespace=TEAM_NAMESPACE),
              _az("az", "role", "assignment", "create", "--role",
                  "Azure Kubernetes Service RBAC Writer", "--assignee-object-id",
                  "$PIPELINE_PRINCIPAL_ID", "--assignee-principal-type", "ServicePrincipal",
@@ -1199,36 +1276,39 @@ def _key_vault_steps(env: Environment, n: dict[str, str], ids: dict[str, str]) -
         args += ["--public-network-access", "Disabled"]
     steps = [Step(
         "key-vault", "03-auth", "operate",
-        "A Key Vault for the application's secrets, authorized with Azure RBAC (no access "
-        "policies), with purge protection (a deleted vault or secret stays recoverable for 90 "
-        "days and nobody can purge it early: \"Azure Key Vault soft-delete overview\")"
-        + ("; public network access off: the private cluster reaches it over a private "
-           "endpoint (\"Use the Azure Key Vault Provider for Secrets Store CSI Driver for Azure "
-           "Kubernetes Service (AKS) Secrets\", Network)." if private else "."),
+        N_("A Key Vault for the application's secrets, authorized with Azure RBAC (no access "
+           "policies), with purge protection (a deleted vault or secret stays recoverable for 90 "
+           "days and nobody can purge it early: \"Azure Key Vault soft-delete overview\"); "
+           "public network access off: the private cluster reaches it over a private endpoint "
+           "(\"Use the Azure Key Vault Provider for Secrets Store CSI Driver for Azure "
+           "Kubernetes Service (AKS) Secrets\", Network).") if private else
+        N_("A Key Vault for the application's secrets, authorized with Azure RBAC (no access "
+           "policies), with purge protection (a deleted vault or secret stays recoverable for 90 "
+           "days and nobody can purge it early: \"Azure Key Vault soft-delete overview\")."),
         _az(*args),
         exists=_az("az", "keyvault", "show", "--resource-group", rg, "--name", vault))]
     if private:
         steps += [
             Step("key-vault-dns-zone", "03-auth", "operate",
-                 f"The private DNS zone {VAULT_ZONE}: the vault's name resolves to its private "
-                 f"endpoint.",
+                 say(N_("The private DNS zone {zone}: the vault's name resolves to its private "
+                        "endpoint."), zone=VAULT_ZONE),
                  _az("az", "network", "private-dns", "zone", "create", "--resource-group", rg,
                      "--name", VAULT_ZONE)),
             Step("key-vault-dns-link", "03-auth", "operate",
-                 "Link the zone to the cluster's VNET so the nodes use it.",
+                 N_("Link the zone to the cluster's VNET so the nodes use it."),
                  _az("az", "network", "private-dns", "link", "vnet", "create",
                      "--resource-group", rg, "--zone-name", VAULT_ZONE, "--name",
                      f"link-{n['vnet']}", "--virtual-network", n["vnet"],
                      "--registration-enabled", "false")),
             Step("key-vault-endpoint", "03-auth", "operate",
-                 "The vault's private endpoint (group id vault) in the endpoint subnet.",
+                 N_("The vault's private endpoint (group id vault) in the endpoint subnet."),
                  _az("az", "network", "private-endpoint", "create", "--resource-group", rg,
                      "--name", n["vault_endpoint"], "--location", env.location,
                      "--vnet-name", n["vnet"], "--subnet", n["endpoint_subnet"],
                      "--private-connection-resource-id", ids["key_vault"], "--group-id",
                      "vault", "--connection-name", "vault")),
             Step("key-vault-endpoint-dns", "03-auth", "operate",
-                 "Let the endpoint write the vault's A record into the zone.",
+                 N_("Let the endpoint write the vault's A record into the zone."),
                  _az("az", "network", "private-endpoint", "dns-zone-group", "create",
                      "--resource-group", rg, "--endpoint-name", n["vault_endpoint"], "--name",
                      "vault", "--private-dns-zone", VAULT_ZONE, "--zone-name", "vault")),
@@ -1236,31 +1316,35 @@ def _key_vault_steps(env: Environment, n: dict[str, str], ids: dict[str, str]) -
     admins = env.entra.admin_group_object_ids
     if env.production and admins:  # no standing human write access in production
         writer, kind = str(admins[0]), "Group"
-        who = ("The PIM-eligible admin group may write secrets of this vault (Key Vault "
-               "Secrets Officer): activate your membership just in time before the next step, "
-               "so no person holds standing write access in production")
+        who = say(N_("The PIM-eligible admin group may write secrets of this vault (Key Vault "
+                     "Secrets Officer): activate your membership just in time before the next "
+                     "step, so no person holds standing write access in production"))
     else:
         writer, kind = "$OPERATOR_OBJECT_ID", "User"
-        who = "You (the signed-in operator) may write secrets of this vault (Key Vault Secrets " \
-              "Officer)"
+        who = say(N_("You (the signed-in operator) may write secrets of this vault (Key Vault "
+                     "Secrets Officer)"))
     steps += [
         Step("key-vault-secrets-officer", "03-auth", "operate",
-             f"{who}: on an RBAC vault even the subscription's Owner has no data-plane rights "
-             f"(\"Provide access to Key Vault keys, certificates, and secrets with Azure "
-             f"role-based access control\"). Role assignments can take a few minutes to apply.",
+             say(N_("{who}: on an RBAC vault even the subscription's Owner has no data-plane "
+                    "rights (\"Provide access to Key Vault keys, certificates, and secrets with "
+                    "Azure role-based access control\"). Role assignments can take a few minutes "
+                    "to apply."), who=who),
              _az("az", "role", "assignment", "create", "--role", "Key Vault Secrets Officer",
                  "--assignee-object-id", writer, "--assignee-principal-type", kind, "--scope",
                  ids["key_vault"])),
         Step("key-vault-secret", "03-auth", "operate",
-             f"Store the application's secret {APP_SECRET}, read from the file $SECRET_FILE "
-             f"(never typed on the command line, never printed: --output none)"
-             + (". The vault has no public access: run this from inside the VNET (a jump box "
-                "or Bastion)." if private else "."),
+             say(N_("Store the application's secret {secret}, read from the file $SECRET_FILE "
+                    "(never typed on the command line, never printed: --output none). The vault "
+                    "has no public access: run this from inside the VNET (a jump box or "
+                    "Bastion)."), secret=APP_SECRET) if private else
+             say(N_("Store the application's secret {secret}, read from the file $SECRET_FILE "
+                    "(never typed on the command line, never printed: --output none)."),
+                 secret=APP_SECRET),
              _az("az", "keyvault", "secret", "set", "--vault-name", vault, "--name", APP_SECRET,
                  "--file", "$SECRET_FILE", "--encoding", "utf-8", "--output", "none")),
         Step("key-vault-secrets-user", "03-auth", "operate",
-             "The workload identity may read secrets of that vault only (Key Vault Secrets "
-             "User); the Secrets Store CSI driver mounts them as files.",
+             N_("The workload identity may read secrets of that vault only (Key Vault Secrets "
+                "User); the Secrets Store CSI driver mounts them as files."),
              _az("az", "role", "assignment", "create", "--role", "Key Vault Secrets User",
                  "--assignee-object-id", "$WORKLOAD_PRINCIPAL_ID", "--assignee-principal-type",
                  "ServicePrincipal", "--scope", ids["key_vault"])),
@@ -1272,11 +1356,12 @@ def _safeguards_step(env: Environment) -> Step:
     level = "Enforce" if env.production else "Warn"
     return Step(
         "policy-safeguards", "03-auth", "operate",
-        f"Give the Azure Policy add-on something to enforce: Deployment Safeguards at level "
-        f"{level} ({'deny or mutate' if level == 'Enforce' else 'warn about'} non-compliant "
-        f"workloads) with the Baseline Pod Security Standard; without it or an assigned "
-        f"initiative the add-on enforces nothing (\"Use Deployment Safeguards to Enforce Best "
-        f"Practices in Azure Kubernetes Service (AKS)\").",
+        say(N_("Give the Azure Policy add-on something to enforce: Deployment Safeguards at "
+               "level {level} ({effect} non-compliant workloads) with the Baseline Pod Security "
+               "Standard; without it or an assigned initiative the add-on enforces nothing "
+               "(\"Use Deployment Safeguards to Enforce Best Practices in Azure Kubernetes "
+               "Service (AKS)\")."), level=level,
+            effect=say(N_("deny or mutate")) if level == "Enforce" else say(N_("warn about"))),
         _az("az", "aks", "safeguards", "create", "--resource-group", env.rg, "--name",
             env.cluster, "--level", level, "--pss-level", "Baseline"))
 
@@ -1449,7 +1534,7 @@ def render(steps: list[Step], env: Environment, fmt: str = "text") -> str:
     lines = []
     for number, step in enumerate(steps, 1):
         status = f"  [{_status(step)}]" if step.validation else ""
-        lines.append(f"{number:>2}. [{step.chapter}] {step.reason}{status}")
+        lines.append(f"{number:>2}. [{step.chapter}] {said(step.reason)}{status}")
         for name in step.placeholders:  # where a value only Azure knows comes from
             if name not in read:
                 lines.append(f"    {name}=$({holders[name].lookup})")
@@ -1495,7 +1580,7 @@ def _render_sh(steps: list[Step], env: Environment) -> str:
             if name in needed and name not in defined:  # read once, just before first use
                 out.append(f"{name}=$({holders[name].lookup})")
                 defined.add(name)
-        out.append(f"# [{step.chapter}] {step.reason} ({_status(step)})")
+        out.append(f"# [{step.chapter}] {said(step.reason)} ({_status(step)})")
         for path, text in step.files:
             out.append(f'mkdir -p "$(dirname "{path}")"')
             out.append(f"cat > \"{path}\" <<'JSON'")

@@ -271,16 +271,70 @@ EVIDENCE = (
     N_("isolated for ingress and egress, no allow-all rule"),
     N_("no node labelled kubernetes.azure.com/mode=system (AKS labels every node of a System "
        "pool so; none in this view)"),
+    N_("authorized IP ranges {ranges}: {text}, not the Internet ({text_note})"),
+    N_("IPv{version} {count} public addresses"),
+    N_("more public addresses than {text_v4} for IPv4 or {text_v6} for IPv6 count as the "
+       "Internet"),
+    N_("a {prefix} ({count} addresses)"),
+    N_("private ranges {ranges} are not Internet addresses"),
+    N_("{text} ({count} policies in the namespace)"),
+    N_("no default deny for {direction}"),
+    N_("default deny: {names}"),
+    N_("{direction}: no policy selects it"),
+    N_("not exposed outside the cluster"),
+    N_("no binding gives cluster-admin or * on * beyond {who} ({count} bindings checked)"),
+    N_("{kind} {name} is not among the files: cannot judge its rules"),
+    N_("images {images}"),
+    N_("System pool(s) {system}; applications on User pool(s) {user}"),
+    N_("hostPath {path} (volume {volume}, {text})"),
+    N_("read-only"),
+    N_("not mounted"),
+    N_("writable by {names}"),
+    N_("every container drops ALL (adds at most NET_BIND_SERVICE)"),
+    N_("every container runs as non-root"),
+    N_("allowPrivilegeEscalation false in every container"),
+    N_("every container under RuntimeDefault or Localhost seccomp"),
+    N_("every image pinned to a tag or digest"),
+    N_("requests and limits set for cpu and memory"),
+    N_("every container has a readinessProbe"),
+    N_("neither the pod nor ServiceAccount {name} sets automountServiceAccountToken: false"),
+    N_("automountServiceAccountToken: false on the pod"),
+    N_("ServiceAccount {name} sets automountServiceAccountToken: false"),
+    N_("enforce: {level} (version {version})"),
+    N_("managed Entra ID integration with Azure RBAC"),
+    N_("disableLocalAccounts true, Entra ID integration on"),
+    N_("enableRbac true"),
+    N_("identity.type {kind} but no identityProfile.kubeletidentity: kubelet has no managed "
+       "identity (upgrade the node pools)"),
+    N_("OIDC issuer and workload identity on"),
+    N_("azurepolicy add-on on"),
+    N_("add-on on, rotation every {interval}"),
+    N_("control plane {version}: {minor} is in AKS support ({supported}, as of {date})"),
+    N_("kubelet {version}: {minor} is in AKS support ({supported}, as of {date})"),
+    N_("{what} version {version} is not a version"),
+    N_("pool {version} vs control plane {control}: {text}"),
+    N_("kubelet {version} vs control plane {control}: {text}"),
+    N_("same minor"),
+    N_("{count} minor(s) behind"),
+    N_("maintenance configurations not known: they are not in az aks show JSON (add az aks "
+       "maintenanceconfiguration list as maintenanceConfigurations)"),
+    N_("Container Insights (monitoring add-on) on"),
+    N_("Container Insights (monitoring add-on) off: container logs stay on the nodes and rotate "
+       "away"),
+    N_("httpApplicationRouting add-on not enabled"),
 )
 
 
 def messages() -> list[tuple[str, str]]:
     """The check catalog's texts to translate (they are plain strings given to @check):
-    (message, "check:<id>") for each title, remediation and differs."""
+    (message, "check:<id>") for each title, remediation and differs; and the plan rules'
+    titles and remediation (checks.plan.messages)."""
     from aks_runbook.checks import auth, checklist, maintenance, network, overview  # noqa: F401 - they register themselves
+    from aks_runbook.checks import plan as plan_rules
 
     return [(text, f"check:{item.id}") for item in CATALOG
-            for text in (item.title, item.remediation, item.differs) if text]
+            for text in (item.title, item.remediation, item.differs) if text
+            ] + plan_rules.messages()
 
 
 def localized(finding: Finding, language: str | None = None) -> Finding:

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 from aks_runbook.analysis import reachability as reach
 from aks_runbook.azure import plan as azplan
+from aks_runbook.checks import EVIDENCE as POSTURE_EVIDENCE
 from aks_runbook.checks import Check, Finding, State, resource, selects
+from aks_runbook.i18n import N_
 from aks_runbook.params import Environment
 
 Steps = list[azplan.Step]
@@ -81,6 +83,93 @@ def judge(env: Environment, steps: Steps) -> list[Finding]:
     """Every plan rule on this plan, sorted like the posture checks."""
     findings = [f for r in RULES for f in r.evaluate(env, steps, r)]
     return sorted(findings, key=lambda f: (f.check, f.resource))
+
+
+# The rules' common evidence, as templates (see checks.EVIDENCE): matched at presentation, so
+# the findings themselves stay English. Fields named text* are sentences translated in turn.
+EVIDENCE = (
+    N_("Premium registry, data endpoint on; firewall allows {login} and {data}"),
+    N_("Premium registry, public access off, private endpoint and {zone} linked"),
+    N_("0.0.0.0/0 -> {hop} (az network firewall show); {public} -> Internet; route table "
+       "attached first"),
+    N_("network rules: {text}"),
+    N_("none needed (private cluster)"),
+    N_("{roles} on the node subnet and route table before az aks create"),
+    N_("{roles} on the node subnet before az aks create"),
+    N_("channel {channel}: {fqdns} allowed"),
+    N_("channel {channel}: no update source behind a firewall"),
+    N_("channel {channel} needs {fqdns}"),
+    N_("ranges include {ranges}"),
+    N_("nodes leave through {ips}, which the API server would refuse"),
+    N_("the firewall allows the Azure Monitor FQDNs"),
+    N_("the firewall allows {fqdns}"),
+    N_("the firewall does not allow {fqdn}"),
+    N_("Key Vault {name}: purge protection, private endpoint, public access off"),
+    N_("Key Vault {name}: purge protection"),
+    N_("the vault is reached over its private endpoint ({zone})"),
+    N_("the registry is reached over its private endpoint, not the firewall"),
+    N_("each secret is written from a file by a Key Vault Secrets Officer assigned first"),
+    N_("Deployment Safeguards at level {level}"),
+    N_("policy assignment {name}"),
+    N_("neither Container Insights nor managed Prometheus is enabled"),
+    N_("OIDC issuer on; login.microsoftonline.com reachable"),
+    N_("admin group(s) {groups}"),
+    N_("{count} AKS RBAC assignment(s), each principal with Cluster User Role"),
+    N_("registry {name} exists first; AcrPull for the kubelet"),
+    N_("{count} image(s), all from MCR or {registry}"),
+    N_("check-acr signs in with the az login"),
+    N_("no check-acr on an Entra ID cluster"),
+    N_("{upgrade} in {window}, {nodeos} in {window2}"),
+    N_("{channel} in {window}"),
+    N_("operator path: {paths}"),
+    N_("nothing in the plan reaches the private API server"),
+    N_("{count} frontend IP(s); production minimum {minimum}"),
+    N_("not a private cluster"),
+    N_("not a production firewall"),
+    N_("public API server (authorized ranges)"),
+    N_("no authorized ranges, or egress through AKS's own load balancer"),
+    N_("egress does not go through a firewall"),
+    N_("egress is not filtered by a firewall"),
+    N_("outbound type is not userDefinedRouting"),
+    N_("no image pulled behind a firewall"),
+    N_("no subnet of your own (AKS-managed VNET)"),
+    N_("the plan writes no secret"),
+    N_("the plan creates no Key Vault"),
+    N_("the Azure Policy add-on is off"),
+    N_("the Key Vault secrets provider is off"),
+    N_("workload identity is off"),
+    N_("local accounts stay on"),
+    N_("Azure RBAC for Kubernetes is off"),
+    N_("no --attach-acr"),
+    N_("no cluster in the plan"),
+    N_("no 0.0.0.0/0 route to a virtual appliance"),
+    N_("the route table is not attached to the node subnet before az aks create"),
+    N_("registry keeps public network access"),
+)
+
+
+def messages() -> list[tuple[str, str]]:
+    """The rules' titles and remediation to translate (plain strings given to @rule):
+    (message, "rule:<id>")."""
+    return [(text, f"rule:{item.id}") for item in RULES
+            for text in (item.title, item.remediation) if text]
+
+
+def localized(findings: list[Finding], language: str | None = None) -> list[Finding]:
+    """The rules' findings for a reader of `language` (the current one by default): title,
+    remediation and (where a template matches) evidence translated; ids, resources and
+    statuses as they are. English: the findings themselves."""
+    import dataclasses
+
+    from aks_runbook import i18n
+
+    lang = i18n.checked(language or i18n.language())
+    if lang == "en":
+        return findings
+    return [dataclasses.replace(
+        f, title=i18n.gettext(f.title, lang), remediation=i18n.gettext(f.remediation, lang),
+        evidence=i18n.by_template(f.evidence, EVIDENCE + POSTURE_EVIDENCE, lang))
+        for f in findings]
 
 
 def _plan(env: Environment) -> str:

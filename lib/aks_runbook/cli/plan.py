@@ -42,7 +42,7 @@ def judge_rules(env: Environment, steps: list, fmt: str) -> int:
     JSON or the script stays as it is. Returns how many failed."""
     from aks_runbook.checks import plan as plan_rules
 
-    findings = plan_rules.judge(env, steps)
+    findings = plan_rules.localized(plan_rules.judge(env, steps))
     lines = [f"[{f.status}] {f.check} {f.resource}: {f.evidence}" for f in findings]
     failed = sum(f.status == "fail" for f in findings)
     summary = _("plan rules: {ok} of {total} without a failure").format(

@@ -157,7 +157,7 @@ def network_rules(env: Environment) -> pd.DataFrame:
     """The firewall network rules the docs list, and whether this design opens each."""
     rows = [{"rule": r.name, "protocol": r.protocol, "port": r.port,
              "destination": r.destination, "opened": "yes" if r.needed else "no",
-             "why": r.reason} for r in azplan.network_rules(env)]
+             "why": azplan.said(r.reason)} for r in azplan.network_rules(env)]
     return pd.DataFrame(rows).set_index("rule")
 
 
@@ -192,7 +192,7 @@ def plan_rules(env: Environment, steps: list[azplan.Step] | None = None) -> pd.D
 
     steps = azplan.build(env) if steps is None else steps
     rows = [{"rule": f.check, "status": f.status, "evidence": f.evidence,
-             "source": f.public_ids} for f in plan.judge(env, steps)]
+             "source": f.public_ids} for f in plan.localized(plan.judge(env, steps))]
     return pd.DataFrame(rows).set_index("rule")
 
 

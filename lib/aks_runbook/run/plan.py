@@ -35,7 +35,8 @@ def guard(steps: list[Step], env: Environment) -> None:
     failed = [f for f in plan_rules.judge(env, _whole_plan(steps, env)) if f.status == "fail"]
     if failed:
         raise FailingRules("the plan breaks its rules, nothing was run:\n" + "\n".join(
-            f"  {f.check} {f.title}: {f.evidence} (fix: {f.remediation})" for f in failed))
+            f"  {f.check} {f.title}: {f.evidence} (fix: {f.remediation})"
+            for f in plan_rules.localized(failed)))
     risky = [s.id for s in steps if s.destructive]
     if env.production and risky and not env.confirm_destructive:
         raise NeedsConfirmation(

@@ -1,0 +1,66 @@
+"""The Japanese workshop in a real browser: the JupyterLab `aks-runbook lab --lang ja` starts
+(its ja_JP language pack from the lock, the notebooks of notebooks/ja), opened in Debian's
+Chromium. Each Japanese notebook is opened with its stored outputs and a screenshot taken
+(`make screenshots` keeps them in docs/screenshots/ja/). The cells themselves run under nbval
+and papermill; the English notebooks run top to bottom in tests/test_browser.py."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+
+import nbformat
+import pytest
+
+from aks_runbook import paths
+from aks_runbook.notebook import lab
+from test_browser import browser, logged_in, screenshots  # noqa: F401 - fixtures
+
+NOTEBOOKS = sorted((paths.project_root() / "notebooks" / "ja").glob("[0-9][0-9]-*.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def workshop_ja(local_cluster, tmp_path_factory):
+    """`aks-runbook lab --lang ja`'s server, on a copy of notebooks/ja (JupyterLab autosaves)."""
+    base = tmp_path_factory.mktemp("lab-ja")
+    root = base / "notebooks"
+    root.mkdir()
+    for notebook in NOTEBOOKS:
+        shutil.copy(notebook, root)
+    as_started = lab.workshop(paths.project_root(), base, language="ja", open_browser=False)
+    assert as_started.root_dir == paths.project_root() / "notebooks" / "ja"
+    server = dataclasses.replace(
+        as_started, root_dir=root, home=base / "home", log=base / "server.log",
+        env={"JUPYTER_CONFIG_DIR": str(base / "config"), "JUPYTER_DATA_DIR": str(base / "data")})
+    with server:
+        yield server
+
+
+def _first_heading(notebook) -> str:
+    first = next(c for c in nbformat.read(notebook, as_version=4).cells
+                 if c.cell_type == "markdown")
+    return first.source.splitlines()[0].lstrip("# ").strip()
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[n.stem for n in NOTEBOOKS])
+def test_the_japanese_notebook_opens_in_a_japanese_jupyterlab(browser, workshop_ja,  # noqa: F811
+                                                               notebook, screenshots):  # noqa: F811
+    context = logged_in(browser, workshop_ja)
+    page = context.new_page()
+    try:
+        page.goto(f"{workshop_ja.base_url}/lab/workspaces/ja-{notebook.stem}/tree/"
+                  f"{notebook.name}")
+        page.wait_for_selector(".jp-NotebookPanel .jp-MarkdownOutput h1", timeout=90_000)
+        menu = page.locator("#jp-MainMenu").inner_text()
+        assert "ファイル" in menu and "File" not in menu, f"the menu is not Japanese: {menu!r}"
+        heading = page.locator(".jp-NotebookPanel .jp-MarkdownOutput h1").first.inner_text()
+        assert _first_heading(notebook)[:12] in heading
+        assert any("\u3040" <= ch <= "\u30ff" for ch in heading + page.locator(
+            ".jp-NotebookPanel .jp-MarkdownOutput").nth(1).inner_text()), "no Japanese text"
+        page.wait_for_timeout(1000)  # fonts and outputs settle
+        folder = screenshots / "ja"
+        folder.mkdir(exist_ok=True)
+        page.screenshot(path=folder / f"{notebook.stem}.png")
+        assert (folder / f"{notebook.stem}.png").stat().st_size > 10_000
+    finally:
+        context.close()
