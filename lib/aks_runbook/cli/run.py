@@ -22,20 +22,23 @@ def add(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from aks_runbook import params
+    from aks_runbook import i18n, params
     from aks_runbook.run import chapters as runs
 
     overrides = dict(params.parse_override(p) for p in args.param)
     if args.lang:  # the notebooks speak it too (their `language` parameter)
         overrides["language"] = args.lang
     only = [part.strip() for part in args.only.split(",")] if args.only else None
-    result = runs.run(args.env_file, only=only, overrides=overrides)
-    print(_("run folder: {folder}").format(folder=result.folder))
-    for notebook in result.notebooks:
-        print(f"  {notebook.name:<28} {notebook.status}")
-    from aks_runbook.run import report
+    # Without --lang the environment's `language` speaks for the whole run, report included.
+    language = None if args.lang else params.load(args.env_file, overrides).language
+    with i18n.using(language):
+        result = runs.run(args.env_file, only=only, overrides=overrides)
+        print(_("run folder: {folder}").format(folder=result.folder))
+        for notebook in result.notebooks:
+            print(f"  {notebook.name:<28} {notebook.status}")
+        from aks_runbook.run import report
 
-    print(_("report: {path}").format(path=report.write(result.folder)))
+        print(_("report: {path}").format(path=report.write(result.folder)))
     if not result.ok:
         print(f"error: {runs.failure_message(result)}", file=sys.stderr)
         return 1

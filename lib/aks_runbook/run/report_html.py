@@ -28,7 +28,8 @@ COLOURS = {"fail": "#c0392b", "pass": "#2e7d32", "not-applicable": "#9e9e9e"}
 OTHER_COLOUR = "#e0a000"
 
 CSS = """
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", "Noto Sans CJK JP", "Hiragino Sans",
+       "Yu Gothic UI", "Meiryo", sans-serif; margin: 2em auto;
        max-width: 72em; padding: 0 1em; color: #1b1b1b; }
 h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #ddd; }
 table { border-collapse: collapse; margin: .5em 0 1em; }
