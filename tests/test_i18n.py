@@ -297,3 +297,33 @@ def test_plan_lang_ja_shows_the_step_reasons_in_japanese_and_english_stays(capsy
 
     assert commands(japanese) == commands(english)  # commands and values as they are
     assert "プライベート クラスターではない" in japanese and "AKS-PLAN-003" in japanese
+
+
+def test_a_japanese_table_fits_the_terminal_columns_it_promises(capsys, files):
+    """A Japanese character takes two columns: widths, cuts and wrapping count columns."""
+    from aks_runbook.cli.output import WIDTH, columns
+
+    _, out, _ = posture(capsys, files, "--lang", "ja")
+    lines = out.splitlines()
+    assert max(columns(line) for line in lines) <= WIDTH
+    assert any(columns(line) > len(line) for line in lines)  # Japanese text is in it
+    header = lines[0]
+    first = lines[1]
+    # the columns line up: the check id starts where its header does, in columns
+    assert columns(header[:header.index("チェック")]) == columns(first[:first.index("AKS-")])
+
+
+def test_wrapping_breaks_japanese_between_characters_and_english_as_textwrap_does():
+    import textwrap
+
+    from aks_runbook.cli.output import columns, wrap
+
+    english = "one two three four five six seven eight nine ten " * 3
+    assert wrap(english, 30, "  ") == textwrap.wrap(english, 30, initial_indent="  ",
+                                                    subsequent_indent="  ",
+                                                    break_on_hyphens=False)
+    japanese = "ポッドがノードのネットワーク、PID、IPC 名前空間を共有している" * 3
+    lines = wrap(japanese, 30, "  ")
+    assert all(columns(line) <= 30 for line in lines) and len(lines) > 3
+    assert "".join(line.strip() for line in lines).replace(" ", "") == \
+        japanese.replace(" ", "")

@@ -12,6 +12,7 @@ import argparse
 import os
 import shutil
 import textwrap
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -46,17 +47,72 @@ def counted(values: Iterable[str], order: Iterable[str]) -> str:
     return ", ".join(f"{counts[v]} {v}" for v in order if counts[v])
 
 
+def columns(text: str) -> int:
+    """The terminal columns text takes: two for a wide (e.g. Japanese) character."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _fit(text: str, width: int, from_end: bool = False) -> str:
+    """As many characters as fit in `width` columns, from the start (or the end)."""
+    taken, used = [], 0
+    for ch in (reversed(text) if from_end else text):
+        used += columns(ch)
+        if used > width:
+            break
+        taken.append(ch)
+    return "".join(reversed(taken) if from_end else taken)
+
+
 def shorten(text: str, width: int, keep_end: bool = True) -> str:
-    """The text in `width` characters: its middle cut (names end in what tells them apart),
+    """The text in `width` columns: its middle cut (names end in what tells them apart),
     or its end when `keep_end` is false."""
-    if len(text) <= width:
+    if columns(text) <= width:
         return text
     if width <= 1:
         return "…"[:width]
     if not keep_end:
-        return text[:width - 1] + "…"
+        return _fit(text, width - 1) + "…"
     head = (width - 1) // 2
-    return text[:head] + "…" + text[len(text) - (width - 1 - head):]
+    return _fit(text, head) + "…" + _fit(text, width - 1 - head, from_end=True)
+
+
+def pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - columns(text))
+
+
+def _tokens(text: str) -> Iterable[str]:
+    """Words of narrow characters, and each space and wide character on its own."""
+    word = ""
+    for ch in text:
+        if ch.isspace() or columns(ch) == 2:
+            if word:
+                yield word
+            word = ""
+            yield ch
+        else:
+            word += ch
+    if word:
+        yield word
+
+
+def wrap(text: str, width: int, indent: str = "", subsequent: str | None = None) -> list[str]:
+    """textwrap.wrap for text with wide characters too: lines of at most `width` columns,
+    broken at spaces or between wide characters (Japanese has no spaces between words)."""
+    subsequent = indent if subsequent is None else subsequent
+    if columns(text) == len(text):  # narrow only: exactly what textwrap does
+        return textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=subsequent,
+                             break_on_hyphens=False)
+    lines, line = [], indent
+    for token in _tokens(" ".join(text.split())):
+        if columns(line) + columns(token) > width and line.strip():
+            lines.append(line.rstrip())
+            line = subsequent
+            if token.isspace():
+                continue
+        line += token
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
 
 
 @dataclass
@@ -77,11 +133,11 @@ class Table:
 
     def widths(self, width: int | None) -> list[int]:
         rows = [row for _, rows in self.sections for row in rows]
-        widths = [max([len(h)] + [len(r.cells[n]) for r in rows])
+        widths = [max([columns(h)] + [columns(r.cells[n]) for r in rows])
                   for n, h in enumerate(self.header)]
         if width is None:
             return widths
-        least = {n: max(len(self.header[n]), 8) for group in self.shrink for n in group}
+        least = {n: max(columns(self.header[n]), 8) for group in self.shrink for n in group}
         for group in self.shrink:
             while sum(widths) + GAP * (len(widths) - 1) > width:
                 n = max(group, key=lambda n: widths[n])
@@ -98,7 +154,7 @@ class Table:
             out = []
             for n, text in enumerate(cells):
                 text = shorten(text, widths[n], n in self.keep_end)
-                padded = text if n == last else text.ljust(widths[n] + GAP)
+                padded = text if n == last else pad(text, widths[n] + GAP)
                 key = colours[n] if n < len(colours) else None
                 if colour and key in COLOURS:
                     padded = f"\033[{COLOURS[key]}m{text}\033[0m" + padded[len(text):]
@@ -113,9 +169,7 @@ class Table:
             for row in rows:
                 found.append(line(row.cells, row.colours))
                 for paragraph in row.details:
-                    found.extend(textwrap.wrap(
-                        paragraph, width, initial_indent=" " * INDENT,
-                        subsequent_indent=" " * INDENT, break_on_hyphens=False) or [""])
+                    found.extend(wrap(paragraph, width, " " * INDENT) or [""])
         return found
 
 
@@ -126,5 +180,4 @@ def print_table(table: Table, summary: str, args: argparse.Namespace, stream: Te
     if any(rows for _, rows in table.sections):
         for text in table.lines(width, not wide, colour_on(args.color, stream)):
             stream.write(text + "\n")
-    stream.write("\n".join(textwrap.wrap(summary, width, subsequent_indent=" " * INDENT,
-                                         break_on_hyphens=False)) + "\n")
+    stream.write("\n".join(wrap(summary, width, "", " " * INDENT)) + "\n")
