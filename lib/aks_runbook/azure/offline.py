@@ -806,8 +806,12 @@ def serve() -> None:
     request in a fork of itself: the fork starts from this process's state, in which nothing
     has been validated yet, so every run is as clean as a new process; whatever the fork
     changes (patches, globals, HOME's files) dies with it, and HOME is made fresh again before
-    the next one. Modules a run imported are imported here afterwards, so the next fork finds
-    them loaded."""
+    the next one. The modules runs import are remembered in the cache directory
+    (`az-validation/preload.json`) and imported here at start, so even the first fork finds
+    them loaded; a run that imports more adds them, here and to the list."""
+    from aks_runbook import paths
+
+    remembered = paths.cache_dir() / "az-validation" / "preload.json"  # before HOME changes
     requests = os.fdopen(os.dup(0), "r")
     replies = os.fdopen(os.dup(1), "w")
     _quiet()
@@ -817,14 +821,37 @@ def serve() -> None:
         # Patched before anything else is imported, as in `main`: a module imported later
         # binds the patched names (e.g. `from subprocess import Popen`) in every fork.
         _install_answers()
+        known = set(_read_list(remembered))
+        _preload(sorted(known))
         for line in requests:
             reply, imported = _in_a_fork(json.loads(line))
             _fresh_home(HOME)
             replies.write(json.dumps(reply) + "\n")
             replies.flush()
             _preload(imported)
+            if not known.issuperset(imported):
+                known.update(imported)
+                _write_list(remembered, sorted(known))
     finally:
         shutil.rmtree(HOME, ignore_errors=True)
+
+
+def _read_list(path) -> list[str]:
+    try:
+        names = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
+
+
+def _write_list(path, names: list[str]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(names))
+        os.replace(partial, path)
+    except OSError:
+        pass  # only a speed-up: the next server learns it again
 
 
 def _in_a_fork(request: dict) -> tuple[dict, list[str]]:
