@@ -806,12 +806,11 @@ def serve() -> None:
     request in a fork of itself: the fork starts from this process's state, in which nothing
     has been validated yet, so every run is as clean as a new process; whatever the fork
     changes (patches, globals, HOME's files) dies with it, and HOME is made fresh again before
-    the next one. The modules runs import are remembered in the cache directory
-    (`az-validation/preload.json`) and imported here at start, so even the first fork finds
-    them loaded; a run that imports more adds them, here and to the list."""
-    from aks_runbook import paths
-
-    remembered = paths.cache_dir() / "az-validation" / "preload.json"  # before HOME changes
+    the next one. Before a run, the modules the previous run imported are imported here, so
+    from the second run on a fork finds azure-cli loaded (a process that validates once pays
+    nothing more than before). A run that loaded every command module (an unknown command
+    double-checked, see _confirm_unknown) teaches nothing: that is seconds of imports most
+    runs never need."""
     requests = os.fdopen(os.dup(0), "r")
     replies = os.fdopen(os.dup(1), "w")
     _quiet()
@@ -821,40 +820,21 @@ def serve() -> None:
         # Patched before anything else is imported, as in `main`: a module imported later
         # binds the patched names (e.g. `from subprocess import Popen`) in every fork.
         _install_answers()
-        known = set(_read_list(remembered))
-        _preload(sorted(known))
+        learned: list[str] = []
         for line in requests:
-            reply, imported = _in_a_fork(json.loads(line))
+            _preload(learned)
+            reply, imported, loaded_all = _in_a_fork(json.loads(line))
             _fresh_home(HOME)
             replies.write(json.dumps(reply) + "\n")
             replies.flush()
-            _preload(imported)
-            if not known.issuperset(imported):
-                known.update(imported)
-                _write_list(remembered, sorted(known))
+            learned = [] if loaded_all else imported
     finally:
         shutil.rmtree(HOME, ignore_errors=True)
 
 
-def _read_list(path) -> list[str]:
-    try:
-        names = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return []
-    return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
-
-
-def _write_list(path, names: list[str]) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(json.dumps(names))
-        os.replace(partial, path)
-    except OSError:
-        pass  # only a speed-up: the next server learns it again
-
-
-def _in_a_fork(request: dict) -> tuple[dict, list[str]]:
+def _in_a_fork(request: dict) -> tuple[dict, list[str], bool]:
+    """The reply of a fork that ran the request, the modules it imported, and whether it
+    loaded every command module."""
     readable, writable = os.pipe()
     before = set(sys.modules)
     pid = os.fork()
@@ -868,6 +848,7 @@ def _in_a_fork(request: dict) -> tuple[dict, list[str]]:
 
             reply, code = {"error": traceback.format_exc()[-2000:]}, 1
         reply["imported"] = sorted(set(sys.modules) - before)
+        reply["loaded_all"] = CORE_COMMANDS is not None
         with os.fdopen(writable, "w") as out:
             out.write(json.dumps(reply))
         os._exit(code)
@@ -876,9 +857,9 @@ def _in_a_fork(request: dict) -> tuple[dict, list[str]]:
         text = inp.read()
     _, status = os.waitpid(pid, 0)
     if not text:
-        return {"error": f"the validation process ended with status {status}"}, []
+        return {"error": f"the validation process ended with status {status}"}, [], False
     reply = json.loads(text)
-    return reply, reply.pop("imported", [])
+    return reply, reply.pop("imported", []), reply.pop("loaded_all", False)
 
 
 def _preload(names: list[str]) -> None:
