@@ -12,48 +12,9 @@ import pytest
 
 from aks_runbook import checks, cli, i18n
 from aks_runbook.cli import messages
+from test_checks_cli import MANIFESTS as APP  # the same inputs as the English CLI tests
+from test_checks_cli import SHOW
 
-APP = """\
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      initContainers: [{name: setup, image: busybox}]
-      containers: [{name: web, image: mcr.microsoft.com/oss/nginx:1.27}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: shop}
-spec:
-  type: LoadBalancer
-  selector: {app: web}
-  ports: [{port: 80}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: typo, namespace: shop}
-spec:
-  selector: {app: wbe}
-  ports: [{port: 80}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: everyone-admin}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
-subjects: [{kind: Group, name: system:authenticated, apiGroup: rbac.authorization.k8s.io}]
-"""
-SHOW = {"name": "aks1", "apiServerAccessProfile": {"authorizedIPRanges": ["0.0.0.0/0"]},
-        "networkProfile": {"networkPlugin": "azure", "networkPolicy": "cilium",
-                           "outboundType": "loadBalancer"},
-        "agentPoolProfiles": [{"name": "system", "enableNodePublicIP": False}]}
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 # what must read the same in every language
 IDENTIFIER = re.compile(r"AKS-[A-Z]+-\d{3}|\bC-\d{4}\b|\bCKV2?_[A-Z0-9_]+|"

@@ -337,7 +337,8 @@ def messages() -> list[tuple[str, str]]:
             ] + plan_rules.messages()
 
 
-def localized(finding: Finding, language: str | None = None) -> Finding:
+def localized(finding: Finding, language: str | None = None,
+              templates: tuple[str, ...] = ()) -> Finding:
     """The finding for a reader of `language` (the current one by default): title,
     remediation, differs and (where a template matches) evidence translated; the check id,
     resource, status, severity and public ids as they are. English: the finding itself."""
@@ -352,7 +353,7 @@ def localized(finding: Finding, language: str | None = None) -> Finding:
         finding, title=i18n.gettext(finding.title, lang),
         remediation=i18n.gettext(finding.remediation, lang),
         differs=i18n.gettext(finding.differs, lang),
-        evidence=i18n.by_template(finding.evidence, EVIDENCE, lang))
+        evidence=i18n.by_template(finding.evidence, templates or EVIDENCE, lang))
 
 
 def localized_check(item: Check, language: str | None = None) -> Check:
@@ -369,5 +370,6 @@ def localized_check(item: Check, language: str | None = None) -> Check:
                                differs=i18n.gettext(item.differs, lang))
 
 
-def localized_all(findings: list[Finding], language: str | None = None) -> list[Finding]:
-    return [localized(f, language) for f in findings]
+def localized_all(findings: list[Finding], language: str | None = None,
+                  templates: tuple[str, ...] = ()) -> list[Finding]:
+    return [localized(f, language, templates) for f in findings]

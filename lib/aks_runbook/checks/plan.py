@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from aks_runbook.analysis import reachability as reach
 from aks_runbook.azure import plan as azplan
 from aks_runbook.checks import EVIDENCE as POSTURE_EVIDENCE
-from aks_runbook.checks import Check, Finding, State, resource, selects
+from aks_runbook.checks import Check, Finding, State, localized_all, resource, selects
 from aks_runbook.i18n import N_
 from aks_runbook.params import Environment
 
@@ -159,17 +159,7 @@ def localized(findings: list[Finding], language: str | None = None) -> list[Find
     """The rules' findings for a reader of `language` (the current one by default): title,
     remediation and (where a template matches) evidence translated; ids, resources and
     statuses as they are. English: the findings themselves."""
-    import dataclasses
-
-    from aks_runbook import i18n
-
-    lang = i18n.checked(language or i18n.language())
-    if lang == "en":
-        return findings
-    return [dataclasses.replace(
-        f, title=i18n.gettext(f.title, lang), remediation=i18n.gettext(f.remediation, lang),
-        evidence=i18n.by_template(f.evidence, EVIDENCE + POSTURE_EVIDENCE, lang))
-        for f in findings]
+    return localized_all(findings, language, EVIDENCE + POSTURE_EVIDENCE)
 
 
 def _plan(env: Environment) -> str:
