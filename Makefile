@@ -7,12 +7,20 @@ TEST_WORKERS ?= 2
 
 SYSTEM_PACKAGES := tools/ensure-system-packages.sh
 
-.PHONY: run test check lab lock bench notebooks screenshots lint clean down mutate
+.PHONY: run test check lab hub lock bench notebooks screenshots lint clean down mutate
 
 # The exact versions of requirements.lock (uv when it can be had, else pip); redone only when
 # the lock, pyproject.toml or the script change.
 $(BIN)/.installed: requirements.lock pyproject.toml tools/setup-venv.sh
 	tools/setup-venv.sh $(VENV)
+	touch $@
+
+# The hub's proxy, configurable-http-proxy, at the versions of tools/npm/package-lock.json, in
+# the project (never globally); redone only when the lock changes.
+PROXY := tools/npm/node_modules/.bin/configurable-http-proxy
+$(PROXY): tools/npm/package-lock.json
+	$(SYSTEM_PACKAGES) npm
+	npm ci --prefix tools/npm --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $@
 
 ## run: the main job: the runbook's notebooks against the local cluster (evidence in runs/)
@@ -22,7 +30,7 @@ run: $(BIN)/.installed
 	$(BIN)/aks-runbook run $(ENV)
 
 ## test: system packages and the local cluster's binaries if missing, then the whole suite
-test: $(BIN)/.installed
+test: $(BIN)/.installed $(PROXY)
 	$(SYSTEM_PACKAGES) bubblewrap chromium fonts-noto-cjk
 	$(BIN)/aks-runbook local build
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
@@ -38,6 +46,11 @@ lab: $(BIN)/.installed
 	$(SYSTEM_PACKAGES) bubblewrap
 	$(BIN)/aks-runbook lab $(ARGS)
 
+## hub: the training hub for provisioned attendees (`training provision` first; ARGS=--ip=...)
+hub: $(BIN)/.installed $(PROXY)
+	$(SYSTEM_PACKAGES) bubblewrap
+	$(BIN)/aks-runbook training hub $(ARGS)
+
 ## lock: refresh requirements.lock from pyproject.toml (LOCK_ARGS=--upgrade: newest allowed)
 ## (needs only uv: a dependency new in pyproject.toml cannot be installed before it is locked)
 lock:
@@ -52,11 +65,11 @@ notebooks: $(BIN)/.installed
 	$(BIN)/python -m aks_runbook.notebook.storedoutputs
 
 ## screenshots: refresh docs/screenshots/ (the README's pictures) from the browser test
-screenshots: $(BIN)/.installed
+screenshots: $(BIN)/.installed $(PROXY)
 	$(SYSTEM_PACKAGES) bubblewrap chromium fonts-noto-cjk
 	$(BIN)/aks-runbook local build
 	AKS_RUNBOOK_SCREENSHOTS=$(abspath docs/screenshots) $(BIN)/python -m pytest -o addopts= \
-		-p no:randomly -q tests/test_browser.py tests/test_browser_ja.py
+		-p no:randomly -q tests/test_browser.py tests/test_browser_ja.py tests/test_hub_browser.py
 
 ## bench: benchmarks (not part of the tests); results go to bench/README.md
 bench: $(BIN)/.installed

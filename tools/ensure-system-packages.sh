@@ -5,13 +5,15 @@
 # or without apt-get it installs nothing and fails naming the one command that does.
 #   chromium        the browser test's headless browser (/usr/lib/chromium/chromium)
 #   fonts-noto-cjk  so that Japanese text renders in the browser (screenshots)
-#   bubblewrap      confines the local cluster's `kubectl exec` (bwrap)
+#   bubblewrap      confines the local cluster's `kubectl exec` (bwrap) and the hub's attendees
+#   npm             installs the hub's proxy (configurable-http-proxy) into tools/npm/
 set -euo pipefail
 
 present() {
     case "$1" in
         chromium) [[ -x "${AKS_RUNBOOK_CHROMIUM:-/usr/lib/chromium/chromium}" ]] ;;
         bubblewrap) command -v bwrap >/dev/null ;;
+        npm) command -v npm >/dev/null && command -v node >/dev/null ;;
         *) dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" ;;
     esac
 }

@@ -4,6 +4,7 @@ of them, teardown."""
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -14,10 +15,11 @@ def add(commands: argparse._SubParsersAction) -> None:
     sub = commands.add_parser(
         "training", help="training mode: a namespace and a short-lived kubeconfig per attendee "
                          "on one cluster, runs for all of them, teardown")
-    sub.add_argument("verb", choices=["provision", "run", "teardown"],
-                     help="provision: create (idempotent); run: every attendee's "
-                          "notebooks; teardown: remove every attendee's resources and "
-                          "credentials")
+    sub.add_argument("verb", choices=["provision", "hub", "run", "teardown"],
+                     help="provision: create (idempotent); hub: JupyterHub for the "
+                          "attendees (logins from training/handout.csv); run: every "
+                          "attendee's notebooks; teardown: remove every attendee's "
+                          "resources, credentials and logins")
     sub.add_argument("--attendees", type=int, metavar="N",
                      help="provision: N attendees named attendee01 .. attendeeNN")
     sub.add_argument("--roster", metavar="FILE.csv",
@@ -43,6 +45,18 @@ def add(commands: argparse._SubParsersAction) -> None:
     sub.add_argument("--all", action="store_true",
                      help="teardown: every training namespace on the cluster, not only "
                           "those provisioned for --folder (e.g. when it was lost)")
+    hub = sub.add_argument_group("hub")
+    hub.add_argument("--ip", default="127.0.0.1",
+                     help="address to listen on (default 127.0.0.1, this machine only; "
+                          "0.0.0.0 for attendees on other machines, with --certfile)")
+    hub.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    hub.add_argument("--certfile", type=Path, help="TLS certificate (PEM)")
+    hub.add_argument("--keyfile", type=Path, help="TLS private key (PEM)")
+    hub.add_argument("--admin-password-file", type=Path, metavar="FILE",
+                     help="the trainer's password (login `trainer`); default: a new one, "
+                          "printed once at start")
+    hub.add_argument("--idle-timeout", default="1h",
+                     help="stop an attendee's server after this long idle (default 1h)")
     no_cache_arg(sub)
     sub.set_defaults(func=run)
 
@@ -57,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
     from aks_runbook.training import run as training_run
 
     folder = Path(args.folder).resolve()
+    if args.verb == "hub":
+        return serve_hub(args, folder)
     try:
         if args.verb == "run":
             only = [part.strip() for part in args.only.split(",")] if args.only else None
@@ -92,13 +108,52 @@ def run(args: argparse.Namespace) -> int:
         changes = f"{len(outcome.changes)} change(s)" if outcome.changes else "unchanged"
         print(f"{outcome.attendee:<12} namespace {outcome.namespace:<22} {changes}, "
               f"{'new' if outcome.token == 'new' else 'kept'} token  {outcome.folder}/")
+    print(f"hub logins: {folder / 'handout.csv'} (name,password; for the trainer only), "
+          f"then: aks-runbook training hub")
     return 0
 
 
-def seconds(text: str) -> int:
+def serve_hub(args: argparse.Namespace, folder: Path) -> int:
+    from aks_runbook import paths
+    from aks_runbook.training.hub.serve import ADMIN, Hub, HubError
+
+    password = None
+    if args.admin_password_file:
+        try:
+            password = args.admin_password_file.read_text().strip()
+        except OSError as error:
+            raise CannotRun(f"--admin-password-file: {error}") from None
+        if len(password) < 12:
+            raise CannotRun(f"--admin-password-file {args.admin_password_file}: the password "
+                            f"must have at least 12 characters")
+    hub = Hub(folder, paths.state_dir() / "hub", paths.project_root(), ip=args.ip,
+              port=args.port, certfile=args.certfile, keyfile=args.keyfile,
+              idle_timeout=seconds(args.idle_timeout, "--idle-timeout"),
+              **({"admin_password": password} if password else {}))
+    try:
+        hub.start()
+    except HubError as error:
+        raise CannotRun(str(error)) from None
+    print(f"The training hub is listening on {hub.url}\n"
+          f"Attendees log in with the name and password of {folder / 'handout.csv'}.\n"
+          f"The trainer logs in as {ADMIN} (admin page: {hub.url}hub/admin)"
+          + ("." if password else f", password: {hub.admin_password}\n"
+             f"(shown once; use --admin-password-file to choose it)") + "\n"
+          f"Stop it with Ctrl-C (the hub, the proxy and every attendee's server). "
+          f"Log: {hub.log}", flush=True)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop as on Ctrl-C
+    try:
+        return hub.wait()
+    except KeyboardInterrupt:
+        print("\nstopping the hub and every attendee's server ...", file=sys.stderr)
+        hub.stop()
+        return 130
+
+
+def seconds(text: str, option: str = "--expiry") -> int:
     units = {"s": 1, "m": 60, "h": 3600}
     number, unit = (text[:-1], units[text[-1]]) if text[-1:] in units else (text, 1)
     if not number.isdigit():
-        raise CannotRun(f"--expiry {text!r}: expected seconds or a number with s, m or h "
+        raise CannotRun(f"{option} {text!r}: expected seconds or a number with s, m or h "
                         f"(e.g. 8h, 90m)")
     return int(number) * unit

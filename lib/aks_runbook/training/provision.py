@@ -26,7 +26,7 @@ from aks_runbook import manifests
 from aks_runbook.azure.plan import TEAM_GROUPS
 from aks_runbook.cluster.kube import Client
 from aks_runbook.progress import bar
-from aks_runbook.training import FOLDER_LABEL, MANAGED_BY, SELECTOR, credentials, folder_id
+from aks_runbook.training import FOLDER_LABEL, MANAGED_BY, SELECTOR, credentials, folder_id, logins
 from aks_runbook.training.roster import Attendee
 
 FIELD_MANAGER = "aks-runbook-training"
@@ -106,6 +106,10 @@ def provision(client: Client, attendees: list[Attendee], folder: Path,
         outcomes.append(outcome)
         progress.update(1)
     progress.close()
+    new_logins = logins.ensure(folder, [o.attendee for o in outcomes])  # the hub's
+    for outcome in outcomes:
+        if outcome.attendee in new_logins:
+            outcome.changes.append("new hub login")
     return outcomes
 
 
@@ -253,9 +257,11 @@ def teardown(client: Client, folder: Path, everything: bool = False,
 
 def _remove_credentials(folder: Path, result: Teardown) -> None:
     """Every attendee's kubeconfig and environment file in the folder, before anything else:
-    a teardown that stops half-way never leaves working credentials behind."""
+    a teardown that stops half-way never leaves working credentials behind. The hub's logins
+    go first of all."""
     if not folder.is_dir():
         return
+    result.removed += [f"hub logins {path}" for path in logins.revoke(folder)]
     for home in sorted(p for p in folder.iterdir() if p.is_dir()):
         if (home / "kubeconfig").exists() or (home / "environment.yaml").exists():
             try:

@@ -1,0 +1,109 @@
+"""Byte relays across an attendee sandbox's network boundary, through unix sockets in a folder
+both sides see (the sandbox has a network namespace of its own: only its own 127.0.0.1).
+
+Outside (in the hub, spawner.py): the proxy's connections to the attendee's server go to a
+unix socket the sandbox listens on; the sandbox's connections to the API server and the hub's
+API come in on unix sockets and go on to 127.0.0.1:<port> on the machine.
+
+Inside (`python -m aks_runbook.training.hub.relay --tcp PORT=SOCKET ... --unix SOCKET=PORT ...
+-- COMMAND`): the mirror image, around the attendee's JupyterLab, which is started as a child
+and whose exit ends the relays. Nothing else on the machine is reachable from the sandbox.
+TLS to the API server passes through untouched (the relay sees only bytes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+Connect = Callable[[], Awaitable[tuple[asyncio.StreamReader, asyncio.StreamWriter]]]
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+        if writer.can_write_eof():
+            writer.write_eof()
+    except (ConnectionError, OSError):
+        pass
+    finally:
+        with contextlib.suppress(Exception):
+            writer.close()
+
+
+def _handler(connect: Connect):
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            far_reader, far_writer = await connect()
+        except OSError:
+            writer.close()
+            return
+        await asyncio.gather(_pipe(reader, far_writer), _pipe(far_reader, writer))
+    return handle
+
+
+async def tcp_to_unix(port: int, socket_path: Path) -> asyncio.Server:
+    """127.0.0.1:port -> the unix socket."""
+    return await asyncio.start_server(
+        _handler(lambda: asyncio.open_unix_connection(str(socket_path))), "127.0.0.1", port)
+
+
+async def unix_to_tcp(socket_path: Path, port: int) -> asyncio.Server:
+    """The unix socket (a new one, 0600: the sandbox runs as the hub's user) -> 127.0.0.1:port."""
+    with contextlib.suppress(FileNotFoundError):
+        socket_path.unlink()
+    server = await asyncio.start_unix_server(
+        _handler(lambda: asyncio.open_connection("127.0.0.1", port)), str(socket_path))
+    os.chmod(socket_path, 0o600)
+    return server
+
+
+def _pairs(values: list[str], option: str) -> list[tuple[str, str]]:
+    pairs = []
+    for value in values:
+        left, sep, right = value.partition("=")
+        if not sep:
+            raise SystemExit(f"{option} {value!r}: expected LEFT=RIGHT")
+        pairs.append((left, right))
+    return pairs
+
+
+async def _inside(tcp: list[tuple[str, str]], unix: list[tuple[str, str]],
+                  command: list[str]) -> int:
+    servers = [await tcp_to_unix(int(port), Path(path)) for port, path in tcp]
+    servers += [await unix_to_tcp(Path(path), int(port)) for path, port in unix]
+    child = await asyncio.create_subprocess_exec(*command)
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(number, child.send_signal, number)
+    code = await child.wait()
+    for server in servers:
+        server.close()
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m aks_runbook.training.hub.relay")
+    parser.add_argument("--tcp", action="append", default=[], metavar="PORT=SOCKET",
+                        help="listen on 127.0.0.1:PORT, relay to the unix SOCKET")
+    parser.add_argument("--unix", action="append", default=[], metavar="SOCKET=PORT",
+                        help="listen on the unix SOCKET, relay to 127.0.0.1:PORT")
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("a command to run after --")
+    return asyncio.run(_inside(_pairs(args.tcp, "--tcp"), _pairs(args.unix, "--unix"),
+                               command))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
