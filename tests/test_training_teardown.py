@@ -38,7 +38,9 @@ def test_teardown_removes_finalizers_an_attendee_added_and_finishes(local_cluste
     result = provision.teardown(admin, folder, timeout=60)
     assert time.monotonic() - started < 60
     assert result.left == [], result.left
-    assert result.removed[0] == f"credentials {folder / 'carol'}"  # credentials first
+    assert result.removed[:3] == [f"hub logins {folder / 'logins.json'}",  # logins first,
+                                  f"hub logins {folder / 'handout.csv'}",
+                                  f"credentials {folder / 'carol'}"]  # then credentials
     assert "finalizer(s) example.com/never of ConfigMap training-carol/stuck" in result.removed
     assert "finalizer(s) example.com/never of namespace training-carol" in result.removed
     assert not folder.exists()

@@ -57,6 +57,17 @@ def add(commands: argparse._SubParsersAction) -> None:
                           "printed once at start")
     hub.add_argument("--idle-timeout", default="1h",
                      help="stop an attendee's server after this long idle (default 1h)")
+    hub.add_argument("--values", type=Path, metavar="FILE.yaml",
+                     help="instead of serving: write Zero to JupyterHub values for this class "
+                          "on AKS, and FILE-attendees.yaml (what each namespace needs)")
+    hub.add_argument("--image", help="--values: the single-user image (tools/hub/Dockerfile, "
+                                     "pushed to your registry), e.g. myacr.azurecr.io/lab:1")
+    hub.add_argument("--cpu", default="1", help="--values: CPU per attendee (default 1)")
+    hub.add_argument("--memory", default="1Gi", help="--values: memory per attendee "
+                                                     "(default 1Gi)")
+    hub.add_argument("--api-server-cidr", action="append", metavar="CIDR",
+                     help="--values: the API server's addresses for the attendee pods' egress "
+                          "(default: resolved from the kubeconfig's server)")
     no_cache_arg(sub)
     sub.set_defaults(func=run)
 
@@ -72,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
 
     folder = Path(args.folder).resolve()
     if args.verb == "hub":
-        return serve_hub(args, folder)
+        return write_values(args, folder) if args.values else serve_hub(args, folder)
     try:
         if args.verb == "run":
             only = [part.strip() for part in args.only.split(",")] if args.only else None
@@ -110,6 +121,27 @@ def run(args: argparse.Namespace) -> int:
               f"{'new' if outcome.token == 'new' else 'kept'} token  {outcome.folder}/")
     print(f"hub logins: {folder / 'handout.csv'} (name,password; for the trainer only), "
           f"then: aks-runbook training hub")
+    return 0
+
+
+def write_values(args: argparse.Namespace, folder: Path) -> int:
+    from aks_runbook.training.hub import values
+
+    if not args.image:
+        raise CannotRun("training hub --values: give --image (the single-user image your "
+                        "cluster pulls, built from tools/hub/Dockerfile)")
+    try:
+        written = values.write(folder, args.values, args.image,
+                               idle_timeout=seconds(args.idle_timeout, "--idle-timeout"),
+                               cpu=args.cpu, memory=args.memory,
+                               admin_password_file=args.admin_password_file,
+                               api_server_cidrs=args.api_server_cidr)
+    except values.HubValuesError as error:
+        raise CannotRun(str(error)) from None
+    print("wrote (0600):\n" + "\n".join(f"  {path}" for path in written)
+          + f"\nnext: kubectl apply -f {written[1]}, then helm "
+            f"upgrade --install ({values.CHART} {values.CHART_VERSION}, namespace "
+            f"{values.HUB_NAMESPACE}): README, \"The training hub on AKS\"")
     return 0
 
 
