@@ -161,6 +161,7 @@ def serve_hub(args: argparse.Namespace, folder: Path) -> int:
     hub = Hub(folder, paths.state_dir() / "hub", paths.project_root(), ip=args.ip,
               port=args.port, certfile=args.certfile, keyfile=args.keyfile,
               idle_timeout=seconds(args.idle_timeout, "--idle-timeout"),
+              hidden=[paths.state_dir(), paths.project_root() / "runs"],
               **({"admin_password": password} if password else {}))
     try:
         hub.start()

@@ -10,8 +10,9 @@ AKS (Zero to JupyterHub ships it as a file: training/hub/values.py).
 - Passwords are compared as scrypt hashes with `hmac.compare_digest`; an unknown name costs
   the same scrypt as a known one, so timing does not tell which names exist.
 - Failed logins are rate-limited per name and per client address: after `max_failures`
-  failures within `lockout_seconds`, that name (or address) is refused for `lockout_seconds`,
-  even with the right password.
+  failures of one name within `lockout_seconds` (or `max_failures_per_address` from one
+  address: a class behind one NAT shares it, so its limit is higher), that name (or address)
+  is refused until the window has passed, even with the right password.
 """
 
 from __future__ import annotations
@@ -40,10 +41,13 @@ def matches(password: str, entry: dict) -> bool:
 
 class RosterAuthenticator(Authenticator):
     logins_file = Unicode(config=True, help="training/logins.json: the attendees' password "
-                                            "hashes (read at every login)")
+                                            "hashes (read at every login)"
+                          ).tag(allow_config=True)  # it says who may log in
     admin_name = Unicode("trainer", config=True, help="the trainer's login name")
     admin_login = Dict(config=True, help="the trainer's password hash: n, r, p, salt, hash")
-    max_failures = Integer(5, config=True, help="failed logins before a lockout")
+    max_failures = Integer(5, config=True, help="failed logins of a name before a lockout")
+    max_failures_per_address = Integer(30, config=True,
+                                       help="failed logins from an address before a lockout")
     lockout_seconds = Integer(60, config=True, help="the window and the lockout, in seconds")
 
     def __init__(self, **kwargs):
@@ -71,7 +75,9 @@ class RosterAuthenticator(Authenticator):
             recent = self._failures[key]
             while recent and now - recent[0] > self.lockout_seconds:
                 recent.popleft()
-            if len(recent) >= self.max_failures:
+            limit = self.max_failures_per_address if key.startswith("address:") else \
+                self.max_failures
+            if len(recent) >= limit:
                 return True
         return False
 
@@ -84,8 +90,7 @@ class RosterAuthenticator(Authenticator):
         # Always one scrypt, whatever the name, the lockout or the answer.
         good = matches(password, entry or _DECOY) and entry is not None
         if self._locked(*keys):
-            self.log.warning("login refused for %r from %s: locked after %d failures", name,
-                             address, self.max_failures)
+            self.log.warning("login refused for %r from %s: too many failures", name, address)
             return None
         if not good:
             for key in keys:
