@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import errno
 import json
+import os
 import socket
 import stat
 import subprocess
@@ -15,12 +17,17 @@ import textwrap
 from pathlib import Path
 from types import SimpleNamespace
 
+import nbformat
 import pytest
+import yaml
 
-from aks_runbook.training import logins
+from aks_runbook.targets import exec_seccomp
+from aks_runbook.training import credentials, logins
 from aks_runbook.training.hub import relay, sandbox
 from aks_runbook.training.hub.authenticator import RosterAuthenticator
 from aks_runbook.training.hub.serve import Hub, HubError
+from aks_runbook.training.hub.spawner import SEEDS
+from aks_runbook.training.hub.spawner import own as spawner_own
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,7 +62,10 @@ def _authenticator(folder: Path, **settings) -> RosterAuthenticator:
 
 
 def _login(authenticator, name, password, address="192.0.2.10"):
-    handler = SimpleNamespace(request=SimpleNamespace(remote_ip=address))
+    """As through the proxy: it appends the client's address to X-Forwarded-For; the client
+    itself may send anything in X-Real-Ip and before it."""
+    handler = SimpleNamespace(request=SimpleNamespace(remote_ip="127.0.0.1", headers={
+        "X-Forwarded-For": f"198.51.100.7, {address}", "X-Real-Ip": "198.51.100.8"}))
     return asyncio.run(authenticator.authenticate(handler, {"username": name,
                                                             "password": password}))
 
@@ -64,9 +74,8 @@ def test_the_hub_accepts_exactly_the_handout_and_the_trainer(tmp_path):
     logins.ensure(tmp_path, ["ann", "bob"])
     given = _handout(tmp_path)
     hub = _authenticator(tmp_path)
-    assert _login(hub, "ann", given["ann"]) == {"name": "ann", "admin": False}
-    assert _login(hub, "trainer", "the trainer's password") == {"name": "trainer",
-                                                                  "admin": True}
+    assert _login(hub, "ann", given["ann"]) == {"name": "ann"}
+    assert _login(hub, "trainer", "the trainer's password") == {"name": "trainer"}
     refused = [("ann", given["bob"]), ("ann", ""), ("eve", given["ann"]),
                ("ANN", given["ann"]), ("trainer", given["ann"]), ("", "")]
     assert [_login(hub, name, password, f"192.0.2.{n}")
@@ -75,23 +84,41 @@ def test_the_hub_accepts_exactly_the_handout_and_the_trainer(tmp_path):
     assert not hub.check_allowed("eve")
 
 
-def test_failed_logins_lock_the_name_and_the_address_even_for_the_right_password(tmp_path):
+def test_failed_logins_lock_the_name_from_that_address_and_then_the_address(tmp_path):
     logins.ensure(tmp_path, ["ann", "bob", "cy"])
     given = _handout(tmp_path)
     hub = _authenticator(tmp_path, max_failures=3, max_failures_per_address=5,
                          lockout_seconds=60)
+    calls = []
+    real = __import__("hashlib").scrypt
     for _ in range(3):
         assert _login(hub, "ann", "guess", "192.0.2.1") is None
-    assert _login(hub, "ann", given["ann"], "192.0.2.2") is None  # the name is locked
-    # A class behind one address: others' typos there do not lock bob out yet ...
-    assert _login(hub, "bob", given["bob"], "192.0.2.1") == {"name": "bob", "admin": False}
+    import hashlib
+    hashlib.scrypt = lambda *a, **k: calls.append(1) or real(*a, **k)
+    try:  # ann from that address: refused even with her password, and without a scrypt
+        assert _login(hub, "ann", given["ann"], "192.0.2.1") is None
+    finally:
+        hashlib.scrypt = real
+    assert calls == []
+    # A stranger's guesses elsewhere do not lock ann out, nor others' typos at her address
+    assert _login(hub, "ann", given["ann"], "192.0.2.2") == {"name": "ann"}
+    assert _login(hub, "bob", given["bob"], "192.0.2.1") == {"name": "bob"}
     for _ in range(2):
         assert _login(hub, "eve", "guess", "192.0.2.1") is None
     # ... until the address's own limit: then nobody gets in from it
     assert _login(hub, "cy", given["cy"], "192.0.2.1") is None
-    assert _login(hub, "cy", given["cy"], "192.0.2.3") == {"name": "cy", "admin": False}
+    assert _login(hub, "cy", given["cy"], "192.0.2.3") == {"name": "cy"}
     hub.lockout_seconds = 0  # the window has passed
-    assert _login(hub, "ann", given["ann"], "192.0.2.2") == {"name": "ann", "admin": False}
+    assert _login(hub, "ann", given["ann"], "192.0.2.1") == {"name": "ann"}
+
+
+def test_the_address_is_the_proxys_not_a_header_the_client_sets(tmp_path):
+    logins.ensure(tmp_path, ["ann"])
+    hub = _authenticator(tmp_path, max_failures=2)
+    for _ in range(2):
+        assert _login(hub, "ann", "guess", "192.0.2.1") is None
+    locked = {key for key, times in hub._failures.items() if times}
+    assert locked == {"name:ann@192.0.2.1", "address:192.0.2.1"}
 
 
 def test_a_teardown_revokes_every_login_at_once(tmp_path):
@@ -120,27 +147,43 @@ def test_an_unknown_name_costs_one_scrypt_like_a_known_one(tmp_path, monkeypatch
 @pytest.fixture
 def home(tmp_path):
     """An attendee's home, another attendee's credentials, a state folder with an admin
-    kubeconfig, all as the hub lays them out."""
+    kubeconfig, all as the hub lays them out, and the sandbox the spawner would start for
+    ann: as a uid of her own when the tests run as root, as their user otherwise."""
     training = tmp_path / "training"
     for name in ("ann", "bob"):
-        (training / name / "home").mkdir(parents=True)
+        credentials.private_dir(training / name / "home")
         (training / name / "kubeconfig").write_text(f"{name}'s token")
-    (training / "ann" / "home" / "kubeconfig").write_text("ann's token")
+        (training / name / "environment.yaml").write_text(f"prefix: {name}\n")
     (training / logins.HANDOUT).write_text("name,password\n")
     state = tmp_path / "state"
     (state / "local").mkdir(parents=True)
     (state / "local" / "kubeconfig").write_text("admin")
     sockets = tmp_path / "sockets"
-    sockets.mkdir()
-    return SimpleNamespace(training=training, state=state, sockets=sockets,
-                           path=training / "ann" / "home")
+    sockets.mkdir(mode=0o711)
+    uid = sandbox.attendee_uid("ann", state / "uids.json")
+    path = training / "ann" / "home"
+    if uid is not None:
+        spawner_own(path, uid)
+    filter_path = exec_seccomp.write_filter(tmp_path / "seccomp.bpf")
+    return SimpleNamespace(training=training, state=state, sockets=sockets, path=path, uid=uid,
+                           seccomp=filter_path)
 
 
-def _in_sandbox(home, code: str) -> subprocess.CompletedProcess:
-    argv = sandbox.command(home.path, Path("/home/ann"), home.sockets, ROOT,
-                           [home.state, home.training])
-    return subprocess.run(argv + [sys.executable, "-c", textwrap.dedent(code)],
-                          capture_output=True, text=True, timeout=60)
+def _sandbox(home) -> sandbox.Command:
+    return sandbox.Command(home.path, Path("/home/ann"), home.sockets, ROOT,
+                           [home.state, home.training],
+                           {seed: home.training / "ann" / seed for seed in SEEDS},
+                           uid=home.uid, seccomp=home.seccomp)
+
+
+def _in_sandbox(home, code: str, *extra: str) -> subprocess.CompletedProcess:
+    box = _sandbox(home)
+    try:
+        return subprocess.run([*box.argv, *extra, sys.executable, "-c", textwrap.dedent(code)],
+                              capture_output=True, text=True, timeout=60, pass_fds=box.fds,
+                              env=dict(os.environ, HOME="/home/ann"))
+    finally:
+        box.close()
 
 
 def test_an_attendee_sees_their_home_and_none_of_the_others_or_the_trainers(home):
@@ -154,15 +197,19 @@ def test_an_attendee_sees_their_home_and_none_of_the_others_or_the_trainers(home
             "others": [p for p in paths if os.path.exists(p)],
             "trainer's home": sorted(os.listdir("{Path.home()}"))
                               if os.path.isdir("{Path.home()}") else [],
-            "own": open("/home/ann/kubeconfig").read(),
+            "seeds": open("/run/aks-runbook-seed/kubeconfig").read(),
             "cwd": os.getcwd(),
+            "uid": os.getuid(),
             "processes": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
         }}))
         open("/home/ann/notes.txt", "w").write("mine")
-        try:
-            open("{ROOT / 'lib' / 'new.py'}", "w")
-        except OSError as error:
-            print("project:", error.strerror)
+        for path in ("{ROOT / 'lib' / 'new.py'}", "/run/aks-runbook-seed/kubeconfig",
+                     "/proc/sys/kernel/core_pattern"):
+            try:
+                open(path, "w")
+                print(path, "written")
+            except OSError as error:
+                print(path, error.strerror)
         import aks_runbook.params  # the project's code and venv are there, read-only
     """)
     assert done.returncode == 0, done.stderr
@@ -171,10 +218,52 @@ def test_an_attendee_sees_their_home_and_none_of_the_others_or_the_trainers(home
     python = Path(sys.base_prefix)  # read-only, and the only thing of the trainer's home
     assert seen["trainer's home"] == ([python.relative_to(Path.home()).parts[0]]
                                       if Path.home() in python.parents else [])
-    assert seen["own"] == "ann's token" and seen["cwd"] == "/home/ann"
+    assert seen["seeds"] == "ann's token" and seen["cwd"] == "/home/ann"
+    assert seen["uid"] == (home.uid if home.uid is not None else os.getuid())
+    assert seen["uid"] != 0  # never root, even when the hub is
     assert len(seen["processes"]) <= 3  # its own pid namespace: bwrap's init, python
-    assert done.stdout.splitlines()[1] == "project: Read-only file system"
+    assert done.stdout.splitlines()[1:] == [
+        f"{ROOT / 'lib' / 'new.py'} Read-only file system",
+        "/run/aks-runbook-seed/kubeconfig Read-only file system",
+        "/proc/sys/kernel/core_pattern Read-only file system"]  # machine-wide settings
     assert (home.path / "notes.txt").read_text() == "mine"
+
+
+def test_no_capability_no_new_namespace_no_keyring_in_the_sandbox(home):
+    done = _in_sandbox(home, """
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        status = open("/proc/self/status").read()
+        print([line.split()[1] for line in status.splitlines()
+               if line.startswith(("CapEff", "CapPrm", "NoNewPrivs"))])
+        for name, call in (("unshare(CLONE_NEWUSER)", lambda: libc.unshare(0x10000000)),
+                           ("keyctl", lambda: libc.syscall(250, 0, -3, 0))):
+            print(name, call(), ctypes.get_errno())
+    """)
+    assert done.returncode == 0, done.stderr
+    caps, unshare, keyctl = done.stdout.splitlines()
+    assert caps.startswith("['0000000000000000', '0000000000000000'")
+    assert unshare == f"unshare(CLONE_NEWUSER) -1 {errno.EPERM}"
+    assert keyctl == f"keyctl -1 {errno.EPERM}"
+
+
+def test_the_home_is_made_inside_the_sandbox_so_planted_links_lead_nowhere(home):
+    outside = home.training / "bob" / "kubeconfig"
+    (home.path / ".kubeconfig.tmp").symlink_to(outside)  # what write_private would open
+    (home.path / "02-network.ipynb").symlink_to(home.state / "planted.ipynb")
+    done = _in_sandbox(home, "print('started')", sys.executable, "-m",
+                       "aks_runbook.training.hub.workspace", str(sandbox.SEEDS),
+                       str(ROOT / "notebooks"), "--")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "started\n"
+    assert outside.read_text() == "bob's token"  # not followed: the sandbox cannot see it
+    assert not (home.state / "planted.ipynb").exists()
+    assert (home.path / "kubeconfig").read_text() == "ann's token"
+    environment = yaml.safe_load((home.path / "environment.yaml").read_text())
+    assert environment == {"prefix": "ann", "kubeconfig": "/home/ann/kubeconfig"}
+    first = nbformat.read(home.path / "01-overview.ipynb", as_version=4)
+    injected = [c for c in first.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and 'prefix = "ann"' in injected[0].source
 
 
 def _listening() -> tuple[socket.socket, int]:
@@ -188,7 +277,7 @@ def test_the_sandbox_reaches_only_what_the_relays_forward(home):
     relayed, relayed_port = _listening()
     other, other_port = _listening()  # e.g. another attendee's server, the proxy's API
     code = f"""
-        import socket
+        import os, socket
         for port in ({relayed_port}, {other_port}):
             probe = socket.socket()
             probe.settimeout(5)
@@ -197,16 +286,20 @@ def test_the_sandbox_reaches_only_what_the_relays_forward(home):
                 print(port, "connected")
             except OSError as error:
                 print(port, error.strerror)
+        try:  # put another socket where the proxy's connections go
+            os.unlink("{sandbox.SOCKETS / 'api.sock'}")
+        except OSError as error:
+            print("replace a socket:", error.strerror)
     """
-    argv = sandbox.command(home.path, Path("/home/ann"), home.sockets, ROOT,
-                           [home.state, home.training])
+    box = _sandbox(home)
     inside = [sys.executable, "-m", "aks_runbook.training.hub.relay",
               f"--tcp={relayed_port}={sandbox.SOCKETS / 'api.sock'}", "--",
               sys.executable, "-c", textwrap.dedent(code)]
 
     async def run() -> str:
-        outside = await relay.unix_to_tcp(home.sockets / "api.sock", relayed_port)
-        process = await asyncio.create_subprocess_exec(*argv, *inside,
+        sock = relay.listening(home.sockets / "api.sock", home.uid)
+        outside = await relay.unix_to_tcp(sock, relayed_port)
+        process = await asyncio.create_subprocess_exec(*box.argv, *inside, pass_fds=box.fds,
                                                        stdout=asyncio.subprocess.PIPE)
         out, _ = await asyncio.wait_for(process.communicate(), 60)
         outside.close()
@@ -214,8 +307,10 @@ def test_the_sandbox_reaches_only_what_the_relays_forward(home):
 
     try:
         assert asyncio.run(run()).splitlines() == [f"{relayed_port} connected",
-                                                   f"{other_port} Connection refused"]
+                                                   f"{other_port} Connection refused",
+                                                   "replace a socket: Read-only file system"]
     finally:
+        box.close()
         relayed.close()
         other.close()
 

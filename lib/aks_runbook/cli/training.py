@@ -147,7 +147,8 @@ def write_values(args: argparse.Namespace, folder: Path) -> int:
 
 def serve_hub(args: argparse.Namespace, folder: Path) -> int:
     from aks_runbook import paths
-    from aks_runbook.training.hub.serve import ADMIN, Hub, HubError
+    from aks_runbook.training.hub.serve import Hub, HubError
+    from aks_runbook.training.roster import TRAINER as ADMIN
 
     password = None
     if args.admin_password_file:

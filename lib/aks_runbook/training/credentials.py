@@ -9,6 +9,7 @@ Otherwise a new one is requested. Tokens are never printed.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import time
@@ -55,7 +56,9 @@ def private_dir(path: Path) -> Path:
 def write_private(path: Path, text: str) -> None:
     """Write atomically, never readable by others even for a moment."""
     temporary = path.with_name(f".{path.name}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(temporary)  # a file left over, or a link planted there: never followed
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
     os.chmod(temporary, 0o600)

@@ -14,6 +14,7 @@ from aks_runbook.params import Environment
 from aks_runbook.training import namespace_of
 
 COLUMNS = ("name", "email")
+TRAINER = "trainer"  # the hub's login for the trainer (training/hub): never an attendee's
 MAX_COUNT = 99  # attendee01 .. attendee99: the longest name a prefix allows
 
 
@@ -90,6 +91,9 @@ def parse(text: str, source: str = "roster") -> list[Attendee]:
         elif not NAME.fullmatch(name):
             problems.append(f"{where}: name {name!r} cannot be used: it must be {NAME_RULE} "
                             f"(it becomes the prefix and the namespace {namespace_of('<name>')})")
+        elif name == TRAINER:
+            problems.append(f"{where}: name {name!r} is the trainer's login on the hub; "
+                            f"give the attendee another name")
         elif name in seen:
             problems.append(f"{where}: name {name!r} is a duplicate of line {seen[name]}")
         else:

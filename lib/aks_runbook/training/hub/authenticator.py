@@ -8,15 +8,22 @@ AKS (Zero to JupyterHub ships it as a file: training/hub/values.py).
   a teardown (which deletes it) refuses every attendee from that moment, and users whose
   login is gone are logged out within `auth_refresh_age` seconds.
 - Passwords are compared as scrypt hashes with `hmac.compare_digest`; an unknown name costs
-  the same scrypt as a known one, so timing does not tell which names exist.
-- Failed logins are rate-limited per name and per client address: after `max_failures`
-  failures of one name within `lockout_seconds` (or `max_failures_per_address` from one
-  address: a class behind one NAT shares it, so its limit is higher), that name (or address)
-  is refused until the window has passed, even with the right password.
+  the same scrypt as a known one, so timing does not tell which names exist. The scrypt runs
+  in a thread, two at a time, so a flood of logins does not stop the hub answering.
+- Failed logins are rate-limited per name and client address, and per address: after
+  `max_failures` failures of one name from one address within `lockout_seconds` (or
+  `max_failures_per_address` from one address, higher: a class behind one NAT shares it),
+  that pair (or address) is refused until the window has passed, even with the right
+  password, and without a scrypt. Per pair, not per name: a stranger cannot lock the trainer
+  or an attendee out from elsewhere (and 96-bit passwords make guessing one name hopeless).
+  The address is the proxy's (the last X-Forwarded-For entry), not a header the client sets.
+- The trainer is no JupyterHub admin: jupyterhub_config.py gives them a role that sees and
+  starts or stops every server, without access to any (an attendee's server is theirs).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -26,6 +33,10 @@ from collections import defaultdict, deque
 
 from jupyterhub.auth import Authenticator
 from traitlets import Dict, Integer, Unicode
+
+# The trainer's role: the admin page, every user and server seen, started and stopped; no
+# access to an attendee's server (JupyterHub's admin role would include it).
+TRAINER_SCOPES = ["admin-ui", "list:users", "read:users", "servers"]
 
 # What an unknown name is checked against (so it costs one scrypt, like a known name).
 _DECOY = {"n": 2**14, "r": 8, "p": 1, "salt": base64.b64encode(b"0" * 16).decode(),
@@ -53,6 +64,7 @@ class RosterAuthenticator(Authenticator):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._hashing = asyncio.Semaphore(2)
 
     def _attendees(self) -> dict[str, dict]:
         try:
@@ -71,34 +83,46 @@ class RosterAuthenticator(Authenticator):
 
     def _locked(self, *keys: str) -> bool:
         now = time.monotonic()
+        locked = False
         for key in keys:
-            recent = self._failures[key]
+            recent = self._failures.get(key)
             while recent and now - recent[0] > self.lockout_seconds:
                 recent.popleft()
+            if recent is not None and not recent:
+                del self._failures[key]  # nothing is kept for names tried once long ago
+                continue
             limit = self.max_failures_per_address if key.startswith("address:") else \
                 self.max_failures
-            if len(recent) >= limit:
-                return True
-        return False
+            locked = locked or len(recent or ()) >= limit
+        return locked
+
+    @staticmethod
+    def client_address(handler) -> str:
+        """The address the proxy saw (it appends it to X-Forwarded-For); X-Real-Ip, which
+        tornado would prefer, comes from the client and is ignored."""
+        if handler is None:
+            return ""
+        forwarded = handler.request.headers.get("X-Forwarded-For", "")
+        return forwarded.split(",")[-1].strip() or handler.request.remote_ip
 
     async def authenticate(self, handler, data):
         name = str(data.get("username", "")).strip()
         password = str(data.get("password", ""))
-        address = handler.request.remote_ip if handler is not None else ""
-        keys = (f"name:{name}", f"address:{address}")
-        entry = self._entry(name)
-        # Always one scrypt, whatever the name, the lockout or the answer.
-        good = matches(password, entry or _DECOY) and entry is not None
+        address = self.client_address(handler)
+        keys = (f"name:{name}@{address}", f"address:{address}")
         if self._locked(*keys):
             self.log.warning("login refused for %r from %s: too many failures", name, address)
             return None
-        if not good:
+        entry = self._entry(name)
+        async with self._hashing:  # one scrypt, whatever the name or the answer
+            good = await asyncio.to_thread(matches, password, entry or _DECOY)
+        if not good or entry is None:
             for key in keys:
                 self._failures[key].append(time.monotonic())
             self.log.warning("failed login for %r from %s", name, address)
             return None
         self._failures.pop(keys[0], None)
-        return {"name": name, "admin": name == self.admin_name}
+        return {"name": name}
 
     def check_allowed(self, username, authentication=None):
         return username == self.admin_name or username in self._attendees()

@@ -21,10 +21,11 @@ c.JupyterHub.template_vars = {"announcement_login": settings["login_hint"]}
 c.ConfigurableHTTPProxy.command = [settings["proxy"]]
 c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{settings['proxy_api_port']}"
 
+from aks_runbook.training.hub.authenticator import TRAINER_SCOPES  # noqa: E402
+
 c.JupyterHub.authenticator_class = "aks_runbook.training.hub.authenticator.RosterAuthenticator"
 c.RosterAuthenticator.logins_file = settings["logins_file"]
 c.RosterAuthenticator.admin_login = settings["admin_login"]
-c.Authenticator.admin_users = {"trainer"}
 c.Authenticator.auth_refresh_age = 30  # a revoked login is logged out within 30 s
 c.Authenticator.refresh_pre_spawn = True
 
@@ -32,6 +33,8 @@ c.JupyterHub.spawner_class = "aks_runbook.training.hub.spawner.SandboxSpawner"
 c.SandboxSpawner.training_folder = settings["training_folder"]
 c.SandboxSpawner.project = settings["project"]
 c.SandboxSpawner.hidden = settings["hidden"]
+c.SandboxSpawner.state = settings["state"]
+c.SandboxSpawner.seccomp = settings["seccomp"]
 c.Spawner.cmd = settings["singleuser"]
 c.Spawner.args = settings["singleuser_args"]
 c.Spawner.default_url = "/lab"
@@ -39,6 +42,8 @@ c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 90
 
 c.JupyterHub.services = [{"name": "idle-culler", "command": settings["culler"]}]
-c.JupyterHub.load_roles = [{
-    "name": "idle-culler", "services": ["idle-culler"],
-    "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"]}]
+c.JupyterHub.load_roles = [
+    {"name": "idle-culler", "services": ["idle-culler"],
+     "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"]},
+    {"name": "trainer", "users": ["trainer"], "scopes": TRAINER_SCOPES},
+]

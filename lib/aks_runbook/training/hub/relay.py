@@ -5,10 +5,13 @@ Outside (in the hub, spawner.py): the proxy's connections to the attendee's serv
 unix socket the sandbox listens on; the sandbox's connections to the API server and the hub's
 API come in on unix sockets and go on to 127.0.0.1:<port> on the machine.
 
-Inside (`python -m aks_runbook.training.hub.relay --tcp PORT=SOCKET ... --unix SOCKET=PORT ...
+Inside (`python -m aks_runbook.training.hub.relay --tcp PORT=SOCKET ... --unix-fd FD=PORT ...
 -- COMMAND`): the mirror image, around the attendee's JupyterLab, which is started as a child
-and whose exit ends the relays. Nothing else on the machine is reachable from the sandbox.
-TLS to the API server passes through untouched (the relay sees only bytes).
+and whose exit ends the relays. The socket the proxy's connections arrive on is made and bound
+by the hub, and handed in as a file descriptor: the attendee's folder of sockets is read-only,
+so nothing in the sandbox can put another socket in its place. Nothing else on the machine is
+reachable from the sandbox. TLS to the API server passes through untouched (the relay sees
+only bytes).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -56,14 +60,23 @@ async def tcp_to_unix(port: int, socket_path: Path) -> asyncio.Server:
         _handler(lambda: asyncio.open_unix_connection(str(socket_path))), "127.0.0.1", port)
 
 
-async def unix_to_tcp(socket_path: Path, port: int) -> asyncio.Server:
-    """The unix socket (a new one, 0600: the sandbox runs as the hub's user) -> 127.0.0.1:port."""
+def listening(socket_path: Path, owner: int | None) -> socket.socket:
+    """A new unix socket at socket_path, listening, 0600 and owned by the sandbox's user."""
     with contextlib.suppress(FileNotFoundError):
         socket_path.unlink()
-    server = await asyncio.start_unix_server(
-        _handler(lambda: asyncio.open_connection("127.0.0.1", port)), str(socket_path))
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(str(socket_path))
     os.chmod(socket_path, 0o600)
-    return server
+    if owner is not None:
+        os.chown(socket_path, owner, owner)
+    sock.listen(64)
+    return sock
+
+
+async def unix_to_tcp(sock: socket.socket, port: int) -> asyncio.Server:
+    """Connections to the listening unix socket -> 127.0.0.1:port."""
+    return await asyncio.start_unix_server(
+        _handler(lambda: asyncio.open_connection("127.0.0.1", port)), sock=sock)
 
 
 def _pairs(values: list[str], option: str) -> list[tuple[str, str]]:
@@ -79,7 +92,8 @@ def _pairs(values: list[str], option: str) -> list[tuple[str, str]]:
 async def _inside(tcp: list[tuple[str, str]], unix: list[tuple[str, str]],
                   command: list[str]) -> int:
     servers = [await tcp_to_unix(int(port), Path(path)) for port, path in tcp]
-    servers += [await unix_to_tcp(Path(path), int(port)) for path, port in unix]
+    servers += [await unix_to_tcp(socket.socket(fileno=int(fd)), int(port))
+                for fd, port in unix]
     child = await asyncio.create_subprocess_exec(*command)
     loop = asyncio.get_running_loop()
     for number in (signal.SIGINT, signal.SIGTERM):
@@ -94,14 +108,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m aks_runbook.training.hub.relay")
     parser.add_argument("--tcp", action="append", default=[], metavar="PORT=SOCKET",
                         help="listen on 127.0.0.1:PORT, relay to the unix SOCKET")
-    parser.add_argument("--unix", action="append", default=[], metavar="SOCKET=PORT",
-                        help="listen on the unix SOCKET, relay to 127.0.0.1:PORT")
+    parser.add_argument("--unix-fd", action="append", default=[], metavar="FD=PORT",
+                        help="accept on the listening unix socket FD, relay to "
+                             "127.0.0.1:PORT")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("a command to run after --")
-    return asyncio.run(_inside(_pairs(args.tcp, "--tcp"), _pairs(args.unix, "--unix"),
+    return asyncio.run(_inside(_pairs(args.tcp, "--tcp"), _pairs(args.unix_fd, "--unix-fd"),
                                command))
 
 

@@ -27,7 +27,6 @@ from aks_runbook.training.credentials import write_private
 
 CONFIG = Path(__file__).with_name("jupyterhub_config.py")
 PROXY = Path("tools") / "npm" / "node_modules" / ".bin" / "configurable-http-proxy"
-ADMIN = "trainer"
 WILDCARD_IPS = {"", "0.0.0.0", "::", "*"}
 
 
@@ -77,9 +76,9 @@ class Hub:
         if not (self.training_folder / logins.LOGINS).is_file():
             problems.append(f"no logins in {self.training_folder}: run `aks-runbook training "
                             f"provision` first")
-        if not (self.project / PROXY).is_file():
-            problems.append(f"the proxy ({PROXY}) is not installed: run `make hub` (npm ci "
-                            f"in tools/npm)")
+        if not (self.project / PROXY).is_file() and not shutil.which("npm"):
+            problems.append(f"the proxy ({PROXY}) is not installed, and npm is not there to "
+                            f"install it: `make hub` installs both")
         if not shutil.which("bwrap"):
             problems.append("bubblewrap (bwrap) is not installed: the attendees' sandboxes "
                             "need it (`make hub` installs it)")
@@ -110,6 +109,7 @@ class Hub:
             "logins_file": str(self.training_folder / logins.LOGINS),
             "admin_login": logins.entry(self.admin_password),
             "training_folder": str(self.training_folder), "project": str(self.project),
+            "seccomp": str(self._seccomp()),
             "hidden": [str(p) for p in [self.state, self.training_folder, *self.hidden]],
             "singleuser": singleuser, "singleuser_args": args,
             "culler": [sys.executable, "-m", "jupyterhub_idle_culler",
@@ -118,8 +118,34 @@ class Hub:
             "login_hint": "Log in with the name and password on your handout.",
         }
 
+    def install_proxy(self) -> None:
+        """configurable-http-proxy at the versions of tools/npm/package-lock.json, into the
+        project (npm ci), the first time."""
+        if (self.project / PROXY).is_file():
+            return
+        print(f"installing the hub's proxy into {PROXY.parent.parent.parent} (npm ci) ...",
+              file=sys.stderr, flush=True)
+        done = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts",
+                               "--loglevel=error"], cwd=self.project / "tools" / "npm",
+                              capture_output=True, text=True)
+        if done.returncode != 0 or not (self.project / PROXY).is_file():
+            raise HubError(f"npm ci in tools/npm failed (exit {done.returncode}):\n"
+                           f"{done.stderr.strip()[-2000:]}")
+
+    def _seccomp(self) -> Path | str:
+        """The `kubectl exec` sandbox's seccomp filter, compiled into the hub's state ('' where
+        libseccomp is missing: the sandboxes then run without one, and the log says so)."""
+        from aks_runbook.targets import exec_seccomp
+        try:
+            return exec_seccomp.write_filter(self.state / "sandbox-seccomp.bpf")
+        except exec_seccomp.SeccompUnavailable as error:
+            print(f"warning: the attendees' sandboxes run without a seccomp filter: {error}",
+                  file=sys.stderr)
+            return ""
+
     def start(self, timeout: float = 90) -> None:
         self.check()
+        self.install_proxy()
         self.state.mkdir(parents=True, exist_ok=True)
         os.chmod(self.state, 0o700)
         settings_file = self.state / "settings.json"
@@ -130,7 +156,8 @@ class Hub:
             os.chmod(self.log, 0o600)
             self.process = subprocess.Popen(
                 [str(Path(sys.prefix) / "bin" / "jupyterhub"), "-f", str(CONFIG)],
-                cwd=self.state, env=env, stdout=log, stderr=subprocess.STDOUT,
+                cwd=self.state, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True, preexec_fn=_stop_with_parent)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -1,13 +1,17 @@
 """The hub's Spawner: each attendee's JupyterLab in a sandbox of their own (sandbox.py), in their
-home (workspace.py), reached and reaching out only through relays (relay.py).
+home (workspace.py, made inside the sandbox), reached and reaching out only through relays
+(relay.py).
 
-A LocalProcessSpawner that starts no process as another Unix user (attendees are not accounts
-of this machine) and wraps the single-user server in bubblewrap. Stopping the server kills the
-sandbox's first process, and with it (its own pid namespace) every kernel.
+A LocalProcessSpawner that starts no process as another account of the machine (attendees are
+not accounts here: as root, the sandbox drops to a uid of the attendee's own) and wraps the
+single-user server in bubblewrap. Its output goes to a log of its own in the hub's state, not
+to the hub's log or terminal. Stopping the server kills the sandbox's first process, and with
+it (its own pid namespace) every kernel.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -20,7 +24,10 @@ from jupyterhub.spawner import LocalProcessSpawner
 from jupyterhub.utils import random_port
 from traitlets import List, Unicode
 
+from aks_runbook.training.credentials import private_dir
 from aks_runbook.training.hub import relay, sandbox, workspace
+
+SEEDS = ("kubeconfig", "environment.yaml")
 
 
 def loopback_port(url: str, what: str) -> int:
@@ -36,14 +43,26 @@ def api_server(kubeconfig: Path) -> str:
     return yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
 
 
+def own(home: Path, uid: int) -> None:
+    """Give the attendee's uid their home (links are changed, never followed)."""
+    if home.lstat().st_uid == uid:
+        return
+    for folder, folders, files in os.walk(home):
+        for name in [*folders, *files]:
+            os.lchown(os.path.join(folder, name), uid, uid)
+    os.lchown(home, uid, uid)
+
+
 class SandboxSpawner(LocalProcessSpawner):
     training_folder = Unicode(config=True, help="the provisioned attendees' folder (training/)")
     project = Unicode(config=True, help="the project's checkout (its notebooks, lib, locale)")
+    state = Unicode(config=True, help="the hub's own folder (uids, the servers' logs)")
+    seccomp = Unicode("", config=True, help="the compiled seccomp filter ('' for none)")
     hidden = List(Unicode(), config=True,
                   help="folders never to be seen in a sandbox (the state, the training folder)")
 
     def make_preexec_fn(self, name):
-        return None  # the hub's user: no setuid to an account the attendee does not have
+        return None  # not an account of this machine: sandbox.Command drops to the uid
 
     def user_env(self, env):
         home = workspace.inside(self.user.name)
@@ -57,31 +76,53 @@ class SandboxSpawner(LocalProcessSpawner):
         return paths
 
     async def start(self):
-        attendee_folder = Path(self.training_folder) / self.user.name
-        if not (attendee_folder / "kubeconfig").is_file():
-            raise RuntimeError(f"{self.user.name} has no credentials in {attendee_folder}: "
-                               f"run `aks-runbook training provision` again")
-        home = workspace.prepare(attendee_folder, Path(self.project) / "notebooks")
+        name = self.user.name
+        attendee = Path(self.training_folder) / name
+        if not all((attendee / seed).is_file() for seed in SEEDS):
+            raise RuntimeError(f"{name} has no credentials in {attendee}: run `aks-runbook "
+                               f"training provision` again")
+        state = Path(self.state)
+        uid = sandbox.attendee_uid(name, state / "uids.json")
+        home = private_dir(attendee / "home")
+        if uid is not None:
+            own(home, uid)
         self.port = random_port()
         env = self.get_env()
-        api_port = loopback_port(api_server(home / "kubeconfig"), "the API server")
+        api_port = loopback_port(api_server(attendee / "kubeconfig"), "the API server")
         hub_port = loopback_port(env["JUPYTERHUB_API_URL"], "the hub's API")
         self._sockets = Path(tempfile.mkdtemp(prefix="aks-runbook-hub-"))
-        self._relays = [
-            await relay.unix_to_tcp(self._sockets / "api.sock", api_port),
-            await relay.unix_to_tcp(self._sockets / "hub.sock", hub_port),
-            await relay.tcp_to_unix(self.port, self._sockets / "server.sock"),
-        ]
+        os.chmod(self._sockets, 0o711)  # the sandbox's uid may pass, and use its own sockets
+        listening = {sock: relay.listening(self._sockets / sock, uid)
+                     for sock in ("api.sock", "hub.sock", "server.sock")}
+        self._relays = [await relay.unix_to_tcp(listening["api.sock"], api_port),
+                        await relay.unix_to_tcp(listening["hub.sock"], hub_port),
+                        await relay.tcp_to_unix(self.port, self._sockets / "server.sock")]
+        server = listening["server.sock"]
         inside = sandbox.SOCKETS
-        cmd = sandbox.command(home, workspace.inside(self.user.name), self._sockets,
-                              Path(self.project), [Path(p) for p in self.hidden])
-        cmd += [sys.executable, "-m", "aks_runbook.training.hub.relay",
-                f"--tcp={api_port}={inside / 'api.sock'}",
-                f"--tcp={hub_port}={inside / 'hub.sock'}",
-                f"--unix={inside / 'server.sock'}={self.port}", "--",
-                *self.cmd, *self.get_args()]
-        self.log.info("Starting %s's server in a sandbox", self.user.name)
-        self.proc = subprocess.Popen(cmd, env=env, start_new_session=True)
+        box = sandbox.Command(home, workspace.inside(name), self._sockets, Path(self.project),
+                              [Path(p) for p in self.hidden],
+                              {seed: attendee / seed for seed in SEEDS}, uid=uid,
+                              seccomp=Path(self.seccomp) if self.seccomp else None)
+        python = [sys.executable, "-m"]
+        cmd = [*box.argv,
+               *python, "aks_runbook.training.hub.workspace", str(sandbox.SEEDS),
+               str(Path(self.project) / "notebooks"), "--",
+               *python, "aks_runbook.training.hub.relay",
+               f"--tcp={api_port}={inside / 'api.sock'}",
+               f"--tcp={hub_port}={inside / 'hub.sock'}",
+               f"--unix-fd={server.fileno()}={self.port}", "--",
+               *self.cmd, *self.get_args()]
+        logs = private_dir(state / "servers")
+        self.log.info("Starting %s's server in a sandbox (log: %s)", name, logs / f"{name}.log")
+        try:
+            with open(logs / f"{name}.log", "ab") as log:
+                self.proc = subprocess.Popen(cmd, env=env, start_new_session=True,
+                                             stdin=subprocess.DEVNULL, stdout=log,
+                                             stderr=subprocess.STDOUT,
+                                             pass_fds=[*box.fds, server.fileno()])
+        finally:
+            box.close()
+            server.close()  # the sandbox holds it now; the hub connects by its path
         self.pid = self.proc.pid
         return ("127.0.0.1", self.port)
 

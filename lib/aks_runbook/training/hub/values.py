@@ -44,7 +44,8 @@ from kubernetes.utils import parse_quantity
 
 from aks_runbook import manifests
 from aks_runbook.training import MANAGED_BY, credentials, logins, namespace_of
-from aks_runbook.training.roster import NAME, NAME_RULE
+from aks_runbook.training.hub.authenticator import TRAINER_SCOPES
+from aks_runbook.training.roster import NAME, NAME_RULE, TRAINER
 
 CHART = "jupyterhub/jupyterhub"
 CHART_VERSION = "4.4.0"
@@ -52,7 +53,7 @@ HUB_NAMESPACE = "aks-runbook-hub"  # never an attendee's: theirs all start with 
 HUB_ACCOUNT = "hub"  # the chart's hub service account (fullnameOverride "")
 HUB_PORT = 8081
 SERVER_PORT = 8888  # KubeSpawner's port
-ADMIN = "trainer"
+ADMIN = TRAINER
 UID, GID = 1000, 100  # tools/hub/Dockerfile's user
 SECRET = "aks-runbook-attendee"
 MOUNT = "/etc/aks-runbook"
@@ -104,7 +105,6 @@ def values(attendees: list[str], image: str, *, idle_timeout: int = 3600, cpu: s
             "config": {
                 "JupyterHub": {"authenticator_class":
                                f"{AUTHENTICATOR_MODULE}.RosterAuthenticator"},
-                "Authenticator": {"admin_users": [ADMIN]},
                 "RosterAuthenticator": {"logins_file": LOGINS_PATH, "admin_name": ADMIN,
                                         **({"admin_login": admin_login} if admin_login else {})},
                 "KubeSpawner": {
@@ -132,6 +132,8 @@ def values(attendees: list[str], image: str, *, idle_timeout: int = 3600, cpu: s
                     "stringData": json.dumps({"attendees": known}, indent=1, sort_keys=True)},
             },
             "extraConfig": {"aks-runbook-spawner": SPAWNER_CONFIG},
+            # the trainer sees, starts and stops every server but opens none (no admin role)
+            "loadRoles": {"trainer": {"users": [ADMIN], "scopes": TRAINER_SCOPES}},
             # the chart's own rules name pods of the hub's namespace only
             "networkPolicy": {
                 "ingress": [{"from": [training_pods],

@@ -1,17 +1,21 @@
-"""An attendee's home in the hub: training/<attendee>/home/, seen in their sandbox as
-/home/<attendee>. It holds a copy of the notebooks with the attendee's parameters injected
-(papermill's injected-parameters cell, so "Run All" works as provisioned), a copy of their
-kubeconfig and an environment file pointing at it, and JupyterLab's settings.
+"""An attendee's home in the hub: training/<attendee>/home/ on the machine, /home/<attendee> in
+their sandbox. It holds a copy of the notebooks with the attendee's parameters injected
+(papermill's injected-parameters cell, so "Run All" works as provisioned), their kubeconfig and
+an environment file pointing at it, and JupyterLab's settings.
 
-Made at every start of the attendee's server: the kubeconfig and the environment file are
-refreshed (a `training provision` the next morning renews the token), notebooks the attendee
-already has are left as they are (their work).
+Made inside the sandbox, as the attendee, at every start of their server
+(`python -m aks_runbook.training.hub.workspace SEEDS NOTEBOOKS -- COMMAND`, then COMMAND): the
+hub never writes into a folder the attendee controls, so a link they plant there leads
+nowhere. The kubeconfig and the environment file are refreshed from the seeds (a `training
+provision` the next morning renews the token); notebooks the attendee already has are left as
+they are (their work).
 """
 
 from __future__ import annotations
 
 import json
-import shutil
+import os
+import sys
 from pathlib import Path
 
 import nbformat
@@ -21,7 +25,7 @@ from papermill.parameterize import parameterize_notebook
 
 from aks_runbook.notebook.lab import LAB_LOCALES, SETTINGS
 from aks_runbook.params import read_file
-from aks_runbook.training.credentials import private_dir, write_private
+from aks_runbook.training.credentials import write_private
 
 
 def inside(attendee: str) -> Path:
@@ -29,14 +33,10 @@ def inside(attendee: str) -> Path:
     return Path("/home") / attendee
 
 
-def prepare(attendee_folder: Path, notebooks_root: Path) -> Path:
-    """Create or refresh the home; returns its path on this machine."""
-    attendee = attendee_folder.name
-    home = private_dir(attendee_folder / "home")
-    there = inside(attendee)
-    write_private(home / "kubeconfig", (attendee_folder / "kubeconfig").read_text())
-    values = read_file(attendee_folder / "environment.yaml")
-    values["kubeconfig"] = str(there / "kubeconfig")
+def prepare(home: Path, seeds: Path, notebooks_root: Path) -> None:
+    write_private(home / "kubeconfig", (seeds / "kubeconfig").read_text())
+    values = read_file(seeds / "environment.yaml")
+    values["kubeconfig"] = str(home / "kubeconfig")
     write_private(home / "environment.yaml",
                   "# Your parameters for this training (written by the hub).\n"
                   + yaml.safe_dump(values, sort_keys=False))
@@ -44,23 +44,25 @@ def prepare(attendee_folder: Path, notebooks_root: Path) -> Path:
     notebooks = notebooks_root if language == "en" else notebooks_root / language
     for source in sorted(notebooks.glob("[0-9][0-9]-*.ipynb")):
         copy = home / source.name
-        if not copy.exists():
-            notebook = parameterize_notebook(load_notebook_node(str(source)), values)
-            nbformat.write(notebook, copy)
-    _settings(home, language)
-    return home
-
-
-def _settings(home: Path, language: str) -> None:
+        if not os.path.lexists(copy):
+            nbformat.write(parameterize_notebook(load_notebook_node(str(source)), values), copy)
     settings = dict(SETTINGS)
     settings["@jupyterlab/translation-extension/plugin.jupyterlab-settings"] = {
         "locale": LAB_LOCALES[language]}
-    folder = home / ".jupyter" / "lab" / "user-settings"
     for name, value in settings.items():
-        path = folder / name
+        path = home / ".jupyter" / "lab" / "user-settings" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(value))
 
 
-def remove(attendee_folder: Path) -> None:
-    shutil.rmtree(attendee_folder / "home", ignore_errors=True)
+def main(argv: list[str]) -> None:
+    seeds, notebooks, separator, *command = argv
+    if separator != "--" or not command:
+        raise SystemExit("usage: python -m aks_runbook.training.hub.workspace SEEDS "
+                         "NOTEBOOKS -- COMMAND")
+    prepare(Path.home(), Path(seeds), Path(notebooks))
+    os.execvp(command[0], command)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
