@@ -316,13 +316,15 @@ def test_the_sandbox_reaches_only_what_the_relays_forward(home):
 
 
 def test_the_hub_names_what_is_missing_before_it_starts_anything(tmp_path):
-    hub = Hub(tmp_path / "training", tmp_path / "state", ROOT, port=70000, idle_timeout=5,
-              certfile=tmp_path / "cert.pem")
+    hub = Hub(tmp_path / "training", tmp_path / "state", ROOT, ip="0.0.0.0", port=70000,
+              idle_timeout=5, certfile=tmp_path / "cert.pem")
     with pytest.raises(HubError) as error:
         hub.start()
     message = str(error.value)
     for expected in ("no logins in", "training provision", "--port 70000",
                      "--idle-timeout 5", "--certfile and --keyfile go together",
-                     "cert.pem: no such file"):
+                     "cert.pem: no such file",
+                     "--ip 0.0.0.0: attendees on other machines need the hub's name and a "
+                     "wildcard DNS entry for it (--subdomain-host"):
         assert expected in message
     assert not (tmp_path / "state").exists()

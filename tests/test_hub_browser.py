@@ -162,6 +162,12 @@ def screenshots(tmp_path_factory) -> Path:
     return folder
 
 
+def server_url(hub_url: str, name: str) -> str:
+    """An attendee's server: on <name>.<the hub's host>, under /user/<name>/."""
+    scheme, rest = hub_url.split("://")
+    return f"{scheme}://{name}.{rest}user/{name}/"
+
+
 def fill_login(page, hub_url: str, name: str, password: str) -> None:
     page.goto(f"{hub_url}hub/login")
     page.fill("#username_input", name)
@@ -192,7 +198,7 @@ def text_of(cell: dict) -> str:
 def day(classroom, browser, screenshots):
     """The attendees' morning, in the browser: what each page showed, for the tests to judge."""
     hub, folder, passwords = classroom["hub"], classroom["folder"], classroom["passwords"]
-    seen: dict = {"contexts": {}}
+    seen: dict = {"contexts": {}, "hub url": hub.url}
     pages = {}
     for name in (A, B):
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -256,9 +262,10 @@ def day(classroom, browser, screenshots):
     seen["probe"] = page.evaluate(RUN_NEW_CELL, [session_cell, probe_code(seen["probed"]),
                                                  RUN_TIMEOUT_MS])
 
-    # A's hub login going to B's server.
+    # A's hub login going to B's server, at its own host (B.localhost: each attendee's
+    # server has a host of its own) and through the hub's.
     intruder = seen["contexts"][A].new_page()
-    answer = intruder.goto(f"{hub.url}user/{B}/lab")
+    answer = intruder.goto(server_url(hub.url, B) + "lab")
     intruder.wait_for_load_state()
     seen["other server"] = {
         "status": answer.status if answer else None, "url": intruder.url,
@@ -275,8 +282,8 @@ def test_a_wrong_password_is_refused_and_the_handouts_one_logs_in(day, screensho
     wrong = day["wrong password"]
     assert "Invalid username or password" in wrong["error"]
     assert "/hub/login" in wrong["url"] and not wrong["lab"]
-    for name in (A, B):
-        assert f"/user/{name}/lab" in day["lab url"][name]
+    for name in (A, B):  # each on a host of their own
+        assert day["lab url"][name].startswith(server_url(day["hub url"], name) + "lab")
     assert (screenshots / "hub-login.png").stat().st_size > 10_000  # a page, not a blank
 
 

@@ -48,7 +48,12 @@ def add(commands: argparse._SubParsersAction) -> None:
     hub = sub.add_argument_group("hub")
     hub.add_argument("--ip", default="127.0.0.1",
                      help="address to listen on (default 127.0.0.1, this machine only; "
-                          "0.0.0.0 for attendees on other machines, with --certfile)")
+                          "0.0.0.0 for attendees on other machines, with --subdomain-host "
+                          "and --certfile)")
+    hub.add_argument("--subdomain-host", metavar="HOST",
+                     help="the hub's DNS name when attendees come from other machines (each "
+                          "attendee's server is at <name>.HOST: a wildcard DNS entry "
+                          "*.HOST must point here); default localhost")
     hub.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     hub.add_argument("--certfile", type=Path, help="TLS certificate (PEM)")
     hub.add_argument("--keyfile", type=Path, help="TLS private key (PEM)")
@@ -162,6 +167,7 @@ def serve_hub(args: argparse.Namespace, folder: Path) -> int:
     hub = Hub(folder, paths.state_dir() / "hub", paths.project_root(), ip=args.ip,
               port=args.port, certfile=args.certfile, keyfile=args.keyfile,
               idle_timeout=seconds(args.idle_timeout, "--idle-timeout"),
+              subdomain_host=args.subdomain_host,
               hidden=[paths.state_dir(), paths.project_root() / "runs"],
               **({"admin_password": password} if password else {}))
     try:

@@ -8,6 +8,10 @@ settings = json.loads(open(os.environ["AKS_RUNBOOK_HUB_SETTINGS"]).read())
 c = get_config()  # noqa: F821 (JupyterHub's config loader defines it)
 
 c.JupyterHub.bind_url = settings["bind_url"]
+# Each attendee's server on a host of its own (<name>.<host>): what one attendee serves can
+# never run as the hub's page or another attendee's (JupyterHub's own advice for users who do
+# not trust each other).
+c.JupyterHub.subdomain_host = settings["subdomain_host"]
 c.JupyterHub.hub_ip = "127.0.0.1"
 c.JupyterHub.hub_port = settings["hub_port"]
 if settings.get("certfile"):

@@ -27,7 +27,7 @@ from aks_runbook.training.credentials import write_private
 
 CONFIG = Path(__file__).with_name("jupyterhub_config.py")
 PROXY = Path("tools") / "npm" / "node_modules" / ".bin" / "configurable-http-proxy"
-WILDCARD_IPS = {"", "0.0.0.0", "::", "*"}
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
 def _stop_with_parent() -> None:
@@ -58,13 +58,18 @@ class Hub:
     idle_timeout: int = 3600
     admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(12), repr=False)
     hidden: list[Path] = field(default_factory=list)  # never seen in a sandbox
+    # Attendees' servers on <name>.<host> (a wildcard DNS name for the class when the hub
+    # listens beyond this machine); default: localhost, whose subdomains are this machine.
+    subdomain_host: str | None = None
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     @property
+    def scheme(self) -> str:
+        return "https" if self.certfile else "http"
+
+    @property
     def url(self) -> str:
-        host = "127.0.0.1" if self.ip in WILDCARD_IPS else self.ip
-        host = f"[{host}]" if ":" in host else host
-        return f"{'https' if self.certfile else 'http'}://{host}:{self.port}/"
+        return f"{self.scheme}://{self.subdomain_host or 'localhost'}:{self.port}/"
 
     @property
     def log(self) -> Path:
@@ -87,6 +92,14 @@ class Hub:
         for option, path in (("--certfile", self.certfile), ("--keyfile", self.keyfile)):
             if path and not path.is_file():
                 problems.append(f"{option} {path}: no such file")
+        if self.subdomain_host is None and self.ip not in LOOPBACK:
+            problems.append(f"--ip {self.ip}: attendees on other machines need the hub's name "
+                            f"and a wildcard DNS entry for it (--subdomain-host "
+                            f"hub.example.org, *.hub.example.org pointing here): each "
+                            f"attendee's server gets a host of its own")
+        if self.subdomain_host and ("/" in self.subdomain_host or ":" in self.subdomain_host):
+            problems.append(f"--subdomain-host {self.subdomain_host}: a host name only, "
+                            f"e.g. hub.example.org")
         if not 0 < self.port < 65536:
             problems.append(f"--port {self.port}: must be 1-65535")
         if self.idle_timeout < 60:
@@ -102,7 +115,8 @@ class Hub:
         if os.geteuid() == 0:
             args.append("--ServerApp.allow_root=True")
         return {
-            "bind_url": f"{'https' if self.certfile else 'http'}://{bind}:{self.port}/",
+            "bind_url": f"{self.scheme}://{bind}:{self.port}/",
+            "subdomain_host": self.url.rstrip("/"),
             "hub_port": free_port(), "proxy_api_port": free_port(),
             "certfile": str(self.certfile or ""), "keyfile": str(self.keyfile or ""),
             "state": str(self.state), "proxy": str(self.project / PROXY),
