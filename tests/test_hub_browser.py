@@ -24,6 +24,7 @@ import json
 import os
 import re
 import secrets
+import time
 from pathlib import Path
 
 import pytest
@@ -327,11 +328,27 @@ def test_attendee_a_cannot_open_bs_server(day):
     assert not other["lab"] and not other["app"], f"A sees {B}'s JupyterLab: {other['url']}"
 
 
+def _answers(page, url: str) -> bool:
+    """Whether the server's API answers at url for this browser (not a redirect elsewhere)."""
+    answer = page.goto(url)
+    return bool(answer and answer.status == 200 and page.url == url
+                and '"started"' in page.content())
+
+
 def test_after_teardown_neither_attendee_can_log_in(day, classroom, browser):
     folder, hub = classroom["folder"], classroom["hub"]
+    open_lab = day["contexts"][A].new_page()  # in A's browser, still logged in
+    status_url = server_url(hub.url, A) + "api/status"
+    assert _answers(open_lab, status_url)
     result = provision.teardown(classroom["cluster"].api(), folder)
     assert not result.left, result.left
     assert not (folder / logins.HANDOUT).exists() and not (folder / logins.LOGINS).exists()
+    # The hub's revoker deletes A from the hub within seconds: the open JupyterLab's server
+    # is stopped and its cookie no longer lets anything through.
+    deadline = time.monotonic() + 30
+    while _answers(open_lab, status_url):
+        assert time.monotonic() < deadline, "A's open JupyterLab still answers 30 s after teardown"
+        time.sleep(1)
     context = browser.new_context()
     page = context.new_page()
     try:

@@ -45,9 +45,11 @@ c.Spawner.default_url = "/lab"
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 90
 
-c.JupyterHub.services = [{"name": "idle-culler", "command": settings["culler"]}]
+c.JupyterHub.services = [{"name": "idle-culler", "command": settings["culler"]},
+                         {"name": "revoker", "command": settings["revoker"]}]
 c.JupyterHub.load_roles = [
     {"name": "idle-culler", "services": ["idle-culler"],
      "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"]},
+    {"name": "revoker", "services": ["revoker"], "scopes": ["list:users", "delete:users"]},
     {"name": "trainer", "users": ["trainer"], "scopes": TRAINER_SCOPES},
 ]

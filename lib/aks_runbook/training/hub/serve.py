@@ -24,6 +24,7 @@ import psutil
 
 from aks_runbook.training import logins
 from aks_runbook.training.credentials import write_private
+from aks_runbook.training.roster import TRAINER as ADMIN
 
 CONFIG = Path(__file__).with_name("jupyterhub_config.py")
 PROXY = Path("tools") / "npm" / "node_modules" / ".bin" / "configurable-http-proxy"
@@ -129,6 +130,9 @@ class Hub:
             "culler": [sys.executable, "-m", "jupyterhub_idle_culler",
                        f"--timeout={self.idle_timeout}",
                        f"--cull-every={max(self.idle_timeout // 10, 30)}"],
+            "revoker": [sys.executable, "-m", "aks_runbook.training.hub.revoker",
+                        f"--logins={self.training_folder / logins.LOGINS}",
+                        f"--keep={ADMIN}"],
             "login_hint": "Log in with the name and password on your handout.",
         }
 
