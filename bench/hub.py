@@ -9,11 +9,15 @@ Run with `make bench` or `python bench/hub.py [--attendees N]`.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
+import json
 import os
+import socket
 import statistics
 import tempfile
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -28,9 +32,23 @@ ROOT = Path(__file__).resolve().parents[1]
 LOCAL = ROOT / "environments" / "local.yaml"
 
 
+def _localhost_subdomains() -> None:
+    """Attendees' servers are on <name>.localhost; browsers resolve that to this machine,
+    the C library here does not: so does this process."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if isinstance(host, str) and host.endswith(".localhost"):
+            host = "127.0.0.1"
+        return real(host, *args, **kwargs)
+    socket.getaddrinfo = getaddrinfo
+
+
 def ready_kernel(base: str, name: str, password: str) -> float:
     """Seconds from the login form to an idle kernel in the attendee's own server."""
     started = time.monotonic()
+    scheme, rest = base.split("://")
+    server = f"{scheme}://{name}.{rest}user/{name}/"
     session = requests.Session()
     session.get(f"{base}hub/login", timeout=30)
     answer = session.post(f"{base}hub/login", allow_redirects=False, timeout=30, data={
@@ -39,20 +57,45 @@ def ready_kernel(base: str, name: str, password: str) -> float:
     session.get(f"{base}hub/spawn/{name}", timeout=180)
     deadline = time.monotonic() + 180
     while True:  # the server is up once its lab page comes through the OAuth redirects
-        page = session.get(f"{base}user/{name}/lab", timeout=30)
-        if page.status_code == 200 and "/user/" in page.url:
+        page = session.get(f"{server}lab", timeout=30)
+        if page.status_code == 200 and page.url.startswith(server):
             break
         assert time.monotonic() < deadline, f"{name}: no JupyterLab after 180 s"
         time.sleep(0.5)
     xsrf = next(c.value for c in session.cookies if c.name == "_xsrf"
-                and c.path.startswith(f"/user/{name}"))
-    kernel = session.post(f"{base}user/{name}/api/kernels", json={"name": "python3"},
+                and c.domain.startswith(name))
+    kernel = session.post(f"{server}api/kernels", json={"name": "python3"},
                           headers={"X-XSRFToken": xsrf}, timeout=60).json()
-    while session.get(f"{base}user/{name}/api/kernels/{kernel['id']}",
-                      timeout=30).json().get("execution_state") != "idle":
-        assert time.monotonic() < deadline, f"{name}: the kernel is not ready after 180 s"
-        time.sleep(0.2)
+    cookies = "; ".join(f"{c.name}={c.value}" for c in session.cookies
+                        if c.domain.startswith(name))
+    asyncio.run(_kernel_info(f"ws{server.removeprefix('http')}api/kernels/{kernel['id']}"
+                             f"/channels", cookies, deadline))
     return time.monotonic() - started
+
+
+async def _kernel_info(url: str, cookies: str, deadline: float) -> None:
+    """A kernel is ready when it answers kernel_info over its websocket, as JupyterLab asks."""
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    connection = await websocket_connect(HTTPRequest(url, headers={"Cookie": cookies}))
+    message_id = uuid.uuid4().hex
+    connection.write_message(json.dumps({
+        "header": {"msg_id": message_id, "msg_type": "kernel_info_request", "username": "",
+                   "session": uuid.uuid4().hex, "version": "5.3"},
+        "parent_header": {}, "metadata": {}, "content": {}, "channel": "shell"}))
+    while True:
+        left = deadline - time.monotonic()
+        assert left > 0, "the kernel did not answer kernel_info within 180 s"
+        message = await asyncio.wait_for(connection.read_message(), left)
+        assert message is not None, "the kernel's websocket closed"
+        if isinstance(message, bytes):
+            continue
+        reply = json.loads(message)
+        if reply.get("parent_header", {}).get("msg_id") == message_id and \
+                reply.get("msg_type") == "kernel_info_reply":
+            connection.close()
+            return
 
 
 def pss(processes: list[psutil.Process]) -> int:
@@ -66,6 +109,7 @@ def pss(processes: list[psutil.Process]) -> int:
 
 
 def main(count: int) -> None:
+    _localhost_subdomains()
     with tempfile.TemporaryDirectory() as state:
         os.environ["AKS_RUNBOOK_STATE"] = state
         cluster = LocalCluster(state=Path(state) / "local")

@@ -191,9 +191,10 @@ def test_an_attendee_sees_their_home_and_none_of_the_others_or_the_trainers(home
                home.state / "local" / "kubeconfig", ROOT / ".state", ROOT / "runs",
                Path("/home/bob"), Path("/etc/shadow"), Path.home() / ".kube"]
     done = _in_sandbox(home, f"""
-        import os, json
+        import os, json, ssl
         paths = {[str(p) for p in secrets]!r}
         print(json.dumps({{
+            "CA certificates": ssl.create_default_context().cert_store_stats()["x509_ca"],
             "others": [p for p in paths if os.path.exists(p)],
             "trainer's home": sorted(os.listdir("{Path.home()}"))
                               if os.path.isdir("{Path.home()}") else [],
@@ -215,6 +216,7 @@ def test_an_attendee_sees_their_home_and_none_of_the_others_or_the_trainers(home
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout.splitlines()[0])
     assert seen["others"] == []
+    assert seen["CA certificates"] > 0  # TLS to the API server works as the attendee
     python = Path(sys.base_prefix)  # read-only, and the only thing of the trainer's home
     assert seen["trainer's home"] == ([python.relative_to(Path.home()).parts[0]]
                                       if Path.home() in python.parents else [])

@@ -27,6 +27,7 @@ import secrets
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from aks_runbook import paths
@@ -131,12 +132,16 @@ def classroom(local_cluster, tmp_path_factory):
     hub = BrowserHub(folder, tmp_path_factory.mktemp("hubstate"), ROOT, port=serve.free_port(),
                      idle_timeout=3600, admin_password=secrets.token_urlsafe(16),
                      hidden=[paths.state_dir()])
+    family = []
     try:
         hub.start()
         yield {"hub": hub, "folder": folder, "passwords": passwords, "cluster": local_cluster}
+        family = psutil.Process(hub.process.pid).children(recursive=True)
     finally:
         hub.stop()
         provision.teardown(local_cluster.api(), folder)
+    left = [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert family and not left, f"left running after the hub stopped: {left}"
     log = hub.log.read_text(errors="replace")
     for secret in [*passwords.values(), hub.admin_password]:
         assert secret not in log, "a password is in the hub's log"

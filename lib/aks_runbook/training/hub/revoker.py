@@ -1,5 +1,6 @@
-"""The hub's service that ends a torn-down attendee's hub session: every few seconds it reads
-training/logins.json and deletes from the hub every user whose login is gone (the trainer
+"""The hub's service that ends a torn-down attendee's hub session: whenever
+training/logins.json changes or goes (checked every second; the hub's API is asked only then,
+and every minute), it deletes from the hub every user whose login is gone (the trainer
 excepted). Deleting a user stops their server (and kernels) and removes their cookies and API
 tokens: a JupyterLab left open after `training teardown` stops working at once, not at its
 next login. Run by the hub as a managed service (jupyterhub_config.py), with its API token in
@@ -50,14 +51,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m aks_runbook.training.hub.revoker")
     parser.add_argument("--logins", type=Path, required=True)
     parser.add_argument("--keep", action="append", default=[], help="never revoked (trainer)")
-    parser.add_argument("--every", type=float, default=5)
     args = parser.parse_args()
+    seen, asked = None, 0.0
     while True:
         try:
-            revoke_once(args.logins, set(args.keep))
-        except (urllib.error.URLError, OSError, ValueError) as error:
-            print(f"revoker: {error}", flush=True)
-        time.sleep(args.every)
+            stamp = args.logins.stat().st_mtime_ns
+        except FileNotFoundError:
+            stamp = None
+        if stamp != seen or time.monotonic() - asked > 60:
+            try:
+                revoke_once(args.logins, set(args.keep))
+                seen, asked = stamp, time.monotonic()
+            except (urllib.error.URLError, OSError, ValueError) as error:
+                print(f"revoker: {error}", flush=True)
+        time.sleep(1)
 
 
 if __name__ == "__main__":

@@ -78,6 +78,7 @@ class Command:
                 argv += ["--symlink", str(link.readlink()), str(link)]
             elif link.is_dir():
                 argv += ["--ro-bind", str(link), str(link)]
+        argv += ["--perms", "0755", "--dir", "/etc"]  # bubblewrap makes it 0700 otherwise
         for name in ETC:
             argv += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
         visible = readable(project)
