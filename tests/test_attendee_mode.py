@@ -8,6 +8,7 @@ trainer's objects there survive), and the cluster-wide steps say they are the tr
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 
@@ -25,24 +26,32 @@ DEMO = "trainer's demo: {}, not run for attendees"
 LOCAL = Path(__file__).resolve().parents[1] / "environments" / "local.yaml"
 
 
+def _items(call) -> list[dict]:
+    """A list call's items as JSON: the client's models cost five times the CPU, and this runs
+    after every cell of four chapters."""
+    return json.loads(call(_preload_content=False).data)["items"]
+
+
 def _names(client) -> dict[str, set[tuple[str, str]]]:
     """Namespaced objects the chapters could create, by namespace; plus cluster-scoped ones."""
     core, apps = client.CoreV1Api(), client.AppsV1Api()
     rbac, policy = client.RbacAuthorizationV1Api(), client.PolicyV1Api()
     found: dict[str, set[tuple[str, str]]] = {}
-    for kind, listed in (("pod", core.list_pod_for_all_namespaces()),
-                         ("deployment", apps.list_deployment_for_all_namespaces()),
-                         ("daemonset", apps.list_daemon_set_for_all_namespaces()),
-                         ("service", core.list_service_for_all_namespaces()),
-                         ("role", rbac.list_role_for_all_namespaces()),
-                         ("pdb", policy.list_pod_disruption_budget_for_all_namespaces())):
-        for item in listed.items:
-            found.setdefault(item.metadata.namespace, set()).add((kind, item.metadata.name))
-    found["(namespaces)"] = {("namespace", n.metadata.name) for n in core.list_namespace().items}
-    found["(cluster)"] = {("clusterrolebinding", b.metadata.name)
-                          for b in rbac.list_cluster_role_binding().items} | \
-        {("clusterrole", r.metadata.name) for r in rbac.list_cluster_role().items} | \
-        {("node", n.metadata.name) for n in core.list_node().items}
+    for kind, call in (("pod", core.list_pod_for_all_namespaces),
+                       ("deployment", apps.list_deployment_for_all_namespaces),
+                       ("daemonset", apps.list_daemon_set_for_all_namespaces),
+                       ("service", core.list_service_for_all_namespaces),
+                       ("role", rbac.list_role_for_all_namespaces),
+                       ("pdb", policy.list_pod_disruption_budget_for_all_namespaces)):
+        for item in _items(call):
+            meta = item["metadata"]
+            found.setdefault(meta["namespace"], set()).add((kind, meta["name"]))
+    found["(namespaces)"] = {("namespace", n["metadata"]["name"])
+                             for n in _items(core.list_namespace)}
+    found["(cluster)"] = {("clusterrolebinding", b["metadata"]["name"])
+                          for b in _items(rbac.list_cluster_role_binding)} | \
+        {("clusterrole", r["metadata"]["name"]) for r in _items(rbac.list_cluster_role)} | \
+        {("node", n["metadata"]["name"]) for n in _items(core.list_node)}
     return found
 
 

@@ -279,6 +279,20 @@ def day(classroom, browser, screenshots):
         "lab": intruder.locator("#jp-main-dock-panel").count(),
         "app": intruder.evaluate("() => window.jupyterapp !== undefined")}
     intruder.close()
+
+    # The trainer: the admin page lists both attendees' running servers; opening one is refused.
+    trainer = browser.new_context()
+    seen["contexts"]["trainer"] = trainer
+    admin = trainer.new_page()
+    fill_login(admin, hub.url, "trainer", hub.admin_password)
+    admin.wait_for_url(lambda url: "/hub/login" not in url, timeout=30_000)
+    admin.goto(f"{hub.url}hub/admin")
+    admin.wait_for_load_state("networkidle")
+    seen["admin page"] = admin.inner_text("body")
+    answer = admin.goto(server_url(hub.url, A) + "lab")
+    admin.wait_for_load_state()
+    seen["trainer at A's server"] = {"status": answer.status if answer else None,
+                                     "lab": admin.locator("#jp-main-dock-panel").count()}
     yield seen
     for context in seen["contexts"].values():
         context.close()
@@ -338,6 +352,12 @@ def _answers(page, url: str) -> bool:
     answer = page.goto(url)
     return bool(answer and answer.status == 200 and page.url == url
                 and '"started"' in page.content())
+
+
+def test_the_trainer_sees_every_server_on_the_admin_page_but_opens_none(day):
+    page = day["admin page"]
+    assert A in page and B in page, page[:3000]
+    assert day["trainer at A's server"] == {"status": 403, "lab": 0}
 
 
 def test_after_teardown_neither_attendee_can_log_in(day, classroom, browser):
