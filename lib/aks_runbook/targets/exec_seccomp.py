@@ -6,6 +6,9 @@ through ctypes, so no Python package is needed. Every syscall is allowed except 
 which fail with EPERM; a syscall from another architecture (32-bit x86 on x86-64, a common way
 around a filter) kills the process, libseccomp's default for a foreign architecture.
 
+clone3 fails with ENOSYS instead (its flags are out of a filter's reach; the C library then
+uses clone, whose new-user-namespace flag the filter refuses).
+
 Refused: the kernel's attack surface a shell and its tools never need (kernel keyrings, BPF,
 perf, userfaultfd, io_uring, module loading), what would undo the sandbox (new namespaces,
 mounts, chroot), and what reaches beyond it (ptrace and reading other processes' memory,
@@ -35,6 +38,7 @@ TIOCSTI, TIOCLINUX = 0x5412, 0x541C
 
 _ALLOW = 0x7FFF0000  # SCMP_ACT_ALLOW
 _EPERM = 0x00050000 | errno.EPERM  # SCMP_ACT_ERRNO(EPERM)
+_ENOSYS = 0x00050000 | errno.ENOSYS  # SCMP_ACT_ERRNO(ENOSYS)
 _CMP_MASKED_EQ = 7  # enum scmp_compare
 
 
@@ -69,19 +73,24 @@ def write_filter(path: Path) -> Path:
     if not context:
         raise SeccompUnavailable("seccomp_init failed")
     try:
-        def deny(name: str, *args: _Arg) -> None:
+        def deny(name: str, *args: _Arg, action: int = _EPERM) -> None:
             number = lib.seccomp_syscall_resolve_name(name.encode())
             if number < 0:  # not a syscall on this architecture (e.g. uselib on arm64)
+                if name == "clone3":
+                    raise SeccompUnavailable("libseccomp does not know clone3 (older than "
+                                             "2.5): a new user namespace could not be refused")
                 return
             array = (_Arg * len(args))(*args) if args else None
-            if lib.seccomp_rule_add_array(context, _EPERM, number, len(args), array) < 0:
+            if lib.seccomp_rule_add_array(context, action, number, len(args), array) < 0:
                 raise SeccompUnavailable(f"libseccomp refused the rule for {name}")
 
         for name in DENIED:
             deny(name)
-        # clone() that asks for a new user namespace (clone3 passes its flags in memory a
-        # filter cannot read: bubblewrap's --disable-userns covers it)
+        # clone() that asks for a new user namespace; clone3 passes its flags in memory a
+        # filter cannot read, so it is refused as if the kernel lacked it (ENOSYS): the C
+        # library then falls back to clone(), which the rule above judges
         deny("clone", _Arg(0, _CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER))
+        deny("clone3", action=_ENOSYS)
         for request in (TIOCSTI, TIOCLINUX):
             # the kernel reads the request as 32 bits: compare only those
             deny("ioctl", _Arg(1, _CMP_MASKED_EQ, 0xFFFFFFFF, request))

@@ -16,7 +16,9 @@ AKS (Zero to JupyterHub ships it as a file: training/hub/values.py).
   that pair (or address) is refused until the window has passed, even with the right
   password, and without a scrypt. Per pair, not per name: a stranger cannot lock the trainer
   or an attendee out from elsewhere (and 96-bit passwords make guessing one name hopeless).
-  The address is the proxy's (the last X-Forwarded-For entry), not a header the client sets.
+  The address is the proxy's (the last X-Forwarded-For entry, trusted only on a connection
+  from the proxy's own address), not a header the client sets; an attendee's sandbox reaches
+  the hub from an address of its own, which never logs in.
 - The trainer is no JupyterHub admin: jupyterhub_config.py gives them a role that sees and
   starts or stops every server, without access to any (an attendee's server is theirs).
 """
@@ -27,16 +29,19 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
 import time
 from collections import defaultdict, deque
 
 from jupyterhub.auth import Authenticator
-from traitlets import Dict, Integer, Unicode
+from traitlets import Dict, Integer, List, Unicode
 
 # The trainer's role: the admin page, every user and server seen, started and stopped; no
 # access to an attendee's server (JupyterHub's admin role would include it).
 TRAINER_SCOPES = ["admin-ui", "list:users", "read:users", "servers"]
+
+SANDBOX = "127.0.0.2"  # the address attendees' sandboxes reach the hub from (relay.py)
 
 # What an unknown name is checked against (so it costs one scrypt, like a known name).
 _DECOY = {"n": 2**14, "r": 8, "p": 1, "salt": base64.b64encode(b"0" * 16).decode(),
@@ -56,6 +61,9 @@ class RosterAuthenticator(Authenticator):
                           ).tag(allow_config=True)  # it says who may log in
     admin_name = Unicode("trainer", config=True, help="the trainer's login name")
     admin_login = Dict(config=True, help="the trainer's password hash: n, r, p, salt, hash")
+    proxy_networks = List(Unicode(), ["127.0.0.1/32", "::1/128"], config=True,
+                          help="where the proxy connects from: only its X-Forwarded-For is "
+                               "believed (on Kubernetes, the cluster's pod addresses)")
     max_failures = Integer(5, config=True, help="failed logins of a name before a lockout")
     max_failures_per_address = Integer(30, config=True,
                                        help="failed logins from an address before a lockout")
@@ -96,19 +104,31 @@ class RosterAuthenticator(Authenticator):
             locked = locked or len(recent or ()) >= limit
         return locked
 
-    @staticmethod
-    def client_address(handler) -> str:
-        """The address the proxy saw (it appends it to X-Forwarded-For); X-Real-Ip, which
-        tornado would prefer, comes from the client and is ignored."""
+    def client_address(self, handler) -> str:
+        """Who is logging in. Through the proxy (a connection from 127.0.0.1 or ::1), the
+        address it appended to X-Forwarded-For; else the connection's own address. X-Real-Ip
+        and the rest of X-Forwarded-For come from the client and are ignored."""
         if handler is None:
             return ""
+        address = getattr(handler.request.connection.context, "address", None)
+        peer = address[0] if isinstance(address, tuple) else handler.request.remote_ip
+        try:
+            from_proxy = any(ipaddress.ip_address(peer) in ipaddress.ip_network(network)
+                             for network in self.proxy_networks)
+        except ValueError:
+            from_proxy = False
+        if not from_proxy:
+            return peer
         forwarded = handler.request.headers.get("X-Forwarded-For", "")
-        return forwarded.split(",")[-1].strip() or handler.request.remote_ip
+        return forwarded.split(",")[-1].strip() or peer
 
     async def authenticate(self, handler, data):
         name = str(data.get("username", "")).strip()
         password = str(data.get("password", ""))
         address = self.client_address(handler)
+        if address == SANDBOX:  # an attendee's sandbox reaches the hub's API, never a login
+            self.log.warning("login refused for %r from an attendee's sandbox", name)
+            return None
         keys = (f"name:{name}@{address}", f"address:{address}")
         if self._locked(*keys):
             self.log.warning("login refused for %r from %s: too many failures", name, address)

@@ -17,6 +17,7 @@ c.JupyterHub.hub_port = settings["hub_port"]
 if settings.get("certfile"):
     c.JupyterHub.ssl_cert = settings["certfile"]
     c.JupyterHub.ssl_key = settings["keyfile"]
+c.JupyterHub.cookie_host_prefix_enabled = settings["cookie_host_prefix"]
 c.JupyterHub.db_url = f"sqlite:///{settings['state']}/jupyterhub.sqlite"
 c.JupyterHub.cookie_secret_file = f"{settings['state']}/cookie_secret"
 c.JupyterHub.cleanup_servers = True  # stopping the hub stops every attendee's server

@@ -43,14 +43,28 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
             writer.close()
 
 
-def _handler(connect: Connect):
+API_CONNECTIONS = 256  # at once, per attendee: the hub holds two file descriptors for each
+HUB_CONNECTIONS = 64
+
+
+def _handler(connect: Connect, limit: int | None = None):
+    active = 0
+
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            far_reader, far_writer = await connect()
-        except OSError:
-            writer.close()
+        nonlocal active
+        if limit is not None and active >= limit:
+            writer.close()  # one attendee cannot use up the hub's file descriptors
             return
-        await asyncio.gather(_pipe(reader, far_writer), _pipe(far_reader, writer))
+        active += 1
+        try:
+            try:
+                far_reader, far_writer = await connect()
+            except OSError:
+                writer.close()
+                return
+            await asyncio.gather(_pipe(reader, far_writer), _pipe(far_reader, writer))
+        finally:
+            active -= 1
     return handle
 
 
@@ -73,10 +87,13 @@ def listening(socket_path: Path, owner: int | None) -> socket.socket:
     return sock
 
 
-async def unix_to_tcp(sock: socket.socket, port: int) -> asyncio.Server:
-    """Connections to the listening unix socket -> 127.0.0.1:port."""
+async def unix_to_tcp(sock: socket.socket, port: int, limit: int | None = None,
+                      source: str | None = None) -> asyncio.Server:
+    """Connections to the listening unix socket -> 127.0.0.1:port (from `source`)."""
+    local = (source, 0) if source else None
     return await asyncio.start_unix_server(
-        _handler(lambda: asyncio.open_connection("127.0.0.1", port)), sock=sock)
+        _handler(lambda: asyncio.open_connection("127.0.0.1", port, local_addr=local), limit),
+        sock=sock)
 
 
 def _pairs(values: list[str], option: str) -> list[tuple[str, str]]:

@@ -34,17 +34,19 @@ def attendees(logins_file: Path) -> set[str]:
         return set()
 
 
-def revoke_once(logins_file: Path, keep: set[str]) -> list[str]:
+def revoke_once(logins_file: Path, keep: set[str]) -> bool:
+    """Delete every user whose login is gone; False if one could not be deleted yet."""
     allowed = attendees(logins_file) | keep
-    gone = [user["name"] for user in _call("GET", "/users")
-            if user["name"] not in allowed]
-    for name in gone:
+    done = True
+    for name in [user["name"] for user in _call("GET", "/users")
+                 if user["name"] not in allowed]:
         try:
             _call("DELETE", f"/users/{name}")
             print(f"revoked {name}: their login is gone (training teardown)", flush=True)
-        except urllib.error.HTTPError as error:  # e.g. still stopping: next round
+        except urllib.error.HTTPError as error:  # e.g. still starting or stopping
             print(f"could not revoke {name} yet: {error.code}", flush=True)
-    return gone
+            done = False
+    return done
 
 
 def main() -> None:
@@ -60,8 +62,8 @@ def main() -> None:
             stamp = None
         if stamp != seen or time.monotonic() - asked > 60:
             try:
-                revoke_once(args.logins, set(args.keep))
-                seen, asked = stamp, time.monotonic()
+                if revoke_once(args.logins, set(args.keep)):
+                    seen, asked = stamp, time.monotonic()  # else: again in a second
             except (urllib.error.URLError, OSError, ValueError) as error:
                 print(f"revoker: {error}", flush=True)
         time.sleep(1)

@@ -37,6 +37,7 @@ ETC = ["ssl", "ca-certificates", "passwd", "group", "nsswitch.conf", "hosts", "l
        "mime.types", "ld.so.cache", "fonts", "alternatives"]
 PROJECT_PARTS = ["lib", "locale", "notebooks", "environments", "pyproject.toml"]
 FIRST_UID = 63999  # attendees' uids count down from here (the exec sandbox's are above)
+MAX_PROCESSES = 512  # per attendee (their uid's processes): a fork bomb stops there
 
 
 def _under(path: Path, folders: list[Path]) -> bool:
@@ -95,6 +96,7 @@ class Command:
         # bwrap makes /proc/sys read-only only when its own write test fails, which it does
         # not as root: kernel settings are machine-wide (core_pattern runs a program as root).
         argv += ["--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys", "--dev", "/dev",
+                 "--perms", "1777", "--tmpfs", "/dev/shm",
                  "--perms", "1777", "--tmpfs", "/tmp", "--tmpfs", "/run",
                  "--ro-bind-fd", self._open(sockets, os.O_PATH), str(SOCKETS)]
         for name, path in seeds.items():
@@ -129,6 +131,23 @@ def _setpriv() -> str:
         if os.access(f"{folder}/setpriv", os.X_OK):
             return f"{folder}/setpriv"
     raise FileNotFoundError("setpriv (util-linux) is not installed")
+
+
+def in_child(uid: int | None):
+    """Popen's preexec_fn: a session keyring of its own (not the hub's), and, for an attendee's
+    own uid, at most MAX_PROCESSES processes of it (root, bubblewrap, is not limited)."""
+    import ctypes
+    import platform
+    import resource
+    libc = ctypes.CDLL(None, use_errno=True)
+    keyctl = {"x86_64": 250, "aarch64": 219}.get(platform.machine())
+
+    def prepare() -> None:
+        if keyctl is not None:  # keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL): a new one
+            libc.syscall(keyctl, 1, None)
+        if uid is not None:
+            resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCESSES, MAX_PROCESSES))
+    return prepare
 
 
 def _free(uid: int) -> bool:

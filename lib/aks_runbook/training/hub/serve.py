@@ -31,10 +31,14 @@ PROXY = Path("tools") / "npm" / "node_modules" / ".bin" / "configurable-http-pro
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
-def _stop_with_parent() -> None:
-    """In the hub's process: SIGTERM when `aks-runbook` ends, however it ends."""
+def _hub_process() -> None:
+    """In the hub's process: SIGTERM when `aks-runbook` ends, however it ends; and every file
+    descriptor the machine allows (each attendee's relays hold some)."""
     import ctypes
+    import resource
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 class HubError(RuntimeError):
@@ -88,6 +92,9 @@ class Hub:
         if not shutil.which("bwrap"):
             problems.append("bubblewrap (bwrap) is not installed: the attendees' sandboxes "
                             "need it (`make hub` installs it)")
+        if os.geteuid() == 0 and not self._seccomp_available():
+            problems.append("libseccomp is missing (Debian: libseccomp2): as root, the "
+                            "attendees' sandboxes need its filter")
         if bool(self.certfile) != bool(self.keyfile):
             problems.append("--certfile and --keyfile go together")
         for option, path in (("--certfile", self.certfile), ("--keyfile", self.keyfile)):
@@ -120,6 +127,8 @@ class Hub:
             "subdomain_host": self.url.rstrip("/"),
             "hub_port": free_port(), "proxy_api_port": free_port(),
             "certfile": str(self.certfile or ""), "keyfile": str(self.keyfile or ""),
+            # __Host- cookies: no attendee's server can set the hub's (they need https)
+            "cookie_host_prefix": bool(self.certfile),
             "state": str(self.state), "proxy": str(self.project / PROXY),
             "logins_file": str(self.training_folder / logins.LOGINS),
             "admin_login": logins.entry(self.admin_password),
@@ -150,6 +159,15 @@ class Hub:
             raise HubError(f"npm ci in tools/npm failed (exit {done.returncode}):\n"
                            f"{done.stderr.strip()[-2000:]}")
 
+    @staticmethod
+    def _seccomp_available() -> bool:
+        from aks_runbook.targets import exec_seccomp
+        try:
+            exec_seccomp._library()
+            return True
+        except exec_seccomp.SeccompUnavailable:
+            return False
+
     def _seccomp(self) -> Path | str:
         """The `kubectl exec` sandbox's seccomp filter, compiled into the hub's state ('' where
         libseccomp is missing: the sandboxes then run without one, and the log says so)."""
@@ -166,6 +184,10 @@ class Hub:
         self.install_proxy()
         self.state.mkdir(parents=True, exist_ok=True)
         os.chmod(self.state, 0o700)
+        # A new class: no user, session or cookie of a former one (its servers stopped with
+        # its hub) may open a server of an attendee provisioned again under the same name.
+        for former in ("jupyterhub.sqlite", "cookie_secret"):
+            (self.state / former).unlink(missing_ok=True)
         settings_file = self.state / "settings.json"
         write_private(settings_file, json.dumps(self.settings(), indent=1))
         env = dict(os.environ, AKS_RUNBOOK_HUB_SETTINGS=str(settings_file),
@@ -176,7 +198,7 @@ class Hub:
                 [str(Path(sys.prefix) / "bin" / "jupyterhub"), "-f", str(CONFIG)],
                 cwd=self.state, env=env, stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT,
-                start_new_session=True, preexec_fn=_stop_with_parent)
+                start_new_session=True, preexec_fn=_hub_process)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -26,6 +26,7 @@ from traitlets import List, Unicode
 
 from aks_runbook.training.credentials import private_dir
 from aks_runbook.training.hub import relay, sandbox, workspace
+from aks_runbook.training.hub.authenticator import SANDBOX
 
 SEEDS = ("kubeconfig", "environment.yaml")
 
@@ -83,6 +84,9 @@ class SandboxSpawner(LocalProcessSpawner):
                                f"training provision` again")
         state = Path(self.state)
         uid = sandbox.attendee_uid(name, state / "uids.json")
+        if uid is not None and not self.seccomp:
+            raise RuntimeError("the attendees' sandboxes need the seccomp filter when the hub "
+                               "runs as root (install libseccomp2)")
         home = private_dir(attendee / "home")
         if uid is not None:
             own(home, uid)
@@ -94,8 +98,13 @@ class SandboxSpawner(LocalProcessSpawner):
         os.chmod(self._sockets, 0o711)  # the sandbox's uid may pass, and use its own sockets
         listening = {sock: relay.listening(self._sockets / sock, uid)
                      for sock in ("api.sock", "hub.sock", "server.sock")}
-        self._relays = [await relay.unix_to_tcp(listening["api.sock"], api_port),
-                        await relay.unix_to_tcp(listening["hub.sock"], hub_port),
+        self._relays = [await relay.unix_to_tcp(listening["api.sock"], api_port,
+                                                limit=relay.API_CONNECTIONS),
+                        # from an address of its own, which the authenticator refuses logins
+                        # from: the sandbox needs the hub's API, never its login form
+                        await relay.unix_to_tcp(listening["hub.sock"], hub_port,
+                                                limit=relay.HUB_CONNECTIONS,
+                                                source=SANDBOX),
                         await relay.tcp_to_unix(self.port, self._sockets / "server.sock")]
         server = listening["server.sock"]
         inside = sandbox.SOCKETS
@@ -119,7 +128,8 @@ class SandboxSpawner(LocalProcessSpawner):
                 self.proc = subprocess.Popen(cmd, env=env, start_new_session=True,
                                              stdin=subprocess.DEVNULL, stdout=log,
                                              stderr=subprocess.STDOUT,
-                                             pass_fds=[*box.fds, server.fileno()])
+                                             pass_fds=[*box.fds, server.fileno()],
+                                             preexec_fn=sandbox.in_child(uid))
         finally:
             box.close()
             server.close()  # the sandbox holds it now; the hub connects by its path

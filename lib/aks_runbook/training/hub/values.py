@@ -56,6 +56,7 @@ SERVER_PORT = 8888  # KubeSpawner's port
 ADMIN = TRAINER
 UID, GID = 1000, 100  # tools/hub/Dockerfile's user
 SECRET = "aks-runbook-attendee"
+PRIVATE_NETWORKS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fd00::/8"]
 MOUNT = "/etc/aks-runbook"
 CONFIG_DIR = "/usr/local/etc/jupyterhub"  # the chart's config folder, on the hub's sys.path
 AUTHENTICATOR_MODULE = "aks_runbook_authenticator"
@@ -106,6 +107,8 @@ def values(attendees: list[str], image: str, *, idle_timeout: int = 3600, cpu: s
                 "JupyterHub": {"authenticator_class":
                                f"{AUTHENTICATOR_MODULE}.RosterAuthenticator"},
                 "RosterAuthenticator": {"logins_file": LOGINS_PATH, "admin_name": ADMIN,
+                                        # the proxy pod's address is the cluster's to choose
+                                        "proxy_networks": PRIVATE_NETWORKS,
                                         **({"admin_login": admin_login} if admin_login else {})},
                 "KubeSpawner": {
                     "enable_user_namespaces": True,
