@@ -18,6 +18,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import nbformat
+import psutil
 import pytest
 import yaml
 
@@ -25,7 +26,7 @@ from aks_runbook.targets import exec_seccomp
 from aks_runbook.training import credentials, logins
 from aks_runbook.training.hub import relay, sandbox
 from aks_runbook.training.hub.authenticator import RosterAuthenticator
-from aks_runbook.training.hub.serve import Hub, HubError
+from aks_runbook.training.hub.serve import Hub, HubError, free_port
 from aks_runbook.training.hub.spawner import SEEDS
 from aks_runbook.training.hub.spawner import own as spawner_own
 
@@ -344,3 +345,52 @@ def test_the_hub_names_what_is_missing_before_it_starts_anything(tmp_path):
                      "wildcard DNS entry for it (--subdomain-host"):
         assert expected in message
     assert not (tmp_path / "state").exists()
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for localhost, as a trainer would make one for a class."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+                   .add_extension(x509.SubjectAlternativeName(
+                       [x509.DNSName("localhost"), x509.DNSName("*.localhost")]), False)
+                   .sign(key, hashes.SHA256()))
+    cert, private = folder / "hub.pem", folder / "hub-key.pem"
+    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    private.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                          serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+    return cert, private
+
+
+def test_with_a_certificate_the_hub_speaks_only_tls_and_stops_with_nothing_left(tmp_path):
+    import ssl
+    import urllib.request
+
+    logins.ensure(credentials.private_dir(tmp_path / "training"), ["ann"])
+    cert, key = _self_signed(tmp_path)
+    hub = Hub(tmp_path / "training", tmp_path / "state", ROOT, port=free_port(),
+              certfile=cert, keyfile=key)
+    try:
+        hub.start()
+        assert hub.url.startswith("https://localhost:")
+        trusting = ssl.create_default_context(cafile=str(cert))
+        with urllib.request.urlopen(f"{hub.url}hub/login", context=trusting) as page:
+            assert page.status == 200 and b"handout" in page.read()
+        with pytest.raises(OSError):  # plain HTTP on the same port: no answer
+            urllib.request.urlopen(f"http://localhost:{hub.port}/hub/login", timeout=10)
+        family = psutil.Process(hub.process.pid).children(recursive=True)
+        assert family  # the proxy and the hub's services
+    finally:
+        hub.stop()
+    assert not [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
