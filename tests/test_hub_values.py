@@ -223,7 +223,10 @@ def test_the_rendered_pod_is_what_the_class_needs(kubeconfig_env):
         "seccompProfile": {"type": "RuntimeDefault"}}
     assert container["resources"]["requests"] == container["resources"]["limits"]
     env = {e["name"]: e.get("value") for e in container["env"]}
-    assert env["KUBECONFIG"] == "/etc/aks-runbook/kubeconfig"
+    assert env["KUBECONFIG"] == "/home/jovyan/kubeconfig"  # the home's copy (workspace.py)
+    assert container["args"] == ["python", "-m", "aks_runbook.training.hub.workspace",
+                                 "/etc/aks-runbook", "/opt/aks-runbook/notebooks", "--",
+                                 "jupyterhub-singleuser"]
     assert env["JUPYTERHUB_API_URL"] == "http://hub.aks-runbook-hub.svc:8081/hub/api"
     assert container["volumeMounts"] == [{"name": "aks-runbook-attendee",
                                           "mountPath": "/etc/aks-runbook", "readOnly": True}]

@@ -58,6 +58,12 @@ UID, GID = 1000, 100  # tools/hub/Dockerfile's user
 SECRET = "aks-runbook-attendee"
 PRIVATE_NETWORKS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fd00::/8"]
 MOUNT = "/etc/aks-runbook"
+HOME = "/home/jovyan"  # tools/hub/Dockerfile's user's home
+NOTEBOOKS = "/opt/aks-runbook/notebooks"  # the image's copy of notebooks/
+# The home made as on the local hub (workspace.py): the notebooks with the attendee's
+# parameters injected and their kubeconfig, from the Secret; then the single-user server.
+COMMAND = ["python", "-m", "aks_runbook.training.hub.workspace", MOUNT, NOTEBOOKS, "--",
+           "jupyterhub-singleuser"]
 CONFIG_DIR = "/usr/local/etc/jupyterhub"  # the chart's config folder, on the hub's sys.path
 AUTHENTICATOR_MODULE = "aks_runbook_authenticator"
 LOGINS_PATH = f"{CONFIG_DIR}/aks-runbook/logins.json"
@@ -161,8 +167,8 @@ def values(attendees: list[str], image: str, *, idle_timeout: int = 3600, cpu: s
                                   "secret": {"secretName": SECRET, "defaultMode": 0o440}}],
                 "extraVolumeMounts": [{"name": SECRET, "mountPath": MOUNT, "readOnly": True}],
             },
-            "extraEnv": {"KUBECONFIG": f"{MOUNT}/kubeconfig"},
-            "cmd": "jupyterhub-singleuser",
+            "extraEnv": {"KUBECONFIG": f"{HOME}/kubeconfig"},
+            "cmd": COMMAND,
             "defaultUrl": "/lab",
         },
         # the default scheduler places the class; the user-scheduler only packs nodes
