@@ -118,10 +118,9 @@ class Hub:
     def settings(self) -> dict:
         bind = f"[{self.ip}]" if ":" in self.ip else self.ip
         singleuser = [str(Path(sys.prefix) / "bin" / "jupyterhub-singleuser")]
+        # (never --allow-root: as root, each attendee's server runs as a uid of their own)
         args = ["--ServerApp.log_level=WARN", "--LabApp.extension_manager=readonly",
                 "--KernelManager.transport_encryption=required"]
-        if os.geteuid() == 0:
-            args.append("--ServerApp.allow_root=True")
         return {
             "bind_url": f"{self.scheme}://{bind}:{self.port}/",
             "subdomain_host": self.url.rstrip("/"),
