@@ -8,7 +8,6 @@ ones the README shows."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from pathlib import Path
@@ -19,10 +18,6 @@ from aks_runbook import paths
 from aks_runbook.notebook import lab
 
 ROOT = paths.project_root()
-CHROMIUM = Path(os.environ.get("AKS_RUNBOOK_CHROMIUM", "/usr/lib/chromium/chromium"))
-CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"]
 RUN_TIMEOUT_MS = 420_000
 # Notebooks of one lane run one after the other, lanes side by side (see `runs`).
 LANES = [["01-overview", "02-network", "04-maintenance"], ["03-auth"]]
@@ -86,19 +81,6 @@ def workshop(local_cluster, tmp_path_factory):
     assert "without encryption" not in log, "a kernel warned that it talks over plain TCP"
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.is_file():
-        pytest.fail(f"Chromium is missing ({CHROMIUM}); install it with: "
-                    "tools/ensure-system-packages.sh chromium fonts-noto-cjk (make test does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
-
-
 def logged_in(browser, workshop):
     """A browser context logged in by typing the token into the login form (so it is never
     part of a URL, which error messages would show)."""
@@ -126,14 +108,6 @@ def open_notebook(context, workshop, name):
 
 def start_run(page):
     page.evaluate(f"() => {{ window.aksRun = ({RUN_ALL})({RUN_TIMEOUT_MS}); }}")
-
-
-@pytest.fixture(scope="module")
-def screenshots(tmp_path_factory) -> Path:
-    chosen = os.environ.get("AKS_RUNBOOK_SCREENSHOTS")
-    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture(scope="module")

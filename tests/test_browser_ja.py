@@ -14,7 +14,7 @@ import pytest
 
 from aks_runbook import paths
 from aks_runbook.notebook import lab
-from test_browser import browser, logged_in, screenshots  # noqa: F401 - fixtures
+from test_browser import logged_in
 
 NOTEBOOKS = sorted((paths.project_root() / "notebooks" / "ja").glob("[0-9][0-9]-*.ipynb"))
 
@@ -43,8 +43,8 @@ def _first_heading(notebook) -> str:
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[n.stem for n in NOTEBOOKS])
-def test_the_japanese_notebook_opens_in_a_japanese_jupyterlab(browser, workshop_ja,  # noqa: F811
-                                                               notebook, screenshots):  # noqa: F811
+def test_the_japanese_notebook_opens_in_a_japanese_jupyterlab(browser, workshop_ja, notebook,
+                                                               screenshots):
     context = logged_in(browser, workshop_ja)
     page = context.new_page()
     try:

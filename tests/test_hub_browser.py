@@ -21,7 +21,6 @@ AKS_RUNBOOK_SCREENSHOTS (`make screenshots`: docs/screenshots)."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import time
@@ -34,7 +33,6 @@ from aks_runbook import paths
 from aks_runbook.training import credentials, logins, provision
 from aks_runbook.training.hub import serve
 from aks_runbook.training.roster import Attendee
-from test_browser import CHROMIUM, CHROMIUM_FLAGS
 
 ROOT = paths.project_root()
 LOCAL = ROOT / "environments" / "local.yaml"
@@ -145,27 +143,6 @@ def classroom(local_cluster, tmp_path_factory):
     log = hub.log.read_text(errors="replace")
     for secret in [*passwords.values(), hub.admin_password]:
         assert secret not in log, "a password is in the hub's log"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.is_file():
-        pytest.fail(f"Chromium is missing ({CHROMIUM}); install it with: "
-                    "tools/ensure-system-packages.sh chromium fonts-noto-cjk (make test does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def screenshots(tmp_path_factory) -> Path:
-    chosen = os.environ.get("AKS_RUNBOOK_SCREENSHOTS")
-    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def server_url(hub_url: str, name: str) -> str:
