@@ -214,11 +214,16 @@ def workshop(root: Path, state: Path, ip: str = "127.0.0.1", port: int = 0,
     if language not in LAB_LOCALES:
         raise LabError(f"language {language!r}: must be one of {', '.join(LAB_LOCALES)}")
     notebooks = root / "notebooks" if language == "en" else root / "notebooks" / language
-    settings = dict(SETTINGS)
-    settings["@jupyterlab/translation-extension/plugin.jupyterlab-settings"] = {
-        "locale": LAB_LOCALES[language]}
     return Lab(root_dir=notebooks, home=state / ("lab" if language == "en" else f"lab-{language}"),
-               ip=ip, port=port, open_browser=open_browser, settings=settings)
+               ip=ip, port=port, open_browser=open_browser, settings=settings(language))
+
+
+def settings(language: str) -> dict[str, dict]:
+    """JupyterLab's user settings for a workshop in that language (its own language too)."""
+    chosen = dict(SETTINGS)
+    chosen["@jupyterlab/translation-extension/plugin.jupyterlab-settings"] = {
+        "locale": LAB_LOCALES[language]}
+    return chosen
 
 
 def banner(lab: Lab) -> str:

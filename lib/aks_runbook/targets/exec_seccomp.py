@@ -66,6 +66,15 @@ def _library() -> ctypes.CDLL:
     return lib
 
 
+def available() -> bool:
+    """Whether libseccomp is here to compile the filter."""
+    try:
+        _library()
+        return True
+    except SeccompUnavailable:
+        return False
+
+
 def write_filter(path: Path) -> Path:
     """Compile the filter into path (owner-only) and return it."""
     lib = _library()

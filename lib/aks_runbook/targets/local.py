@@ -431,16 +431,20 @@ def sandbox_uid() -> int:
     """A uid no account of this machine has (the highest free one below 65000), so no process
     of the machine shares the sandboxes' user: not even nobody's can signal or trace them."""
     for uid in range(64999, 64000, -1):
-        try:
-            pwd.getpwuid(uid)
-            continue
-        except KeyError:
-            pass
-        try:
-            grp.getgrgid(uid)
-        except KeyError:
+        if uid_free(uid):
             return uid
     raise LocalClusterError("no free uid between 64001 and 64999 for the exec sandbox")
+
+
+def uid_free(uid: int) -> bool:
+    """No account and no group of this machine has that number."""
+    for lookup in (pwd.getpwuid, grp.getgrgid):
+        try:
+            lookup(uid)
+            return False
+        except KeyError:
+            pass
+    return True
 
 
 def _sandbox_prefix(seccomp_filter: Path) -> list[str] | None:

@@ -22,14 +22,13 @@ See docs/local-cluster-security.md.
 
 from __future__ import annotations
 
-import grp
 import json
 import os
-import pwd
 import sys
 from pathlib import Path
 
 import aks_runbook
+from aks_runbook.targets.local import uid_free
 
 SOCKETS = Path("/run/aks-runbook")  # the relays' folder inside the sandbox
 SEEDS = Path("/run/aks-runbook-seed")  # the attendee's kubeconfig and environment file
@@ -150,16 +149,6 @@ def in_child(uid: int | None):
     return prepare
 
 
-def _free(uid: int) -> bool:
-    for lookup in (pwd.getpwuid, grp.getgrgid):
-        try:
-            lookup(uid)
-            return False
-        except KeyError:
-            pass
-    return True
-
-
 def attendee_uid(name: str, table: Path) -> int | None:
     """The attendee's uid when the hub runs as root (kept in `table`, the hub's state), None
     otherwise: a user of the machine cannot give others a uid."""
@@ -168,7 +157,7 @@ def attendee_uid(name: str, table: Path) -> int | None:
     uids = json.loads(table.read_text()) if table.is_file() else {}
     if name not in uids:
         uid = min([FIRST_UID + 1, *uids.values()]) - 1
-        while not _free(uid):
+        while not uid_free(uid):
             uid -= 1
         uids[name] = uid
         table.write_text(json.dumps(uids, indent=1, sort_keys=True))

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import psutil
 
+from aks_runbook.targets import exec_seccomp
 from aks_runbook.training import logins
 from aks_runbook.training.credentials import write_private
 from aks_runbook.training.roster import TRAINER as ADMIN
@@ -92,7 +93,7 @@ class Hub:
         if not shutil.which("bwrap"):
             problems.append("bubblewrap (bwrap) is not installed: the attendees' sandboxes "
                             "need it (`make hub` installs it)")
-        if os.geteuid() == 0 and not self._seccomp_available():
+        if os.geteuid() == 0 and not exec_seccomp.available():
             problems.append("libseccomp is missing (Debian: libseccomp2): as root, the "
                             "attendees' sandboxes need its filter")
         if bool(self.certfile) != bool(self.keyfile):
@@ -158,19 +159,9 @@ class Hub:
             raise HubError(f"npm ci in tools/npm failed (exit {done.returncode}):\n"
                            f"{done.stderr.strip()[-2000:]}")
 
-    @staticmethod
-    def _seccomp_available() -> bool:
-        from aks_runbook.targets import exec_seccomp
-        try:
-            exec_seccomp._library()
-            return True
-        except exec_seccomp.SeccompUnavailable:
-            return False
-
     def _seccomp(self) -> Path | str:
         """The `kubectl exec` sandbox's seccomp filter, compiled into the hub's state ('' where
         libseccomp is missing: the sandboxes then run without one, and the log says so)."""
-        from aks_runbook.targets import exec_seccomp
         try:
             return exec_seccomp.write_filter(self.state / "sandbox-seccomp.bpf")
         except exec_seccomp.SeccompUnavailable as error:

@@ -19,12 +19,11 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
 
-import yaml
 from jupyterhub.spawner import LocalProcessSpawner
 from jupyterhub.utils import random_port
 from traitlets import List, Unicode
 
-from aks_runbook.training.credentials import private_dir
+from aks_runbook.training.credentials import ClusterAccess, private_dir
 from aks_runbook.training.hub import relay, sandbox, workspace
 from aks_runbook.training.hub.authenticator import SANDBOX
 
@@ -38,10 +37,6 @@ def loopback_port(url: str, what: str) -> int:
                            f"machine (127.0.0.1); for a cluster elsewhere (AKS) use "
                            f"`aks-runbook training hub --values`")
     return parsed.port or (443 if parsed.scheme == "https" else 80)
-
-
-def api_server(kubeconfig: Path) -> str:
-    return yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
 
 
 def own(home: Path, uid: int) -> None:
@@ -61,9 +56,6 @@ class SandboxSpawner(LocalProcessSpawner):
     seccomp = Unicode("", config=True, help="the compiled seccomp filter ('' for none)")
     hidden = List(Unicode(), config=True,
                   help="folders never to be seen in a sandbox (the state, the training folder)")
-
-    def make_preexec_fn(self, name):
-        return None  # not an account of this machine: sandbox.Command drops to the uid
 
     def user_env(self, env):
         home = workspace.inside(self.user.name)
@@ -92,7 +84,8 @@ class SandboxSpawner(LocalProcessSpawner):
             own(home, uid)
         self.port = random_port()
         env = self.get_env()
-        api_port = loopback_port(api_server(attendee / "kubeconfig"), "the API server")
+        api_port = loopback_port(ClusterAccess.from_kubeconfig(attendee / "kubeconfig").server,
+                                 "the API server")
         hub_port = loopback_port(env["JUPYTERHUB_API_URL"], "the hub's API")
         self._sockets = Path(tempfile.mkdtemp(prefix="aks-runbook-hub-"))
         os.chmod(self._sockets, 0o711)  # the sandbox's uid may pass, and use its own sockets

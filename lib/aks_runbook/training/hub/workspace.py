@@ -23,7 +23,7 @@ import yaml
 from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
-from aks_runbook.notebook.lab import LAB_LOCALES, SETTINGS
+from aks_runbook.notebook import lab
 from aks_runbook.params import read_file
 from aks_runbook.training.credentials import write_private
 
@@ -46,10 +46,7 @@ def prepare(home: Path, seeds: Path, notebooks_root: Path) -> None:
         copy = home / source.name
         if not os.path.lexists(copy):
             nbformat.write(parameterize_notebook(load_notebook_node(str(source)), values), copy)
-    settings = dict(SETTINGS)
-    settings["@jupyterlab/translation-extension/plugin.jupyterlab-settings"] = {
-        "locale": LAB_LOCALES[language]}
-    for name, value in settings.items():
+    for name, value in lab.settings(language).items():
         path = home / ".jupyter" / "lab" / "user-settings" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(value))
