@@ -4,11 +4,11 @@ Everything runs against a local cluster of the session's own, in a temporary sta
 directory, so `make test` never touches the cluster that `make run` uses. Notebook kernels
 inherit AKS_RUNBOOK_STATE and so use the same cluster; it is removed when the session ends.
 
-`make test` runs the suite on two pytest-xdist workers (`--dist loadfile`: a file's tests,
+`make test` runs the suite on three pytest-xdist workers (`--dist loadfile`: a file's tests,
 and so a notebook's cells, stay on one worker), each with a cluster of its own. The files
 that take longest are handed out first (`--no-loadscope-reorder` keeps this order; xdist
 would otherwise start with the files of most tests and leave a long one for the end, with
-the other worker idle).
+the other workers idle).
 
 Tests run in random order (pytest-randomly; the seed is printed at the start and the end,
 rerun with `-p randomly --randomly-seed=N`), but a notebook's cells share one kernel: they
@@ -27,18 +27,18 @@ OWNED = "AKS_RUNBOOK_TEST_OWNS_STATE"  # set when this session made the state di
 # The longest files, longest first (seconds of test time on 2 cores, bench/README.md); the
 # others follow in random order. Only the order of handing out depends on this list.
 LONGEST_FIRST = [
-    "tests/test_browser.py",
     "tests/test_notebooks.py",
+    "tests/test_browser.py",
     "tests/test_attendee_mode.py",
-    "tests/test_browser_ja.py",
     "tests/test_hub_browser.py",
+    "tests/test_local_security.py",
     "tests/test_training_run.py",
-    "tests/test_plan_rules.py",
+    "tests/test_browser_ja.py",
+    "tests/test_azvalidate.py",
+    "tests/test_training_teardown.py",
     "notebooks/04-maintenance.ipynb",
     "notebooks/ja/04-maintenance.ipynb",
-    "notebooks/03-auth.ipynb",
-    "notebooks/ja/03-auth.ipynb",
-    "tests/test_azvalidate.py",
+    "tests/test_local_lifecycle.py",
 ]
 
 
