@@ -224,8 +224,8 @@ def _engine() -> str:
 def _save_now_and_then(nb_man) -> None:
     """Write the output notebook at most every SAVE_EVERY seconds while it runs, and always at
     its end (papermill calls notebook_complete also after an error or Ctrl-C). papermill writes
-    it at every cell's start and end, and each write serializes and validates the whole
-    notebook: a quarter of a run's CPU."""
+    it at every cell's start and end, each time serializing and validating the whole notebook:
+    some 400 writes for the four chapters."""
     save, finish = nb_man.save, nb_man.notebook_complete
     due = {"at": 0.0, "always": False}
 
