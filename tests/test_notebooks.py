@@ -7,21 +7,15 @@ ignored)."""
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import io
 import json
 import re
-from collections import Counter
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from aks_runbook import cli
 from aks_runbook.run import chapters as runs
 from notebook_outputs import outputs, text_of
-from test_report import Page, assert_links_resolve, assert_self_contained
 
 ROOT = Path(__file__).resolve().parents[1]
 ENVIRONMENTS = ROOT / "environments"
@@ -31,51 +25,15 @@ CHAPTERS = ["01-overview.ipynb", "02-network.ipynb", "03-auth.ipynb", "04-mainte
 
 @pytest.fixture(scope="module")
 def local_runs(local_cluster, tmp_path_factory):
-    """`aks-runbook run environments/local.yaml`, what `make run` calls, into a folder of the
-    test's own; its result and what it printed."""
     root = tmp_path_factory.mktemp("runs")
-    finished = []
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(runs, "run", _keeping(functools.partial(runs.run, runs_root=root),
-                                            finished))
-        with contextlib.redirect_stdout(io.StringIO()) as printed:
-            code = cli.main(["run", str(ENVIRONMENTS / "local.yaml")])
-    assert code == 0 and len(finished) == 1, printed.getvalue()
-    finished[0].printed = printed.getvalue()
-    return finished
-
-
-def _keeping(run, finished: list):
-    def kept(*args, **kwargs):
-        finished.append(run(*args, **kwargs))
-        return finished[-1]
-    return kept
+    first = runs.run(ENVIRONMENTS / "local.yaml", runs_root=root)
+    return [first]
 
 
 def test_local_run_passes(local_runs):
     (first,) = local_runs
     assert [n.name for n in first.notebooks] == CHAPTERS
     assert first.ok, runs.failure_message(first)
-
-
-def test_the_run_prints_the_report_and_it_counts_the_findings(local_runs):
-    out = local_runs[0].printed
-    path = Path(re.search(r"^report: (.+)$", out, re.M).group(1))
-    assert path == local_runs[0].folder / "report.html"
-    assert path.parent.parent.name == "local"
-    text = path.read_text()
-    page = Page(text)
-    assert [page.table("chapter")[c.removesuffix(".ipynb")][0] for c in CHAPTERS] == \
-        ["passed"] * 4
-    findings = json.loads((path.parent / "findings.json").read_text())
-    assert findings, "the chapters record findings"
-    expected = Counter((r["severity"], r["status"]) for r in findings)
-    table = next(t for t in page.tables if t[0][0] == "severity" and "total" in t[0])
-    shown = {(row[0], status): int(count) for row in table[1:]
-             for status, count in zip(table[0][1:-1], row[1:-1], strict=True) if int(count)}
-    assert shown == dict(expected)
-    assert_links_resolve(page, path)
-    assert_self_contained(text)
 
 
 def test_no_secret_reaches_a_notebook_or_the_transcript(local_runs):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import re
 from collections import Counter
@@ -162,7 +163,7 @@ def _page(folder: Path) -> tuple[Path, str, Page]:
     return path, text, Page(text)
 
 
-def assert_self_contained(text: str) -> None:
+def _assert_self_contained(text: str) -> None:
     """No script, no fetched resource: the page shows the same offline and zipped."""
     page = Page(text)
     assert {tag for tag, _ in page.tags} <= {"html", "head", "meta", "title", "style", "body",
@@ -174,7 +175,7 @@ def assert_self_contained(text: str) -> None:
     assert not re.search(r"@import|url\(", text.split("</style>")[0])
 
 
-def assert_links_resolve(page: Page, report_path: Path) -> None:
+def _assert_links_resolve(page: Page, report_path: Path) -> None:
     assert page.links
     for href in page.links:
         parts = urlsplit(href)
@@ -194,10 +195,10 @@ def test_run_report_shows_each_chapter_and_links_its_evidence(tmp_path):
     assert chapters["02-network"][:4] == ["failed", "1.5", "2", "3"]  # failed at In [2], 3 fails
     assert chapters["03-auth"] == ["not run", "0.0", "", "0", "—"]  # nothing to link to
     assert "failed" in re.sub(r"<[^>]+>", "", text.split("<h2", 1)[0])
-    assert_links_resolve(page, path)
+    _assert_links_resolve(page, path)
     assert {"transcript.jsonl", "01-overview.html", "01-overview.ipynb", "02-network.html",
             "02-network.ipynb"} <= {urlsplit(h).path for h in page.links}
-    assert_self_contained(text)
+    _assert_self_contained(text)
 
 
 def test_findings_by_severity_count_what_the_findings_file_holds(tmp_path):
@@ -244,7 +245,7 @@ def test_failing_cell_shows_source_error_and_hint_escaped_and_masked(tmp_path, m
     assert cell_link == ["02-network.html#cell-id=net-07"]
     assert "02-network.ipynb, In [2], cell index 3" in text
     assert "ZeroDivisionError" not in text
-    assert_links_resolve(page, path)
+    _assert_links_resolve(page, path)
 
 
 def test_passing_run_says_no_chapter_failed(tmp_path):
@@ -334,10 +335,10 @@ def test_training_report_shows_attendees_by_notebook(tmp_path):
     assert matrix["bob"] == ["passed (11.0 s)", "failed (3.2 s)", "transcript"]
     assert matrix["carol"] == ["failed (0.4 s)", "not run", "—"]  # no run folder
     assert matrix["dave"] == ["interrupted", "not run", "—"]
-    assert_links_resolve(page, path)
+    _assert_links_resolve(page, path)
     assert {"alice/01-overview.html", "bob/02-network.html", "bob/transcript.jsonl",
             "bob/02-network.html#cell-id=net-07", "dave/01-overview.ipynb"} <= set(page.links)
-    assert_self_contained(text)
+    _assert_self_contained(text)
     assert TOKEN not in text and "<b>bold</b>" not in text
 
 
@@ -369,7 +370,28 @@ def test_training_failing_cells_are_listed_per_attendee(tmp_path):
     assert "01-overview (interrupted)</h4><pre>stopped by Ctrl-C</pre>" in section
 
 
-# ---- a real run (the whole local run's report: tests/test_notebooks.py) ---------------------
+# ---- a real run -----------------------------------------------------------------------------
+
+def test_make_run_prints_the_report_of_a_real_run(local_cluster, tmp_path, monkeypatch, capsys):
+    """`aks-runbook run --only 01` (what `make run` calls) on the local cluster."""
+    monkeypatch.setattr(runs, "run", functools.partial(runs.run, runs_root=tmp_path))
+    assert cli.main(["run", str(LOCAL), "--only", "01"]) == 0
+    out = capsys.readouterr().out
+    path = Path(re.search(r"^report: (.+)$", out, re.M).group(1))
+    assert path.parent.parent == tmp_path / "local" and path.name == "report.html"
+    text = path.read_text()
+    page = Page(text)
+    assert page.table("chapter")["01-overview"][0] == "passed"
+    findings = json.loads((path.parent / "findings.json").read_text())
+    assert findings, "chapter 01 records findings"
+    expected = Counter((r["severity"], r["status"]) for r in findings)
+    table = next(t for t in page.tables if t[0][0] == "severity" and "total" in t[0])
+    shown = {(row[0], status): int(count) for row in table[1:]
+             for status, count in zip(table[0][1:-1], row[1:-1], strict=True) if int(count)}
+    assert shown == dict(expected)
+    _assert_links_resolve(page, path)
+    _assert_self_contained(text)
+
 
 def test_real_failed_notebook_shows_its_cell_and_hint(local_cluster, tmp_path):
     """papermill's own failure record: the cell, its error and the runner's hint."""
@@ -388,5 +410,5 @@ def test_real_failed_notebook_shows_its_cell_and_hint(local_cluster, tmp_path):
     [cell_link] = [h for h in page.links if "#" in h]
     html_file, anchor = cell_link.split("#")
     assert f'id="{anchor}"' in (path.parent / html_file).read_text()  # nbconvert's cell anchor
-    assert_links_resolve(page, path)
-    assert_self_contained(text)
+    _assert_links_resolve(page, path)
+    _assert_self_contained(text)
