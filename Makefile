@@ -2,8 +2,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 ENV ?= environments/local.yaml
-# the suite's pytest-xdist workers, each with a local cluster of its own (files stay whole);
-# three are faster on two cores but stopped servers too slowly in CI once (bench/README.md)
+# the suite's pytest-xdist workers, each with a local cluster of its own (files stay whole)
 TEST_WORKERS ?= 2
 
 SYSTEM_PACKAGES := tools/ensure-system-packages.sh
