@@ -128,3 +128,4 @@ def test_binaries_named_by_environment_variables_are_used(built, monkeypatch, tm
     monkeypatch.setenv("KWOK_ETCD_BINARY", str(tmp_path / "no-such-etcd"))
     with pytest.raises(binaries.MissingBinaries, match="KWOK_ETCD_BINARY=.*does not name"):
         binaries.resolve(build=False)
+

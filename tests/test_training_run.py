@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import nbformat
 import pandas as pd
 import psutil
 import pytest
@@ -141,3 +142,8 @@ def test_ctrl_c_stops_every_attendee_and_says_what_finished(course, tmp_path):
     # the stopped attendee's run folder keeps its evidence, saying where it stopped
     summary = json.loads(next(runs_root.glob("training/*/ben2/summary.json")).read_text())
     assert summary["notebooks"][0]["status"] == "interrupted"
+    # and its notebook as far as it ran, written when it stopped
+    stopped = nbformat.read(next(runs_root.glob("training/*/ben2/01-slow.ipynb")), as_version=4)
+    injected = next(c for c in stopped.cells if "injected-parameters" in c.metadata.get("tags", []))
+    assert "prefix = \"ben2\"" in injected.source
+    assert stopped.metadata.papermill.end_time

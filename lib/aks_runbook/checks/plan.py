@@ -9,6 +9,7 @@ not-applicable and why.
 
 from __future__ import annotations
 
+import functools
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,10 +39,15 @@ class Az:
         return self.flags.get(flag) or []
 
 
+@functools.lru_cache(maxsize=4096)
+def _tokens(command: str) -> tuple[str, ...]:
+    # every rule reads every line: a plan's judgement split each line some 4,000 times
+    return tuple(shlex.split(command))
+
+
 def read(step: azplan.Step) -> Az:
-    tokens = shlex.split(step.command)
     words, flags, current = [], {}, None
-    for token in tokens:
+    for token in _tokens(step.command):
         if token.startswith("--"):
             current = token
             flags.setdefault(current, [])

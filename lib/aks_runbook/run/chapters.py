@@ -27,6 +27,7 @@ from aks_runbook.progress import bar
 from aks_runbook.run.transcript import resolve_transcript
 
 ENGINE = "aks-runbook"
+SAVE_EVERY = 2.0  # seconds between writes of a running notebook (papermill: every cell)
 
 
 class RunFailed(RuntimeError):
@@ -204,6 +205,7 @@ def _engine() -> str:
         @classmethod
         def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
             on_cell = kwargs.pop("on_cell")
+            _save_now_and_then(nb_man)
             complete = nb_man.cell_complete
 
             def cell_complete(cell, cell_index=None, **more):
@@ -217,6 +219,26 @@ def _engine() -> str:
     papermill_engines.register(ENGINE, Engine)
     logging.getLogger("papermill").addFilter(_every_parameter_is_passed)
     return ENGINE
+
+
+def _save_now_and_then(nb_man) -> None:
+    """Write the output notebook at most every SAVE_EVERY seconds while it runs, and always at
+    its end (papermill calls notebook_complete also after an error or Ctrl-C). papermill writes
+    it at every cell's start and end, each time serializing and validating the whole notebook:
+    some 400 writes for the four chapters."""
+    save, finish = nb_man.save, nb_man.notebook_complete
+    due = {"at": 0.0, "always": False}
+
+    def save_now_and_then(**kwargs):
+        if due["always"] or time.monotonic() >= due["at"]:
+            save(**kwargs)
+            due["at"] = time.monotonic() + SAVE_EVERY
+
+    def notebook_complete(**kwargs):
+        due["always"] = True
+        finish(**kwargs)
+
+    nb_man.save, nb_man.notebook_complete = save_now_and_then, notebook_complete
 
 
 def _every_parameter_is_passed(record: logging.LogRecord) -> bool:

@@ -14,6 +14,8 @@ state is owner-only.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import grp
 import hashlib
 import json
@@ -177,9 +179,10 @@ class LocalCluster:
         config = self.state / "kwokctl.yaml"
         _write_private(config, config_text)
         _private_dir(self.etcd_socket.parent)
-        self._kwokctl("create", "cluster", "--config", str(config), "--kubeconfig", "",
-                      "--wait", f"{int(timeout)}s", timeout=timeout + 60,
-                      progress="starting control plane")
+        with _port_picking():
+            self._kwokctl("create", "cluster", "--config", str(config), "--kubeconfig", "",
+                          "--wait", f"{int(timeout)}s", timeout=timeout + 60,
+                          progress="starting control plane")
 
     def _recover(self, config_text: str, timeout: float) -> None:
         """Restart the components that died; if that fails, rebuild the cluster from scratch."""
@@ -190,11 +193,12 @@ class LocalCluster:
                 # is an init that does not reap (containers, sandboxes) stays as a zombie.
                 (self.cluster_dir / "pids" / f"{component}.pid").unlink(missing_ok=True)
         _private_dir(self.etcd_socket.parent)
-        started = self._kwokctl("start", "cluster", check=False, timeout=timeout,
-                                progress="restarting control plane")
-        self._write_kubeconfig()
-        if started.returncode == 0 and self._wait_api(timeout=60):
-            return
+        with _port_picking():
+            started = self._kwokctl("start", "cluster", check=False, timeout=timeout,
+                                    progress="restarting control plane")
+            self._write_kubeconfig()
+            if started.returncode == 0 and self._wait_api(timeout=60):
+                return
         print("restart failed: recreating the local cluster", file=sys.stderr)
         self.down()
         self.state.mkdir(parents=True, exist_ok=True)
@@ -398,6 +402,25 @@ class LocalCluster:
                 f"{result.stderr.strip()[-2000:]}\nLogs: {self.cluster_dir / 'logs'}"
             )
         return result
+
+
+@contextlib.contextmanager
+def _port_picking():
+    """One cluster start at a time on this machine, until its components listen.
+
+    kwokctl picks a port by counting down from 32767 to the first one nothing listens on, in
+    each process afresh: two clusters starting at once (a test session beside `make run`, two
+    test workers) pick the same ports and one of them never becomes ready.
+    """
+    paths.cache_dir().mkdir(parents=True, exist_ok=True)
+    with open(paths.cache_dir() / "cluster-start.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print("another local cluster is starting on this machine; waiting for it",
+                  file=sys.stderr, flush=True)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 SANDBOX_ENV = "AKS_RUNBOOK_EXEC_SANDBOX"  # read by our patched kwok (tools/kwok/overlay/)
