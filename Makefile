@@ -33,7 +33,7 @@ run: $(BIN)/.installed
 test: $(BIN)/.installed $(PROXY)
 	$(SYSTEM_PACKAGES) bubblewrap chromium fonts-noto-cjk
 	$(BIN)/aks-runbook local build
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 ## check: the edit loop's fast tier: lint, then the tests that need no cluster and start no
 ## notebook or az worker (a couple of minutes; `make test` stays the whole suite)

@@ -5,7 +5,10 @@ directory, so `make test` never touches the cluster that `make run` uses. Notebo
 inherit AKS_RUNBOOK_STATE and so use the same cluster; it is removed when the session ends.
 
 `make test` runs the suite on two pytest-xdist workers (`--dist loadfile`: a file's tests,
-and so a notebook's cells, stay on one worker), each with a cluster of its own.
+and so a notebook's cells, stay on one worker), each with a cluster of its own. The files
+that take longest are handed out first (`--no-loadscope-reorder` keeps this order; xdist
+would otherwise start with the files of most tests and leave a long one for the end, with
+the other worker idle).
 
 Tests run in random order (pytest-randomly; the seed is printed at the start and the end,
 rerun with `-p randomly --randomly-seed=N`), but a notebook's cells share one kernel: they
@@ -21,6 +24,22 @@ import pytest
 from nbval.plugin import IPyNbCell
 
 OWNED = "AKS_RUNBOOK_TEST_OWNS_STATE"  # set when this session made the state directory
+# The longest files, longest first (seconds of test time on 2 cores, bench/README.md); the
+# others follow in random order. Only the order of handing out depends on this list.
+LONGEST_FIRST = [
+    "tests/test_notebooks.py",
+    "tests/test_browser.py",
+    "tests/test_attendee_mode.py",
+    "tests/test_hub_browser.py",
+    "tests/test_local_security.py",
+    "tests/test_training_run.py",
+    "tests/test_browser_ja.py",
+    "tests/test_azvalidate.py",
+    "tests/test_training_teardown.py",
+    "notebooks/04-maintenance.ipynb",
+    "notebooks/ja/04-maintenance.ipynb",
+    "tests/test_local_lifecycle.py",
+]
 
 
 def pytest_configure(config):
@@ -48,6 +67,8 @@ def pytest_collection_modifyitems(items):
             ordered.append(item)
         elif item.parent in cells:
             ordered.extend(sorted(cells.pop(item.parent), key=lambda cell: cell.cell_num))
+    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
+    ordered.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
     items[:] = ordered
 
 

@@ -129,3 +129,22 @@ def test_binaries_named_by_environment_variables_are_used(built, monkeypatch, tm
     with pytest.raises(binaries.MissingBinaries, match="KWOK_ETCD_BINARY=.*does not name"):
         binaries.resolve(build=False)
 
+
+@pytest.mark.cluster  # two clusters of their own
+def test_two_clusters_starting_at_once_both_come_up(built, tmp_path):
+    # a test session beside `make run`: kwokctl alone would give both the same ports
+    states = [tmp_path / "first", tmp_path / "second"]
+    ups = [subprocess.Popen([sys.executable, "-m", "aks_runbook.cli", "local", "up"],
+                            env=dict(os.environ, AKS_RUNBOOK_STATE=str(state)),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+           for state in states]
+    try:
+        outcomes = [up.communicate(timeout=300) for up in ups]
+        assert [up.returncode for up in ups] == [0, 0], outcomes
+        clusters = [LocalCluster(state=state / "local") for state in states]
+        statuses = [cluster.status() for cluster in clusters]
+        assert all(s.running and s.healthy for s in statuses), [s.describe() for s in statuses]
+        assert statuses[0].server != statuses[1].server
+    finally:
+        for state in states:
+            LocalCluster(state=state / "local").down()
