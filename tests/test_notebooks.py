@@ -30,10 +30,13 @@ def local_runs(local_cluster, tmp_path_factory):
     return [first]
 
 
-def test_local_run_passes(local_runs):
+def test_local_run_passes(local_runs, k8s):
     (first,) = local_runs
     assert [n.name for n in first.notebooks] == CHAPTERS
     assert first.ok, runs.failure_message(first)
+    # the chapters delete their namespaces without waiting; the run ends once they are gone
+    left = {ns.metadata.name for ns in k8s.CoreV1Api().list_namespace().items}
+    assert not left & {"azure-vote", "team-vote", "kured", "upgrade-demo"}, left
 
 
 def test_no_secret_reaches_a_notebook_or_the_transcript(local_runs):

@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
+import nbformat
 import pytest
 
+from aks_runbook.frontend import RUN_DIR_ENV
 from aks_runbook.notebook.session import Session
 from aks_runbook.params import ParameterError, load
 from aks_runbook.run import chapters as runs
+from aks_runbook.run import terminating
 from notebook_outputs import outputs
 
 pytestmark = pytest.mark.slow  # papermill runs notebooks
@@ -119,7 +123,7 @@ def test_plan_only_cluster_steps_say_what_they_would_run_and_run_nothing(capsys)
         "ServiceAccount vote-viewer, RoleBinding vote-viewer)",
         "not run (plan only, no cluster yet): list pods",
         "not run (plan only, no cluster yet): kubectl delete namespace azure-vote "
-        "--ignore-not-found --wait --timeout=120s"]
+        "--ignore-not-found --wait=false"]
     assert session.runner.transcript.entries == []
 
 
@@ -127,6 +131,53 @@ def test_keep_leaves_the_namespace_and_says_so(capsys):
     kept = load(ROOT / "environments" / "aks-dev.yaml", {"keep": True})
     Session(kept, "01-overview").cluster.cleanup("azure-vote")
     assert capsys.readouterr().out == "keep: true, namespace azure-vote left in place\n"
+    Session(kept, "04-maintenance").cluster.cleanup("kured", "azure-vote",
+                                                    cluster_objects=["clusterrole/kured"])
+    assert capsys.readouterr().out == "keep: true, namespaces kured, azure-vote left in place\n"
+
+
+@pytest.mark.cluster
+def test_cleanup_deletes_its_namespaces_in_one_call_and_a_run_waits_for_them(
+        local_cluster, k8s, tmp_path, monkeypatch, capsys):
+    names = [f"t-{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    for name in names:
+        k8s.CoreV1Api().create_namespace({"metadata": {"name": name}})
+    monkeypatch.setenv(RUN_DIR_ENV, str(tmp_path))
+    session = Session(load(LOCAL), "01-overview")
+    session.cluster.cleanup(*names)
+    assert (f"$ kubectl delete namespace {names[0]} {names[1]} --ignore-not-found --wait=false"
+            in capsys.readouterr().out)
+    # not gone yet: the namespace controller waits 5 s before its first pass over each
+    assert k8s.CoreV1Api().read_namespace(names[0]).status.phase == "Terminating"
+    assert terminating.pending(tmp_path) == {str(session.kubeconfig): names}
+    assert terminating.wait(tmp_path) == []
+    left = {ns.metadata.name for ns in k8s.CoreV1Api().list_namespace().items}
+    assert not left & set(names)
+
+
+@pytest.mark.cluster
+def test_a_namespace_that_does_not_go_fails_the_run_and_is_named(
+        local_cluster, k8s, tmp_path, monkeypatch):
+    held = f"t-{uuid.uuid4().hex[:8]}"
+    k8s.CoreV1Api().create_namespace(
+        {"metadata": {"name": held, "finalizers": ["aks-runbook.test/hold"]}})
+    smoke = nbformat.read(NOTEBOOKS / "00-smoke.ipynb", as_version=4)
+    start = next(i for i, cell in enumerate(smoke.cells) if "nb.start(" in cell.source)
+    smoke.cells[start + 1:] = [nbformat.v4.new_code_cell(
+        f'session.cluster.cleanup("{held}")')]
+    (tmp_path / "book").mkdir()
+    nbformat.write(smoke, tmp_path / "book" / "00-smoke.ipynb")
+    monkeypatch.setattr(terminating, "TIMEOUT", 3)
+    try:
+        result = runs.run(LOCAL, directory=tmp_path / "book", runs_root=tmp_path / "runs")
+    finally:
+        k8s.CoreV1Api().patch_namespace(held, {"metadata": {"finalizers": None}})
+    assert [n.status for n in result.notebooks] == ["passed"]
+    assert not result.ok and len(result.left_behind) == 1 and held in result.left_behind[0]
+    message = runs.failure_message(result)
+    assert held in message and "still there 3 s after the last chapter" in message
+    summary = json.loads((result.folder / "summary.json").read_text())
+    assert summary["ok"] is False and summary["left_behind"] == result.left_behind
 
 
 def test_notebook_cells_hold_steps_not_target_decisions():

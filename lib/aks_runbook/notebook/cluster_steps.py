@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -13,6 +14,7 @@ import yaml
 from aks_runbook import manifests
 from aks_runbook.checks.overview import ready_endpoints
 from aks_runbook.notebook import attendee
+from aks_runbook.run import terminating
 
 if TYPE_CHECKING:
     from aks_runbook.notebook.session import Session
@@ -151,19 +153,30 @@ class ClusterSteps:
         self.runner.run(["kubectl", "delete", "namespace", namespace, "--ignore-not-found",
                          "--wait", "--timeout=120s"], step="reset", quiet=True)
 
-    def cleanup(self, namespace: str, *cluster_objects: str) -> None:
-        """Delete what the notebook created (cluster-scoped objects, then its namespace),
-        unless `keep: true`."""
+    def cleanup(self, *namespaces: str, cluster_objects: Sequence[str] = ()) -> None:
+        """Delete what the notebook created (cluster-scoped objects, then its namespaces),
+        unless `keep: true`. The namespaces go in one call that does not wait: the namespace
+        controller takes at least 5 s over each, while the reader goes on. A chapter's reset
+        waits for a namespace still terminating, and a headless run for all of them at its
+        end (run.chapters)."""
         if self.env.keep:
-            print(f"keep: true, namespace {namespace} left in place")
+            noun = "namespace" if len(namespaces) == 1 else "namespaces"
+            print(f"keep: true, {noun} {', '.join(namespaces)} left in place")
             return
-        if self._cleaned_as_attendee(namespace, quiet=False):
+        removals = {namespace: self.session.scope.removal(namespace) for namespace in namespaces}
+        if "objects" in removals.values():
+            self._clean(quiet=False)
+        going = [namespace for namespace, removal in removals.items() if removal == "namespace"]
+        if not going:
             return
         for obj in cluster_objects:
             self.kubectl(f"delete {obj} --ignore-not-found", step="cleanup")
-        self._workloads_first(namespace, step="cleanup")
-        self.kubectl(f"delete namespace {namespace} --ignore-not-found --wait --timeout=120s",
-                     step="cleanup")
+        for namespace in going:
+            self._workloads_first(namespace, step="cleanup")
+        deleted = self.kubectl(f"delete namespace {' '.join(going)} --ignore-not-found "
+                               "--wait=false", step="cleanup")
+        if deleted is not None and self.session.run_dir and not self.runner.replay:
+            terminating.note(self.session.run_dir, self.session.kubeconfig, going)
 
     def _workloads_first(self, namespace: str, step: str) -> None:
         """Delete a namespace's workloads and pods before the namespace itself (quietly: the

@@ -24,6 +24,7 @@ from aks_runbook import paths
 from aks_runbook.frontend import RUN_DIR_ENV
 from aks_runbook.params import Environment, ParameterError, load, to_papermill
 from aks_runbook.progress import bar
+from aks_runbook.run import terminating
 from aks_runbook.run.transcript import resolve_transcript
 
 ENGINE = "aks-runbook"
@@ -49,10 +50,11 @@ class RunResult:
     environment: str
     target: str
     notebooks: list[NotebookResult] = field(default_factory=list)
+    left_behind: list[str] = field(default_factory=list)  # namespaces still terminating
 
     @property
     def ok(self) -> bool:
-        return all(n.status == "passed" for n in self.notebooks)
+        return all(n.status == "passed" for n in self.notebooks) and not self.left_behind
 
 
 def notebooks_dir(language: str = "en") -> Path:
@@ -152,6 +154,9 @@ def _run(env: Environment, chosen: list[Path], folder: Path,
         interrupted = True
         result.notebooks.append(NotebookResult(chosen[len(result.notebooks)].name,
                                                "interrupted", error="stopped by Ctrl-C"))
+    if not interrupted and terminating.pending(folder):
+        shown.set_postfix_str("waiting for the deleted namespaces to go")
+        result.left_behind = terminating.wait(folder, timeout=terminating.TIMEOUT)
     shown.close()
     for notebook in chosen[len(result.notebooks):]:
         result.notebooks.append(NotebookResult(notebook.name, "not run"))
@@ -301,6 +306,7 @@ def _write_summary(result: RunResult, env: Environment) -> None:
         "environment": env.environment, "target": env.target,
         "plan_only": env.plan_only, "ok": result.ok,
         "notebooks": [vars(n) for n in result.notebooks],
+        "left_behind": result.left_behind,
         "findings": by_status,
     }
     (result.folder / "summary.json").write_text(json.dumps(summary, indent=2))
@@ -310,11 +316,21 @@ def _write_summary(result: RunResult, env: Environment) -> None:
         lines.append(f"| {n.name} | {n.status} | {n.seconds:.1f} | {n.failed_cell or ''} |")
     lines += ["", "Findings: " + (", ".join(f"{k} {v}" for k, v in sorted(by_status.items()))
                                   or "none")]
+    if result.left_behind:
+        lines += ["", left_behind_message(result)]
     (result.folder / "summary.md").write_text("\n".join(lines) + "\n")
 
 
+def left_behind_message(result: RunResult) -> str:
+    return (f"cleanup: namespaces the chapters deleted were still there "
+            f"{terminating.TIMEOUT} s after the last chapter: {'; '.join(result.left_behind)}. "
+            f"`kubectl get namespace <name> -o yaml` shows what holds them (often a finalizer)")
+
+
 def failure_message(result: RunResult) -> str:
-    failed = next(n for n in result.notebooks if n.status == "failed")
+    failed = next((n for n in result.notebooks if n.status == "failed"), None)
+    if failed is None:
+        return left_behind_message(result)
     return (f"{failed.name} failed at cell {failed.failed_cell}: {failed.error}\n"
             f"The executed notebook shows the cell and its output: "
             f"{result.folder / failed.name}")

@@ -123,7 +123,8 @@ def load_run(folder: Path, redactor: Redactor, base: Path | None = None) -> Run:
                                                                           or "")),
             notebook=_link(folder / name, base),
             html=_link(folder / Path(name).with_suffix(".html"), base)))
-    notes: list[str] = []
+    notes = [f"cleanup: still terminating when the run ended: {redactor.text(str(line))}"
+             for line in summary.get("left_behind") or []]
     cells: list[FailingCell] = []
     for chapter in chapters:
         if chapter.status == "failed":
