@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 import nbformat
+import psutil
 import pytest
 
 from aks_runbook.frontend import RUN_DIR_ENV
@@ -16,7 +17,7 @@ from aks_runbook.notebook.session import Session
 from aks_runbook.params import ParameterError, load
 from aks_runbook.run import chapters as runs
 from aks_runbook.run import terminating
-from notebook_outputs import outputs
+from notebook_outputs import outputs, text_of
 
 pytestmark = pytest.mark.slow  # papermill runs notebooks
 
@@ -235,3 +236,25 @@ def test_the_terminal_shows_one_progress_bar_and_nothing_else(local_cluster, tmp
     assert "100%" in pieces[-1] and "cell" in pieces[-1]
     folder = next(tmp_path.glob("local/*Z"))
     assert (folder / "00-smoke.ipynb").is_file() and (folder / "summary.json").is_file()
+
+
+def test_each_chapter_starts_warm_and_no_kernel_outlives_the_run(tmp_path):
+    # The next chapter's kernel starts (and imports its modules) while the one before runs;
+    # it binds no name, and a chapter that never runs leaves no kernel behind.
+    book = tmp_path / "book"
+    book.mkdir()
+    cells = {"01-warm": ['import sys\nprint("colorsys" in sys.modules, "colorsys" in dir())',
+                         "import colorsys"],
+             "02-fails": ['raise RuntimeError("stop here")'],
+             "03-never": ["import json"]}
+    for name, sources in cells.items():
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+        notebook.metadata["kernelspec"] = {"name": "python3", "language": "python",
+                                           "display_name": "Python 3"}
+        nbformat.write(notebook, book / f"{name}.ipynb")
+    result = runs.run(LOCAL, directory=book, runs_root=tmp_path / "runs")
+    assert [n.status for n in result.notebooks] == ["passed", "failed", "not run"]
+    assert "True False" in text_of(result.folder / "01-warm.ipynb")
+    kernels = [p for p in psutil.Process().children(recursive=True)
+               if "ipykernel_launcher" in " ".join(p.cmdline())]
+    assert kernels == []

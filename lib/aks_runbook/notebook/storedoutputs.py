@@ -19,7 +19,8 @@ from aks_runbook.frontend import HEADLESS_ENV
 from aks_runbook.notebook import translation
 from aks_runbook.notebook.parameters import parameters_cell
 from aks_runbook.notebook.translation import set_language
-from aks_runbook.run.chapters import ipc_kernel_manager, notebooks_dir
+from aks_runbook.run.chapters import notebooks_dir
+from aks_runbook.run.kernels import ipc_kernel_manager
 
 
 def refresh_parameters(notebook: nbformat.NotebookNode, language: str = "en") -> None:

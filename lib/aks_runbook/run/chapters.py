@@ -13,8 +13,8 @@ import logging
 import os
 import sys
 import time
-import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +24,7 @@ from aks_runbook import paths
 from aks_runbook.frontend import RUN_DIR_ENV
 from aks_runbook.params import Environment, ParameterError, load, to_papermill
 from aks_runbook.progress import bar
-from aks_runbook.run import terminating
+from aks_runbook.run import kernels, terminating
 from aks_runbook.run.transcript import resolve_transcript
 
 ENGINE = "aks-runbook"
@@ -129,6 +129,21 @@ def _run(env: Environment, chosen: list[Path], folder: Path,
          on_cell: Callable[[], None] | None, on_notebook: Callable[[NotebookResult], None] | None,
          progress: bool) -> RunResult:
     (folder / "parameters.json").write_text(json.dumps(to_papermill(env), indent=2))
+    os.environ[RUN_DIR_ENV] = str(folder)  # every chapter's kernel reads it
+    try:
+        ahead = kernels.Ahead(chosen)
+        try:
+            return _chapters(env, chosen, folder, on_cell, on_notebook, progress, ahead)
+        finally:
+            ahead.close()
+    finally:
+        os.environ.pop(RUN_DIR_ENV, None)
+
+
+def _chapters(env: Environment, chosen: list[Path], folder: Path,
+              on_cell: Callable[[], None] | None,
+              on_notebook: Callable[[NotebookResult], None] | None, progress: bool,
+              ahead: kernels.Ahead) -> RunResult:
     result = RunResult(folder, env.environment, env.target)
     sizes = [cell_count(notebook) for notebook in chosen]
     shown = bar(total=sum(sizes), desc=f"run {env.environment}", unit=" cell",
@@ -140,10 +155,17 @@ def _run(env: Environment, chosen: list[Path], folder: Path,
             on_cell()
 
     interrupted = False
+    # each chapter's HTML is written while the next one runs (about a second each)
+    exports = ThreadPoolExecutor(max_workers=1, thread_name_prefix="html-export")
+    written = []
     try:
-        for notebook in chosen:
+        for index, notebook in enumerate(chosen):
             shown.set_postfix_str(notebook.name)
-            outcome = _execute(notebook, folder, env, cell_done)
+            kernel = ahead.take(index)
+            outcome = _execute(notebook, folder, env, cell_done, kernel)
+            ahead.release(kernel)
+            if (folder / notebook.name).exists():
+                written.append(exports.submit(_export_html, folder / notebook.name))
             result.notebooks.append(outcome)
             shown.update(sum(sizes[:len(result.notebooks)]) - shown.n)  # cells not run too
             if on_notebook:
@@ -157,6 +179,10 @@ def _run(env: Environment, chosen: list[Path], folder: Path,
     if not interrupted and terminating.pending(folder):
         shown.set_postfix_str("waiting for the deleted namespaces to go")
         result.left_behind = terminating.wait(folder, timeout=terminating.TIMEOUT)
+    ahead.close()
+    exports.shutdown(wait=True)
+    for export in written:
+        export.result()  # an export's error is the run's
     shown.close()
     for notebook in chosen[len(result.notebooks):]:
         result.notebooks.append(NotebookResult(notebook.name, "not run"))
@@ -178,33 +204,11 @@ def cell_count(notebook: Path) -> int:
     return len(cells) + tagged
 
 
-def ipc_kernel_manager():
-    """A kernel manager class whose kernels talk over IPC (Unix sockets in Jupyter's runtime
-    directory): no TCP port is opened, so no "running over TCP without encryption" warning
-    reaches the terminal."""
-    from jupyter_client.manager import AsyncKernelManager
-    from jupyter_core.paths import jupyter_runtime_dir
-    from traitlets import Unicode, default
-
-    class IPCKernelManager(AsyncKernelManager):
-        transport = Unicode("ipc")
-
-        @default("ip")
-        def _unique_socket_path(self) -> str:
-            # jupyter_client's default is kernel-ipc-<n> in the working directory, where
-            # kernels started at the same time (training runs) would take each other's sockets
-            runtime = Path(jupyter_runtime_dir())
-            runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
-            return str(runtime / f"aks-runbook-{uuid.uuid4().hex[:12]}")
-
-    return IPCKernelManager
-
-
 def _engine() -> str:
     """A papermill engine that reports each finished cell and runs kernels over IPC."""
     from papermill.engines import NBClientEngine, papermill_engines
 
-    kernel_manager = ipc_kernel_manager()
+    kernel_manager = kernels.ipc_kernel_manager()
 
     class Engine(NBClientEngine):
         @classmethod
@@ -254,27 +258,25 @@ def _every_parameter_is_passed(record: logging.LogRecord) -> bool:
 
 
 def _execute(notebook: Path, folder: Path, env: Environment,
-             on_cell: Callable[[], None]) -> NotebookResult:
+             on_cell: Callable[[], None], kernel) -> NotebookResult:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     output = folder / notebook.name
     started = time.monotonic()
-    os.environ[RUN_DIR_ENV] = str(folder)
     try:
         papermill.execute_notebook(str(notebook), str(output), parameters=to_papermill(env),
                                    kernel_name="python3", progress_bar=False,
                                    cwd=str(notebook.parent), engine_name=_engine(),
-                                   on_cell=on_cell)
+                                   on_cell=on_cell, km=kernel)
         outcome = NotebookResult(notebook.name, "passed", time.monotonic() - started)
     except PapermillExecutionError as error:
         outcome = NotebookResult(notebook.name, "failed", time.monotonic() - started,
                                  failed_cell=error.exec_count,
                                  error=f"{error.ename}: {error.evalue}")
-    finally:
-        os.environ.pop(RUN_DIR_ENV, None)
-    if output.exists():
-        _export_html(output)
+    except BaseException:  # Ctrl-C: no graceful goodbye from the kernel
+        kernels.stop(kernel, now=True)
+        raise
     return outcome
 
 

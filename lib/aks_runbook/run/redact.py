@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 MASK = "***"
+MEMO_SIZE = 200_000  # masked strings remembered: API listings repeat the same ones many times
 
 # Environment variables whose values are secrets wherever they appear.
 SECRET_ENV = re.compile(r"(SECRET|PASSWORD|PASSWD|TOKEN|_KEY$|KEY_DATA|CONNECTION_STRING|SAS)",
@@ -53,6 +54,8 @@ class Redactor:
 
     def __init__(self, values: Iterable[str] = ()):
         self._values: set[str] = set()
+        self._longest_first: list[str] = []
+        self._memo: dict[str, str] = {}  # text -> masked text, for the values known now
         self.add(*values)
         self.add(*(v for k, v in os.environ.items() if SECRET_ENV.search(k)))
 
@@ -62,6 +65,8 @@ class Redactor:
             if value and len(value) >= 6:
                 self._values.add(value)
                 self._values.add(base64.b64encode(value.encode()).decode())
+        self._longest_first = sorted(self._values, key=len, reverse=True)
+        self._memo.clear()
 
     def add_kubeconfig(self, path: str | Path) -> None:
         """Register every credential in a kubeconfig: tokens, keys, certificates."""
@@ -83,7 +88,15 @@ class Redactor:
     def text(self, text: str) -> str:
         if not text:
             return text
-        for value in sorted(self._values, key=len, reverse=True):
+        masked = self._memo.get(text)
+        if masked is None:
+            masked = self._mask(text)
+            if len(self._memo) < MEMO_SIZE:
+                self._memo[text] = masked
+        return masked
+
+    def _mask(self, text: str) -> str:
+        for value in self._longest_first:
             text = text.replace(value, MASK)
         # Patterns can disagree on where a value ends next to a mask (`***}`), and each pass may
         # eat one more separator glued to it: apply them until the text stops changing, so
