@@ -2,8 +2,9 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 ENV ?= environments/local.yaml
-# the suite's pytest-xdist workers, each with a local cluster of its own (files stay whole)
-TEST_WORKERS ?= 2
+# the suite's pytest-xdist workers, each with a local cluster of its own (files stay whole):
+# three on two cores, as the suite often waits for Kubernetes controllers (bench/README.md)
+TEST_WORKERS ?= 3
 
 SYSTEM_PACKAGES := tools/ensure-system-packages.sh
 

@@ -4,11 +4,11 @@ Everything runs against a local cluster of the session's own, in a temporary sta
 directory, so `make test` never touches the cluster that `make run` uses. Notebook kernels
 inherit AKS_RUNBOOK_STATE and so use the same cluster; it is removed when the session ends.
 
-`make test` runs the suite on two pytest-xdist workers (`--dist loadfile`: a file's tests,
+`make test` runs the suite on three pytest-xdist workers (`--dist loadfile`: a file's tests,
 and so a notebook's cells, stay on one worker), each with a cluster of its own. The files
 that take longest are handed out first (`--no-loadscope-reorder` keeps this order; xdist
 would otherwise start with the files of most tests and leave a long one for the end, with
-the other worker idle).
+the other workers idle).
 
 Tests run in random order (pytest-randomly; the seed is printed at the start and the end,
 rerun with `-p randomly --randomly-seed=N`), but a notebook's cells share one kernel: they

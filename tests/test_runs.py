@@ -173,6 +173,8 @@ def test_a_namespace_that_does_not_go_fails_the_run_and_is_named(
         result = runs.run(LOCAL, directory=tmp_path / "book", runs_root=tmp_path / "runs")
     finally:
         k8s.CoreV1Api().patch_namespace(held, {"metadata": {"finalizers": None}})
+        for run_folder in (tmp_path / "runs").glob("*/*"):
+            terminating.wait(run_folder)  # the held namespace gone before the next test
     assert [n.status for n in result.notebooks] == ["passed"]
     assert not result.ok and len(result.left_behind) == 1 and held in result.left_behind[0]
     message = runs.failure_message(result)
