@@ -3,6 +3,8 @@ session may touch, and that an operator's session is not confined at all."""
 
 from __future__ import annotations
 
+import socket
+
 from aks_runbook.notebook.attendee import RESTRICTED_NOTE, Scope
 
 ATTENDEE = Scope("trainee-a", "a01")
@@ -61,5 +63,11 @@ def test_lists_stay_in_the_attendees_namespace(capsys):
 
 def test_port_forwards_of_neighbours_do_not_collide():
     assert OPERATOR.local_port(8080, replay=False) == 8080
+    with socket.socket() as taken:  # another run's port-forward, or any program, holds it
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        assert OPERATOR.local_port(busy, replay=False) != busy
+        assert OPERATOR.local_port(busy, replay=True) == busy
     assert ATTENDEE.local_port(8080, replay=True) == 8080  # a replay keeps the recorded port
     assert ATTENDEE.local_port(8080, replay=False) != 8080

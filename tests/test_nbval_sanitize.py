@@ -30,6 +30,8 @@ def sanitize(text: str) -> str:
      "azure-vote-front-59b6d57c69-XXXXX   true   mcr.microsoft.com/azuredocs/azure-vote-front:v1"),
     ("log-agent-x7k2p   aks-user-75276105-vmss000001",
      "log-agent-XXXXX   aks-user-75276105-vmss000001"),
+    ("$ kubectl port-forward service/azure-vote-front 41557:80 --namespace azure-vote &",
+     "$ kubectl port-forward service/azure-vote-front LOCAL-PORT:80 --namespace azure-vote &"),
 ])
 def test_assigned_values_are_masked(line, expected):
     assert sanitize(line) == expected

@@ -181,10 +181,10 @@ class Scope:
         return docs
 
     def local_port(self, usual: int, replay: bool) -> int:
-        """The usual local port for a port-forward; a free one for an attendee, whose
-        neighbours on the same machine forward at the same time (a replay keeps the recorded
-        port)."""
-        if not self.attendee or replay:
+        """The usual local port for a port-forward, unless something on this machine holds
+        it; always a free one for an attendee, whose neighbours on the same machine forward
+        at the same time (a replay keeps the recorded port)."""
+        if replay or (not self.attendee and _free(usual)):
             return usual
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
@@ -240,3 +240,13 @@ class Scope:
         if not self._restricted_noted:
             print(RESTRICTED_NOTE)
             self._restricted_noted = True
+
+
+def _free(port: int) -> bool:
+    """Whether a port-forward could listen on the port (kubectl binds 127.0.0.1 and ::1)."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
