@@ -18,6 +18,7 @@ stay together and in their order, the notebook taking the place its first cell w
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
 
 import pytest
@@ -45,6 +46,11 @@ LONGEST_FIRST = [
 def pytest_configure(config):
     # notebooks run here (papermill, nbval) show widgets as text: outputs stay comparable
     os.environ.setdefault("AKS_RUNBOOK_HEADLESS", "1")
+    # Tests press Ctrl-C (SIGINT) on the lab, the hub and training runs they start. A suite
+    # started in the background from a script has SIGINT ignored, which every child would
+    # inherit and never stop on: give them a terminal's SIGINT.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     # Under pytest-xdist each worker gets a state directory, so a local cluster, of its own:
     # tests that read cluster-wide state never see another worker's objects.
     worker = os.environ.get("PYTEST_XDIST_WORKER")

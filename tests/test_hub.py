@@ -9,6 +9,7 @@ import csv
 import errno
 import json
 import os
+import signal
 import socket
 import stat
 import subprocess
@@ -393,4 +394,22 @@ def test_with_a_certificate_the_hub_speaks_only_tls_and_stops_with_nothing_left(
         assert family  # the proxy and the hub's services
     finally:
         hub.stop()
+    assert not [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_the_hub_stops_by_itself_when_started_with_ctrl_c_ignored(tmp_path):
+    # `aks-runbook training hub &` in a script starts it with SIGINT ignored, and JupyterHub
+    # stops its services with SIGINT first: they must still hear it, or the hub waits out its
+    # timeouts until `stop` kills it
+    logins.ensure(credentials.private_dir(tmp_path / "training"), ["ann"])
+    hub = Hub(tmp_path / "training", tmp_path / "state", ROOT, port=free_port())
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        hub.start()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        family = psutil.Process(hub.process.pid).children(recursive=True) if hub.process else []
+        hub.stop()
+    assert family  # the proxy and the hub's services
+    assert hub.process.returncode != -signal.SIGKILL, "the hub was killed, it did not stop"
     assert not [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]

@@ -33,11 +33,15 @@ LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
 def _hub_process() -> None:
-    """In the hub's process: SIGTERM when `aks-runbook` ends, however it ends; and every file
-    descriptor the machine allows (each attendee's relays hold some)."""
+    """In the hub's process: SIGTERM when `aks-runbook` ends, however it ends; SIGINT as in a
+    terminal, even when `aks-runbook` was started with it ignored (from a script, with `&`:
+    JupyterHub stops its services and servers with SIGINT first, and would otherwise wait out
+    its timeouts); and every file descriptor the machine allows (each attendee's relays hold
+    some)."""
     import ctypes
     import resource
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
