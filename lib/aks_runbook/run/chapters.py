@@ -179,7 +179,6 @@ def _chapters(env: Environment, chosen: list[Path], folder: Path,
     if not interrupted and terminating.pending(folder):
         shown.set_postfix_str("waiting for the deleted namespaces to go")
         result.left_behind = terminating.wait(folder, timeout=terminating.TIMEOUT)
-    ahead.close()
     exports.shutdown(wait=True)
     for export in written:
         export.result()  # an export's error is the run's
@@ -205,10 +204,9 @@ def cell_count(notebook: Path) -> int:
 
 
 def _engine() -> str:
-    """A papermill engine that reports each finished cell and runs kernels over IPC."""
+    """A papermill engine that reports each finished cell (the kernel it is given: run.kernels
+    starts each one ahead)."""
     from papermill.engines import NBClientEngine, papermill_engines
-
-    kernel_manager = kernels.ipc_kernel_manager()
 
     class Engine(NBClientEngine):
         @classmethod
@@ -222,8 +220,7 @@ def _engine() -> str:
                 on_cell()
 
             nb_man.cell_complete = cell_complete
-            return super().execute_managed_notebook(
-                nb_man, kernel_name, kernel_manager_class=kernel_manager, **kwargs)
+            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
 
     papermill_engines.register(ENGINE, Engine)
     logging.getLogger("papermill").addFilter(_every_parameter_is_passed)
@@ -275,7 +272,7 @@ def _execute(notebook: Path, folder: Path, env: Environment,
                                  failed_cell=error.exec_count,
                                  error=f"{error.ename}: {error.evalue}")
     except BaseException:  # Ctrl-C: no graceful goodbye from the kernel
-        kernels.stop(kernel, now=True)
+        kernels.stop(kernel)
         raise
     return outcome
 

@@ -136,32 +136,34 @@ class NextKernel:
 
     def stop(self) -> None:
         self._warm_up.stop_channels()
-        stop(self.manager, now=True)
+        stop(self.manager)
 
 
-def stop(manager, now: bool = False) -> None:
-    """Shut a run's kernel down now."""
-    run_sync(_shut_down)(manager, now)
+def stop(manager) -> None:
+    """Stop a run's kernel at once (its chapter interrupted, or never run)."""
+    run_sync(_stop)(manager)
 
 
-async def _shut_down(manager, now: bool = False) -> None:
-    """Shut a kernel down and close the client nbclient made for it (nbclient closes only
-    what it started itself)."""
+async def _stop(manager) -> None:
     try:
         if await manager.is_alive():
-            await manager.shutdown_kernel(now=now)
+            await manager.shutdown_kernel(now=True)
     finally:
-        await manager.cleanup_resources()
-        if manager.last_client is not None:
-            manager.last_client.stop_channels()
+        await _forget(manager)
 
 
 async def _finish(manager) -> None:
     """A kernel asked to shut down: wait for it to exit (killed after jupyter_client's grace
-    period), then close what belonged to it."""
+    period)."""
     try:
         await manager.finish_shutdown()
     finally:
-        await manager.cleanup_resources()
-        if manager.last_client is not None:
-            manager.last_client.stop_channels()
+        await _forget(manager)
+
+
+async def _forget(manager) -> None:
+    """Close what belonged to a kernel: its connection files and the client nbclient made
+    for it (nbclient closes only what it started itself)."""
+    await manager.cleanup_resources()
+    if manager.last_client is not None:
+        manager.last_client.stop_channels()
