@@ -27,6 +27,15 @@ from aks_runbook.progress import bar
 from aks_runbook.run import kernels, terminating
 from aks_runbook.run.transcript import resolve_transcript
 
+# jsonschema, which nbformat imports, imports rfc3987-syntax where it is installed (jupyter-events
+# requires it), and that compiles a Lark grammar for the `iri` format at import: 2-3 s of CPU in
+# every process that runs notebooks (python-jsonschema/jsonschema#1428). No schema a run
+# validates uses that format (nbformat's schemas have no `format` keyword), so the package is
+# marked missing, and jsonschema goes without an `iri` checker as where it is not installed.
+# A process that has imported jsonschema already keeps its checker.
+if "jsonschema" not in sys.modules:
+    sys.modules.setdefault("rfc3987_syntax", None)
+
 ENGINE = "aks-runbook"
 SAVE_EVERY = 2.0  # seconds between writes of a running notebook (papermill: every cell)
 
@@ -176,18 +185,27 @@ def _chapters(env: Environment, chosen: list[Path], folder: Path,
         interrupted = True
         result.notebooks.append(NotebookResult(chosen[len(result.notebooks)].name,
                                                "interrupted", error="stopped by Ctrl-C"))
-    if not interrupted and terminating.pending(folder):
-        shown.set_postfix_str("waiting for the deleted namespaces to go")
-        result.left_behind = terminating.wait(folder, timeout=terminating.TIMEOUT)
-    exports.shutdown(wait=True)
-    for export in written:
-        export.result()  # an export's error is the run's
+    # the deleted namespaces go (5 s or more) while the kernels exit and the last files are
+    # written
+    waiting = terminating.Wait(folder, terminating.TIMEOUT) \
+        if not interrupted and terminating.pending(folder) else None
+    try:
+        ahead.close()
+        exports.shutdown(wait=True)
+        for export in written:
+            export.result()  # an export's error is the run's
+        _export_findings(folder)
+        if waiting is not None:
+            shown.set_postfix_str("waiting for the deleted namespaces to go")
+            result.left_behind = waiting.left()
+    finally:
+        if waiting is not None:
+            waiting.stop()
     shown.close()
     for notebook in chosen[len(result.notebooks):]:
         result.notebooks.append(NotebookResult(notebook.name, "not run"))
         if on_notebook and not interrupted:
             on_notebook(result.notebooks[-1])
-    _export_findings(folder)
     _write_summary(result, env)
     if interrupted:
         raise KeyboardInterrupt

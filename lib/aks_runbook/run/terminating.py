@@ -40,16 +40,42 @@ def pending(run_dir: Path) -> dict[str | None, list[str]]:
     return by_kubeconfig
 
 
+class Wait:
+    """`kubectl wait --for=delete` on every namespace of `pending`, started at once so that a
+    run writes its last files meanwhile; `left()` reads the verdict."""
+
+    def __init__(self, run_dir: Path, timeout: float = TIMEOUT):
+        self._waits: list[tuple[list[str], subprocess.Popen]] = []
+        for kubeconfig, names in pending(run_dir).items():
+            env = dict(os.environ, **({"KUBECONFIG": kubeconfig} if kubeconfig else {}))
+            command = [resolve_tool("kubectl"), "wait", "--for=delete",
+                       f"--timeout={timeout:.0f}s", *(f"namespace/{name}" for name in names)]
+            self._waits.append((names, subprocess.Popen(
+                command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE, text=True)))
+
+    def left(self) -> list[str]:
+        """kubectl's word on each namespace still there after the timeout (or on why it could
+        not tell), or nothing."""
+        left = []
+        try:
+            for names, waiting in self._waits:
+                _, stderr = waiting.communicate()
+                if waiting.returncode:
+                    left += stderr.strip().splitlines() or [
+                        f"{', '.join(names)}: kubectl wait exited {waiting.returncode}"]
+        finally:
+            self.stop()
+        return left
+
+    def stop(self) -> None:
+        """End the waits still running (the run was stopped)."""
+        for _, waiting in self._waits:
+            if waiting.poll() is None:
+                waiting.kill()
+                waiting.wait()
+
+
 def wait(run_dir: Path, timeout: float = TIMEOUT) -> list[str]:
-    """Wait until every namespace of `pending` is gone; kubectl's word on each one still
-    there after `timeout` (or on why it could not tell), or nothing."""
-    left = []
-    for kubeconfig, names in pending(run_dir).items():
-        env = dict(os.environ, **({"KUBECONFIG": kubeconfig} if kubeconfig else {}))
-        command = [resolve_tool("kubectl"), "wait", "--for=delete", f"--timeout={timeout:.0f}s",
-                   *(f"namespace/{name}" for name in names)]
-        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-        if done.returncode:
-            left += done.stderr.strip().splitlines() or [f"{', '.join(names)}: kubectl wait "
-                                                         f"exited {done.returncode}"]
-    return left
+    """Wait until every namespace of `pending` is gone; see `Wait.left`."""
+    return Wait(run_dir, timeout).left()
