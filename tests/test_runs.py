@@ -257,6 +257,36 @@ def test_each_chapter_starts_warm_and_no_kernel_outlives_the_run(tmp_path):
     result = runs.run(LOCAL, directory=book, runs_root=tmp_path / "runs")
     assert [n.status for n in result.notebooks] == ["passed", "failed", "not run"]
     assert "True False" in text_of(result.folder / "01-warm.ipynb")
-    kernels = [p for p in psutil.Process().children(recursive=True)
-               if "ipykernel_launcher" in " ".join(p.cmdline())]
-    assert kernels == []
+    assert _kernels() == []
+
+
+def _kernels() -> list[psutil.Process]:
+    """This process's kernels: started by jupyter_client, or forked by the fork server (the
+    only processes that server starts)."""
+    mine = psutil.Process().children(recursive=True)
+    servers = [p for p in mine if "multiprocessing.forkserver" in " ".join(p.cmdline())]
+    return [p for p in mine if "ipykernel_launcher" in " ".join(p.cmdline())
+            or any(p.ppid() == server.pid for server in servers)]
+
+
+def test_chapter_kernels_are_forked_and_behave_like_started_ones(tmp_path):
+    # Each chapter's kernel is forked from a server that imported the chapters' modules: it
+    # runs in the notebook's folder, with the run's environment, leads its own session (an
+    # interrupt reaches its process group) and knows its real parent (so it prints no console
+    # banner, and stops if that parent dies).
+    book = tmp_path / "book"
+    book.mkdir()
+    probe = ("import os, psutil\n"
+             "from ipykernel.kernelapp import IPKernelApp\n"
+             "print(os.getcwd(), os.getpgid(0) == os.getpid(),\n"
+             "      IPKernelApp.instance().parent_handle == int(os.environ['JPY_PARENT_PID']),\n"
+             "      'AKS_RUNBOOK_RUN_DIR' in os.environ,\n"
+             "      'multiprocessing.forkserver' in ' '.join(psutil.Process().parent().cmdline()))")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(probe)])
+    notebook.metadata["kernelspec"] = {"name": "python3", "language": "python",
+                                       "display_name": "Python 3"}
+    nbformat.write(notebook, book / "01-probe.ipynb")
+    result = runs.run(LOCAL, directory=book, runs_root=tmp_path / "runs")
+    assert result.ok, result.notebooks
+    assert f"{book} True True True True" in text_of(result.folder / "01-probe.ipynb")
+    assert _kernels() == []

@@ -1,10 +1,11 @@
 """The kernels a headless run executes its chapters in.
 
 Kernels talk over IPC (Unix sockets in Jupyter's runtime directory), so no TCP port is opened.
-A run starts the next chapter's kernel while the current chapter runs, and has it import the
-modules the chapter imports (the kubernetes client, pandas, the package: about 3 s of CPU per
-chapter), so that work overlaps the chapter before instead of following it. The imports run
-silently in a throwaway namespace: the chapter's own cells still bind every name they use.
+They are forked from a server that has imported what the chapters import (run.kernel_fork).
+A run starts the next chapter's kernel in the background while the current chapter runs, and
+has it import the modules the chapter imports that the server has not, so that work overlaps
+the chapter before instead of following it. The imports run silently in a throwaway
+namespace: the chapter's own cells still bind every name they use.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ from __future__ import annotations
 import ast
 import json
 import queue
+import threading
 import uuid
 from pathlib import Path
 
 from jupyter_core.utils import run_sync
+
+from aks_runbook.run import kernel_fork
 
 HISTORY = "--HistoryManager.hist_file=:memory:"  # as nbclient starts kernels
 WARM_UP = """\
@@ -30,8 +34,9 @@ for name in {names!r}:
 
 def ipc_kernel_manager():
     """A kernel manager class whose kernels talk over IPC: no TCP port is opened, so no
-    "running over TCP without encryption" warning reaches the terminal. It keeps the client
-    it made last (nbclient's), so a run can close it with a kernel it started itself."""
+    "running over TCP without encryption" warning reaches the terminal. Its kernels are
+    forked (run.kernel_fork). It keeps the client it made last (nbclient's), so a run can
+    close it with a kernel it started itself."""
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.paths import jupyter_runtime_dir
     from traitlets import Unicode, default
@@ -39,6 +44,12 @@ def ipc_kernel_manager():
     class IPCKernelManager(AsyncKernelManager):
         transport = Unicode("ipc")
         last_client = None
+
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.kernel_id = self.kernel_id or str(uuid.uuid4())
+            self.provisioner = kernel_fork.ForkedProvisioner(
+                kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
 
         @default("ip")
         def _unique_socket_path(self) -> str:
@@ -81,6 +92,9 @@ class Ahead:
 
     def __init__(self, notebooks: list[Path]):
         self.notebooks = notebooks
+        if notebooks:
+            modules = [name for notebook in notebooks for name in imported_modules(notebook)]
+            kernel_fork.preload(list(dict.fromkeys(modules)))
         self.next = NextKernel(notebooks[0]) if notebooks else None
         self._released: list = []  # kernel managers asked to shut down
 
@@ -110,32 +124,47 @@ class Ahead:
 
 
 class NextKernel:
-    """A chapter's kernel, started before the chapter: `adopt()` hands it over once the
-    imports are done, `stop()` ends it if the chapter never runs."""
+    """A chapter's kernel, started in the background before the chapter: `adopt()` hands it
+    over once it is up and has imported the chapter's modules, `stop()` ends it if the
+    chapter never runs."""
 
-    def __init__(self, notebook: Path):
+    def __init__(self, notebook: Path, timeout: float = 120):
         self.manager = ipc_kernel_manager()(kernel_name="python3")
-        run_sync(self.manager.start_kernel)(cwd=str(notebook.parent), extra_arguments=[HISTORY])
-        self._warm_up = self.manager.blocking_client()
-        self._warm_up.start_channels()
-        self._request = self._warm_up.execute(WARM_UP.format(names=imported_modules(notebook)),
-                                              silent=True, store_history=False)
+        self._failed: BaseException | None = None
+        self._starting = threading.Thread(target=self._start, args=(notebook, timeout),
+                                          name=f"kernel for {notebook.name}", daemon=True)
+        self._starting.start()
 
-    def adopt(self, timeout: float = 120):
-        """The kernel manager, once the imports are done (or `timeout` passed: the chapter's
-        client then waits for the kernel as for any other)."""
+    def _start(self, notebook: Path, timeout: float) -> None:
         try:
-            while self._warm_up.get_shell_msg(timeout=timeout)["parent_header"].get(
-                    "msg_id") != self._request:
+            run_sync(self.manager.start_kernel)(cwd=str(notebook.parent),
+                                                extra_arguments=[HISTORY])
+            warm_up = self.manager.blocking_client()
+            warm_up.start_channels()
+            try:
+                request = warm_up.execute(WARM_UP.format(names=imported_modules(notebook)),
+                                          silent=True, store_history=False)
+                # done once the kernel replies (or `timeout` passed: the chapter's client then
+                # waits for the kernel as for any other)
+                while warm_up.get_shell_msg(timeout=timeout)["parent_header"].get(
+                        "msg_id") != request:
+                    pass
+            except queue.Empty:
                 pass
-        except queue.Empty:
-            pass
-        finally:
-            self._warm_up.stop_channels()
+            finally:
+                warm_up.stop_channels()
+        except BaseException as error:  # raised where the kernel is wanted
+            self._failed = error
+
+    def adopt(self):
+        """The kernel manager, once the kernel is up (a failure to start it raises here)."""
+        self._starting.join()
+        if self._failed is not None:
+            raise self._failed
         return self.manager
 
     def stop(self) -> None:
-        self._warm_up.stop_channels()
+        self._starting.join()
         stop(self.manager)
 
 

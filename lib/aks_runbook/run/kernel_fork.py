@@ -1,0 +1,110 @@
+"""Kernels forked from a process that has imported them already.
+
+A kernel started the usual way is a new Python process that imports ipykernel, IPython, the
+kubernetes client, pandas and the package before it runs a cell: about 4-5 s of CPU for each
+chapter, and for each attendee's chapter in a training run. Python's multiprocessing fork
+server imports those modules once per run process (in the background, see `preload`), and
+each kernel is forked from it in a fraction of a second. The kernel is the same ipykernel
+that `python -m ipykernel_launcher` starts, with the same arguments, environment and working
+directory, in a session of its own (so an interrupt reaches its process group, as
+jupyter_client's launcher arranges); only its parent differs (the fork server), so it is told
+its real parent's pid (`parent_handle`: its default was read from the environment when the
+fork server imported ipykernel).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from jupyter_client.provisioning import LocalProvisioner
+
+LAUNCHER = ["-m", "ipykernel_launcher"]
+READY_TIMEOUT = 120  # seconds for the fork server's imports and the fork
+_context = multiprocessing.get_context("forkserver")
+
+
+def preload(modules: list[str]) -> None:
+    """Start the fork server importing `modules` (and ipykernel), if it is not running yet;
+    returns at once. The first forked kernel waits for the imports."""
+    from multiprocessing import forkserver
+
+    _context.set_forkserver_preload(["ipykernel.kernelapp", *modules])
+    forkserver.ensure_running()
+
+
+def _same_python(executable: str) -> bool:
+    return Path(executable).resolve() == Path(sys.executable).resolve()
+
+
+class ForkedProvisioner(LocalProvisioner):
+    """jupyter_client's local provisioner, with IPython kernels of this Python forked from
+    the fork server instead of started anew; any other kernel command starts as usual."""
+
+    async def launch_kernel(self, cmd: list[str], **kwargs):
+        if cmd[1:3] != LAUNCHER or not _same_python(cmd[0]):
+            return await super().launch_kernel(cmd, **kwargs)
+        # JPY_PARENT_PID as jupyter_client's launcher sets it
+        env = dict(kwargs.get("env") or os.environ, JPY_PARENT_PID=str(os.getpid()))
+        cwd = str(kwargs.get("cwd") or Path.cwd())
+        argv = [*cmd[3:], f"--IPKernelApp.parent_handle={os.getpid()}"]
+        started, started_in_child = _context.Pipe(duplex=False)
+        process = _context.Process(target=_kernel, args=(argv, env, cwd, started_in_child),
+                                   name="ipykernel", daemon=True)
+        process.start()
+        started_in_child.close()
+        try:
+            if not started.poll(READY_TIMEOUT):
+                process.kill()
+                raise RuntimeError(f"a forked kernel did not start in {READY_TIMEOUT} s")
+            started.recv()  # the kernel leads its own session now
+        finally:
+            started.close()
+        self.process = ForkedProcess(process)
+        self.pid = self.pgid = process.pid
+        self.cwd = cwd
+        return self.connection_info
+
+
+class ForkedProcess:
+    """The part of `subprocess.Popen` a provisioner uses, for a forked kernel."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, process: multiprocessing.process.BaseProcess):
+        self._process, self.pid = process, process.pid
+
+    def poll(self) -> int | None:
+        return self._process.exitcode
+
+    def wait(self, timeout: float | None = None) -> int:
+        self._process.join(timeout)
+        if self._process.exitcode is None:
+            raise subprocess.TimeoutExpired("ipykernel", timeout)
+        return self._process.exitcode
+
+    def send_signal(self, signum: int) -> None:
+        os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self._process.kill()
+
+    def terminate(self) -> None:
+        self._process.terminate()
+
+
+def _kernel(argv: list[str], env: dict[str, str], cwd: str, started) -> None:
+    """In the forked child: become the kernel `python -m ipykernel_launcher argv` would be."""
+    os.setsid()
+    started.send(True)
+    started.close()
+    os.chdir(cwd)
+    os.environ.clear()
+    os.environ.update(env)
+    sys.argv = ["ipykernel_launcher", *argv]
+    from ipykernel import kernelapp
+
+    kernelapp.launch_new_instance(argv=argv)
