@@ -270,23 +270,26 @@ def _kernels() -> list[psutil.Process]:
 
 
 def test_chapter_kernels_are_forked_and_behave_like_started_ones(tmp_path):
-    # Each chapter's kernel is forked from a server that imported the chapters' modules: it
-    # runs in the notebook's folder, with the run's environment, leads its own session (an
-    # interrupt reaches its process group) and knows its real parent (so it prints no console
-    # banner, and stops if that parent dies).
+    # Each chapter's kernel is forked from a server that imported ipykernel and the kubernetes
+    # client: it runs in the notebook's folder, with the run's environment, leads its own
+    # session (an interrupt reaches its process group) and knows its real parent (so it prints
+    # no console banner, and stops if that parent dies). Nothing that looks at its front end
+    # when imported came from the server: pandas and tqdm would take the server for a terminal.
     book = tmp_path / "book"
     book.mkdir()
-    probe = ("import os, psutil\n"
+    probe = ("import os, psutil, sys\n"
              "from ipykernel.kernelapp import IPKernelApp\n"
              "print(os.getcwd(), os.getpgid(0) == os.getpid(),\n"
              "      IPKernelApp.instance().parent_handle == int(os.environ['JPY_PARENT_PID']),\n"
              "      'AKS_RUNBOOK_RUN_DIR' in os.environ,\n"
-             "      'multiprocessing.forkserver' in ' '.join(psutil.Process().parent().cmdline()))")
+             "      'forkserver' in ' '.join(psutil.Process().parent().cmdline()),\n"
+             "      [m for m in ('pandas', 'tqdm', 'matplotlib', 'ipywidgets',\n"
+             "                   'aks_runbook.notebook') if m in sys.modules])")
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(probe)])
     notebook.metadata["kernelspec"] = {"name": "python3", "language": "python",
                                        "display_name": "Python 3"}
     nbformat.write(notebook, book / "01-probe.ipynb")
     result = runs.run(LOCAL, directory=book, runs_root=tmp_path / "runs")
     assert result.ok, result.notebooks
-    assert f"{book} True True True True" in text_of(result.folder / "01-probe.ipynb")
+    assert f"{book} True True True True []" in text_of(result.folder / "01-probe.ipynb")
     assert _kernels() == []

@@ -6,6 +6,7 @@ shares this cluster's ApiClient, so two clusters in one process never cross wire
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -29,3 +30,13 @@ def client_for(kubeconfig: str | Path, retries: int | None = None) -> Client:
     if retries is not None:
         api_client.configuration.retries = retries
     return Client(api_client)
+
+
+def plain(value: Any) -> Any:
+    """Kubernetes client objects to plain JSON-able data (camelCase, as kubectl shows it)."""
+    return _serializer().sanitize_for_serialization(value)
+
+
+@functools.cache
+def _serializer() -> k8s.ApiClient:
+    return k8s.ApiClient()  # one for the process: each new one builds a configuration

@@ -15,25 +15,29 @@ from collections.abc import Callable
 from typing import Any
 
 from aks_runbook.cluster.kube import Client
-from aks_runbook.cluster.objects import LISTS, cilium_policies, secret_metadata
+from aks_runbook.cluster.objects import LISTS, as_sent, cilium_policies, secret_metadata
 
 TRAINING_LABEL = "app.kubernetes.io/managed-by=aks-runbook-training"
 
 # plural kind -> how to list it in one namespace (the namespaced kinds of objects.LISTS)
 NAMESPACED_LISTS: dict[str, Callable[[Client, str], Any]] = {
-    "pods": lambda c, ns: c.CoreV1Api().list_namespaced_pod(ns),
-    "services": lambda c, ns: c.CoreV1Api().list_namespaced_service(ns),
-    "endpointslices": lambda c, ns: c.DiscoveryV1Api().list_namespaced_endpoint_slice(ns),
-    "networkpolicies": lambda c, ns: c.NetworkingV1Api().list_namespaced_network_policy(ns),
+    "pods": lambda c, ns: as_sent(c.CoreV1Api().list_namespaced_pod, ns),
+    "services": lambda c, ns: as_sent(c.CoreV1Api().list_namespaced_service, ns),
+    "endpointslices":
+        lambda c, ns: as_sent(c.DiscoveryV1Api().list_namespaced_endpoint_slice, ns),
+    "networkpolicies":
+        lambda c, ns: as_sent(c.NetworkingV1Api().list_namespaced_network_policy, ns),
     "ciliumnetworkpolicies": lambda c, ns: cilium_policies(c, "ciliumnetworkpolicies",
                                                            "CiliumNetworkPolicy", ns),
-    "ingresses": lambda c, ns: c.NetworkingV1Api().list_namespaced_ingress(ns),
-    "secrets": lambda c, ns: secret_metadata(c.CoreV1Api().list_namespaced_secret(ns)),
-    "serviceaccounts": lambda c, ns: c.CoreV1Api().list_namespaced_service_account(ns),
-    "roles": lambda c, ns: c.RbacAuthorizationV1Api().list_namespaced_role(ns),
-    "rolebindings": lambda c, ns: c.RbacAuthorizationV1Api().list_namespaced_role_binding(ns),
+    "ingresses": lambda c, ns: as_sent(c.NetworkingV1Api().list_namespaced_ingress, ns),
+    "secrets":
+        lambda c, ns: secret_metadata(as_sent(c.CoreV1Api().list_namespaced_secret, ns)),
+    "serviceaccounts": lambda c, ns: as_sent(c.CoreV1Api().list_namespaced_service_account, ns),
+    "roles": lambda c, ns: as_sent(c.RbacAuthorizationV1Api().list_namespaced_role, ns),
+    "rolebindings":
+        lambda c, ns: as_sent(c.RbacAuthorizationV1Api().list_namespaced_role_binding, ns),
     "poddisruptionbudgets":
-        lambda c, ns: c.PolicyV1Api().list_namespaced_pod_disruption_budget(ns),
+        lambda c, ns: as_sent(c.PolicyV1Api().list_namespaced_pod_disruption_budget, ns),
 }
 
 # What a chapter may leave in the namespace; the training's own objects (labelled) and the

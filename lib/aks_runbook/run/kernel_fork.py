@@ -1,15 +1,19 @@
-"""Kernels forked from a process that has imported them already.
+"""Kernels forked from a process that has imported ipykernel and the kubernetes client already.
 
-A kernel started the usual way is a new Python process that imports ipykernel, IPython, the
-kubernetes client, pandas and the package before it runs a cell: about 4-5 s of CPU for each
-chapter, and for each attendee's chapter in a training run. Python's multiprocessing fork
-server imports those modules once per run process (in the background, see `preload`), and
-each kernel is forked from it in a fraction of a second. The kernel is the same ipykernel
-that `python -m ipykernel_launcher` starts, with the same arguments, environment and working
-directory, in a session of its own (so an interrupt reaches its process group, as
-jupyter_client's launcher arranges); only its parent differs (the fork server), so it is told
-its real parent's pid (`parent_handle`: its default was read from the environment when the
-fork server imported ipykernel).
+A kernel started the usual way is a new Python process that imports ipykernel (with IPython,
+zmq and tornado) and then the chapter's modules: the kubernetes client alone costs 1.5 s of
+CPU. Python's multiprocessing fork server imports ipykernel and the kubernetes client once per
+run process (in the background, see `preload`), and each kernel is forked from it. The kernel
+is the same ipykernel that `python -m ipykernel_launcher` starts, with the same arguments,
+environment and working directory, in a session of its own (so an interrupt reaches its
+process group, as jupyter_client's launcher arranges); only its parent differs (the fork
+server), so it is told its real parent's pid (`parent_handle`: its default was read from the
+environment when the fork server imported ipykernel).
+
+Only modules that do not look at their front end when imported are preloaded. pandas picks its
+display width and tqdm.auto its progress bar by whether they are imported inside a Jupyter
+kernel, so in the fork server they would choose a terminal's: the chapters import those (and
+the package) in the kernel itself, as run.kernels arranges.
 """
 
 from __future__ import annotations
@@ -27,12 +31,15 @@ READY_TIMEOUT = 120  # seconds for the fork server's imports and the fork
 _context = multiprocessing.get_context("forkserver")
 
 
-def preload(modules: list[str]) -> None:
-    """Start the fork server importing `modules` (and ipykernel), if it is not running yet;
-    returns at once. The first forked kernel waits for the imports."""
+PRELOAD = ["ipykernel.kernelapp", "kubernetes.client"]
+
+
+def preload() -> None:
+    """Start the fork server importing PRELOAD, if it is not running yet; returns at once (the
+    first forked kernel waits for the imports)."""
     from multiprocessing import forkserver
 
-    _context.set_forkserver_preload(["ipykernel.kernelapp", *modules])
+    _context.set_forkserver_preload(PRELOAD)
     forkserver.ensure_running()
 
 

@@ -261,8 +261,10 @@ class Runner:
         key = f"api {call}"
         if self.replay:
             return self.replay.next(key)["result"]
+        from aks_runbook.cluster.kube import plain  # the kubernetes client: only when reading
+
         started = time.monotonic()
-        value = self.redactor.data(_plain(fetch()))
+        value = self.redactor.data(plain(fetch()))
         self.transcript.append({"kind": "api", "key": key, "scope": self.scope, "step": step,
                                 "result": value,
                                 "duration_s": round(time.monotonic() - started, 3)})
@@ -276,13 +278,6 @@ def _say(text: str, stream=None, end: str = "\n") -> None:
         text += end
     stream.write(text)
     stream.flush()
-
-
-def _plain(value: Any) -> Any:
-    """Kubernetes client objects to plain JSON-able data (camelCase, as kubectl shows it)."""
-    from kubernetes.client import ApiClient
-
-    return ApiClient().sanitize_for_serialization(value)
 
 
 def resolve_tool(name: str) -> str:
