@@ -15,6 +15,7 @@ builds unpatched.
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import json
 import mmap
@@ -129,6 +130,16 @@ def build_dir(group: str) -> Path:
 
 def kwok_is_patched(binary: Path) -> bool:
     """Whether this kwok binary is our patched build (it honours the sandbox settings)."""
+    try:
+        found = binary.stat()
+    except OSError:
+        return False
+    return _has_patch_markers(binary, found.st_mtime_ns, found.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _has_patch_markers(binary: Path, mtime_ns: int, size: int) -> bool:
+    # a 60 MB scan: once per file version, not at every session's start
     try:
         with open(binary, "rb") as handle, mmap.mmap(handle.fileno(), 0,
                                                      access=mmap.ACCESS_READ) as data:

@@ -35,6 +35,7 @@ import yaml
 
 from aks_runbook import paths
 from aks_runbook.cluster.kube import Client, client_for
+from aks_runbook.cluster.objects import SAFE_LOADER
 from aks_runbook.progress import bar, ticking
 from aks_runbook.targets import binaries, exec_seccomp
 from aks_runbook.targets.nodepools import DEFAULT_POOLS, PoolShape, node_manifests
@@ -109,12 +110,14 @@ class LocalCluster:
         self.etcd_socket = _etcd_socket_dir(self.state) / "etcd.sock"
         self.authentication_config = self.state / "authentication.yaml"
         self.seccomp_filter = self.state / "exec-seccomp.bpf"
+        self._clients: dict[tuple[bytes, int | None], Client] = {}
 
     @property
     def exec_confined(self) -> bool:
         """Whether the cluster's `kubectl exec` runs sandboxed (training refuses otherwise)."""
         try:
-            docs = list(yaml.safe_load_all((self.state / "kwokctl.yaml").read_text()))
+            docs = list(yaml.load_all((self.state / "kwokctl.yaml").read_text(),
+                                      Loader=SAFE_LOADER))
         except (OSError, yaml.YAMLError):
             return False
         for patch in docs[0].get("componentsPatches", []) if docs else []:
@@ -323,8 +326,15 @@ class LocalCluster:
     # ---- helpers --------------------------------------------------------------------------------
 
     def api(self, retries: int | None = None) -> Client:
-        """The real kubernetes client, bound to this cluster's kubeconfig."""
-        return client_for(self.kubeconfig, retries=retries)
+        """The real kubernetes client, bound to this cluster's kubeconfig: one per kubeconfig
+        and retry setting (a recreated cluster writes another kubeconfig, and gets another)."""
+        try:
+            key = (self.kubeconfig.read_bytes(), retries)
+        except OSError:
+            return client_for(self.kubeconfig, retries=retries)  # its error names the file
+        if key not in self._clients:
+            self._clients[key] = client_for(self.kubeconfig, retries=retries)
+        return self._clients[key]
 
     def _config_written(self) -> bool:
         return (self.cluster_dir / "kwok.yaml").is_file()
@@ -611,7 +621,7 @@ VOTE_PAGE_RESPONSE = (
 
 def _server_of(kubeconfig: Path) -> str | None:
     try:
-        config = yaml.safe_load(kubeconfig.read_text())
+        config = yaml.load(kubeconfig.read_text(), Loader=SAFE_LOADER)
         return config["clusters"][0]["cluster"]["server"]
     except (OSError, KeyError, IndexError, TypeError, yaml.YAMLError):
         return None
