@@ -8,7 +8,8 @@ is the same ipykernel that `python -m ipykernel_launcher` starts, with the same 
 environment and working directory, in a session of its own (so an interrupt reaches its
 process group, as jupyter_client's launcher arranges); only its parent differs (the fork
 server), so it is told its real parent's pid (`parent_handle`: its default was read from the
-environment when the fork server imported ipykernel).
+environment when the fork server imported ipykernel). The fork server lives as long as the
+process that started it (a run, a training worker, a test session) and starts nothing else.
 
 Only modules that do not look at their front end when imported are preloaded. pandas picks its
 display width and tqdm.auto its progress bar by whether they are imported inside a Jupyter
@@ -27,11 +28,9 @@ from pathlib import Path
 from jupyter_client.provisioning import LocalProvisioner
 
 LAUNCHER = ["-m", "ipykernel_launcher"]
+PRELOAD = ["ipykernel.kernelapp", "kubernetes.client"]
 READY_TIMEOUT = 120  # seconds for the fork server's imports and the fork
 _context = multiprocessing.get_context("forkserver")
-
-
-PRELOAD = ["ipykernel.kernelapp", "kubernetes.client"]
 
 
 def preload() -> None:
@@ -44,7 +43,8 @@ def preload() -> None:
 
 
 def _same_python(executable: str) -> bool:
-    return Path(executable).resolve() == Path(sys.executable).resolve()
+    # not resolved: a virtual environment's python links to the base one, with other packages
+    return os.path.abspath(executable) == os.path.abspath(sys.executable)
 
 
 class ForkedProvisioner(LocalProvisioner):
