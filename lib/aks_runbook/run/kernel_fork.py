@@ -10,6 +10,8 @@ process group, as jupyter_client's launcher arranges); only its parent differs (
 server), so it is told its real parent's pid (`parent_handle`: its default was read from the
 environment when the fork server imported ipykernel). The fork server lives as long as the
 process that started it (a run, a training worker, a test session) and starts nothing else.
+It listens on a Unix socket in a temporary folder only its user may open (0700, made by
+multiprocessing), never on a network port.
 
 Only modules that do not look at their front end when imported are preloaded. pandas picks its
 display width and tqdm.auto its progress bar by whether they are imported inside a Jupyter
