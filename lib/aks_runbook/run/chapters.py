@@ -30,7 +30,7 @@ from aks_runbook.run.transcript import resolve_transcript
 # jsonschema, which nbformat imports, imports rfc3987-syntax where it is installed (jupyter-events
 # requires it), and that compiles a Lark grammar for the `iri` format at import: 2-3 s of CPU in
 # every process that runs notebooks (python-jsonschema/jsonschema#1428). No schema a run
-# validates uses that format (nbformat's schemas have no `format` keyword), so the package is
+# validates uses that format (nbformat's schemas assert no `format` at all), so the package is
 # marked missing, and jsonschema goes without an `iri` checker as where it is not installed.
 # A process that has imported jsonschema already keeps its checker.
 if "jsonschema" not in sys.modules:
