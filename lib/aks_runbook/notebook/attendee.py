@@ -190,9 +190,7 @@ class Scope:
         at the same time (a replay keeps the recorded port)."""
         if replay or (not self.attendee and _free(usual)):
             return usual
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            return probe.getsockname()[1]
+        return free_port()
 
     def listing(self, kind: str, client: Client | None
                 ) -> tuple[str, Callable[[], Any]] | None:
@@ -244,6 +242,13 @@ class Scope:
         if not self._restricted_noted:
             print(RESTRICTED_NOTE)
             self._restricted_noted = True
+
+
+def free_port() -> int:
+    """A port nothing on this machine listens on now (the kernel picks it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def _free(port: int) -> bool:

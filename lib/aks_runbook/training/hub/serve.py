@@ -11,7 +11,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import psutil
 
+from aks_runbook.notebook.attendee import free_port
 from aks_runbook.targets import exec_seccomp
 from aks_runbook.training import logins
 from aks_runbook.training.credentials import write_private
@@ -48,12 +48,6 @@ def _hub_process() -> None:
 
 class HubError(RuntimeError):
     """The hub cannot start (or did not in time); the message says why and what to do."""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
