@@ -3,8 +3,8 @@
 A kernel started the usual way is a new Python process that imports ipykernel (with IPython,
 zmq and tornado) and then the chapter's modules: the kubernetes client alone costs 1.5 s of
 CPU. Python's multiprocessing fork server imports ipykernel and the kubernetes client once per
-run process (in the background, see `preload`), and each kernel is forked from it. The kernel
-is the same ipykernel that `python -m ipykernel_launcher` starts, with the same arguments,
+process (with its first kernel), and each kernel is forked from it. The kernel is the same
+ipykernel that `python -m ipykernel_launcher` starts, with the same arguments,
 environment and working directory, in a session of its own (so an interrupt reaches its
 process group, as jupyter_client's launcher arranges); only its parent differs (the fork
 server), so it is told its real parent's pid (`parent_handle`: its default was read from the
@@ -35,9 +35,9 @@ READY_TIMEOUT = 120  # seconds for the fork server's imports and the fork
 _context = multiprocessing.get_context("forkserver")
 
 
-def preload() -> None:
-    """Start the fork server importing PRELOAD, if it is not running yet; returns at once (the
-    first forked kernel waits for the imports)."""
+def _ensure_server() -> None:
+    """Start the fork server importing PRELOAD, if it is not running yet (multiprocessing's
+    default would preload the caller's `__main__`, and with it whatever that imports)."""
     from multiprocessing import forkserver
 
     _context.set_forkserver_preload(PRELOAD)
@@ -59,6 +59,7 @@ class ForkedProvisioner(LocalProvisioner):
         # JPY_PARENT_PID as jupyter_client's launcher sets it
         env = dict(kwargs.get("env") or os.environ, JPY_PARENT_PID=str(os.getpid()))
         cwd = str(kwargs.get("cwd") or Path.cwd())
+        _ensure_server()
         argv = [*cmd[3:], f"--IPKernelApp.parent_handle={os.getpid()}"]
         started, started_in_child = _context.Pipe(duplex=False)
         process = _context.Process(target=_kernel, args=(argv, env, cwd, started_in_child),

@@ -92,7 +92,6 @@ class Ahead:
 
     def __init__(self, notebooks: list[Path]):
         self.notebooks = notebooks
-        kernel_fork.preload()
         self.next = NextKernel(notebooks[0]) if notebooks else None
         self._released: list = []  # kernel managers asked to shut down
 
