@@ -151,7 +151,7 @@ def test_cleanup_deletes_its_namespaces_in_one_call_and_a_run_waits_for_them(
     # not gone yet: the namespace controller waits 5 s before its first pass over each
     assert k8s.CoreV1Api().read_namespace(names[0]).status.phase == "Terminating"
     assert terminating.pending(tmp_path) == {str(session.kubeconfig): names}
-    assert terminating.wait(tmp_path) == []
+    assert terminating.Wait(tmp_path).left() == []
     left = {ns.metadata.name for ns in k8s.CoreV1Api().list_namespace().items}
     assert not left & set(names)
 
@@ -174,7 +174,7 @@ def test_a_namespace_that_does_not_go_fails_the_run_and_is_named(
     finally:
         k8s.CoreV1Api().patch_namespace(held, {"metadata": {"finalizers": None}})
         for run_folder in (tmp_path / "runs").glob("*/*"):
-            terminating.wait(run_folder)  # the held namespace gone before the next test
+            terminating.Wait(run_folder).left()  # the held namespace gone before the next test
     assert [n.status for n in result.notebooks] == ["passed"]
     assert not result.ok and len(result.left_behind) == 1 and held in result.left_behind[0]
     message = runs.failure_message(result)

@@ -187,20 +187,19 @@ def _chapters(env: Environment, chosen: list[Path], folder: Path,
                                                "interrupted", error="stopped by Ctrl-C"))
     # the deleted namespaces go (5 s or more) while the kernels exit and the last files are
     # written
-    waiting = terminating.Wait(folder, terminating.TIMEOUT) \
-        if not interrupted and terminating.pending(folder) else None
+    namespaces = None if interrupted else terminating.Wait(folder, terminating.TIMEOUT)
     try:
         ahead.close()
         exports.shutdown(wait=True)
         for export in written:
             export.result()  # an export's error is the run's
         _export_findings(folder)
-        if waiting is not None:
+        if namespaces is not None and namespaces.waiting:
             shown.set_postfix_str("waiting for the deleted namespaces to go")
-            result.left_behind = waiting.left()
+            result.left_behind = namespaces.left()
     finally:
-        if waiting is not None:
-            waiting.stop()
+        if namespaces is not None:
+            namespaces.stop()
     shown.close()
     for notebook in chosen[len(result.notebooks):]:
         result.notebooks.append(NotebookResult(notebook.name, "not run"))

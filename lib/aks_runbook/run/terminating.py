@@ -45,7 +45,7 @@ class Wait:
     run writes its last files meanwhile; `left()` reads the verdict."""
 
     def __init__(self, run_dir: Path, timeout: float = TIMEOUT):
-        self._waits: list[tuple[list[str], subprocess.Popen]] = []
+        self._waits: list[tuple[list[str], subprocess.Popen]] = []  # none: nothing pending
         for kubeconfig, names in pending(run_dir).items():
             env = dict(os.environ, **({"KUBECONFIG": kubeconfig} if kubeconfig else {}))
             command = [resolve_tool("kubectl"), "wait", "--for=delete",
@@ -53,6 +53,10 @@ class Wait:
             self._waits.append((names, subprocess.Popen(
                 command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE, text=True)))
+
+    @property
+    def waiting(self) -> bool:
+        return bool(self._waits)
 
     def left(self) -> list[str]:
         """kubectl's word on each namespace still there after the timeout (or on why it could
@@ -74,8 +78,3 @@ class Wait:
             if waiting.poll() is None:
                 waiting.kill()
                 waiting.wait()
-
-
-def wait(run_dir: Path, timeout: float = TIMEOUT) -> list[str]:
-    """Wait until every namespace of `pending` is gone; see `Wait.left`."""
-    return Wait(run_dir, timeout).left()
