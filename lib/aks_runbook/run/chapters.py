@@ -24,17 +24,8 @@ from aks_runbook import paths
 from aks_runbook.frontend import RUN_DIR_ENV
 from aks_runbook.params import Environment, ParameterError, load, to_papermill
 from aks_runbook.progress import bar
-from aks_runbook.run import kernels, terminating
+from aks_runbook.run import kernels, no_iri_grammar, terminating  # noqa: F401 (see no_iri_grammar)
 from aks_runbook.run.transcript import resolve_transcript
-
-# jsonschema, which nbformat imports, imports rfc3987-syntax where it is installed (jupyter-events
-# requires it), and that compiles a Lark grammar for the `iri` format at import: 2-3 s of CPU in
-# every process that runs notebooks (python-jsonschema/jsonschema#1428). No schema a run
-# validates uses that format (nbformat's schemas assert no `format` at all), so the package is
-# marked missing, and jsonschema goes without an `iri` checker as where it is not installed.
-# A process that has imported jsonschema already keeps its checker.
-if "jsonschema" not in sys.modules:
-    sys.modules.setdefault("rfc3987_syntax", None)
 
 ENGINE = "aks-runbook"
 SAVE_EVERY = 2.0  # seconds between writes of a running notebook (papermill: every cell)
