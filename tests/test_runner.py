@@ -107,3 +107,11 @@ def test_background_command_that_never_gets_ready_fails_clearly():
     with pytest.raises(StepFailed, match="unable to listen"):
         with runner.background(f"{sys.executable} -c {code!r}", step="pf", ready="Forwarding"):
             pytest.fail("the block must not run")
+
+
+def test_commands_get_a_lazier_go_collector_unless_the_user_chose_one(monkeypatch):
+    show_gogc = [sys.executable, "-c", "import os; print(os.environ.get('GOGC'))"]
+    monkeypatch.delenv("GOGC", raising=False)
+    assert Runner(Transcript()).run(show_gogc, step="gc").stdout == "400\n"
+    monkeypatch.setenv("GOGC", "50")
+    assert Runner(Transcript()).run(show_gogc, step="gc").stdout == "50\n"
