@@ -9,10 +9,13 @@ trainer's objects there survive), and the cluster-wide steps say they are the tr
 from __future__ import annotations
 
 import json
+import threading
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from kubernetes import watch
 
 from aks_runbook import manifests
 from aks_runbook.run import chapters as runs
@@ -26,33 +29,73 @@ DEMO = "trainer's demo: {}, not run for attendees"
 LOCAL = Path(__file__).resolve().parents[1] / "environments" / "local.yaml"
 
 
-def _items(call) -> list[dict]:
-    """A list call's items as JSON: the client's models cost five times the CPU, and this runs
-    after every cell of four chapters."""
-    return json.loads(call(_preload_content=False).data)["items"]
+def _lists(client) -> list[tuple[str, object]]:
+    """The kinds the chapters could create: namespaced ones across all namespaces, and
+    cluster-scoped ones."""
+    core, apps = client.CoreV1Api(), client.AppsV1Api()
+    rbac, policy = client.RbacAuthorizationV1Api(), client.PolicyV1Api()
+    return [("pod", core.list_pod_for_all_namespaces),
+            ("deployment", apps.list_deployment_for_all_namespaces),
+            ("daemonset", apps.list_daemon_set_for_all_namespaces),
+            ("service", core.list_service_for_all_namespaces),
+            ("role", rbac.list_role_for_all_namespaces),
+            ("pdb", policy.list_pod_disruption_budget_for_all_namespaces),
+            ("namespace", core.list_namespace),
+            ("clusterrolebinding", rbac.list_cluster_role_binding),
+            ("clusterrole", rbac.list_cluster_role),
+            ("node", core.list_node)]
+
+
+def _add(found: dict[str, set[tuple[str, str]]], kind: str, items: list[dict]) -> None:
+    for item in items:
+        meta = item["metadata"]
+        where = meta.get("namespace") or ("(namespaces)" if kind == "namespace" else "(cluster)")
+        found.setdefault(where, set()).add((kind, meta["name"]))
 
 
 def _names(client) -> dict[str, set[tuple[str, str]]]:
-    """Namespaced objects the chapters could create, by namespace; plus cluster-scoped ones."""
-    core, apps = client.CoreV1Api(), client.AppsV1Api()
-    rbac, policy = client.RbacAuthorizationV1Api(), client.PolicyV1Api()
+    """The objects of `_lists` now, by namespace ("(namespaces)", "(cluster)" for the others)."""
     found: dict[str, set[tuple[str, str]]] = {}
-    for kind, call in (("pod", core.list_pod_for_all_namespaces),
-                       ("deployment", apps.list_deployment_for_all_namespaces),
-                       ("daemonset", apps.list_daemon_set_for_all_namespaces),
-                       ("service", core.list_service_for_all_namespaces),
-                       ("role", rbac.list_role_for_all_namespaces),
-                       ("pdb", policy.list_pod_disruption_budget_for_all_namespaces)):
-        for item in _items(call):
-            meta = item["metadata"]
-            found.setdefault(meta["namespace"], set()).add((kind, meta["name"]))
-    found["(namespaces)"] = {("namespace", n["metadata"]["name"])
-                             for n in _items(core.list_namespace)}
-    found["(cluster)"] = {("clusterrolebinding", b["metadata"]["name"])
-                          for b in _items(rbac.list_cluster_role_binding)} | \
-        {("clusterrole", r["metadata"]["name"]) for r in _items(rbac.list_cluster_role)} | \
-        {("node", n["metadata"]["name"]) for n in _items(core.list_node)}
+    for kind, call in _lists(client):
+        _add(found, kind, json.loads(call(_preload_content=False).data)["items"])
     return found
+
+
+@contextmanager
+def _everything_that_appears(client):
+    """The objects of `_lists` that exist at any moment within the block, by namespace as
+    `_names` has them: a list, then the API server's watch from its resourceVersion on, so an
+    object that a cell creates and deletes again is seen too (a list after each cell would miss
+    it)."""
+    found: dict[str, set[tuple[str, str]]] = {}
+    lock, done, failures = threading.Lock(), threading.Event(), []
+
+    def follow(kind, call, version):
+        try:
+            while not done.is_set():  # watches of 2 s, each from the last version seen
+                for event in watch.Watch().stream(call, resource_version=version,
+                                                  timeout_seconds=2, deserialize=False):
+                    version = event["object"]["metadata"]["resourceVersion"]
+                    with lock:
+                        _add(found, kind, [event["object"]])
+        except Exception as error:  # an expired version (410) too: something may be missed
+            failures.append(f"watching {kind}: {error}")
+
+    threads = []
+    for kind, call in _lists(client):
+        listed = json.loads(call(_preload_content=False).data)
+        _add(found, kind, listed["items"])
+        threads.append(threading.Thread(target=follow, daemon=True, args=(
+            kind, call, listed["metadata"]["resourceVersion"])))
+    for thread in threads:
+        thread.start()
+    try:
+        yield found
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join()
+    assert not failures, failures
 
 
 @pytest.fixture(scope="module")
@@ -66,10 +109,9 @@ def attendee_run(local_cluster, k8s, tmp_path_factory):
     try:
         provision.provision(k8s, [person], folder, access, LOCAL, expiry=3600)
         before = _names(k8s)
-        seen: list[dict] = []
-        result = runs.run(folder / person.name / "environment.yaml",
-                          runs_root=folder.parent / "runs",
-                          on_cell=lambda: seen.append(_names(k8s)))
+        with _everything_that_appears(k8s) as seen:
+            result = runs.run(folder / person.name / "environment.yaml",
+                              runs_root=folder.parent / "runs")
         after = _names(k8s)
         yield person.namespace, result, before, seen, after
     finally:
@@ -86,8 +128,7 @@ def test_every_chapter_completes_for_an_attendee(attendee_run):
 
 def test_everything_created_is_inside_the_attendee_namespace(attendee_run):
     namespace, _, before, seen, after = attendee_run
-    assert seen, "no cell was observed"
-    for snapshot in [*seen, after]:
+    for snapshot in (seen, after):
         for where, objects in snapshot.items():
             if where == namespace:
                 continue
@@ -96,7 +137,7 @@ def test_everything_created_is_inside_the_attendee_namespace(attendee_run):
             # after a chapter's objects
             assert not {o for o in new if o[0] != "pod" or "vote" in o[1] or "kured" in o[1]
                         or "upgrade" in o[1] or "debug" in o[1] or "web-" in o[1]}, (where, new)
-    created = set().union(*(s.get(namespace, set()) for s in seen))
+    created = seen.get(namespace, set())
     assert ("deployment", "azure-vote-front") in created
     assert ("role", "developer") in created
     assert ("pdb", "azure-vote-front") in created or any(k == "pdb" for k, _ in created)
