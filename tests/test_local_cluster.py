@@ -83,6 +83,15 @@ def test_control_plane_runs_the_pinned_kubernetes(k8s):
     assert version.git_version == binaries.kubernetes_version()
 
 
+def test_the_single_controller_manager_and_scheduler_hold_no_election_lease(k8s):
+    # a leader renews its lease every 2 s, a third of an idle local cluster's CPU; the
+    # control plane's own leases (the API server's identity, the nodes') stay
+    leases = {lease.metadata.name for lease in
+              k8s.CoordinationV1Api().list_namespaced_lease("kube-system").items}
+    assert not leases & {"kube-controller-manager", "kube-scheduler"}, leases
+    assert any(name.startswith("apiserver-") for name in leases), leases
+
+
 def test_deployment_pods_become_ready_on_user_nodes_only(k8s, namespace):
     k8s.AppsV1Api().create_namespaced_deployment(namespace, deployment("front", 4))
 

@@ -274,6 +274,9 @@ class LocalCluster:
         # /metrics of these two then asks for credentials (kwokctl lets anyone read it)
         health_only = {"key": "authorization-always-allow-paths",
                        "value": "/healthz,/readyz,/livez", "override": True}
+        # One of each, so no leader election: renewing its lease every 2 s (a write to etcd
+        # each time) was a third of an idle cluster's CPU
+        single = {"key": "leader-elect", "value": "false"}
         kwok_envs = []
         if binaries.kwok_is_patched(bins["kwok"]):
             kwok_envs.append({"name": CLIENT_CA_ENV, "value": str(pki / "ca.crt")})
@@ -312,9 +315,9 @@ class LocalCluster:
                         {"key": "service-account-max-token-expiration",
                          "value": f"{MAX_TOKEN_SECONDS}s"},
                         {"key": "service-account-extend-token-expiration", "value": "false"}]},
-                    {"name": "kube-controller-manager", "extraArgs": [service_range,
-                                                                      health_only]},
-                    {"name": "kube-scheduler", "extraArgs": [health_only]},
+                    {"name": "kube-controller-manager", "extraArgs": [
+                        service_range, health_only, single]},
+                    {"name": "kube-scheduler", "extraArgs": [health_only, single]},
                     # A KwokConfiguration document would replace kwok's defaults wholesale.
                     {"name": "kwok-controller",
                      "extraArgs": [{"key": "cidr", "value": POD_CIDR}],
