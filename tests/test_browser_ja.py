@@ -21,7 +21,8 @@ NOTEBOOKS = sorted((paths.project_root() / "notebooks" / "ja").glob("[0-9][0-9]-
 
 @pytest.fixture(scope="module")
 def workshop_ja(local_cluster, tmp_path_factory):
-    """`aks-runbook lab --lang ja`'s server, on a copy of notebooks/ja (JupyterLab autosaves)."""
+    """`aks-runbook lab --lang ja`'s server, on a copy of notebooks/ja (JupyterLab autosaves),
+    with the app object exposed so the test can open each notebook in one page."""
     base = tmp_path_factory.mktemp("lab-ja")
     root = base / "notebooks"
     root.mkdir()
@@ -31,6 +32,7 @@ def workshop_ja(local_cluster, tmp_path_factory):
     assert as_started.root_dir == paths.project_root() / "notebooks" / "ja"
     server = dataclasses.replace(
         as_started, root_dir=root, home=base / "home", log=base / "server.log",
+        extra_args=[*as_started.extra_args, "--LabApp.expose_app_in_browser=True"],
         env={"JUPYTER_CONFIG_DIR": str(base / "config"), "JUPYTER_DATA_DIR": str(base / "data")})
     with server:
         yield server
@@ -42,25 +44,43 @@ def _first_heading(notebook) -> str:
     return first.source.splitlines()[0].lstrip("# ").strip()
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[n.stem for n in NOTEBOOKS])
-def test_the_japanese_notebook_opens_in_a_japanese_jupyterlab(browser, workshop_ja, notebook,
-                                                               screenshots):
+# Opens a notebook in a tab of the page's JupyterLab, in front of those opened before, and
+# resolves with its panel's id once its contents are shown.
+OPEN = """async (path) => {
+  const app = window.jupyterapp;
+  await app.restored;
+  const panel = await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
+  app.shell.activateById(panel.id);
+  await panel.context.ready;
+  await panel.revealed;
+  return panel.id;
+}"""
+
+
+@pytest.fixture(scope="module")
+def lab_page(browser, workshop_ja):
+    """One logged-in JupyterLab page for the four notebooks: the application loads once."""
     context = logged_in(browser, workshop_ja)
     page = context.new_page()
-    try:
-        page.goto(f"{workshop_ja.base_url}/lab/workspaces/ja-{notebook.stem}/tree/"
-                  f"{notebook.name}")
-        page.wait_for_selector(".jp-NotebookPanel .jp-MarkdownOutput h1", timeout=90_000)
-        menu = page.locator("#jp-MainMenu").inner_text()
-        assert "ファイル" in menu and "File" not in menu, f"the menu is not Japanese: {menu!r}"
-        heading = page.locator(".jp-NotebookPanel .jp-MarkdownOutput h1").first.inner_text()
-        assert _first_heading(notebook)[:12] in heading
-        assert any("\u3040" <= ch <= "\u30ff" for ch in heading + page.locator(
-            ".jp-NotebookPanel .jp-MarkdownOutput").nth(1).inner_text()), "no Japanese text"
-        page.wait_for_timeout(1000)  # fonts and outputs settle
-        folder = screenshots / "ja"
-        folder.mkdir(exist_ok=True)
-        page.screenshot(path=folder / f"{notebook.stem}.png")
-        assert (folder / f"{notebook.stem}.png").stat().st_size > 10_000
-    finally:
-        context.close()
+    page.goto(f"{workshop_ja.base_url}/lab/workspaces/ja")
+    page.wait_for_function("window.jupyterapp !== undefined", timeout=90_000)
+    yield page
+    context.close()
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[n.stem for n in NOTEBOOKS])
+def test_the_japanese_notebook_opens_in_a_japanese_jupyterlab(lab_page, notebook, screenshots):
+    page = lab_page
+    panel = f"#{page.evaluate(OPEN, notebook.name)}"
+    page.wait_for_selector(f"{panel} .jp-MarkdownOutput h1", timeout=90_000)
+    menu = page.locator("#jp-MainMenu").inner_text()
+    assert "ファイル" in menu and "File" not in menu, f"the menu is not Japanese: {menu!r}"
+    heading = page.locator(f"{panel} .jp-MarkdownOutput h1").first.inner_text()
+    assert _first_heading(notebook)[:12] in heading
+    assert any("\u3040" <= ch <= "\u30ff" for ch in heading + page.locator(
+        f"{panel} .jp-MarkdownOutput").nth(1).inner_text()), "no Japanese text"
+    page.wait_for_timeout(1000)  # fonts and outputs settle
+    folder = screenshots / "ja"
+    folder.mkdir(exist_ok=True)
+    page.screenshot(path=folder / f"{notebook.stem}.png")
+    assert (folder / f"{notebook.stem}.png").stat().st_size > 10_000
