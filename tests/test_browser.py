@@ -31,12 +31,33 @@ WIDGETS = {
     "04-maintenance": [PICKER, "aks-upgrade-timeline"],
 }
 
-# Runs all cells and resolves with the code cells' outcome once the last one has run (or the
-# run stopped at an error). Stored outputs are cleared first so nothing old is judged.
-RUN_ALL = """async (timeoutMs) => {
+# Opens a notebook in a tab of the page's JupyterLab and resolves with its panel's id once its
+# kernel is idle.
+OPEN = """async (path) => {
   const app = window.jupyterapp;
+  await app.restored;
+  const panel = await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
+  await panel.context.ready;
+  await panel.sessionContext.ready;
+  const deadline = Date.now() + 90000;
+  while (panel.sessionContext.session?.kernel?.status !== 'idle') {
+    if (Date.now() > deadline) throw new Error(path + ': the kernel is not idle after 90 s');
+    await new Promise(r => setTimeout(r, 200));
+  }
+  return panel.id;
+}"""
+
+# Brings a notebook's tab to the front (the notebook commands act on that one), runs all its
+# cells and resolves with the code cells' outcome once the last one has run (or the run
+# stopped at an error). Stored outputs are cleared first so nothing old is judged.
+RUN_ALL = """async ([id, timeoutMs]) => {
+  const app = window.jupyterapp;
+  for (let tries = 0; app.shell.currentWidget?.id !== id; tries++) {
+    if (tries === 100) throw new Error('notebook ' + id + ' did not come to the front');
+    app.shell.activateById(id);
+    await new Promise(r => setTimeout(r, 100));
+  }
   const panel = app.shell.currentWidget;
-  if (!panel || !panel.sessionContext) throw new Error('no notebook in the page');
   await panel.sessionContext.ready;
   await app.commands.execute('notebook:clear-all-cell-outputs');
   const run = app.commands.execute('notebook:run-all-cells');
@@ -94,49 +115,42 @@ def logged_in(browser, workshop):
     return context
 
 
-def open_notebook(context, workshop, name):
-    """A tab showing the notebook, its kernel started and idle."""
-    page = context.new_page()
-    # A workspace per tab, so that no tab restores another one's notebook.
-    page.goto(f"{workshop.base_url}/lab/workspaces/{name}/tree/{name}.ipynb")
-    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=90_000)
-    page.wait_for_function(
-        "document.querySelector('#jp-main-statusbar')?.textContent.includes('| Idle')",
-        timeout=90_000)
-    return page
-
-
-def start_run(page):
-    page.evaluate(f"() => {{ window.aksRun = ({RUN_ALL})({RUN_TIMEOUT_MS}); }}")
+def start_run(page, name: str, panel: str) -> None:
+    page.evaluate(f"([name, id]) => {{ (window.aksRuns ??= {{}})[name] = "
+                  f"({RUN_ALL})([id, {RUN_TIMEOUT_MS}]); }}", [name, panel])
 
 
 @pytest.fixture(scope="module")
 def runs(browser, workshop):
-    """Every notebook run top to bottom, each in its own tab and kernel. Chapter 03 works in a
-    namespace of its own, so it runs beside the others; 01, 02 and 04 share the azure-vote
-    namespace (each resets it) and run one after the other. The tabs that wait are opened
-    while the first ones run."""
+    """Every notebook run top to bottom, each in its own tab and kernel, in one JupyterLab page
+    (the application loads once). Chapter 03 works in a namespace of its own, so it runs
+    beside the others; 01, 02 and 04 share the azure-vote namespace (each resets it) and run
+    one after the other. The tabs that wait are opened while the first ones run."""
     context = logged_in(browser, workshop)
-    pages, results, running = {}, {}, {}
+    page = context.new_page()
+    page.goto(f"{workshop.base_url}/lab/workspaces/browser-test")
+    page.wait_for_function("window.jupyterapp !== undefined", timeout=90_000)
+    panels, results, running = {}, {}, set()
     for lane in LANES:
-        pages[lane[0]] = running[lane[0]] = open_notebook(context, workshop, lane[0])
-        start_run(pages[lane[0]])
+        panels[lane[0]] = page.evaluate(OPEN, f"{lane[0]}.ipynb")
+        start_run(page, lane[0], panels[lane[0]])
+        running.add(lane[0])
     for lane in LANES:
         for name in lane[1:]:
-            pages[name] = open_notebook(context, workshop, name)
+            panels[name] = page.evaluate(OPEN, f"{name}.ipynb")
     while running:
-        for name, page in list(running.items()):
-            result = page.evaluate("async () => window.aksRun && await Promise.race("
-                                   "[window.aksRun, new Promise(r => setTimeout(r, 500))])")
+        for name in sorted(running):
+            result = page.evaluate("async (name) => await Promise.race([window.aksRuns[name], "
+                                   "new Promise(r => setTimeout(r, 500))])", name)
             if result:
                 results[name] = result
-                del running[name]
+                running.discard(name)
                 lane = next(lane for lane in LANES if name in lane)
                 if lane.index(name) + 1 < len(lane):
                     following = lane[lane.index(name) + 1]
-                    running[following] = pages[following]
-                    start_run(pages[following])
-    yield {name: (results[name], pages[name]) for name in results}
+                    running.add(following)
+                    start_run(page, following, panels[following])
+    yield {name: (results[name], page, f"#{panels[name]}") for name in results}
     context.close()
 
 
@@ -156,38 +170,39 @@ def errors_of(result: dict) -> list[str]:
 
 @pytest.mark.parametrize("name", sorted(WIDGETS))
 def test_notebook_runs_in_the_browser(runs, name, screenshots):
-    result, page = runs[name]
+    result, page, panel = runs[name]
     assert result["finished"] == "done", f"{name}: still running after {RUN_TIMEOUT_MS} ms"
     assert not errors_of(result), f"{name}: " + "\n".join(errors_of(result))
     unrun = [c["index"] for c in result["cells"] if c["count"] is None]
     assert not unrun, f"{name}: cells {unrun} did not run"
-    page.bring_to_front()
+    page.evaluate("(id) => window.jupyterapp.shell.activateById(id)", panel[1:])
     page.wait_for_timeout(500)  # widget views render after the kernel's last message
     assert page.get_by_text("Jupyter news").count() == 0, "the news pop-up is shown"
-    broken = page.locator(".jp-OutputArea-output", has_text="Error displaying widget")
+    broken = page.locator(f"{panel} .jp-OutputArea-output", has_text="Error displaying widget")
     assert broken.count() == 0, f"{name}: a widget failed to display"
 
     # The chapter's own widget in view (its last in WIDGETS), or else the notebook's top.
-    shown = page.locator(f".{WIDGETS[name][-1]}").first
-    (shown if shown.count() else page.locator(".jp-Cell").first).scroll_into_view_if_needed()
+    shown = page.locator(f"{panel} .{WIDGETS[name][-1]}").first
+    (shown if shown.count() else page.locator(f"{panel} .jp-Cell").first
+     ).scroll_into_view_if_needed()
     page.screenshot(path=screenshots / f"{name}.png")
     assert (screenshots / f"{name}.png").stat().st_size > 10_000  # a page, not a blank
 
-    missing = [w for w in WIDGETS[name] if page.locator(f".{w}").count() == 0]
+    missing = [w for w in WIDGETS[name] if page.locator(f"{panel} .{w}").count() == 0]
     assert not missing, f"{name}: widgets not rendered: {missing}"
     for widget in WIDGETS[name]:
-        assert page.locator(f".{widget}").first.is_visible(), f"{name}: {widget} hidden"
+        assert page.locator(f"{panel} .{widget}").first.is_visible(), f"{name}: {widget} hidden"
     if name == "02-network":
-        pick_a_pod_pair(page, screenshots)
+        pick_a_pod_pair(page.locator(panel), page, screenshots)
 
 
-def pick_a_pod_pair(page, screenshots: Path):
+def pick_a_pod_pair(notebook, page, screenshots: Path):
     """Swap the explorer's first pod pair (pods come first in both lists, outside ranges after
     them): source the second pod, destination the first. The answer must follow, naming the pair
     and what is allowed between them."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    explorer = page.locator(".aks-reachability-explorer").first
+    explorer = notebook.locator(".aks-reachability-explorer").first
     selects = explorer.locator(".widget-dropdown select")
     assert selects.count() >= 2, "the reachability explorer has no source/destination dropdowns"
     source, destination = selects.nth(0), selects.nth(1)
