@@ -2,8 +2,9 @@
 
 A kernel started the usual way is a new Python process that imports ipykernel (with IPython,
 zmq and tornado) and then the chapter's modules: the kubernetes client alone costs 1.5 s of
-CPU. Python's multiprocessing fork server imports ipykernel and the kubernetes client once per
-process (with its first kernel), and each kernel is forked from it. The kernel is the same
+CPU. Python's multiprocessing fork server imports ipykernel, the kubernetes client and the
+other modules of PRELOAD once per process (with its first kernel), and each kernel is forked
+from it. The kernel is the same
 ipykernel that `python -m ipykernel_launcher` starts, with the same arguments,
 environment and working directory, in a session of its own (so an interrupt reaches its
 process group, as jupyter_client's launcher arranges); only its parent differs (the fork
@@ -30,7 +31,10 @@ from pathlib import Path
 from jupyter_client.provisioning import LocalProvisioner
 
 LAUNCHER = ["-m", "ipykernel_launcher"]
-PRELOAD = ["ipykernel.kernelapp", "kubernetes.client"]
+# The parameter model (pydantic) reads neither its front end nor the environment at import:
+# 0.2 s of each kernel's CPU. Not numpy: its BLAS starts threads at import, and a fork keeps
+# only the forking one.
+PRELOAD = ["ipykernel.kernelapp", "kubernetes.client", "aks_runbook.params"]
 READY_TIMEOUT = 120  # seconds for the fork server's imports and the fork
 _context = multiprocessing.get_context("forkserver")
 
