@@ -28,18 +28,21 @@ OWNED = "AKS_RUNBOOK_TEST_OWNS_STATE"  # set when this session made the state di
 # The longest files, longest first (seconds of test time on 2 cores, bench/README.md); the
 # others follow in random order. Only the order of handing out depends on this list.
 LONGEST_FIRST = [
-    "tests/test_notebooks.py",
     "tests/test_browser.py",
+    "tests/test_notebooks.py",
     "tests/test_attendee_mode.py",
+    "tests/test_azvalidate.py",
     "tests/test_hub_browser.py",
     "tests/test_local_security.py",
     "tests/test_training_run.py",
-    "tests/test_browser_ja.py",
-    "tests/test_azvalidate.py",
-    "tests/test_training_teardown.py",
-    "notebooks/04-maintenance.ipynb",
-    "notebooks/ja/04-maintenance.ipynb",
     "tests/test_local_lifecycle.py",
+    "tests/test_browser_ja.py",
+    "tests/test_hub.py",
+    "tests/test_training_teardown.py",
+    "tests/test_training_provision.py",
+    "tests/test_runs.py",
+    "notebooks/ja/04-maintenance.ipynb",
+    "notebooks/04-maintenance.ipynb",
 ]
 
 
