@@ -4,14 +4,13 @@ A kernel started the usual way is a new Python process that imports ipykernel (w
 zmq and tornado) and then the chapter's modules: the kubernetes client alone costs 1.5 s of
 CPU. Python's multiprocessing fork server imports ipykernel, the kubernetes client and the
 other modules of PRELOAD once per process (with its first kernel), and each kernel is forked
-from it. The kernel is the same
-ipykernel that `python -m ipykernel_launcher` starts, with the same arguments,
-environment and working directory, in a session of its own (so an interrupt reaches its
-process group, as jupyter_client's launcher arranges); only its parent differs (the fork
-server), so it is told its real parent's pid (`parent_handle`: its default was read from the
-environment when the fork server imported ipykernel). The fork server lives as long as the
-process that started it (a run, a training worker, a test session) and starts nothing else.
-It listens on a Unix socket in a temporary folder only its user may open (0700, made by
+from it. The kernel is the same ipykernel that `python -m ipykernel_launcher` starts, with the
+same arguments, environment and working directory, in a session of its own (so an interrupt
+reaches its process group, as jupyter_client's launcher arranges); only its parent differs (the
+fork server), so it is told its real parent's pid (`parent_handle`: its default was read from
+the environment when the fork server imported ipykernel). The fork server lives as long as the
+process that started it (a run, a training worker, a test session) and starts nothing else. It
+listens on a Unix socket in a temporary folder only its user may open (0700, made by
 multiprocessing), never on a network port.
 
 Only modules that do not look at their front end when imported are preloaded. pandas picks its
