@@ -47,19 +47,25 @@ OPEN = """async (path) => {
   return panel.id;
 }"""
 
-# Brings a notebook's tab to the front (the notebook commands act on that one), runs all its
-# cells and resolves with the code cells' outcome once the last one has run (or the run
-# stopped at an error). Stored outputs are cleared first so nothing old is judged.
+# Runs all cells of a notebook and resolves with the code cells' outcome once the last one has
+# run (or the run stopped at an error). Stored outputs are cleared first so nothing old is
+# judged. The notebook commands act on the tab in front, and the test opens other tabs
+# meanwhile: each command is given in the same task that brought this one to the front.
 RUN_ALL = """async ([id, timeoutMs]) => {
   const app = window.jupyterapp;
-  for (let tries = 0; app.shell.currentWidget?.id !== id; tries++) {
-    if (tries === 100) throw new Error('notebook ' + id + ' did not come to the front');
-    app.shell.activateById(id);
-    await new Promise(r => setTimeout(r, 100));
-  }
-  const panel = app.shell.currentWidget;
+  const front = async () => {
+    for (let tries = 0; app.shell.currentWidget?.id !== id; tries++) {
+      if (tries === 100) throw new Error('notebook ' + id + ' did not come to the front');
+      app.shell.activateById(id);
+      await new Promise(r => setTimeout(r, 100));
+    }
+    return app.shell.currentWidget;
+  };
+  const panel = await front();
   await panel.sessionContext.ready;
+  await front();
   await app.commands.execute('notebook:clear-all-cell-outputs');
+  await front();
   const run = app.commands.execute('notebook:run-all-cells');
   const timer = new Promise(resolve => setTimeout(() => resolve('timeout'), timeoutMs));
   const finished = await Promise.race([run.then(() => 'done'), timer]);
