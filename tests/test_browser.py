@@ -31,21 +31,25 @@ WIDGETS = {
     "04-maintenance": [PICKER, "aks-upgrade-timeline"],
 }
 
-# Opens a notebook in a tab of the page's JupyterLab and resolves with its panel's id once its
-# kernel is idle.
-OPEN = """async (path) => {
+# Opens a notebook in a tab of the page's JupyterLab (window.jupyterapp), in front, and resolves
+# with its panel's id once its kernel is idle (also the hub's and the Japanese browser tests').
+OPEN = """async ([path, timeoutMs]) => {
   const app = window.jupyterapp;
   await app.restored;
   const panel = await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
+  app.shell.activateById(panel.id);
   await panel.context.ready;
   await panel.sessionContext.ready;
-  const deadline = Date.now() + 90000;
+  const deadline = Date.now() + timeoutMs;
   while (panel.sessionContext.session?.kernel?.status !== 'idle') {
-    if (Date.now() > deadline) throw new Error(path + ': the kernel is not idle after 90 s');
+    if (Date.now() > deadline) {
+      throw new Error(`${path}: the kernel is not idle after ${timeoutMs / 1000} s`);
+    }
     await new Promise(r => setTimeout(r, 200));
   }
   return panel.id;
 }"""
+OPEN_TIMEOUT_MS = 90_000
 
 # Runs all cells of a notebook and resolves with the code cells' outcome once the last one has
 # run (or the run stopped at an error). Stored outputs are cleared first so nothing old is
@@ -138,12 +142,12 @@ def runs(browser, workshop):
     page.wait_for_function("window.jupyterapp !== undefined", timeout=90_000)
     panels, results, running = {}, {}, set()
     for lane in LANES:
-        panels[lane[0]] = page.evaluate(OPEN, f"{lane[0]}.ipynb")
+        panels[lane[0]] = page.evaluate(OPEN, [f"{lane[0]}.ipynb", OPEN_TIMEOUT_MS])
         start_run(page, lane[0], panels[lane[0]])
         running.add(lane[0])
     for lane in LANES:
         for name in lane[1:]:
-            panels[name] = page.evaluate(OPEN, f"{name}.ipynb")
+            panels[name] = page.evaluate(OPEN, [f"{name}.ipynb", OPEN_TIMEOUT_MS])
     while running:
         for name in sorted(running):
             result = page.evaluate("async (name) => await Promise.race([window.aksRuns[name], "

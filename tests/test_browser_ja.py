@@ -14,7 +14,7 @@ import pytest
 
 from aks_runbook import paths
 from aks_runbook.notebook import lab
-from test_browser import logged_in
+from test_browser import OPEN, OPEN_TIMEOUT_MS, logged_in
 
 NOTEBOOKS = sorted((paths.project_root() / "notebooks" / "ja").glob("[0-9][0-9]-*.ipynb"))
 
@@ -44,19 +44,6 @@ def _first_heading(notebook) -> str:
     return first.source.splitlines()[0].lstrip("# ").strip()
 
 
-# Opens a notebook in a tab of the page's JupyterLab, in front of those opened before, and
-# resolves with its panel's id once its contents are shown.
-OPEN = """async (path) => {
-  const app = window.jupyterapp;
-  await app.restored;
-  const panel = await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
-  app.shell.activateById(panel.id);
-  await panel.context.ready;
-  await panel.revealed;
-  return panel.id;
-}"""
-
-
 @pytest.fixture(scope="module")
 def lab_page(browser, workshop_ja):
     """One logged-in JupyterLab page for the four notebooks: the application loads once."""
@@ -71,7 +58,7 @@ def lab_page(browser, workshop_ja):
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[n.stem for n in NOTEBOOKS])
 def test_the_japanese_notebook_opens_in_a_japanese_jupyterlab(lab_page, notebook, screenshots):
     page = lab_page
-    panel = f"#{page.evaluate(OPEN, notebook.name)}"
+    panel = f"#{page.evaluate(OPEN, [notebook.name, OPEN_TIMEOUT_MS])}"
     page.wait_for_selector(f"{panel} .jp-MarkdownOutput h1", timeout=90_000)
     menu = page.locator("#jp-MainMenu").inner_text()
     assert "ファイル" in menu and "File" not in menu, f"the menu is not Japanese: {menu!r}"

@@ -33,6 +33,7 @@ from aks_runbook import paths
 from aks_runbook.training import credentials, logins, provision
 from aks_runbook.training.hub import serve
 from aks_runbook.training.roster import Attendee
+from test_browser import OPEN
 
 ROOT = paths.project_root()
 LOCAL = ROOT / "environments" / "local.yaml"
@@ -43,21 +44,7 @@ LAST_CELL = "session = nb.start("  # the first cells: up to and including this o
 SPAWN_TIMEOUT_MS = 120_000
 RUN_TIMEOUT_MS = 120_000
 NO_FILE = "no such file"
-
-# Opens a notebook in the page's JupyterLab (window.jupyterapp) and waits for its kernel.
-OPEN = """async (path) => {
-  const app = window.jupyterapp;
-  await app.restored;
-  const panel = await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
-  app.shell.activateById(panel.id);
-  await panel.context.ready;
-  await panel.sessionContext.ready;
-  const deadline = Date.now() + 60000;
-  while (panel.sessionContext.session?.kernel?.status !== 'idle') {
-    if (Date.now() > deadline) throw new Error('the kernel is not idle after 60 s');
-    await new Promise(r => setTimeout(r, 200));
-  }
-}"""
+OPEN_TIMEOUT_MS = 60_000  # for a kernel to be idle in a notebook just opened
 
 # Runs the cells up to and including the first one containing `marker`; resolves with the code
 # cells' outcome. Stored outputs are cleared first so nothing old is judged.
@@ -223,7 +210,7 @@ def day(classroom, browser, screenshots):
     seen["on the machine"] = on_machine
     seen["probed"] = {**targets, "own kubeconfig": own}
     for name in (A, B):
-        pages[name].evaluate(OPEN, NOTEBOOK)
+        pages[name].evaluate(OPEN, [NOTEBOOK, OPEN_TIMEOUT_MS])
     for name in (A, B):
         pages[name].evaluate(f"(args) => {{ window.aksRun = ({RUN_FIRST})(args); }}",
                              [LAST_CELL, RUN_TIMEOUT_MS])
