@@ -24,7 +24,12 @@ from aks_runbook import paths
 from aks_runbook.frontend import RUN_DIR_ENV
 from aks_runbook.params import Environment, ParameterError, load, to_papermill
 from aks_runbook.progress import bar
-from aks_runbook.run import kernels, no_iri_grammar, terminating  # noqa: F401 (see no_iri_grammar)
+from aks_runbook.run import (  # noqa: F401 (see no_iri_grammar)
+    html_export,
+    kernels,
+    no_iri_grammar,
+    terminating,
+)
 from aks_runbook.run.transcript import resolve_transcript
 
 ENGINE = "aks-runbook"
@@ -165,7 +170,7 @@ def _chapters(env: Environment, chosen: list[Path], folder: Path,
             outcome = _execute(notebook, folder, env, cell_done, kernel)
             ahead.release(kernel)
             if (folder / notebook.name).exists():
-                written.append(exports.submit(_export_html, folder / notebook.name))
+                written.append(exports.submit(html_export.export, folder / notebook.name))
             result.notebooks.append(outcome)
             shown.update(sum(sizes[:len(result.notebooks)]) - shown.n)  # cells not run too
             if on_notebook:
@@ -283,14 +288,6 @@ def _execute(notebook: Path, folder: Path, env: Environment,
         kernels.stop(kernel)
         raise
     return outcome
-
-
-def _export_html(executed: Path) -> None:
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    body, _ = HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
-    executed.with_suffix(".html").write_text(body)
 
 
 def _export_findings(folder: Path) -> None:
