@@ -21,6 +21,7 @@ import psutil
 import pytest
 
 from aks_runbook.notebook import lab
+from processes import command_line
 
 URL = re.compile(r"http://127\.0\.0\.1:(\d+)/lab\?token=(\S+)")
 NOTEBOOKS = {"01-overview.ipynb", "02-network.ipynb", "03-auth.ipynb", "04-maintenance.ipynb"}
@@ -81,8 +82,13 @@ def request(port: int, path: str, token: str | None = None, method: str = "GET")
 
 
 def listening(processes) -> set[tuple[str, int]]:
+    def sockets(process):
+        try:
+            return process.net_connections(kind="inet")
+        except psutil.NoSuchProcess:  # ended: it listens on nothing
+            return []
     return {(c.laddr.ip, c.laddr.port) for p in processes
-            for c in p.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN}
+            for c in sockets(p) if c.status == psutil.CONN_LISTEN}
 
 
 def test_lab_listens_on_loopback_behind_a_token(lab_command):
@@ -113,7 +119,7 @@ def test_lab_listens_on_loopback_behind_a_token(lab_command):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         kernels = [p for p in psutil.Process(process.pid).children(recursive=True)
-                   if "ipykernel_launcher" in " ".join(p.cmdline())]
+                   if "ipykernel_launcher" in command_line(p)]
         if kernels and listening(kernels):
             break
         time.sleep(0.5)

@@ -18,6 +18,7 @@ from aks_runbook.params import ParameterError, load
 from aks_runbook.run import chapters as runs
 from aks_runbook.run import terminating
 from notebook_outputs import outputs, text_of
+from processes import command_line
 
 pytestmark = pytest.mark.slow  # papermill runs notebooks
 
@@ -264,8 +265,8 @@ def _kernels() -> list[psutil.Process]:
     """This process's kernels: started by jupyter_client, or forked by the fork server (the
     only processes that server starts)."""
     mine = psutil.Process().children(recursive=True)
-    servers = [p for p in mine if "multiprocessing.forkserver" in " ".join(p.cmdline())]
-    return [p for p in mine if "ipykernel_launcher" in " ".join(p.cmdline())
+    servers = [p for p in mine if "multiprocessing.forkserver" in command_line(p)]
+    return [p for p in mine if "ipykernel_launcher" in command_line(p)
             or any(p.ppid() == server.pid for server in servers)]
 
 

@@ -21,6 +21,7 @@ from aks_runbook.params import ParameterError
 from aks_runbook.training import credentials, provision
 from aks_runbook.training import run as training
 from aks_runbook.training.roster import Attendee
+from processes import command_line
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL = ROOT / "environments" / "local.yaml"
@@ -124,7 +125,7 @@ def test_ctrl_c_stops_every_attendee_and_says_what_finished(course, tmp_path):
         assert time.monotonic() < deadline and process.poll() is None, process.communicate()
         time.sleep(0.5)
     family = psutil.Process(process.pid).children(recursive=True)
-    while len([p for p in family if "ipykernel" in " ".join(p.cmdline())]) < 1:
+    while len([p for p in family if "ipykernel" in command_line(p)]) < 1:
         time.sleep(0.5)  # a sleeping attendee's kernel is up
         family = psutil.Process(process.pid).children(recursive=True)
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
