@@ -10,6 +10,7 @@ not-applicable and why.
 from __future__ import annotations
 
 import functools
+import itertools
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,9 +59,15 @@ def read(step: azplan.Step) -> Az:
     return Az(step, tuple(words), flags)
 
 
+@functools.lru_cache(maxsize=4096)
+def _command_words(command: str) -> tuple[str, ...]:
+    """The words before the first --flag (Az.words): rules look lines up by them, and a plan's
+    judgement looks some 30 times through all its lines."""
+    return tuple(itertools.takewhile(lambda token: not token.startswith("--"), _tokens(command)))
+
+
 def _find(steps: Steps, *words: str) -> list[Az]:
-    found = [read(s) for s in steps]
-    return [a for a in found if a.words[: len(words)] == words]
+    return [read(s) for s in steps if _command_words(s.command)[: len(words)] == words]
 
 
 def _index(steps: Steps, step_id: str) -> int:
