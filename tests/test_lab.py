@@ -87,6 +87,7 @@ def listening(processes) -> set[tuple[str, int]]:
             return process.net_connections(kind="inet")
         except psutil.NoSuchProcess:  # ended: it listens on nothing
             return []
+
     return {(c.laddr.ip, c.laddr.port) for p in processes
             for c in sockets(p) if c.status == psutil.CONN_LISTEN}
 
