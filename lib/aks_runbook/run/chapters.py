@@ -24,10 +24,10 @@ from aks_runbook import paths
 from aks_runbook.frontend import RUN_DIR_ENV
 from aks_runbook.params import Environment, ParameterError, load, to_papermill
 from aks_runbook.progress import bar
-from aks_runbook.run import (  # noqa: F401 (see no_iri_grammar)
+from aks_runbook.run import (
     html_export,
     kernels,
-    no_iri_grammar,
+    no_iri_grammar,  # noqa: F401 (imported for its effect: see the module)
     terminating,
 )
 from aks_runbook.run.transcript import resolve_transcript
