@@ -222,6 +222,25 @@ def test_findings_by_severity_count_what_the_findings_file_holds(tmp_path):
         ("medium", "AKS-OV-002")]
 
 
+def test_findings_csv_holds_every_finding_as_a_spreadsheet_reads_it(tmp_path):
+    rows = [{"chapter": "01-overview", "check": "AKS-OV-001", "status": "fail",
+             "evidence": 'binding "admins", subject group "ops"\nand a second line'},
+            {"chapter": "02-network", "check": "AKS-NET-001", "status": "pass",
+             "evidence": "", "differs": "C-0260, as kubescape"}]
+    (tmp_path / "findings.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    runs._export_findings(tmp_path)
+    with (tmp_path / "findings.csv").open(newline="") as handle:
+        read = list(csv.DictReader(handle))
+    # every column once, in the order the findings first use it; a missing value is empty
+    assert list(read[0]) == ["chapter", "check", "status", "evidence", "differs"]
+    assert read == [{**r, "differs": r.get("differs", "")} for r in rows]
+    assert json.loads((tmp_path / "findings.json").read_text()) == rows
+    (tmp_path / "empty").mkdir()  # a run with no findings
+    runs._export_findings(tmp_path / "empty")
+    assert (tmp_path / "empty" / "findings.csv").read_text() == "\n"
+    assert json.loads((tmp_path / "empty" / "findings.json").read_text()) == []
+
+
 def test_failing_cell_shows_source_error_and_hint_escaped_and_masked(tmp_path, monkeypatch):
     monkeypatch.setenv("CLUSTER_ADMIN_PASSWORD", "hunter2-secret-value")
     folder = make_run(tmp_path / "run")

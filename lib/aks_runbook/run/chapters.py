@@ -8,6 +8,7 @@ namespace listings and commands; on a shared machine nobody else may read them).
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import os
@@ -291,13 +292,14 @@ def _execute(notebook: Path, folder: Path, env: Environment,
 
 
 def _export_findings(folder: Path) -> None:
-    import pandas as pd
-
     source = folder / "findings.jsonl"
     rows = [json.loads(line) for line in source.read_text().splitlines()] if source.exists() \
         else []
-    frame = pd.DataFrame(rows)
-    frame.to_csv(folder / "findings.csv", index=False)
+    columns = list(dict.fromkeys(key for row in rows for key in row))  # in first-seen order
+    with (folder / "findings.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, columns, restval="", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
     (folder / "findings.json").write_text(json.dumps(rows, indent=2))
 
 

@@ -13,10 +13,10 @@ process that started it (a run, a training worker, a test session) and starts no
 listens on a Unix socket in a temporary folder only its user may open (0700, made by
 multiprocessing), never on a network port.
 
-Only modules that do not look at their front end when imported are preloaded. pandas picks its
-display width and tqdm.auto its progress bar by whether they are imported inside a Jupyter
-kernel, so in the fork server they would choose a terminal's: the chapters import those (and
-the package) in the kernel itself, as run.kernels arranges.
+Only modules that behave the same imported here as inside a kernel are preloaded: pandas, which
+picks one display default by its front end, is imported as inside a kernel
+(run.kernel_preload). The package stays out (ipywidgets registers its comm handlers at import
+only in a running kernel): the chapters import it in the kernel itself, as run.kernels arranges.
 """
 
 from __future__ import annotations
@@ -31,9 +31,10 @@ from jupyter_client.provisioning import LocalProvisioner
 
 LAUNCHER = ["-m", "ipykernel_launcher"]
 # The parameter model (pydantic) reads neither its front end nor the environment at import:
-# 0.2 s of each kernel's CPU. Not numpy: its BLAS starts threads at import, and a fork keeps
-# only the forking one.
-PRELOAD = ["ipykernel.kernelapp", "kubernetes.client", "aks_runbook.params"]
+# 0.2 s of each kernel's CPU. run.kernel_preload brings ipykernel's kernel class and pandas
+# (with numpy, its BLAS kept to one thread), as a kernel would have imported them.
+PRELOAD = ["ipykernel.kernelapp", "kubernetes.client", "aks_runbook.params",
+           "aks_runbook.run.kernel_preload"]
 READY_TIMEOUT = 120  # seconds for the fork server's imports and the fork
 _context = multiprocessing.get_context("forkserver")
 

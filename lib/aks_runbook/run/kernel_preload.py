@@ -1,0 +1,40 @@
+"""Imported once by the kernels' fork server (run.kernel_fork), before it forks a kernel: the
+modules every chapter kernel imports, so each forked kernel finds them loaded.
+
+- ipykernel's kernel class, with its debugger (debugpy): the kernel application imports it
+  when it starts.
+- pandas, as it would be imported inside a kernel. pandas picks one default at import by its
+  front end: `display.max_columns` is 20 under a Jupyter kernel and 0 (fit the terminal)
+  elsewhere. It finds out by calling IPython's `get_ipython()`; this process has no IPython
+  shell, so for that import it is shown one with a kernel, as every process it forks will have.
+- numpy comes with pandas. Its OpenBLAS starts worker threads at import, and a forked child
+  keeps only the thread that forked, so this process asks OpenBLAS for none (the chapters'
+  arrays are tiny). Kernels get their own environment, so the setting does not reach them.
+
+The package itself is not preloaded: ipywidgets registers its comm handlers at import only
+when it finds a running kernel.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
+
+import ipykernel.ipkernel  # noqa: E402, F401 - loaded for the kernels forked from here
+
+
+class _KernelShell:
+    kernel = True  # all pandas' is_terminal() looks at
+
+
+def _import_pandas_as_in_a_kernel() -> None:
+    builtins.get_ipython = lambda: _KernelShell  # type: ignore[attr-defined]
+    try:
+        import pandas  # noqa: F401
+    finally:
+        del builtins.get_ipython  # type: ignore[attr-defined]
+
+
+_import_pandas_as_in_a_kernel()
