@@ -275,7 +275,9 @@ def test_chapter_kernels_are_forked_and_behave_like_started_ones(tmp_path):
     # client: it runs in the notebook's folder, with the run's environment, leads its own
     # session (an interrupt reaches its process group) and knows its real parent (so it prints
     # no console banner, and stops if that parent dies). Nothing that looks at its front end
-    # when imported came from the server: pandas and tqdm would take the server for a terminal.
+    # when imported came from the server (tqdm, ipywidgets, the package), except pandas, which
+    # the server imports as inside a kernel: its display default is a started kernel's (20
+    # columns; 0, fit the terminal, elsewhere).
     book = tmp_path / "book"
     book.mkdir()
     probe = ("import os, psutil, sys\n"
@@ -284,13 +286,14 @@ def test_chapter_kernels_are_forked_and_behave_like_started_ones(tmp_path):
              "      IPKernelApp.instance().parent_handle == int(os.environ['JPY_PARENT_PID']),\n"
              "      'AKS_RUNBOOK_RUN_DIR' in os.environ,\n"
              "      'forkserver' in ' '.join(psutil.Process().parent().cmdline()),\n"
-             "      [m for m in ('pandas', 'tqdm', 'matplotlib', 'ipywidgets',\n"
-             "                   'aks_runbook.notebook') if m in sys.modules])")
+             "      [m for m in ('tqdm', 'matplotlib', 'ipywidgets',\n"
+             "                   'aks_runbook.notebook') if m in sys.modules],\n"
+             "      sys.modules['pandas'].get_option('display.max_columns'))")
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(probe)])
     notebook.metadata["kernelspec"] = {"name": "python3", "language": "python",
                                        "display_name": "Python 3"}
     nbformat.write(notebook, book / "01-probe.ipynb")
     result = runs.run(LOCAL, directory=book, runs_root=tmp_path / "runs")
     assert result.ok, result.notebooks
-    assert f"{book} True True True True []" in text_of(result.folder / "01-probe.ipynb")
+    assert f"{book} True True True True [] 20" in text_of(result.folder / "01-probe.ipynb")
     assert _kernels() == []
