@@ -51,6 +51,20 @@ OPEN = """async ([path, timeoutMs]) => {
 }"""
 OPEN_TIMEOUT_MS = 90_000
 
+# The outcome of a notebook's code cells up to cell `last`: what the browser tests judge.
+CELL_OUTCOMES = """(model, last) => {
+  const cells = [];
+  for (let i = 0; i <= last; i++) {
+    const cell = model.cells.get(i);
+    if (cell.type !== 'code') continue;
+    const outputs = [];
+    for (let j = 0; j < cell.outputs.length; j++) outputs.push(cell.outputs.get(j).toJSON());
+    cells.push({index: i, count: cell.executionCount, outputs,
+                source: cell.sharedModel.getSource().slice(0, 80)});
+  }
+  return cells;
+}"""
+
 # Runs all cells of a notebook and resolves with the code cells' outcome once the last one has
 # run (or the run stopped at an error). Stored outputs are cleared first so nothing old is
 # judged. The notebook commands act on the tab in front, and the test opens other tabs
@@ -73,18 +87,9 @@ RUN_ALL = """async ([id, timeoutMs]) => {
   const run = app.commands.execute('notebook:run-all-cells');
   const timer = new Promise(resolve => setTimeout(() => resolve('timeout'), timeoutMs));
   const finished = await Promise.race([run.then(() => 'done'), timer]);
-  const cells = [];
-  const model = panel.content.model;
-  for (let i = 0; i < model.cells.length; i++) {
-    const cell = model.cells.get(i);
-    if (cell.type !== 'code') continue;
-    const outputs = [];
-    for (let j = 0; j < cell.outputs.length; j++) outputs.push(cell.outputs.get(j).toJSON());
-    cells.push({index: i, count: cell.executionCount, outputs,
-                source: cell.sharedModel.getSource().slice(0, 80)});
-  }
+  const cells = (CELL_OUTCOMES)(panel.content.model, panel.content.model.cells.length - 1);
   return {finished, kernel: panel.sessionContext.session?.kernel?.status, cells};
-}"""
+}""".replace("CELL_OUTCOMES", CELL_OUTCOMES)
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,7 @@ from aks_runbook import paths
 from aks_runbook.training import credentials, logins, provision
 from aks_runbook.training.hub import serve
 from aks_runbook.training.roster import Attendee
-from test_browser import OPEN
+from test_browser import CELL_OUTCOMES, OPEN
 
 ROOT = paths.project_root()
 LOCAL = ROOT / "environments" / "local.yaml"
@@ -64,17 +64,8 @@ RUN_FIRST = """async ([marker, timeoutMs]) => {
   const timer = new Promise(resolve => setTimeout(() => resolve('timeout'), timeoutMs));
   const finished = await Promise.race(
     [app.commands.execute('notebook:run-all-above').then(() => 'done'), timer]);
-  const cells = [];
-  for (let i = 0; i <= last; i++) {
-    const cell = model.cells.get(i);
-    if (cell.type !== 'code') continue;
-    const outputs = [];
-    for (let j = 0; j < cell.outputs.length; j++) outputs.push(cell.outputs.get(j).toJSON());
-    cells.push({index: i, count: cell.executionCount, outputs,
-                source: cell.sharedModel.getSource().slice(0, 80)});
-  }
-  return {finished, cells};
-}"""
+  return {finished, cells: (CELL_OUTCOMES)(model, last)};
+}""".replace("CELL_OUTCOMES", CELL_OUTCOMES)
 
 # A new code cell with `source` after cell `index`, run in the notebook's kernel; resolves
 # with its outputs.
