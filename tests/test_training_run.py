@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -90,6 +91,19 @@ def test_no_token_appears_in_the_run_evidence(finished, course):
         if path.is_file():
             text = path.read_text(errors="replace")
             assert not any(t in text for t in tokens), path
+
+
+def test_ctrl_c_while_an_attendee_waits_for_their_turn_never_starts_them(tmp_path):
+    # The first K attendees start a few seconds apart (training.run.STAGGER_SECONDS), so their
+    # runs do not all wait on the same timers at once; Ctrl-C in that gap starts no one more.
+    runner = training._Runner(tmp_path, ["01-overview.ipynb"], None, None, progress=None)
+    waiting = threading.Thread(target=runner.attendee, args=("dan4", tmp_path / "dan4.yaml", 60))
+    waiting.start()
+    runner.stop()
+    waiting.join(timeout=5)
+    assert not waiting.is_alive(), "the stop did not end the wait"
+    assert runner.started == set() and not (tmp_path / "dan4").exists()
+    assert [(r.name, r.status) for r in runner.rows("dan4")] == [("01-overview.ipynb", "not run")]
 
 
 def test_an_expired_token_stops_the_run_before_it_starts(course, tmp_path):
