@@ -7,6 +7,7 @@ The session's own cluster (tests/conftest.py); each test provisions an attendee 
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -96,3 +97,31 @@ def test_teardown_all_removes_the_policies_and_a_folder_teardown_keeps_them(
     assert registration.list_validating_admission_policy_binding(
         label_selector="app.kubernetes.io/managed-by=aks-runbook-training").items == []
     assert "ValidatingAdmissionPolicy aks-runbook-training-own-subjects" in result.removed
+
+
+def test_credentials_go_even_while_a_server_still_writes_in_the_attendees_home(tmp_path):
+    # At teardown an attendee's JupyterLab (the hub's) keeps writing in its home until the hub,
+    # which has just lost the login, stops it: the credentials go first, the home once quiet.
+    attendee = tmp_path / "training" / "ann1"
+    writes_into = attendee / "home" / ".local" / "share" / "jupyter"
+    writes_into.mkdir(parents=True)
+    (attendee / "kubeconfig").write_text("token: not-a-real-one\n")
+    (attendee / "environment.yaml").write_text("prefix: ann1\n")
+    quiet_at = time.monotonic() + 1.5
+
+    def server() -> None:
+        written = 0
+        while time.monotonic() < quiet_at:
+            try:
+                (writes_into / f"autosave-{written}.json").write_text("{}")
+                written += 1
+            except FileNotFoundError:
+                return  # its folder is gone: it cannot write any more
+    writer = threading.Thread(target=server)
+    writer.start()
+    time.sleep(0.2)
+    result = provision.Teardown()
+    provision._remove_credentials(tmp_path / "training", result)
+    writer.join()
+    assert result.left == [] and result.removed == [f"credentials {attendee}"]
+    assert not (tmp_path / "training").exists()

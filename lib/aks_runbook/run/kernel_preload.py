@@ -26,7 +26,7 @@ import ipykernel.ipkernel  # noqa: E402, F401 - loaded for the kernels forked fr
 
 
 class _KernelShell:
-    kernel = True  # all pandas' is_terminal() looks at
+    kernel = True  # the one thing pandas' is_terminal() looks at
 
 
 def _import_pandas_as_in_a_kernel() -> None:

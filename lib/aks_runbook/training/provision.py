@@ -10,6 +10,7 @@ Nothing here depends on the local cluster: the same code provisions an AKS clust
 
 from __future__ import annotations
 
+import errno
 import shutil
 import sys
 import time
@@ -37,6 +38,7 @@ MIN_EXPIRY = 600  # the TokenRequest API refuses shorter tokens
 # MAX_TOKEN_SECONDS): a longer --expiry would promise more than the cluster gives.
 MAX_EXPIRY = 24 * 3600
 FINALIZER_GRACE = 15  # seconds a deleted namespace gets before its finalizers are removed
+HOME_STOP_SECONDS = 15  # for an attendee's JupyterLab to stop writing in its home at teardown
 PROBE = "aks-runbook-policy-probe"  # the name of the dry-run requests that test the policies
 
 
@@ -265,12 +267,29 @@ def _remove_credentials(folder: Path, result: Teardown) -> None:
     for home in sorted(p for p in folder.iterdir() if p.is_dir()):
         if (home / "kubeconfig").exists() or (home / "environment.yaml").exists():
             try:
-                shutil.rmtree(home)
+                for name in ("kubeconfig", "environment.yaml"):  # the credentials first
+                    (home / name).unlink(missing_ok=True)
+                _remove_tree(home)
                 result.removed.append(f"credentials {home}")
             except OSError as error:
                 result.left.append(f"credentials {home}: {error}")
     if not any(folder.iterdir()):
         folder.rmdir()
+
+
+def _remove_tree(folder: Path, seconds: float = HOME_STOP_SECONDS) -> None:
+    """rmtree, again while something still writes in it: an attendee's JupyterLab keeps
+    writing in its home (the hub's folder) until the hub, which has just lost its login,
+    stops it a few seconds later."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            shutil.rmtree(folder)
+            return
+        except OSError as error:
+            if error.errno != errno.ENOTEMPTY or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def _remove_finalizers(dynamic: DynamicClient, core, namespace: str) -> list[str]:
