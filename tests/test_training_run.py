@@ -127,6 +127,19 @@ def test_an_expired_token_stops_the_run_before_it_starts(course, tmp_path):
         training.run(course, parallel=0, directory=NOTEBOOKS, runs_root=tmp_path / "runs")
 
 
+def _has_a_kernel(run_pid: int, name: str) -> bool:
+    """Whether attendee `name`'s worker has a kernel: a child of the worker's kernel fork
+    server (which itself, a child of the worker, is not one)."""
+    try:
+        for worker in psutil.Process(run_pid).children():
+            if f"/{name} " in command_line(worker) + " ":  # its run folder, .../<name>
+                return any(p.ppid() != worker.pid and "forkserver" in command_line(p)
+                           for p in worker.children(recursive=True))
+    except psutil.Error:
+        pass
+    return False
+
+
 def test_ctrl_c_stops_every_attendee_and_says_what_finished(course, tmp_path):
     runs_root = tmp_path / "runs"
     script = ("from pathlib import Path\nfrom aks_runbook.training import run\n"
@@ -138,10 +151,11 @@ def test_ctrl_c_stops_every_attendee_and_says_what_finished(course, tmp_path):
     while not list(runs_root.glob("training/*/ann1/summary.json")):
         assert time.monotonic() < deadline and process.poll() is None, process.communicate()
         time.sleep(0.5)
+    while not (_has_a_kernel(process.pid, "ben2")
+               and list(runs_root.glob("training/*/ben2/01-slow.ipynb"))):
+        assert time.monotonic() < deadline and process.poll() is None, process.communicate()
+        time.sleep(0.5)  # ben2 is mid-run: their notebook is written, their kernel up (asleep)
     family = psutil.Process(process.pid).children(recursive=True)
-    while len([p for p in family if "ipykernel" in command_line(p)]) < 1:
-        time.sleep(0.5)  # a sleeping attendee's kernel is up
-        family = psutil.Process(process.pid).children(recursive=True)
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
     out, err = process.communicate(timeout=60)
     assert "interrupted by Ctrl-C: finished 1 (ann1); stopped mid-run " in out, (out, err[-2000:])
