@@ -47,16 +47,15 @@ def _tokens(command: str) -> tuple[str, ...]:
 
 
 def read(step: azplan.Step) -> Az:
-    words, flags, current = [], {}, None
-    for token in _tokens(step.command):
+    words = _command_words(step.command)
+    flags: dict[str, list[str]] = {}
+    for token in _tokens(step.command)[len(words):]:  # from the first --flag on
         if token.startswith("--"):
             current = token
             flags.setdefault(current, [])
-        elif current:
-            flags[current].append(token)
         else:
-            words.append(token)
-    return Az(step, tuple(words), flags)
+            flags[current].append(token)
+    return Az(step, words, flags)
 
 
 @functools.lru_cache(maxsize=4096)
