@@ -18,7 +18,7 @@ from aks_runbook.params import ParameterError, load
 from aks_runbook.run import chapters as runs
 from aks_runbook.run import terminating
 from notebook_outputs import outputs, text_of
-from processes import command_line
+from processes import kernels
 
 pytestmark = pytest.mark.slow  # papermill runs notebooks
 
@@ -262,12 +262,8 @@ def test_each_chapter_starts_warm_and_no_kernel_outlives_the_run(tmp_path):
 
 
 def _kernels() -> list[psutil.Process]:
-    """This process's kernels: started by jupyter_client, or forked by the fork server (the
-    only processes that server starts)."""
-    mine = psutil.Process().children(recursive=True)
-    servers = [p for p in mine if "multiprocessing.forkserver" in command_line(p)]
-    return [p for p in mine if "ipykernel_launcher" in command_line(p)
-            or any(p.ppid() == server.pid for server in servers)]
+    """This process's kernels, started or forked."""
+    return kernels(psutil.Process().children(recursive=True))
 
 
 def test_chapter_kernels_are_forked_and_behave_like_started_ones(tmp_path):

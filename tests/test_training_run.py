@@ -22,7 +22,7 @@ from aks_runbook.params import ParameterError
 from aks_runbook.training import credentials, provision
 from aks_runbook.training import run as training
 from aks_runbook.training.roster import Attendee
-from processes import command_line
+from processes import command_line, kernels
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL = ROOT / "environments" / "local.yaml"
@@ -128,13 +128,11 @@ def test_an_expired_token_stops_the_run_before_it_starts(course, tmp_path):
 
 
 def _has_a_kernel(run_pid: int, name: str) -> bool:
-    """Whether attendee `name`'s worker has a kernel: a child of the worker's kernel fork
-    server (which itself, a child of the worker, is not one)."""
+    """Whether attendee `name`'s worker has a kernel running."""
     try:
         for worker in psutil.Process(run_pid).children():
             if f"/{name} " in command_line(worker) + " ":  # its run folder, .../<name>
-                return any(p.ppid() != worker.pid and "forkserver" in command_line(p)
-                           for p in worker.children(recursive=True))
+                return bool(kernels(worker.children(recursive=True)))
     except psutil.Error:
         pass
     return False
