@@ -277,11 +277,11 @@ def _remove_credentials(folder: Path, result: Teardown) -> None:
         folder.rmdir()
 
 
-def _remove_tree(folder: Path, seconds: float = HOME_STOP_SECONDS) -> None:
+def _remove_tree(folder: Path) -> None:
     """rmtree, again while something still writes in it: an attendee's JupyterLab keeps
     writing in its home (the hub's folder) until the hub, which has just lost its login,
     stops it a few seconds later."""
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + HOME_STOP_SECONDS
     while True:
         try:
             shutil.rmtree(folder)
