@@ -271,9 +271,10 @@ def test_chapter_kernels_are_forked_and_behave_like_started_ones(tmp_path):
     # client: it runs in the notebook's folder, with the run's environment, leads its own
     # session (an interrupt reaches its process group) and knows its real parent (so it prints
     # no console banner, and stops if that parent dies). Nothing that looks at its front end
-    # when imported came from the server (tqdm, ipywidgets, the package), except pandas, which
-    # the server imports as inside a kernel: its display default is a started kernel's (20
-    # columns; 0, fit the terminal, elsewhere).
+    # when imported came from the server (tqdm, ipywidgets, the package), except pandas and
+    # matplotlib, which the server imports as inside a kernel: pandas' display default is a
+    # started kernel's (20 columns; 0, fit the terminal, elsewhere), matplotlib's backend the
+    # kernel's inline one, and a figure shows as an image, not as its text.
     book = tmp_path / "book"
     book.mkdir()
     probe = ("import os, psutil, sys\n"
@@ -282,14 +283,43 @@ def test_chapter_kernels_are_forked_and_behave_like_started_ones(tmp_path):
              "      IPKernelApp.instance().parent_handle == int(os.environ['JPY_PARENT_PID']),\n"
              "      'AKS_RUNBOOK_RUN_DIR' in os.environ,\n"
              "      'forkserver' in ' '.join(psutil.Process().parent().cmdline()),\n"
-             "      [m for m in ('tqdm', 'matplotlib', 'ipywidgets',\n"
-             "                   'aks_runbook.notebook') if m in sys.modules],\n"
-             "      sys.modules['pandas'].get_option('display.max_columns'))")
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(probe)])
-    notebook.metadata["kernelspec"] = {"name": "python3", "language": "python",
-                                       "display_name": "Python 3"}
-    nbformat.write(notebook, book / "01-probe.ipynb")
+             "      [m for m in ('tqdm', 'ipywidgets', 'aks_runbook.notebook')\n"
+             "       if m in sys.modules],\n"
+             "      sys.modules['pandas'].get_option('display.max_columns'),\n"
+             "      'matplotlib.pyplot' in sys.modules,\n"
+             "      dict.__getitem__(sys.modules['matplotlib'].rcParams, 'backend'))")
+    draw = ("import matplotlib.pyplot as plt\n"
+            "figure, axes = plt.subplots()\n"
+            "axes.plot([0, 1])")
+    _write_notebook(book / "01-probe.ipynb", probe, draw)
     result = runs.run(LOCAL, directory=book, runs_root=tmp_path / "runs")
     assert result.ok, result.notebooks
-    assert f"{book} True True True True [] 20" in text_of(result.folder / "01-probe.ipynb")
+    executed = result.folder / "01-probe.ipynb"
+    assert (f"{book} True True True True [] 20 True "
+            "module://matplotlib_inline.backend_inline") in text_of(executed)
+    outputs = nbformat.read(executed, as_version=4).cells[-1].outputs
+    assert any("image/png" in output.get("data", {}) for output in outputs), outputs
     assert _kernels() == []
+
+
+def test_a_folder_with_a_matplotlibrc_gets_a_kernel_started_anew(tmp_path):
+    # matplotlib reads a matplotlibrc in the working folder when it is imported: the fork
+    # server imported it elsewhere, so such a folder's kernel is started the usual way
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "matplotlibrc").write_text("figure.dpi: 42\n")
+    probe = ("import psutil, matplotlib\n"
+             "print('forkserver' in ' '.join(psutil.Process().parent().cmdline()),\n"
+             "      matplotlib.rcParams['figure.dpi'])")
+    _write_notebook(book / "01-probe.ipynb", probe)
+    result = runs.run(LOCAL, directory=book, runs_root=tmp_path / "runs")
+    assert result.ok, result.notebooks
+    assert "False 42.0" in text_of(result.folder / "01-probe.ipynb")
+    assert _kernels() == []
+
+
+def _write_notebook(path, *sources: str) -> None:
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    notebook.metadata["kernelspec"] = {"name": "python3", "language": "python",
+                                       "display_name": "Python 3"}
+    nbformat.write(notebook, path)

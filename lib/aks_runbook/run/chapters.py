@@ -105,11 +105,13 @@ def run(env_file: str | Path, only: list[str] | None = None,
         directory: Path | None = None, folder: Path | None = None,
         on_cell: Callable[[], None] | None = None,
         on_notebook: Callable[[NotebookResult], None] | None = None,
-        progress: bool = True) -> RunResult:
+        progress: bool = True, html_copies: bool = True) -> RunResult:
     """Run the notebooks into `folder` (default runs_root/<environment>/<UTC timestamp>).
 
     The terminal shows one bar over every cell of the run (off with progress=False; on_cell
-    and on_notebook then let a caller show its own) and nothing else but errors."""
+    and on_notebook then let a caller show its own) and nothing else but errors. Each executed
+    notebook gets its HTML copy beside it, unless html_copies=False (a training run writes its
+    attendees' copies itself, when on_notebook reports each notebook)."""
     env = load(env_file, overrides)  # before anything runs
     if env.target == "replay":
         resolve_transcript(env.transcript)
@@ -126,20 +128,21 @@ def run(env_file: str | Path, only: list[str] | None = None,
     # every file of the run (papermill's, the kernel's, ours) is created 0600
     umask = os.umask(PRIVATE_UMASK)
     try:
-        return _run(env, chosen, folder, on_cell, on_notebook, progress)
+        return _run(env, chosen, folder, on_cell, on_notebook, progress, html_copies)
     finally:
         os.umask(umask)
 
 
 def _run(env: Environment, chosen: list[Path], folder: Path,
          on_cell: Callable[[], None] | None, on_notebook: Callable[[NotebookResult], None] | None,
-         progress: bool) -> RunResult:
+         progress: bool, html_copies: bool) -> RunResult:
     (folder / "parameters.json").write_text(json.dumps(to_papermill(env), indent=2))
     os.environ[RUN_DIR_ENV] = str(folder)  # every chapter's kernel reads it
     try:
         ahead = kernels.Ahead(chosen)
         try:
-            return _chapters(env, chosen, folder, on_cell, on_notebook, progress, ahead)
+            return _chapters(env, chosen, folder, on_cell, on_notebook, progress, ahead,
+                             html_copies)
         finally:
             ahead.close()
     finally:
@@ -149,7 +152,7 @@ def _run(env: Environment, chosen: list[Path], folder: Path,
 def _chapters(env: Environment, chosen: list[Path], folder: Path,
               on_cell: Callable[[], None] | None,
               on_notebook: Callable[[NotebookResult], None] | None, progress: bool,
-              ahead: kernels.Ahead) -> RunResult:
+              ahead: kernels.Ahead, html_copies: bool) -> RunResult:
     result = RunResult(folder, env.environment, env.target)
     sizes = [cell_count(notebook) for notebook in chosen]
     shown = bar(total=sum(sizes), desc=f"run {env.environment}", unit=" cell",
@@ -170,7 +173,7 @@ def _chapters(env: Environment, chosen: list[Path], folder: Path,
             kernel = ahead.take(index)
             outcome = _execute(notebook, folder, env, cell_done, kernel)
             ahead.release(kernel)
-            if (folder / notebook.name).exists():
+            if html_copies and (folder / notebook.name).exists():
                 written.append(exports.submit(html_export.export, folder / notebook.name))
             result.notebooks.append(outcome)
             shown.update(sum(sizes[:len(result.notebooks)]) - shown.n)  # cells not run too

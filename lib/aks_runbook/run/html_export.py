@@ -50,7 +50,7 @@ def _exporter(lexer: str | None):
 
     kept = _exporters.__dict__.setdefault("by_lexer", {})
     if lexer not in kept:
-        kept[lexer] = HTMLExporter(filters={"clean_html": _clean_html,
+        kept[lexer] = HTMLExporter(optimistic_validation=True, filters={"clean_html": _clean_html,
                                             "highlight_code": _RememberedHighlight(lexer)})
     return kept[lexer]
 

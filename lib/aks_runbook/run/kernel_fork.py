@@ -14,9 +14,11 @@ listens on a Unix socket in a temporary folder only its user may open (0700, mad
 multiprocessing), never on a network port.
 
 Only modules that behave the same imported here as inside a kernel are preloaded: pandas, which
-picks one display default by its front end, is imported as inside a kernel
-(run.kernel_preload). The package stays out (ipywidgets registers its comm handlers at import
-only in a running kernel): the chapters import it in the kernel itself, as run.kernels arranges.
+picks one display default by its front end, and matplotlib, which picks its backend, are
+imported as inside a kernel (run.kernel_preload). A kernel whose working folder has a
+`matplotlibrc` (matplotlib reads it at import) starts the usual way. The package stays out
+(ipywidgets registers its comm handlers at import only in a running kernel): the chapters
+import it in the kernel itself, as run.kernels arranges.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ from jupyter_client.provisioning import LocalProvisioner
 
 LAUNCHER = ["-m", "ipykernel_launcher"]
 # The parameter model (pydantic) reads neither its front end nor the environment at import:
-# 0.2 s of each kernel's CPU. run.kernel_preload brings ipykernel's kernel class and pandas
-# (with numpy, its BLAS kept to one thread), as a kernel would have imported them.
+# 0.2 s of each kernel's CPU. run.kernel_preload brings ipykernel's kernel class, pandas (with
+# numpy, its BLAS kept to one thread) and pyplot, as a kernel would have imported them.
 PRELOAD = ["ipykernel.kernelapp", "kubernetes.client", "aks_runbook.params",
            "aks_runbook.run.kernel_preload"]
 READY_TIMEOUT = 120  # seconds for the fork server's imports and the fork
@@ -58,11 +60,12 @@ class ForkedProvisioner(LocalProvisioner):
     the fork server instead of started anew; any other kernel command starts as usual."""
 
     async def launch_kernel(self, cmd: list[str], **kwargs):
-        if cmd[1:3] != LAUNCHER or not _same_python(cmd[0]):
+        cwd = str(kwargs.get("cwd") or Path.cwd())
+        if cmd[1:3] != LAUNCHER or not _same_python(cmd[0]) or \
+                (Path(cwd) / "matplotlibrc").exists():
             return await super().launch_kernel(cmd, **kwargs)
         # JPY_PARENT_PID as jupyter_client's launcher sets it
         env = dict(kwargs.get("env") or os.environ, JPY_PARENT_PID=str(os.getpid()))
-        cwd = str(kwargs.get("cwd") or Path.cwd())
         _ensure_server()
         argv = [*cmd[3:], f"--IPKernelApp.parent_handle={os.getpid()}"]
         started, started_in_child = _context.Pipe(duplex=False)

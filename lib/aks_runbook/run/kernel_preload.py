@@ -7,6 +7,13 @@ modules every chapter kernel imports, so each forked kernel finds them loaded.
   front end: `display.max_columns` is 20 under a Jupyter kernel and 0 (fit the terminal)
   elsewhere. It finds out by calling IPython's `get_ipython()`; this process has no IPython
   shell, so for that import it is shown one with a kernel, as every process it forks will have.
+- matplotlib's pyplot, which chapters 02 and 04 draw with (a third of a second of CPU each
+  time). matplotlib takes its backend from MPLBACKEND at import, and a kernel sets MPLBACKEND
+  to its inline backend when it starts unless the environment has one (ipykernel's
+  IPKernelApp.init_gui_pylab): this process does the same first. The inline backend module
+  itself is left to the kernel: it hooks into the kernel's shell when imported. matplotlib also
+  reads a `matplotlibrc` in the working folder at import; run.kernel_fork starts a kernel the
+  usual way where its folder has one.
 - numpy comes with pandas. Its OpenBLAS starts worker threads at import, and a forked child
   keeps only the thread that forked, so this process asks OpenBLAS for none (the chapters'
   arrays are tiny). Kernels get their own environment, so the setting does not reach them.
@@ -38,3 +45,8 @@ def _import_pandas_as_in_a_kernel() -> None:
 
 
 _import_pandas_as_in_a_kernel()
+
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"  # what ipykernel sets
+if not os.environ.get("MPLBACKEND"):
+    os.environ["MPLBACKEND"] = INLINE_BACKEND
+import matplotlib.pyplot  # noqa: E402, F401

@@ -3,7 +3,8 @@
     python -m aks_runbook.training.worker ENV_FILE FOLDER [--only 01,02] [--directory DIR]
 
 Reports on stdout, one JSON object a line: {"cell": 1} per finished cell, {"notebook": {...}}
-per notebook, {"error": "..."} when the parameters are refused. SIGTERM stops it like Ctrl-C,
+per notebook, {"error": "..."} when the parameters are refused. It writes no HTML copies: the
+training run does, in one process for every attendee (run.py). SIGTERM stops it like Ctrl-C,
 so the kernel is shut down and the executed notebook so far is kept.
 """
 
@@ -40,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         result = runs.run(args.env_file, only=only, folder=Path(args.folder),
                           directory=Path(args.directory) if args.directory else None,
                           on_cell=lambda: _emit({"cell": 1}),
-                          on_notebook=lambda n: _emit({"notebook": vars(n)}), progress=False)
+                          on_notebook=lambda n: _emit({"notebook": vars(n)}), progress=False,
+                          html_copies=False)
     except ParameterError as error:
         _emit({"error": str(error)})
         return 2
