@@ -50,7 +50,10 @@ def _exporter(lexer: str | None):
 
     kept = _exporters.__dict__.setdefault("by_lexer", {})
     if lexer not in kept:
-        kept[lexer] = HTMLExporter(optimistic_validation=True, filters={"clean_html": _clean_html,
+        # optimistic_validation: the notebook is validated once, after the preprocessors, not
+        # after each of them (twelve, most of them disabled); the page is the same
+        kept[lexer] = HTMLExporter(optimistic_validation=True,
+                                   filters={"clean_html": _clean_html,
                                             "highlight_code": _RememberedHighlight(lexer)})
     return kept[lexer]
 
