@@ -106,6 +106,29 @@ def test_ctrl_c_while_an_attendee_waits_for_their_turn_never_starts_them(tmp_pat
     assert [(r.name, r.status) for r in runner.rows("dan4")] == [("01-overview.ipynb", "not run")]
 
 
+def test_a_failed_html_copy_is_said_and_fails_the_run_without_losing_the_results(tmp_path):
+    # The training run writes every attendee's HTML copies itself (workers write none); one
+    # that cannot be written is reported with its notebook, and the run is not ok, while the
+    # other copies and the results table are still written.
+    runner = training._Runner(tmp_path, ["01-a.ipynb", "02-b.ipynb"], None, None, progress=None)
+    good = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# fine")])
+    (tmp_path / "ann1").mkdir()
+    nbformat.write(good, tmp_path / "ann1" / "01-a.ipynb")
+    (tmp_path / "ann1" / "02-b.ipynb").write_text("not a notebook")
+    runner.copy(tmp_path / "ann1" / "01-a.ipynb")
+    runner.copy(tmp_path / "ann1" / "02-b.ipynb")
+    failed = runner.finish_copies()
+    assert (tmp_path / "ann1" / "01-a.html").is_file()
+    assert len(failed) == 1 and failed[0].startswith("ann1/02-b.ipynb: "), failed
+    result = training.TrainingRun(tmp_path, rows=[
+        training.Row(attendee="ann1", name=n, status="passed", seconds=1.0)
+        for n in ("01-a.ipynb", "02-b.ipynb")], failed_copies=failed)
+    training.write_results(result)
+    assert not result.ok
+    assert "HTML copies not written" in result.summary() and "ann1/02-b.ipynb" in result.summary()
+    assert (tmp_path / "results.csv").is_file()
+
+
 def test_an_expired_token_stops_the_run_before_it_starts(course, tmp_path):
     copy = tmp_path / "training"
     home = copy / "ann1"

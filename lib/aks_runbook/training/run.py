@@ -59,10 +59,12 @@ class TrainingRun:
     folder: Path
     rows: list[Row] = field(default_factory=list)
     interrupted: bool = False
+    failed_copies: list[str] = field(default_factory=list)  # "<notebook>: <error>"
 
     @property
     def ok(self) -> bool:
-        return not self.interrupted and all(r.status == "passed" for r in self.rows)
+        return not self.interrupted and not self.failed_copies and \
+            all(r.status == "passed" for r in self.rows)
 
     def summary(self) -> str:
         counts: dict[str, int] = {}
@@ -71,6 +73,9 @@ class TrainingRun:
         attendees = list(dict.fromkeys(r.attendee for r in self.rows))
         text = (f"{len(attendees)} attendee(s) x {len(self.rows) // max(len(attendees), 1)} "
                 f"notebook(s): " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+        if self.failed_copies:
+            text += "\nHTML copies not written (the notebooks are):\n  " + \
+                "\n  ".join(self.failed_copies)
         if self.interrupted:
             groups: dict[str, list[str]] = {"finished": [], "stopped mid-run": [],
                                             "not started": []}
@@ -151,7 +156,7 @@ def _run_all(folder: Path, envs: dict[str, Path], chosen: list[Path], parallel: 
             result.interrupted = True
             runner.stop()
             pool.shutdown(wait=True, cancel_futures=True)
-    runner.finish_copies()
+    result.failed_copies = runner.finish_copies()
     progress.close()
     result.rows = [row for name in envs for row in runner.rows(name)]
     write_results(result)
@@ -171,7 +176,7 @@ class _Runner:
         self.started: set[str] = set()
         self.errors: dict[str, str] = {}
         self.copies = ThreadPoolExecutor(max_workers=1, thread_name_prefix="html-export")
-        self.copied: list[Future] = []
+        self.copied: list[tuple[Path, Future]] = []
 
     def attendee(self, name: str, env_file: Path, delay: float = 0) -> None:
         if self.stopping.wait(delay):  # Ctrl-C during the delay: not started
@@ -200,7 +205,7 @@ class _Runner:
                 n = event["notebook"]
                 rows.append(Row(attendee=name, **{**n, "seconds": round(n["seconds"], 1)}))
                 if (out / n["name"]).exists():
-                    self.copied.append(self.copies.submit(html_export.export, out / n["name"]))
+                    self.copy(out / n["name"])
             elif "error" in event:
                 self.errors[name] = event["error"]
         process.wait()
@@ -212,12 +217,22 @@ class _Runner:
                 self.errors[name] = _last_line(out / "run.log") or \
                     f"worker exited with code {process.returncode}"
 
-    def finish_copies(self) -> None:
+    def copy(self, notebook: Path) -> None:
+        """Write the executed notebook's HTML copy beside it, in the copies' thread."""
+        self.copied.append((notebook, self.copies.submit(html_export.export, notebook)))
+
+    def finish_copies(self) -> list[str]:
         """Wait for the HTML copies of every notebook reported (after Ctrl-C too: they are
-        evidence); a copy's error is the run's, as in a run of one's own."""
+        evidence). A copy that failed is said ("<notebook>: <error>"), and the run is not ok;
+        the results table is still written."""
         self.copies.shutdown(wait=True)
-        for copy in self.copied:
-            copy.result()
+        failed = []
+        for notebook, copy in self.copied:
+            if copy.exception() is not None:
+                error = copy.exception()
+                failed.append(f"{notebook.relative_to(self.folder)}: "
+                              f"{type(error).__name__}: {error}")
+        return failed
 
     def stop(self) -> None:
         """Ctrl-C: stop every worker and its kernels (SIGTERM, then SIGKILL after a grace)."""
