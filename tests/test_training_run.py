@@ -129,6 +129,27 @@ def test_a_failed_html_copy_is_said_and_fails_the_run_without_losing_the_results
     assert (tmp_path / "results.csv").is_file()
 
 
+def test_a_workers_kernels_do_not_import_the_run_with_its_main_module(tmp_path):
+    # A kernel forked for a worker imports the worker's module again (multiprocessing's
+    # __mp_main__): the run's modules stay out of it, and with them the jsonschema setting of
+    # processes that read and write notebooks (run.no_iri_grammar), as in a started kernel.
+    book = tmp_path / "book"
+    book.mkdir()
+    probe = ("import sys\n"
+             "print(sorted(m for m in ('__mp_main__', 'aks_runbook.run.chapters', 'papermill',\n"
+             "                         'rfc3987_syntax') if m in sys.modules))")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(probe)])
+    notebook.metadata["kernelspec"] = {"name": "python3", "language": "python",
+                                       "display_name": "Python 3"}
+    nbformat.write(notebook, book / "01-probe.ipynb")
+    worker = subprocess.run([sys.executable, "-m", "aks_runbook.training.worker", str(LOCAL),
+                             str(tmp_path / "out"), "--directory", str(book)],
+                            capture_output=True, text=True, timeout=120)
+    assert worker.returncode == 0, worker.stderr
+    executed = nbformat.read(tmp_path / "out" / "01-probe.ipynb", as_version=4)
+    assert executed.cells[-1].outputs[0]["text"] == "['__mp_main__']\n"
+
+
 def test_an_expired_token_stops_the_run_before_it_starts(course, tmp_path):
     copy = tmp_path / "training"
     home = copy / "ann1"

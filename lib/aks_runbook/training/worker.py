@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 from aks_runbook.params import ParameterError
-from aks_runbook.run import chapters as runs
 
 
 def _emit(event: dict) -> None:
@@ -36,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--directory")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _stop)
+    # Imported here, not at the top: each kernel forked for this worker imports this module
+    # again as multiprocessing's __mp_main__, and must not get the run's modules with it
+    from aks_runbook.run import chapters as runs
+
     only = args.only.split(",") if args.only else None
     try:
         result = runs.run(args.env_file, only=only, folder=Path(args.folder),
