@@ -22,7 +22,7 @@ from aks_runbook.params import ParameterError
 from aks_runbook.training import credentials, provision
 from aks_runbook.training import run as training
 from aks_runbook.training.roster import Attendee
-from processes import command_line, kernels
+from processes import kernels
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL = ROOT / "environments" / "local.yaml"
@@ -172,14 +172,14 @@ def test_an_expired_token_stops_the_run_before_it_starts(course, tmp_path):
 
 
 def _has_a_kernel(run_pid: int, name: str) -> bool:
-    """Whether attendee `name`'s worker has a kernel running."""
+    """Whether attendee `name` has a kernel running: the training run's kernel service forks
+    it, and it writes to the attendee's run.log."""
+    log = f"/{name}/run.log"
     try:
-        for worker in psutil.Process(run_pid).children():
-            if f"/{name} " in command_line(worker) + " ":  # its run folder, .../<name>
-                return bool(kernels(worker.children(recursive=True)))
+        return any(any(f.path.endswith(log) for f in kernel.open_files())
+                   for kernel in kernels(psutil.Process(run_pid).children(recursive=True)))
     except psutil.Error:
-        pass
-    return False
+        return False
 
 
 def test_ctrl_c_stops_every_attendee_and_says_what_finished(course, tmp_path):

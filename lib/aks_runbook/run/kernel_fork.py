@@ -31,6 +31,8 @@ from pathlib import Path
 
 from jupyter_client.provisioning import LocalProvisioner
 
+from aks_runbook.run import kernel_service
+
 LAUNCHER = ["-m", "ipykernel_launcher"]
 # The parameter model (pydantic) reads neither its front end nor the environment at import:
 # 0.2 s of each kernel's CPU. run.kernel_preload brings ipykernel's kernel class, pandas (with
@@ -65,25 +67,38 @@ class ForkedProvisioner(LocalProvisioner):
                 (Path(cwd) / "matplotlibrc").exists():
             return await super().launch_kernel(cmd, **kwargs)
         # JPY_PARENT_PID as jupyter_client's launcher sets it
-        env = dict(kwargs.get("env") or os.environ, JPY_PARENT_PID=str(os.getpid()))
-        _ensure_server()
+        env = {name: value for name, value in (kwargs.get("env") or os.environ).items()
+               if name not in kernel_service.ENVIRONMENT}
+        env["JPY_PARENT_PID"] = str(os.getpid())
         argv = [*cmd[3:], f"--IPKernelApp.parent_handle={os.getpid()}"]
-        started, started_in_child = _context.Pipe(duplex=False)
-        process = _context.Process(target=_kernel, args=(argv, env, cwd, started_in_child),
-                                   name="ipykernel", daemon=True)
-        process.start()
-        started_in_child.close()
-        try:
-            if not started.poll(READY_TIMEOUT):
-                process.kill()
-                raise RuntimeError(f"a forked kernel did not start in {READY_TIMEOUT} s")
-            started.recv()  # the kernel leads its own session now
-        finally:
-            started.close()
-        self.process = ForkedProcess(process)
-        self.pid = self.pgid = process.pid
+        lender = kernel_service.client()
+        if lender is not None:  # a training worker: its training run forks the kernel
+            self.process = lender.start(argv, env, cwd)
+        else:
+            self.process = ForkedProcess(fork(argv, env, cwd))
+        self.pid = self.pgid = self.process.pid
         self.cwd = cwd
         return self.connection_info
+
+
+def fork(argv: list[str], env: dict[str, str], cwd: str, log: str | None = None):
+    """A kernel `python -m ipykernel_launcher argv` would be, forked from this process's fork
+    server, once it leads its own session. With `log`, its standard streams go to that file
+    (appended), as those of a kernel started by the process that keeps the log would."""
+    _ensure_server()
+    started, started_in_child = _context.Pipe(duplex=False)
+    process = _context.Process(target=_kernel, args=(argv, env, cwd, started_in_child, log),
+                               name="ipykernel", daemon=True)
+    process.start()
+    started_in_child.close()
+    try:
+        if not started.poll(READY_TIMEOUT):
+            process.kill()
+            raise RuntimeError(f"a forked kernel did not start in {READY_TIMEOUT} s")
+        started.recv()  # the kernel leads its own session now
+    finally:
+        started.close()
+    return process
 
 
 class ForkedProcess:
@@ -113,9 +128,11 @@ class ForkedProcess:
         self._process.terminate()
 
 
-def _kernel(argv: list[str], env: dict[str, str], cwd: str, started) -> None:
+def _kernel(argv: list[str], env: dict[str, str], cwd: str, started, log: str | None) -> None:
     """In the forked child: become the kernel `python -m ipykernel_launcher argv` would be."""
     os.setsid()
+    if log:
+        _streams_to(log)
     started.send(True)
     started.close()
     os.chdir(cwd)
@@ -125,3 +142,14 @@ def _kernel(argv: list[str], env: dict[str, str], cwd: str, started) -> None:
     from ipykernel import kernelapp
 
     kernelapp.launch_new_instance(argv=argv)
+
+
+def _streams_to(log: str) -> None:
+    """Standard output and error appended to `log`, standard input empty."""
+    out = os.open(log, os.O_WRONLY | os.O_APPEND)
+    nothing = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(nothing, 0)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    os.close(out)
+    os.close(nothing)

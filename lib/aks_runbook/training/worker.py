@@ -3,8 +3,9 @@
     python -m aks_runbook.training.worker ENV_FILE FOLDER [--only 01,02] [--directory DIR]
 
 Reports on stdout, one JSON object a line: {"cell": 1} per finished cell, {"notebook": {...}}
-per notebook, {"error": "..."} when the parameters are refused. It writes no HTML copies: the
-training run does, in one process for every attendee (run.py). SIGTERM stops it like Ctrl-C,
+per notebook, {"error": "..."} when the parameters are refused. It writes no HTML copies, and
+forks no kernels of its own: the training run does both, in one process for every attendee
+(run.py, run.kernel_service). SIGTERM stops it like Ctrl-C,
 so the kernel is shut down and the executed notebook so far is kept.
 """
 
@@ -17,6 +18,7 @@ import sys
 from pathlib import Path
 
 from aks_runbook.params import ParameterError
+from aks_runbook.run import kernel_service
 
 
 def _emit(event: dict) -> None:
@@ -35,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--directory")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _stop)
+    kernel_service.client()  # the training run forks this worker's kernels
     # Imported here, not at the top: each kernel forked for this worker imports this module
     # again as multiprocessing's __mp_main__, and must not get the run's modules with it
     from aks_runbook.run import chapters as runs
