@@ -15,6 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from aks_runbook.targets.local import LocalCluster
+from aks_runbook.training import credentials, provision, roster
+from aks_runbook.training import run as training
+
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL = ROOT / "environments" / "local.yaml"
 PROVISION_GOAL = 30.0
@@ -22,12 +26,6 @@ RATIO_GOAL = 3.0
 
 
 def main(parallel: int, notebooks: Path | None) -> bool:
-    # Imported here: the training run's kernels are forked from this process and import this
-    # script again (multiprocessing's __mp_main__), which must stay as light as the CLI's
-    from aks_runbook.targets.local import LocalCluster
-    from aks_runbook.training import credentials, provision, roster
-    from aks_runbook.training import run as training
-
     results: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as state:
         os.environ["AKS_RUNBOOK_STATE"] = state  # the workers' notebooks use this cluster too

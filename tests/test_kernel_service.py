@@ -1,12 +1,13 @@
-"""run.kernel_service: the training run forks its workers' kernels; a worker's kernels end
-with its connection, and only a process given the key may ask. The fork is a stand-in here
-(a sleeping process): the kernels themselves are tested through training runs
-(test_training_run.py)."""
+"""run.kernel_service: a training run's workers get their kernels from one kernel server; a
+worker's kernels end with its connection, and only a process given the key may ask. In the
+service's tests the fork is a stand-in (a sleeping process); real kernels are tested through
+training runs (test_training_run.py)."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import secrets
 import signal
 import stat
 import time
@@ -27,45 +28,53 @@ def _sleeper(argv, env, cwd, log):
     return process
 
 
-def _lender(env: dict[str, str]) -> kernel_service.Lender:
-    return kernel_service.Lender(env[kernel_service.ADDRESS_ENV],
-                                 bytes.fromhex(env[kernel_service.KEY_ENV]),
-                                 env[kernel_service.LOG_ENV])
+@pytest.fixture
+def service(tmp_path):
+    address, key = str(tmp_path / "socket"), secrets.token_bytes(32)
+    served = kernel_service.KernelService(_sleeper, address, key)
+    yield lambda: kernel_service.Lender(address, key, str(tmp_path / "run.log")), address
+    served.close()
 
 
-def test_a_workers_kernels_end_with_its_connection(tmp_path):
-    with kernel_service.KernelService(_sleeper) as service:
-        env = service.environment(tmp_path / "run.log")
-        folder = Path(env[kernel_service.ADDRESS_ENV]).parent
-        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
-        first, second = _lender(env), _lender(env)
-        kept, gone = first.start([], {}, str(tmp_path)), second.start([], {}, str(tmp_path))
-        assert kept.poll() is None and gone.poll() is None
-        second.close()  # that worker ended, or was killed
-        psutil.Process(gone.pid).wait(10)
-        assert kept.poll() is None, "another worker's kernel runs on"
-        kept.kill()
-        assert kept.wait(10) == -signal.SIGKILL
-        first.close()
-    assert not folder.exists()
+def test_a_workers_kernels_end_with_its_connection(service, tmp_path):
+    lender, _ = service
+    first, second = lender(), lender()
+    kept, gone = first.start([], {}, str(tmp_path)), second.start([], {}, str(tmp_path))
+    assert kept.poll() is None and gone.poll() is None
+    second.close()  # that worker ended, or was killed
+    psutil.Process(gone.pid).wait(10)
+    assert kept.poll() is None, "another worker's kernel runs on"
+    kept.kill()
+    assert kept.wait(10) == -signal.SIGKILL
+    first.close()
 
 
-def test_only_a_process_with_the_key_may_ask(tmp_path):
-    with kernel_service.KernelService(_sleeper) as service:
-        env = service.environment(tmp_path / "run.log")
-        with pytest.raises(AuthenticationError):
-            Client(env[kernel_service.ADDRESS_ENV], "AF_UNIX", authkey=b"not the key")
-        lender = _lender(env)  # the service still answers those that have it
-        kernel = lender.start([], {}, str(tmp_path))
-        kernel.kill()
-        assert kernel.wait(10) == -signal.SIGKILL
-        lender.close()
+def test_only_a_process_with_the_key_may_ask(service, tmp_path):
+    lender, address = service
+    with pytest.raises(AuthenticationError):
+        Client(address, "AF_UNIX", authkey=b"not the key")
+    asking = lender()  # the service still answers those that have it
+    kernel = asking.start([], {}, str(tmp_path))
+    kernel.terminate()
+    assert kernel.wait(10) == -signal.SIGTERM
+    asking.close()
 
 
-def test_a_worker_takes_the_service_out_of_its_environment(tmp_path, monkeypatch):
+def test_the_kernel_server_listens_in_a_private_folder_and_ends_with_the_run(tmp_path):
+    server = kernel_service.KernelServer()
+    env = server.environment(tmp_path / "run.log")
+    folder = Path(env[kernel_service.ADDRESS_ENV]).parent
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert kernel_service.KEY_ENV in env and env[kernel_service.LOG_ENV].endswith("run.log")
+    process = server._process
+    server.close()
+    assert process.returncode == 0 and not folder.exists()
+
+
+def test_a_worker_takes_the_server_out_of_its_environment(tmp_path, monkeypatch):
     # so that no kernel it starts sees the key
-    with kernel_service.KernelService(_sleeper) as service:
-        for name, value in service.environment(tmp_path / "run.log").items():
+    with kernel_service.KernelServer() as server:
+        for name, value in server.environment(tmp_path / "run.log").items():
             monkeypatch.setenv(name, value)
         monkeypatch.setattr(kernel_service, "_lender", None)
         lender = kernel_service.client()

@@ -2,22 +2,30 @@
 
 A training run starts a worker process per attendee, and each worker would start a kernel
 fork server of its own (run.kernel_fork), importing ipykernel, the kubernetes client, pandas and
-pyplot again: 1.3 s of CPU per attendee. Instead the training run lends its own fork server:
-a worker asks over a Unix socket in a folder only its user may open (0700), with a key
-(multiprocessing's authenticated connections), for a kernel forked with the worker's
-arguments, environment and working folder; the kernel's standard streams go to the worker's
-log. The worker then asks for the kernel's exit code, and signals its process group itself, as
-jupyter_client does. When a worker's connection closes (it finished, failed or was killed),
-its kernels still running are killed.
+pyplot again: 1.3 s of CPU per attendee. Instead the training run starts one kernel server
+(`KernelServer`: the process run.kernel_server, in a session of its own) that forks every
+worker's kernels. A worker asks it over a Unix socket in a folder only its user may open (0700),
+with a key (multiprocessing's authenticated connections, the key given on standard input, never
+on a command line), for a kernel with the worker's arguments, environment and working folder;
+the kernel's standard streams go to the worker's log. The worker then asks for the kernel's
+exit code, and signals its process group itself, as jupyter_client does. When a worker's
+connection closes (it finished, failed or was killed), its kernels still running are killed;
+when the training run closes the server, every kernel left is.
+
+The kernels import the server's main module again (multiprocessing's __mp_main__, a forked
+process's copy of its parent's main): that is run.kernel_server, never the script that called
+the training run.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -31,36 +39,65 @@ ADDRESS_ENV = "AKS_RUNBOOK_KERNEL_SERVICE"  # these three never reach a kernel
 KEY_ENV = "AKS_RUNBOOK_KERNEL_SERVICE_KEY"
 LOG_ENV = "AKS_RUNBOOK_KERNEL_LOG"  # where the worker's kernels write (its run.log)
 EXIT_SECONDS = 5  # for a kernel killed because its worker went
+STOP_SECONDS = 15  # for the kernel server to kill its kernels and end
 
 
-class KernelService:
-    """In the training run's process: forks kernels for its workers with `fork` (argv, env,
-    cwd, log -> a started multiprocessing process, run.kernel_fork.fork)."""
+class KernelServer:
+    """In the training run: the kernel server's process, started and stopped with the run."""
 
-    def __init__(self, fork: Callable[[list[str], dict[str, str], str, str | None], BaseProcess]):
-        self._fork = fork
+    def __init__(self):
         self._folder = Path(tempfile.mkdtemp(prefix="aks-runbook-kernels-"))  # 0700
+        self._address = str(self._folder / "socket")
         self._key = secrets.token_bytes(32)
-        self._listener = Listener(str(self._folder / "socket"), "AF_UNIX", authkey=self._key)
-        self._closed = threading.Event()
-        self._forking = threading.Lock()
-        threading.Thread(target=self._accept, name="kernel-service", daemon=True).start()
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "aks_runbook.run.kernel_server"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, text=True, start_new_session=True)  # Ctrl-C: the run's
+        assert self._process.stdin and self._process.stdout
+        self._process.stdin.write(json.dumps({"address": self._address,
+                                              "key": self._key.hex()}) + "\n")
+        self._process.stdin.flush()
+        if self._process.stdout.readline().strip() != "ready":
+            self.close()
+            raise RuntimeError("the kernel server did not start (python -m "
+                               "aks_runbook.run.kernel_server)")
 
     def environment(self, log: Path) -> dict[str, str]:
         """What a worker needs to ask for kernels that write to `log`."""
-        return {ADDRESS_ENV: str(self._listener.address), KEY_ENV: self._key.hex(),
-                LOG_ENV: str(log)}
+        return {ADDRESS_ENV: self._address, KEY_ENV: self._key.hex(), LOG_ENV: str(log)}
 
     def close(self) -> None:
-        self._closed.set()
-        self._listener.close()
+        """Stop the server (its end of standard input closes): every kernel left is killed."""
+        if self._process.stdin:
+            self._process.stdin.close()
+        try:
+            self._process.wait(STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
         shutil.rmtree(self._folder, ignore_errors=True)
 
-    def __enter__(self) -> KernelService:
+    def __enter__(self) -> KernelServer:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class KernelService:
+    """In the kernel server's process: forks kernels for the workers that connect with the key,
+    with `fork` (argv, env, cwd, log -> a started multiprocessing process)."""
+
+    def __init__(self, fork: Callable[[list[str], dict[str, str], str, str | None], BaseProcess],
+                 address: str, key: bytes):
+        self._fork = fork
+        self._listener = Listener(address, "AF_UNIX", authkey=key)
+        self._closed = threading.Event()
+        self._forking = threading.Lock()
+        threading.Thread(target=self._accept, name="kernel-service", daemon=True).start()
+
+    def close(self) -> None:
+        self._closed.set()
+        self._listener.close()
 
     def _accept(self) -> None:
         while not self._closed.is_set():

@@ -8,8 +8,8 @@ kernels too), keeps what finished and marks the rest interrupted or not run.
 Each executed notebook's HTML copy is written here, as its worker reports it, in one thread for
 every attendee: the exporter's templates, its regular expressions and the highlighted code are
 then made once for the whole class instead of once per attendee (0.6 s of CPU each). The
-workers' kernels are forked here too, from one fork server (run.kernel_service): its imports
-are made once for the class instead of once per attendee (1.3 s of CPU each).
+workers' kernels are forked by one kernel server for the whole run (run.kernel_service): its
+imports are made once for the class instead of once per attendee (1.3 s of CPU each).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from aks_runbook import paths
 from aks_runbook.params import ParameterError, load
 from aks_runbook.progress import bar
 from aks_runbook.run import chapters as runs
-from aks_runbook.run import html_export, kernel_fork, kernel_service
+from aks_runbook.run import html_export, kernel_service
 from aks_runbook.training import credentials
 
 COLUMNS = ("attendee", "notebook", "status", "duration_s", "failing_cell", "message")
@@ -147,7 +147,7 @@ def _run_all(folder: Path, envs: dict[str, Path], chosen: list[Path], parallel: 
                    unit=" cell", file=sys.stderr)
     runner = _Runner(folder, [n.name for n in chosen], only, directory, progress)
     result = TrainingRun(folder)
-    with kernel_service.KernelService(kernel_fork.fork) as kernels, \
+    with kernel_service.KernelServer() as kernels, \
             ThreadPoolExecutor(max_workers=parallel) as pool:
         runner.kernels = kernels
         futures = [pool.submit(runner.attendee, name, env,
@@ -179,7 +179,7 @@ class _Runner:
         self.done: dict[str, list[Row]] = {}
         self.started: set[str] = set()
         self.errors: dict[str, str] = {}
-        self.kernels: kernel_service.KernelService | None = None  # forks the workers' kernels
+        self.kernels: kernel_service.KernelServer | None = None  # forks the workers' kernels
         self.copies = ThreadPoolExecutor(max_workers=1, thread_name_prefix="html-export")
         self.copied: list[tuple[Path, Future]] = []
 
