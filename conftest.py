@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import signal
 import tempfile
+import time
 
 import pytest
 from nbval.plugin import IPyNbCell
@@ -79,6 +80,37 @@ def pytest_collection_modifyitems(items):
     rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
     ordered.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
     items[:] = ordered
+
+
+_settled: set = set()  # notebooks whose first cell waited for a settled cluster
+SETTLE_SECONDS = 120
+
+
+def pytest_runtest_setup(item):
+    """A notebook starts on a settled cluster. A chapter's cleanup deletes its namespaces
+    without waiting, so the notebook that runs next on this worker's cluster could find one
+    still terminating, its Roles and bindings still there: chapter 03's cluster-wide RBAC table
+    would then show chapter 04's kured, depending on the order the files were handed out."""
+    if isinstance(item, IPyNbCell) and item.parent not in _settled:
+        _settled.add(item.parent)
+        _wait_for_terminating_namespaces()
+
+
+def _wait_for_terminating_namespaces() -> None:
+    from aks_runbook.targets.local import LocalCluster
+
+    cluster = LocalCluster()
+    if not cluster.kubeconfig.exists():
+        return  # no cluster yet: the notebook's first cell starts one
+    deadline = time.monotonic() + SETTLE_SECONDS
+    try:
+        core = cluster.api().CoreV1Api()
+        while any(ns.status.phase == "Terminating" for ns in core.list_namespace().items):
+            if time.monotonic() > deadline:
+                return  # the notebook's own reset names what does not go
+            time.sleep(0.5)
+    except Exception:  # noqa: BLE001 - a cluster that is not up: the notebook starts it
+        return
 
 
 def pytest_terminal_summary(terminalreporter, config):

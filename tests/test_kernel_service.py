@@ -49,6 +49,21 @@ def test_a_workers_kernels_end_with_its_connection(service, tmp_path):
     first.close()
 
 
+def test_a_kernel_that_cannot_be_forked_is_an_error_for_its_worker(tmp_path):
+    def failing(argv, env, cwd, log):
+        raise RuntimeError("a forked kernel did not start in 120 s")
+
+    address, key = str(tmp_path / "socket"), secrets.token_bytes(32)
+    served = kernel_service.KernelService(failing, address, key)
+    lender = kernel_service.Lender(address, key, str(tmp_path / "run.log"))
+    for _ in range(2):  # and the worker's connection still answers
+        with pytest.raises(RuntimeError, match="could not start a kernel: RuntimeError: a "
+                                               "forked kernel did not start in 120 s"):
+            lender.start([], {}, str(tmp_path))
+    lender.close()
+    served.close()
+
+
 def test_only_a_process_with_the_key_may_ask(service, tmp_path):
     lender, address = service
     with pytest.raises(AuthenticationError):

@@ -114,8 +114,12 @@ class KernelService:
             while True:
                 request, *args = connection.recv()
                 if request == "start":
-                    with self._forking:
-                        kernel = self._fork(*args)
+                    try:
+                        with self._forking:
+                            kernel = self._fork(*args)
+                    except Exception as error:  # noqa: BLE001 - the worker reports it
+                        connection.send(f"{type(error).__name__}: {error}")
+                        continue
                     kernels[kernel.pid] = kernel
                     connection.send(kernel.pid)
                 elif request == "exitcode":
@@ -174,7 +178,10 @@ class Lender:
             return self._connection.recv()
 
     def start(self, argv: list[str], env: dict[str, str], cwd: str) -> ServedKernel:
-        return ServedKernel(self, self.ask("start", argv, env, cwd, self._log))
+        pid = self.ask("start", argv, env, cwd, self._log)
+        if not isinstance(pid, int):  # why the server could not fork it
+            raise RuntimeError(f"the kernel server could not start a kernel: {pid}")
+        return ServedKernel(self, pid)
 
     def close(self) -> None:
         """Done with the service: the kernels it forked for us and still runs are killed."""
