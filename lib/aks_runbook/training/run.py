@@ -237,8 +237,8 @@ class _Runner:
         self.copies.shutdown(wait=True)
         failed = []
         for notebook, copy in self.copied:
-            if copy.exception() is not None:
-                error = copy.exception()
+            error = copy.exception()
+            if error is not None:
                 failed.append(f"{notebook.relative_to(self.folder)}: "
                               f"{type(error).__name__}: {error}")
         return failed
