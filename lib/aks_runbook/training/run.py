@@ -145,11 +145,10 @@ def _run_all(folder: Path, envs: dict[str, Path], chosen: list[Path], parallel: 
     cells = sum(runs.cell_count(n) for n in chosen)
     progress = bar(total=cells * len(envs), desc=f"training run ({parallel} at a time)",
                    unit=" cell", file=sys.stderr)
-    runner = _Runner(folder, [n.name for n in chosen], only, directory, progress)
     result = TrainingRun(folder)
     with kernel_service.KernelServer() as kernels, \
             ThreadPoolExecutor(max_workers=parallel) as pool:
-        runner.kernels = kernels
+        runner = _Runner(folder, [n.name for n in chosen], only, directory, progress, kernels)
         futures = [pool.submit(runner.attendee, name, env,
                                STAGGER_SECONDS * i if i < parallel else 0)
                    for i, (name, env) in enumerate(envs.items())]
@@ -169,17 +168,18 @@ def _run_all(folder: Path, envs: dict[str, Path], chosen: list[Path], parallel: 
 
 class _Runner:
     def __init__(self, folder: Path, notebooks: list[str], only: list[str] | None,
-                 directory: Path | None, progress) -> None:
+                 directory: Path | None, progress,
+                 kernels: kernel_service.KernelServer | None = None) -> None:
         self.folder, self.notebooks, self.only, self.directory = folder, notebooks, only, \
             directory
         self.progress = progress
+        self.kernels = kernels  # forks the workers' kernels (none: each worker forks its own)
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.running: dict[str, subprocess.Popen] = {}
         self.done: dict[str, list[Row]] = {}
         self.started: set[str] = set()
         self.errors: dict[str, str] = {}
-        self.kernels: kernel_service.KernelServer | None = None  # forks the workers' kernels
         self.copies = ThreadPoolExecutor(max_workers=1, thread_name_prefix="html-export")
         self.copied: list[tuple[Path, Future]] = []
 

@@ -5,8 +5,8 @@
 Reports on stdout, one JSON object a line: {"cell": 1} per finished cell, {"notebook": {...}}
 per notebook, {"error": "..."} when the parameters are refused. It writes no HTML copies, and
 forks no kernels of its own: the training run does both, in one process for every attendee
-(run.py, run.kernel_service). SIGTERM stops it like Ctrl-C,
-so the kernel is shut down and the executed notebook so far is kept.
+(run.py, run.kernel_service). SIGTERM stops it like Ctrl-C, so the kernel is shut down and the
+executed notebook so far is kept.
 """
 
 from __future__ import annotations
@@ -38,8 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _stop)
     kernel_service.client()  # the training run forks this worker's kernels
-    # Imported here, not at the top: each kernel forked for this worker imports this module
-    # again as multiprocessing's __mp_main__, and must not get the run's modules with it
+    # Imported here, not at the top: a kernel forked by this worker's own fork server (when no
+    # training run lends its kernel server) imports this module again as multiprocessing's
+    # __mp_main__, and must not get the run's modules with it
     from aks_runbook.run import chapters as runs
 
     only = args.only.split(",") if args.only else None
