@@ -1,4 +1,5 @@
-"""Reading an executed notebook's outputs the way nbval compares them."""
+"""Small notebooks for a test to run, and an executed notebook's outputs read the way nbval
+compares them."""
 
 from __future__ import annotations
 
@@ -6,6 +7,14 @@ import json
 from pathlib import Path
 
 import nbformat
+
+
+def write_notebook(path: Path, *sources: str) -> None:
+    """A notebook of these code cells, for the python3 kernel."""
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    notebook.metadata["kernelspec"] = {"name": "python3", "language": "python",
+                                       "display_name": "Python 3"}
+    nbformat.write(notebook, path)
 
 
 def outputs(path: Path) -> list[list[tuple]]:

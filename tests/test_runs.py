@@ -17,7 +17,7 @@ from aks_runbook.notebook.session import Session
 from aks_runbook.params import ParameterError, load
 from aks_runbook.run import chapters as runs
 from aks_runbook.run import terminating
-from notebook_outputs import outputs, text_of
+from notebook_outputs import outputs, text_of, write_notebook
 from processes import kernels
 
 pytestmark = pytest.mark.slow  # papermill runs notebooks
@@ -251,10 +251,7 @@ def test_each_chapter_starts_warm_and_no_kernel_outlives_the_run(tmp_path):
              "02-fails": ['raise RuntimeError("stop here")'],
              "03-never": ["import json"]}
     for name, sources in cells.items():
-        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
-        notebook.metadata["kernelspec"] = {"name": "python3", "language": "python",
-                                           "display_name": "Python 3"}
-        nbformat.write(notebook, book / f"{name}.ipynb")
+        write_notebook(book / f"{name}.ipynb", *sources)
     result = runs.run(LOCAL, directory=book, runs_root=tmp_path / "runs")
     assert [n.status for n in result.notebooks] == ["passed", "failed", "not run"]
     assert "True False" in text_of(result.folder / "01-warm.ipynb")
@@ -291,7 +288,7 @@ def test_chapter_kernels_are_forked_and_behave_like_started_ones(tmp_path):
     draw = ("import matplotlib.pyplot as plt\n"
             "figure, axes = plt.subplots()\n"
             "axes.plot([0, 1])")
-    _write_notebook(book / "01-probe.ipynb", probe, draw)
+    write_notebook(book / "01-probe.ipynb", probe, draw)
     result = runs.run(LOCAL, directory=book, runs_root=tmp_path / "runs")
     assert result.ok, result.notebooks
     executed = result.folder / "01-probe.ipynb"
@@ -311,15 +308,8 @@ def test_a_folder_with_a_matplotlibrc_gets_a_kernel_started_anew(tmp_path):
     probe = ("import psutil, matplotlib\n"
              "print('forkserver' in ' '.join(psutil.Process().parent().cmdline()),\n"
              "      matplotlib.rcParams['figure.dpi'])")
-    _write_notebook(book / "01-probe.ipynb", probe)
+    write_notebook(book / "01-probe.ipynb", probe)
     result = runs.run(LOCAL, directory=book, runs_root=tmp_path / "runs")
     assert result.ok, result.notebooks
     assert "False 42.0" in text_of(result.folder / "01-probe.ipynb")
     assert _kernels() == []
-
-
-def _write_notebook(path, *sources: str) -> None:
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
-    notebook.metadata["kernelspec"] = {"name": "python3", "language": "python",
-                                       "display_name": "Python 3"}
-    nbformat.write(notebook, path)

@@ -22,6 +22,7 @@ from aks_runbook.params import ParameterError
 from aks_runbook.training import credentials, provision
 from aks_runbook.training import run as training
 from aks_runbook.training.roster import Attendee
+from notebook_outputs import write_notebook
 from processes import kernels
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,10 +139,7 @@ def test_a_workers_kernels_do_not_import_the_run_with_its_main_module(tmp_path):
     probe = ("import sys\n"
              "print(sorted(m for m in ('__mp_main__', 'aks_runbook.run.chapters', 'papermill',\n"
              "                         'rfc3987_syntax') if m in sys.modules))")
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(probe)])
-    notebook.metadata["kernelspec"] = {"name": "python3", "language": "python",
-                                       "display_name": "Python 3"}
-    nbformat.write(notebook, book / "01-probe.ipynb")
+    write_notebook(book / "01-probe.ipynb", probe)
     worker = subprocess.run([sys.executable, "-m", "aks_runbook.training.worker", str(LOCAL),
                              str(tmp_path / "out"), "--directory", str(book)],
                             capture_output=True, text=True, timeout=120)
