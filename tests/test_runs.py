@@ -271,7 +271,9 @@ def test_chapter_kernels_are_forked_and_behave_like_started_ones(tmp_path):
     # when imported came from the server (tqdm, ipywidgets, the package), except pandas and
     # matplotlib, which the server imports as inside a kernel: pandas' display default is a
     # started kernel's (20 columns; 0, fit the terminal, elsewhere), matplotlib's backend the
-    # kernel's inline one, and a figure shows as an image, not as its text.
+    # kernel's inline one, and a figure shows as an image, not as its text. Its debugger is
+    # there, as in a started kernel; what the server imported is kept out of the kernel's
+    # garbage collections (frozen), which would otherwise copy the memory it shares.
     book = tmp_path / "book"
     book.mkdir()
     probe = ("import os, psutil, sys\n"
@@ -284,7 +286,9 @@ def test_chapter_kernels_are_forked_and_behave_like_started_ones(tmp_path):
              "       if m in sys.modules],\n"
              "      sys.modules['pandas'].get_option('display.max_columns'),\n"
              "      'matplotlib.pyplot' in sys.modules,\n"
-             "      dict.__getitem__(sys.modules['matplotlib'].rcParams, 'backend'))")
+             "      dict.__getitem__(sys.modules['matplotlib'].rcParams, 'backend'),\n"
+             "      hasattr(get_ipython().kernel, 'debugger'),\n"
+             "      __import__('gc').get_freeze_count() > 0)")
     draw = ("import matplotlib.pyplot as plt\n"
             "figure, axes = plt.subplots()\n"
             "axes.plot([0, 1])")
@@ -293,7 +297,7 @@ def test_chapter_kernels_are_forked_and_behave_like_started_ones(tmp_path):
     assert result.ok, result.notebooks
     executed = result.folder / "01-probe.ipynb"
     assert (f"{book} True True True True [] 20 True "
-            "module://matplotlib_inline.backend_inline") in text_of(executed)
+            "module://matplotlib_inline.backend_inline True True") in text_of(executed)
     outputs = nbformat.read(executed, as_version=4).cells[-1].outputs
     assert any("image/png" in output.get("data", {}) for output in outputs), outputs
     assert _kernels() == []

@@ -130,6 +130,16 @@ def test_a_failed_html_copy_is_said_and_fails_the_run_without_losing_the_results
     assert (tmp_path / "results.csv").is_file()
 
 
+def test_html_copies_are_written_at_the_lowest_priority(tmp_path):
+    # the copies take only the CPU the attendees' notebooks leave idle
+    runner = training._Runner(tmp_path, ["01-a.ipynb"], None, None, progress=None)
+    niceness = runner.copies.submit(
+        lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())).result()
+    runner.finish_copies()
+    assert niceness == 19
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < 19  # this one: as it was
+
+
 def test_a_workers_kernels_do_not_import_the_run_with_its_main_module(tmp_path):
     # A kernel forked for a worker imports the worker's module again (multiprocessing's
     # __mp_main__): the run's modules stay out of it, and with them the jsonschema setting of

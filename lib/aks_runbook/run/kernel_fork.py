@@ -35,8 +35,9 @@ from aks_runbook.run import kernel_service
 
 LAUNCHER = ["-m", "ipykernel_launcher"]
 # The parameter model (pydantic) reads neither its front end nor the environment at import:
-# 0.2 s of each kernel's CPU. run.kernel_preload brings ipykernel's kernel class, pandas (with
-# numpy, its BLAS kept to one thread) and pyplot, as a kernel would have imported them.
+# 0.2 s of each kernel's CPU. run.kernel_preload brings ipykernel's kernel class and debugger,
+# pandas (with numpy, its BLAS kept to one thread) and pyplot, as a kernel would have imported
+# them, and then keeps the collector of each forked kernel off all of it (gc.freeze).
 PRELOAD = ["ipykernel.kernelapp", "kubernetes.client", "aks_runbook.params",
            "aks_runbook.run.kernel_preload"]
 READY_TIMEOUT = 120  # seconds for the fork server's imports and the fork

@@ -7,7 +7,10 @@ kernels too), keeps what finished and marks the rest interrupted or not run.
 
 Each executed notebook's HTML copy is written here, as its worker reports it, in one thread for
 every attendee: the exporter's templates, its regular expressions and the highlighted code are
-then made once for the whole class instead of once per attendee (0.6 s of CPU each). The
+then made once for the whole class instead of once per attendee (0.6 s of CPU each). That thread
+runs at the lowest priority (Linux): the copies take the CPU the attendees' notebooks leave
+idle, mostly while the last attendees wait on the cluster, and are finished before the run
+returns. The
 workers' kernels are forked by one kernel server for the whole run (run.kernel_service): its
 imports are made once for the class instead of once per attendee (1.3 s of CPU each).
 """
@@ -180,7 +183,8 @@ class _Runner:
         self.done: dict[str, list[Row]] = {}
         self.started: set[str] = set()
         self.errors: dict[str, str] = {}
-        self.copies = ThreadPoolExecutor(max_workers=1, thread_name_prefix="html-export")
+        self.copies = ThreadPoolExecutor(max_workers=1, thread_name_prefix="html-export",
+                                         initializer=_lowest_priority)
         self.copied: list[tuple[Path, Future]] = []
 
     def attendee(self, name: str, env_file: Path, delay: float = 0) -> None:
@@ -272,6 +276,13 @@ class _Runner:
                                error="stopped by Ctrl-C")] + \
                 [Row(attendee=name, name=nb, status="not run") for nb in rest[1:]]
         return rows + [Row(attendee=name, name=nb, status="not run") for nb in rest]
+
+
+def _lowest_priority() -> None:
+    """Nice 19 for the calling thread. On Linux a thread has a nice value of its own; elsewhere
+    setpriority takes a process, not a thread, so the thread keeps its priority."""
+    if sys.platform == "linux":
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
 
 
 def _event(line: str) -> dict:
