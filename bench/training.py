@@ -78,8 +78,9 @@ def main(parallel: int, notebooks: Path | None) -> bool:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--parallel", type=int, default=5, help="attendees at a time "
-                        "(default 5: faster than 10 on 2 cores)")
+    parser.add_argument("--parallel", type=int, default=10, help="attendees at a time "
+                        "(default 10: with one kernel server for the run, faster than 5 on "
+                        "2 cores; bench/README.md)")
     parser.add_argument("--notebooks", type=Path, help="notebook folder (default notebooks/)")
     parser.add_argument("--cold", action="store_true", help=argparse.SUPPRESS)  # make bench's
     args = parser.parse_args()
