@@ -184,6 +184,17 @@ def test_a_namespace_that_does_not_go_fails_the_run_and_is_named(
     assert summary["ok"] is False and summary["left_behind"] == result.left_behind
 
 
+def test_a_namespace_left_behind_is_named_without_kubectls_log_lines():
+    # what kubectl wait printed when its timeout cut a watch short (seen in a suite run): the
+    # client library's log line is no namespace left behind; kubectl's own error is
+    log = ('E1208 03:19:26.844526    6012 reflector.go:227] "Failed to watch" '
+           'err="context deadline exceeded"')
+    error = "error: timed out waiting for the condition on namespaces/t-held"
+    assert terminating.verdict(["t-held"], 1, f"{log}\n{error}\n") == [error]
+    assert terminating.verdict(["t-a", "t-b"], 1, log) == ["t-a, t-b: kubectl wait exited 1"]
+    assert terminating.verdict(["t-a"], 0, log) == []
+
+
 def test_notebook_cells_hold_steps_not_target_decisions():
     import nbformat
 

@@ -37,6 +37,10 @@ import os
 
 os.environ["OPENBLAS_NUM_THREADS"] = "1"
 
+# pydevd warns at import, on this process's stderr (the run's terminal), that frozen modules
+# may make breakpoints miss; that variable only quiets the warning. A kernel started the usual
+# way still says it, in its own log.
+os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
 import ipykernel.debugger  # noqa: E402, F401 - loaded for the kernels forked from here
 import ipykernel.ipkernel  # noqa: E402, F401
 import psutil  # noqa: E402, F401

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from collections.abc import Iterable
 from pathlib import Path
@@ -18,6 +19,8 @@ from aks_runbook.run.runner import resolve_tool
 
 FILE = "terminating.jsonl"  # in the run folder: {"kubeconfig": path, "namespaces": [...]}
 TIMEOUT = 120  # seconds, as the chapters' own waits
+# klog's header: severity, MMDD hh:mm:ss.micros, thread id, file:line]
+KLOG_LINE = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ [^ \]]+:\d+\] ")
 
 
 def note(run_dir: Path, kubeconfig: Path | None, namespaces: Iterable[str]) -> None:
@@ -38,6 +41,16 @@ def pending(run_dir: Path) -> dict[str | None, list[str]]:
         names = by_kubeconfig.setdefault(entry["kubeconfig"], [])
         names += [name for name in entry["namespaces"] if name not in names]
     return by_kubeconfig
+
+
+def verdict(names: list[str], exit_code: int, stderr: str) -> list[str]:
+    """What one `kubectl wait --for=delete` says is left: its own lines, not its client
+    library's log lines (a watch cut short by the timeout, say), or its exit code."""
+    if not exit_code:
+        return []
+    said = [line for line in stderr.strip().splitlines()
+            if line.strip() and not KLOG_LINE.match(line)]
+    return said or [f"{', '.join(names)}: kubectl wait exited {exit_code}"]
 
 
 class Wait:
@@ -65,9 +78,7 @@ class Wait:
         try:
             for names, waiting in self._waits:
                 _, stderr = waiting.communicate()
-                if waiting.returncode:
-                    left += stderr.strip().splitlines() or [
-                        f"{', '.join(names)}: kubectl wait exited {waiting.returncode}"]
+                left += verdict(names, waiting.returncode, stderr)
         finally:
             self.stop()
         return left
