@@ -10,9 +10,9 @@ every attendee: the exporter's templates, its regular expressions and the highli
 then made once for the whole class instead of once per attendee (0.6 s of CPU each). That thread
 runs at the lowest priority (Linux): the copies take the CPU the attendees' notebooks leave
 idle, mostly while the last attendees wait on the cluster, and are finished before the run
-returns. The
-workers' kernels are forked by one kernel server for the whole run (run.kernel_service): its
-imports are made once for the class instead of once per attendee (1.3 s of CPU each).
+returns. The workers' kernels are forked by one kernel server for the whole run
+(run.kernel_service): its imports are made once for the class instead of once per attendee
+(1.3 s of CPU each).
 """
 
 from __future__ import annotations
