@@ -35,9 +35,10 @@ from multiprocessing.connection import Client, Connection, Listener
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
-ADDRESS_ENV = "AKS_RUNBOOK_KERNEL_SERVICE"  # these three never reach a kernel
+ADDRESS_ENV = "AKS_RUNBOOK_KERNEL_SERVICE"
 KEY_ENV = "AKS_RUNBOOK_KERNEL_SERVICE_KEY"
 LOG_ENV = "AKS_RUNBOOK_KERNEL_LOG"  # where the worker's kernels write (its run.log)
+ENVIRONMENT = (ADDRESS_ENV, KEY_ENV, LOG_ENV)  # never reaches a kernel
 EXIT_SECONDS = 5  # for a kernel killed because its worker went
 STOP_SECONDS = 15  # for the kernel server to kill its kernels and end
 
@@ -189,7 +190,6 @@ class Lender:
 
 
 _lender: Lender | None = None
-ENVIRONMENT = (ADDRESS_ENV, KEY_ENV, LOG_ENV)
 
 
 def client() -> Lender | None:
